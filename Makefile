@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` and `make test`.
+CARGO ?= cargo
+STRATA := ./target/debug/strata
+
+.PHONY: setup build demo test lint bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --locked
+
+demo: build
+	@bash scripts/demo.sh
+
+lint: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+test: lint
+	$(CARGO) test --locked --all-targets -- --test-threads=4
+
+clean:
+	-$(STRATA) db stop
+	$(CARGO) clean

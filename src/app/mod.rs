@@ -1,0 +1,75 @@
+//! One function per command: the only place that sequences IO.
+
+mod db;
+mod target;
+
+pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::report::{Format, Reporter};
+use crate::{Error, Result};
+use std::path::PathBuf;
+
+/// How a command that did its job ended: 0 fine, 1 findings that block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Fine,
+    Findings,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Fine => 0,
+            Outcome::Findings => 1,
+        }
+    }
+}
+
+/// What every command gets: the project, its manifest and the reporter.
+pub struct Context<'a> {
+    pub root: PathBuf,
+    pub config: Config,
+    pub reporter: &'a Reporter,
+}
+
+pub fn main(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(async {
+        let result = tokio::select! {
+            result = dispatch(cli, reporter) => result,
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        };
+        crate::pg::shadow::cleanup_all().await;
+        result
+    })
+}
+
+async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
+    let root = cli.project.clone();
+    let config = Config::load(&root)?;
+    let ctx = Context {
+        root,
+        config,
+        reporter,
+    };
+    match cli.command {
+        Command::Config => show_config(&ctx),
+        Command::Db { action } => db::run(&ctx, action).await,
+    }
+}
+
+fn show_config(ctx: &Context) -> Result<Outcome> {
+    match ctx.reporter.format {
+        Format::Json => ctx.reporter.json(&ctx.config),
+        Format::Text => ctx.reporter.result(
+            &toml::to_string_pretty(&ctx.config).expect("the resolved manifest serialises"),
+        ),
+    }
+    Ok(Outcome::Fine)
+}

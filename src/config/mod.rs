@@ -1,0 +1,530 @@
+//! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
+
+mod duration;
+pub mod raw;
+
+pub use duration::{LockTimeout, StatementTimeout};
+pub use raw::{DdlInMigrations, OnDrift, Phase, StageKind};
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use raw::{RawManifest, RawStage, RawTarget};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+pub const MANIFEST_FILE: &str = "pipeline.toml";
+/// The target name used when the manifest declares none: the embedded cluster.
+pub const LOCAL_TARGET: &str = "local";
+pub const EMBEDDED: &str = "embedded";
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    #[diagnostic(code(strata::config::io))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{message}")]
+    #[diagnostic(code(strata::config::invalid))]
+    Invalid {
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+    #[error("unknown target `{name}`; the manifest declares: {known}")]
+    #[diagnostic(code(strata::config::unknown_target))]
+    UnknownTarget { name: String, known: String },
+    #[error("environment variable {var} (named by target `{target}`) is not set")]
+    #[diagnostic(
+        code(strata::config::env_unset),
+        help("export {var}, or pass --database-url / DATABASE_URL")
+    )]
+    EnvUnset { var: String, target: String },
+}
+
+/// Where a database URL comes from. Serialised as written (`embedded`, `env:VAR`, or the
+/// URL with any password masked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    Embedded,
+    Literal(String),
+    Env(String),
+}
+
+impl Serialize for UrlSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            UrlSource::Embedded => s.serialize_str(EMBEDDED),
+            UrlSource::Env(var) => s.serialize_str(&format!("env:{var}")),
+            UrlSource::Literal(url) => s.serialize_str(&mask_password(url)),
+        }
+    }
+}
+
+/// Masks the password of a URL (`user:secret@host`) or key=value string (`password=secret`).
+pub fn mask_password(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}{tail}")
+                    .split('&')
+                    .map(mask_pair)
+                    .collect::<Vec<_>>()
+                    .join("&");
+            }
+        }
+        return url.split('&').map(mask_pair).collect::<Vec<_>>().join("&");
+    }
+    url.split_whitespace()
+        .map(mask_pair)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mask_pair(pair: &str) -> String {
+    match pair.split_once("password=") {
+        Some((before, _)) if before.is_empty() || before.ends_with('?') => {
+            format!("{before}password=***")
+        }
+        _ => pair.to_string(),
+    }
+}
+
+impl UrlSource {
+    fn parse(text: &str) -> Self {
+        if text == EMBEDDED {
+            UrlSource::Embedded
+        } else if let Some(var) = text.strip_prefix("env:") {
+            UrlSource::Env(var.to_string())
+        } else {
+            UrlSource::Literal(text.to_string())
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub url: UrlSource,
+    pub allow_destructive: bool,
+    pub lock_timeout: LockTimeout,
+    pub statement_timeout: StatementTimeout,
+    pub retries: u32,
+    pub on_drift: OnDrift,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Stage {
+    pub name: String,
+    pub kind: StageKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemaConfig {
+    pub files: Vec<String>,
+    /// Empty means every non-system schema.
+    pub include_schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    pub owners: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MigrationsConfig {
+    pub dir: PathBuf,
+    pub ddl: DdlInMigrations,
+    pub allow_out_of_order: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GitConfig {
+    pub remote: String,
+    pub branch_prefix: String,
+}
+
+/// The resolved manifest: every default filled in, every reference checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    #[serde(skip)]
+    pub root: PathBuf,
+    pub schema: SchemaConfig,
+    pub migrations: MigrationsConfig,
+    pub shadow: UrlSource,
+    pub deploy_command: Option<String>,
+    pub default_target: String,
+    pub targets: BTreeMap<String, Target>,
+    pub stages: Vec<Stage>,
+    pub git: GitConfig,
+}
+
+impl Config {
+    /// Reads `pipeline.toml` in `root`; a missing file is the all-defaults manifest.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let path = root.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(source) => return Err(ConfigError::Io { path, source }),
+        };
+        Self::parse(root, &text)
+    }
+
+    pub fn parse(root: &Path, text: &str) -> Result<Config, ConfigError> {
+        let ctx = Ctx {
+            root,
+            text,
+            file: MANIFEST_FILE,
+        };
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            ctx.invalid(
+                e.message().to_string(),
+                span,
+                "here",
+                Some("see docs/manifest.md for every key".into()),
+            )
+        })?;
+        resolve(&ctx, raw)
+    }
+
+    pub fn target(&self, name: Option<&str>) -> Result<&Target, ConfigError> {
+        let name = name.unwrap_or(&self.default_target);
+        self.targets
+            .get(name)
+            .ok_or_else(|| ConfigError::UnknownTarget {
+                name: name.to_string(),
+                known: self.targets.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// Whether a schema (namespace) is managed by strata under this manifest.
+    pub fn manages_schema(&self, name: &str) -> bool {
+        let included = self.schema.include_schemas.is_empty()
+            || self.schema.include_schemas.iter().any(|s| s == name);
+        included && !self.schema.exclude_schemas.iter().any(|s| s == name)
+    }
+}
+
+impl Target {
+    /// The database URL, resolved from the environment when written `env:VAR`.
+    pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
+        match &self.url {
+            UrlSource::Embedded => Ok(None),
+            UrlSource::Literal(url) => Ok(Some(url.clone())),
+            UrlSource::Env(var) => match std::env::var(var) {
+                Ok(url) if !url.is_empty() => Ok(Some(url)),
+                _ => Err(ConfigError::EnvUnset {
+                    var: var.clone(),
+                    target: self.name.clone(),
+                }),
+            },
+        }
+    }
+}
+
+struct Ctx<'a> {
+    root: &'a Path,
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn invalid(
+        &self,
+        message: String,
+        span: std::ops::Range<usize>,
+        label: &str,
+        help: Option<String>,
+    ) -> ConfigError {
+        ConfigError::Invalid {
+            message,
+            src: NamedSource::new(self.file, self.text.to_string()),
+            span: (span.start, span.end.saturating_sub(span.start)).into(),
+            label: label.to_string(),
+            help,
+        }
+    }
+}
+
+fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
+    let schema = SchemaConfig {
+        files: resolve_schema_files(ctx, raw.schema.files)?,
+        include_schemas: raw.schema.include_schemas.unwrap_or_default(),
+        exclude_schemas: raw.schema.exclude_schemas,
+        owners: raw.schema.owners,
+    };
+    let migrations = MigrationsConfig {
+        dir: resolve_dir(ctx, raw.migrations.dir.as_ref(), "migrations")?,
+        ddl: raw.migrations.ddl.unwrap_or_default(),
+        allow_out_of_order: raw.migrations.allow_out_of_order,
+    };
+    let shadow = raw
+        .shadow
+        .url
+        .map(|u| UrlSource::parse(u.get_ref()))
+        .unwrap_or(UrlSource::Embedded);
+    let targets = resolve_targets(ctx, raw.targets)?;
+    let default_target = resolve_default_target(ctx, raw.default_target, &targets)?;
+    let stages = match raw.stages {
+        Some(stages) => resolve_stages(ctx, stages, raw.deploy.command.is_some())?,
+        None => default_stages(),
+    };
+    Ok(Config {
+        root: ctx.root.to_path_buf(),
+        schema,
+        migrations,
+        shadow,
+        deploy_command: raw.deploy.command,
+        default_target,
+        targets,
+        stages,
+        git: GitConfig {
+            remote: raw.git.remote.unwrap_or_else(|| "origin".into()),
+            branch_prefix: raw
+                .git
+                .branch_prefix
+                .unwrap_or_else(|| "change-schema-".into()),
+        },
+    })
+}
+
+fn resolve_schema_files(
+    ctx: &Ctx,
+    files: Option<Vec<Spanned<String>>>,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(files) = files else {
+        return Ok(vec!["schema/**/*.sql".into()]);
+    };
+    for pattern in &files {
+        if let Err(e) = glob::Pattern::new(pattern.get_ref()) {
+            return Err(ctx.invalid(
+                format!("invalid glob pattern: {e}"),
+                pattern.span(),
+                "this pattern",
+                None,
+            ));
+        }
+        let base = static_prefix(pattern.get_ref());
+        if !ctx.root.join(&base).exists() {
+            return Err(ctx.invalid(
+                format!("directory `{}` does not exist", base.display()),
+                pattern.span(),
+                "no such directory",
+                Some("create it, or correct the pattern".into()),
+            ));
+        }
+    }
+    Ok(files.into_iter().map(Spanned::into_inner).collect())
+}
+
+/// The directory part of a glob before its first wildcard.
+fn static_prefix(pattern: &str) -> PathBuf {
+    let mut prefix = PathBuf::new();
+    let parts: Vec<&str> = pattern.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        if last || part.contains(['*', '?', '[']) {
+            break;
+        }
+        prefix.push(part);
+    }
+    prefix
+}
+
+fn resolve_dir(
+    ctx: &Ctx,
+    dir: Option<&Spanned<String>>,
+    default: &str,
+) -> Result<PathBuf, ConfigError> {
+    match dir {
+        None => Ok(PathBuf::from(default)),
+        Some(dir) => {
+            if ctx.root.join(dir.get_ref()).is_dir() {
+                Ok(PathBuf::from(dir.get_ref()))
+            } else {
+                Err(ctx.invalid(
+                    format!("directory `{}` does not exist", dir.get_ref()),
+                    dir.span(),
+                    "no such directory",
+                    Some("create it, or correct the path (relative to pipeline.toml)".into()),
+                ))
+            }
+        }
+    }
+}
+
+fn resolve_targets(
+    ctx: &Ctx,
+    raw: BTreeMap<String, Spanned<RawTarget>>,
+) -> Result<BTreeMap<String, Target>, ConfigError> {
+    if raw.is_empty() {
+        let local = Target {
+            name: LOCAL_TARGET.into(),
+            url: UrlSource::Embedded,
+            allow_destructive: false,
+            lock_timeout: LockTimeout::default(),
+            statement_timeout: StatementTimeout::default(),
+            retries: DEFAULT_RETRIES,
+            on_drift: OnDrift::default(),
+        };
+        return Ok(BTreeMap::from([(LOCAL_TARGET.into(), local)]));
+    }
+    raw.into_iter()
+        .map(|(name, spanned)| {
+            let target = resolve_target(ctx, &name, spanned.into_inner())?;
+            Ok((name, target))
+        })
+        .collect()
+}
+
+const DEFAULT_RETRIES: u32 = 5;
+
+fn resolve_target(ctx: &Ctx, name: &str, raw: RawTarget) -> Result<Target, ConfigError> {
+    let duration = |value: &Option<Spanned<String>>| -> Result<Option<Duration>, ConfigError> {
+        value
+            .as_ref()
+            .map(|v| {
+                duration::parse(v.get_ref()).map_err(|message| {
+                    ctx.invalid(
+                        message,
+                        v.span(),
+                        "not a duration",
+                        Some("write e.g. \"500ms\", \"5s\" or \"2min\"".into()),
+                    )
+                })
+            })
+            .transpose()
+    };
+    Ok(Target {
+        name: name.to_string(),
+        url: raw
+            .url
+            .map(|u| UrlSource::parse(u.get_ref()))
+            .unwrap_or(UrlSource::Embedded),
+        allow_destructive: raw.allow_destructive,
+        lock_timeout: duration(&raw.lock_timeout)?
+            .map(LockTimeout)
+            .unwrap_or_default(),
+        statement_timeout: duration(&raw.statement_timeout)?
+            .map(StatementTimeout)
+            .unwrap_or_default(),
+        retries: raw.retries.unwrap_or(DEFAULT_RETRIES),
+        on_drift: raw.on_drift.unwrap_or_default(),
+    })
+}
+
+fn resolve_default_target(
+    ctx: &Ctx,
+    raw: Option<Spanned<String>>,
+    targets: &BTreeMap<String, Target>,
+) -> Result<String, ConfigError> {
+    match raw {
+        Some(name) if targets.contains_key(name.get_ref()) => Ok(name.into_inner()),
+        Some(name) => Err(ctx.invalid(
+            format!(
+                "default_target `{}` is not a declared target",
+                name.get_ref()
+            ),
+            name.span(),
+            "unknown target",
+            Some(format!(
+                "declared targets: {}",
+                targets.keys().cloned().collect::<Vec<_>>().join(", ")
+            )),
+        )),
+        // With several targets and no default, the alphabetically first one is not a safe
+        // guess for production: prefer `local`, else the only one, else demand a choice later.
+        None if targets.contains_key(LOCAL_TARGET) => Ok(LOCAL_TARGET.into()),
+        None => Ok(targets.keys().next().cloned().unwrap_or_default()),
+    }
+}
+
+fn resolve_stages(
+    ctx: &Ctx,
+    raw: Vec<Spanned<RawStage>>,
+    has_deploy_command: bool,
+) -> Result<Vec<Stage>, ConfigError> {
+    let mut seen = BTreeSet::new();
+    let mut stages = Vec::with_capacity(raw.len());
+    for spanned in raw {
+        let stage_span = spanned.span();
+        let stage = spanned.into_inner();
+        let name = stage.name.get_ref().clone();
+        if !seen.insert(name.clone()) {
+            return Err(ctx.invalid(
+                format!("duplicate stage name `{name}`"),
+                stage.name.span(),
+                "declared twice",
+                Some("stage names must be unique".into()),
+            ));
+        }
+        let phase = match (stage.kind, stage.phase) {
+            (StageKind::Schema, None) => Some(Phase::All),
+            (StageKind::Schema, Some(p)) => Some(p.into_inner()),
+            (_, Some(p)) => {
+                return Err(ctx.invalid(
+                    "`phase` applies only to stages of kind \"schema\"".into(),
+                    p.span(),
+                    "not allowed here",
+                    None,
+                ))
+            }
+            (_, None) => None,
+        };
+        if stage.kind == StageKind::Hook && stage.command.is_none() && !has_deploy_command {
+            return Err(ctx.invalid(
+                format!("hook stage `{name}` has no command"),
+                stage_span,
+                "this stage",
+                Some("set `command` on the stage or `[deploy] command`".into()),
+            ));
+        }
+        if stage.kind != StageKind::Hook && stage.command.is_some() {
+            return Err(ctx.invalid(
+                "`command` applies only to stages of kind \"hook\"".into(),
+                stage_span,
+                "this stage",
+                None,
+            ));
+        }
+        stages.push(Stage {
+            name,
+            kind: stage.kind,
+            phase,
+            command: stage.command,
+        });
+    }
+    Ok(stages)
+}
+
+/// DESIGN.md §2: expand, data, deploy, contract.
+pub fn default_stages() -> Vec<Stage> {
+    let stage = |name: &str, kind, phase| Stage {
+        name: name.into(),
+        kind,
+        phase,
+        command: None,
+    };
+    vec![
+        stage("expand", StageKind::Schema, Some(Phase::Expand)),
+        stage("data", StageKind::Migrations, None),
+        stage("deploy", StageKind::Hook, None),
+        stage("contract", StageKind::Schema, Some(Phase::Contract)),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

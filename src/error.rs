@@ -1,0 +1,30 @@
+//! The error every command returns; each module keeps its own typed error.
+
+use miette::Diagnostic;
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum Error {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pg(#[from] crate::pg::PgError),
+    #[error("interrupted")]
+    #[diagnostic(code(strata::interrupted))]
+    Interrupted,
+}
+
+impl Error {
+    /// 1 for bad input the user can fix (manifest, SQL, files), 2 when strata failed;
+    /// 130 after Ctrl-C.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Config(_) => 1,
+            Error::Pg(_) => 2,
+            Error::Interrupted => 130,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

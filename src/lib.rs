@@ -1,0 +1,16 @@
+//! strata: declarative PostgreSQL schema plus numbered data migrations, planned by
+//! simulation on a shadow database and run as expand/contract. See docs/architecture.md.
+
+// Diagnostics carry their source text and spans for miette; they are large, and only ever on
+// the cold path, so boxing every one would buy nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod pg;
+pub mod report;
+
+pub use error::{Error, Result};

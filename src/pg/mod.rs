@@ -1,0 +1,91 @@
+//! Connecting to PostgreSQL: URLs and TLS, the embedded cluster, shadow databases, the lock.
+
+mod conninfo;
+pub mod embedded;
+pub mod lock;
+pub mod shadow;
+mod tls;
+
+pub use conninfo::{ConnInfo, SslMode};
+
+use miette::Diagnostic;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum PgError {
+    #[error("invalid database URL: {0}")]
+    #[diagnostic(code(strata::pg::url))]
+    BadUrl(String),
+    #[error("cannot connect to {target}: {}", describe(source))]
+    #[diagnostic(
+        code(strata::pg::connect),
+        help("check the URL, that the server runs, and that the credentials are right")
+    )]
+    Connect {
+        target: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("TLS: {0}")]
+    #[diagnostic(code(strata::pg::tls))]
+    Tls(String),
+    #[error("PostgreSQL server programs (initdb, pg_ctl, postgres) were not found")]
+    #[diagnostic(
+        code(strata::pg::binaries_missing),
+        help("install them (Debian/Ubuntu: `apt-get install postgresql`), put their directory on PATH, or name a database with --database-url")
+    )]
+    BinariesMissing,
+    #[error("strata runs as root, and PostgreSQL refuses to; no `postgres` system user exists to run it as")]
+    #[diagnostic(
+        code(strata::pg::root),
+        help("create one (`useradd --system postgres`; the Debian postgresql package does it), or run strata as an ordinary user")
+    )]
+    NoUnprivilegedUser,
+    #[error("the embedded cluster in {} is not initialised", base.display())]
+    #[diagnostic(code(strata::pg::not_initialised), help("run `strata db start`"))]
+    NotInitialised { base: PathBuf },
+    #[error("embedded PostgreSQL: {0}")]
+    #[diagnostic(code(strata::pg::embedded))]
+    Embedded(String),
+    #[error("{context}: {}", describe(source))]
+    #[diagnostic(code(strata::pg::query))]
+    Query {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    #[error("another strata run holds the lock on {database}; gave up after {waited_secs}s")]
+    #[diagnostic(
+        code(strata::pg::locked),
+        help("wait for the other run to finish, or pass a longer --lock-wait")
+    )]
+    Locked { database: String, waited_secs: u64 },
+}
+
+impl PgError {
+    pub fn query(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> PgError {
+        let context = context.into();
+        move |source| PgError::Query { context, source }
+    }
+}
+
+/// tokio-postgres's Display says only "db error"; show the server's message and detail.
+pub fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut text = format!("{}: {}", db.severity(), db.message());
+        if let Some(detail) = db.detail() {
+            text.push_str(&format!(" (detail: {detail})"));
+        }
+        if let Some(hint) = db.hint() {
+            text.push_str(&format!(" (hint: {hint})"));
+        }
+        return text;
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}

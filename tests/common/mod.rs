@@ -1,0 +1,144 @@
+//! Test harness: one throwaway PostgreSQL cluster per test binary, one database per test.
+//!
+//! The cluster lives in a temp directory and is stopped, and the directory removed, when the
+//! test process exits (an `atexit` hook) or dies (a watchdog process that outlives it).
+//! Missing PostgreSQL binaries fail the test loudly; nothing is skipped.
+#![allow(dead_code)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use strata::pg::embedded::Cluster;
+use strata::pg::ConnInfo;
+
+struct Harness {
+    cluster: Cluster,
+    base: PathBuf,
+}
+
+static HARNESS: OnceLock<Harness> = OnceLock::new();
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Directories the cluster's user (postgres, when tests run as root) can reach.
+pub fn reachable_tempdir(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+fn harness() -> &'static Harness {
+    HARNESS.get_or_init(|| {
+        let base = reachable_tempdir("strata-test-cluster-").keep();
+        let cluster = Cluster::at(base.clone())
+            .unwrap_or_else(|e| panic!("the test suite needs PostgreSQL server binaries: {e:?}"));
+        cluster
+            .start()
+            .unwrap_or_else(|e| panic!("cannot start the test cluster: {e:?}"));
+        spawn_watchdog(&base);
+        unsafe {
+            nix::libc::atexit(stop_cluster_at_exit);
+        }
+        Harness { cluster, base }
+    })
+}
+
+extern "C" fn stop_cluster_at_exit() {
+    if let Some(h) = HARNESS.get() {
+        h.cluster.stop_immediately();
+        let _ = std::fs::remove_dir_all(&h.base);
+    }
+}
+
+/// Stops the cluster if this process dies without running `atexit` (SIGKILL, abort).
+fn spawn_watchdog(base: &Path) {
+    let pid_file = base.join("cluster/data/postmaster.pid");
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+         if [ -f '{pidf}' ]; then kill -QUIT $(head -1 '{pidf}') 2>/dev/null; sleep 1; fi; \
+         rm -rf '{base}'",
+        pid = std::process::id(),
+        pidf = pid_file.display(),
+        base = base.display()
+    );
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("watchdog");
+}
+
+/// A fresh, empty database of its own for one test.
+pub struct TestDb {
+    pub name: String,
+    pub conninfo: ConnInfo,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        let h = harness();
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            DB_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = h.cluster.url("postgres").unwrap();
+        let out = std::process::Command::new("psql")
+            .args([admin.as_str(), "-XAtqc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = h.cluster.url(&name).unwrap();
+        TestDb {
+            conninfo: h.cluster.conninfo(&name).unwrap(),
+            name,
+            url,
+        }
+    }
+
+    /// Runs SQL through psql (stops at the first error, which fails the test).
+    pub fn psql(&self, sql: &str) -> String {
+        let out = std::process::Command::new("psql")
+            .args([
+                self.url.as_str(),
+                "-XAtq",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "psql failed on {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    pub async fn client(&self) -> tokio_postgres::Client {
+        self.conninfo.connect().await.expect("connect")
+    }
+}
+
+/// The URL of the test cluster's maintenance database (for shadow databases).
+pub fn admin_url() -> String {
+    harness().cluster.url("postgres").unwrap()
+}
+
+pub fn admin_conninfo() -> ConnInfo {
+    harness().cluster.conninfo("postgres").unwrap()
+}
