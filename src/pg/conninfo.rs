@@ -106,7 +106,7 @@ impl ConnInfo {
             config.dbname(&dbname);
         }
         if config.get_application_name().is_none() {
-            config.application_name(&env("PGAPPNAME").unwrap_or_else(|| "strata".into()));
+            config.application_name(env("PGAPPNAME").unwrap_or_else(|| "strata".into()));
         }
         if config.get_connect_timeout().is_none() {
             let secs = env("PGCONNECT_TIMEOUT")
