@@ -65,7 +65,9 @@ fn spawn_watchdog(base: &Path) {
         base = base.display()
     );
     use std::os::unix::process::CommandExt;
-    std::process::Command::new("sh")
+    // Deliberately never waited for: it must outlive this process.
+    #[allow(clippy::zombie_processes)]
+    let _watchdog = std::process::Command::new("sh")
         .args(["-c", &script])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
