@@ -10,6 +10,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Pg(#[from] crate::pg::PgError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] crate::source::SourceError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -21,6 +24,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) => 1,
+            Error::Source(_) => 1,
             Error::Pg(_) => 2,
             Error::Interrupted => 130,
         }

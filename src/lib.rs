@@ -12,5 +12,6 @@ pub mod error;
 pub mod model;
 pub mod pg;
 pub mod report;
+pub mod source;
 
 pub use error::{Error, Result};

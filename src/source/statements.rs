@@ -1,0 +1,286 @@
+//! Splitting a SQL file into statements with pg_query, each with its byte span, line and kind.
+
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use pg_query::NodeEnum;
+use std::path::Path;
+
+/// What a statement does, as far as strata's rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    /// Reads or changes rows: INSERT, UPDATE, DELETE, MERGE, SELECT, COPY.
+    Dml,
+    /// Defines or changes objects.
+    Ddl,
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT, ...
+    TransactionControl,
+    /// Anything else: SET, DO, CALL, VACUUM, ...
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The statement's text, without the trailing semicolon.
+    pub sql: String,
+    /// Byte offset of the statement in the file.
+    pub offset: usize,
+    pub len: usize,
+    /// 1-based line of the statement's first token.
+    pub line: usize,
+    pub kind: StatementKind,
+    /// The parse tree's root node name, e.g. `CreateStmt`.
+    pub node: String,
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum SourceError {
+    #[error("cannot read {path}: {message}")]
+    #[diagnostic(code(strata::source::io))]
+    Io { path: String, message: String },
+    #[error("{path}:{line}: {message}")]
+    #[diagnostic(code(strata::source::sql))]
+    Sql {
+        path: String,
+        line: usize,
+        message: String,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+impl SourceError {
+    /// An error that points at a statement (or any byte range) of a file.
+    pub fn at(
+        path: &str,
+        text: &str,
+        offset: usize,
+        len: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> SourceError {
+        SourceError::Sql {
+            path: path.to_string(),
+            line: line_of(text, offset),
+            message: message.into(),
+            src: NamedSource::new(path, text.to_string()),
+            span: (offset, len).into(),
+            label: label.into(),
+            help,
+        }
+    }
+}
+
+pub fn read_file(path: &Path) -> Result<String, SourceError> {
+    let bytes = std::fs::read(path).map_err(|e| SourceError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    String::from_utf8(bytes).map_err(|e| SourceError::Io {
+        path: path.display().to_string(),
+        message: format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
+/// 1-based line number of a byte offset.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Parses a whole file. A syntax error names the statement it is in (file:line).
+pub fn parse(path: &str, text: &str) -> Result<Vec<Statement>, SourceError> {
+    match pg_query::parse(text) {
+        Ok(result) => Ok(result
+            .protobuf
+            .stmts
+            .iter()
+            .map(|raw| {
+                let (offset, len) = statement_span(text, raw.stmt_location, raw.stmt_len);
+                let node = raw.stmt.as_ref().and_then(|n| n.node.as_ref());
+                Statement {
+                    sql: text[offset..offset + len].to_string(),
+                    offset,
+                    len,
+                    line: line_of(text, offset),
+                    kind: node.map(classify).unwrap_or(StatementKind::Other),
+                    node: node.map(node_name).unwrap_or_else(|| "Empty".into()),
+                }
+            })
+            .collect()),
+        Err(error) => Err(locate_syntax_error(path, text, error)),
+    }
+}
+
+/// pg_query reports no position for a syntax error: split with the scanner (which needs no
+/// valid grammar) and parse statement by statement to find the one at fault.
+fn locate_syntax_error(path: &str, text: &str, error: pg_query::Error) -> SourceError {
+    let message = match &error {
+        pg_query::Error::Parse(m) => m.clone(),
+        other => other.to_string(),
+    };
+    if let Ok(pieces) = pg_query::split_with_scanner(text) {
+        for piece in pieces {
+            if pg_query::parse(piece).is_err() {
+                let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
+                let trimmed = piece.trim_start();
+                let offset = offset + (piece.len() - trimmed.len());
+                return SourceError::at(
+                    path,
+                    text,
+                    offset,
+                    trimmed.trim_end().len(),
+                    format!("syntax error: {message}"),
+                    "in this statement",
+                    None,
+                );
+            }
+        }
+    }
+    SourceError::at(
+        path,
+        text,
+        0,
+        0,
+        format!("syntax error: {message}"),
+        "in this file",
+        None,
+    )
+}
+
+/// pg_query's statement location starts after the previous semicolon (so it includes leading
+/// comments and blank lines) and a length of 0 means "to the end".
+fn statement_span(text: &str, location: i32, len: i32) -> (usize, usize) {
+    let start = location.max(0) as usize;
+    let end = if len == 0 {
+        text.len()
+    } else {
+        start + len as usize
+    };
+    let piece = &text[start..end];
+    let skip = leading_trivia_len(piece);
+    let body = piece[skip..].trim_end();
+    let body = body.strip_suffix(';').unwrap_or(body).trim_end();
+    (start + skip, body.len())
+}
+
+/// Length of the whitespace and comments before a statement's first token.
+fn leading_trivia_len(piece: &str) -> usize {
+    let mut i = 0;
+    let bytes = piece.as_bytes();
+    loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if piece[i..].starts_with("--") {
+            i += piece[i..]
+                .find('\n')
+                .map(|n| n + 1)
+                .unwrap_or(piece.len() - i);
+        } else if piece[i..].starts_with("/*") {
+            i += piece[i..]
+                .find("*/")
+                .map(|n| n + 2)
+                .unwrap_or(piece.len() - i);
+        } else {
+            return i;
+        }
+    }
+}
+
+fn classify(node: &NodeEnum) -> StatementKind {
+    use NodeEnum::*;
+    match node {
+        InsertStmt(_) | UpdateStmt(_) | DeleteStmt(_) | MergeStmt(_) | CopyStmt(_) => {
+            StatementKind::Dml
+        }
+        SelectStmt(s) if s.into_clause.is_none() => StatementKind::Dml,
+        TransactionStmt(_) => StatementKind::TransactionControl,
+        VariableSetStmt(_)
+        | VariableShowStmt(_)
+        | DoStmt(_)
+        | CallStmt(_)
+        | VacuumStmt(_)
+        | ExplainStmt(_)
+        | NotifyStmt(_)
+        | ListenStmt(_)
+        | UnlistenStmt(_)
+        | LockStmt(_)
+        | CheckPointStmt(_)
+        | DiscardStmt(_)
+        | LoadStmt(_)
+        | ClusterStmt(_)
+        | ReindexStmt(_)
+        | PrepareStmt(_)
+        | ExecuteStmt(_)
+        | DeallocateStmt(_)
+        | FetchStmt(_)
+        | ClosePortalStmt(_)
+        | DeclareCursorStmt(_)
+        | ConstraintsSetStmt(_) => StatementKind::Other,
+        _ => StatementKind::Ddl,
+    }
+}
+
+fn node_name(node: &NodeEnum) -> String {
+    // The Debug form starts with the variant name, e.g. `CreateStmt(CreateStmt { .. })`.
+    let name = format!("{node:?}");
+    name.split('(').next().unwrap_or("Unknown").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_have_lines_and_kinds() {
+        let text = "-- header\nCREATE TABLE t (id int);\n\n/* c */ INSERT INTO t VALUES (1);\nBEGIN;\nSET lock_timeout = '1s';\nSELECT 1";
+        let stmts = parse("x.sql", text).unwrap();
+        let summary: Vec<_> = stmts
+            .iter()
+            .map(|s| (s.line, s.kind, s.sql.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (2, StatementKind::Ddl, "CREATE TABLE t (id int)"),
+                (4, StatementKind::Dml, "INSERT INTO t VALUES (1)"),
+                (5, StatementKind::TransactionControl, "BEGIN"),
+                (6, StatementKind::Other, "SET lock_timeout = '1s'"),
+                (7, StatementKind::Dml, "SELECT 1"),
+            ]
+        );
+        assert_eq!(stmts[0].node, "CreateStmt");
+    }
+
+    #[test]
+    fn syntax_error_names_the_statement_line() {
+        let text = "CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,);\n";
+        match parse("s.sql", text).unwrap_err() {
+            SourceError::Sql { line, message, .. } => {
+                assert_eq!(line, 3);
+                assert!(message.contains("syntax error"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn function_bodies_do_not_split() {
+        let text = "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\nSELECT f();";
+        let stmts = parse("f.sql", text).unwrap();
+        assert_eq!(stmts.len(), 2);
+        assert_eq!(stmts[0].kind, StatementKind::Ddl);
+    }
+}
