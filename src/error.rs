@@ -13,6 +13,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Source(#[from] crate::source::SourceError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Git(#[from] crate::git::GitError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -26,6 +29,7 @@ impl Error {
             Error::Config(_) => 1,
             Error::Source(_) => 1,
             Error::Pg(_) => 2,
+            Error::Git(_) => 2,
             Error::Interrupted => 130,
         }
     }

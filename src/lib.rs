@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod git;
 pub mod model;
 pub mod pg;
 pub mod report;
