@@ -12,6 +12,7 @@ pub mod error;
 pub mod git;
 pub mod model;
 pub mod pg;
+pub mod plan;
 pub mod report;
 pub mod source;
 

@@ -1,0 +1,5 @@
+//! Plans: phases, ordering, simulation, and `pending.sql` in and out.
+
+pub mod pending;
+
+pub use pending::{Plan, PlannedMigration, PlannedStage, PlannedStatement, StageBody};

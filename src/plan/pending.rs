@@ -1,0 +1,508 @@
+//! `pending.sql`: the reviewed plan. Rendered by `plan`, read back by `run` and `check`.
+//!
+//! The file is SQL a reviewer can read top to bottom. A header binds it to the world it was
+//! made in; each stage starts with a `-- ==== stage NAME (KIND...)` line; each schema
+//! statement carries its hazards (`-- hazards: ...`) and, when it cannot run inside a
+//! transaction, `-- strata:no-transaction`; pending migrations are inlined between
+//! `-- begin migration` and `-- end migration` with their checksums.
+
+use crate::config::{Phase, StageKind};
+use crate::source::statements::{self, SourceError};
+use serde::Serialize;
+
+pub const FILE_NAME: &str = "pending.sql";
+const STAGE_MARK: &str = "-- ==== stage ";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub source_fingerprint: String,
+    pub desired_fingerprint: String,
+    pub target: String,
+    pub planned_at: String,
+    pub summary: String,
+    /// Objects changed outside strata since the last run, one line each (empty: no drift).
+    pub drift: Vec<String>,
+    pub stages: Vec<PlannedStage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedStage {
+    pub name: String,
+    pub kind: StageKind,
+    pub phase: Option<Phase>,
+    pub body: StageBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum StageBody {
+    Statements { statements: Vec<PlannedStatement> },
+    Migrations { migrations: Vec<PlannedMigration> },
+    Hook { command: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedStatement {
+    pub sql: String,
+    /// Hazard ids (see docs/hazards.md).
+    pub hazards: Vec<String>,
+    pub transactional: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedMigration {
+    pub file: String,
+    pub checksum: String,
+    pub directives: Vec<String>,
+    pub text: String,
+}
+
+impl Plan {
+    pub fn statement_count(&self) -> usize {
+        self.stages
+            .iter()
+            .map(|s| match &s.body {
+                StageBody::Statements { statements } => statements.len(),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    pub fn migrations(&self) -> impl Iterator<Item = &PlannedMigration> {
+        self.stages.iter().flat_map(|s| match &s.body {
+            StageBody::Migrations { migrations } => migrations.as_slice(),
+            _ => &[],
+        })
+    }
+
+    pub fn hazards(&self) -> impl Iterator<Item = &str> {
+        self.stages.iter().flat_map(|s| match &s.body {
+            StageBody::Statements { statements } => statements
+                .iter()
+                .flat_map(|st| st.hazards.iter().map(String::as_str))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Whether executing the plan changes anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.statement_count() == 0 && self.migrations().next().is_none()
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("-- strata pending plan. Review it; after merge, `strata run` executes it as written.\n");
+        push_header(&mut out, "source-fingerprint", &self.source_fingerprint);
+        push_header(&mut out, "desired-fingerprint", &self.desired_fingerprint);
+        push_header(&mut out, "target", &self.target);
+        push_header(&mut out, "planned-at", &self.planned_at);
+        push_header(&mut out, "summary", &self.summary);
+        if self.drift.is_empty() {
+            push_header(&mut out, "drift", "none");
+        } else {
+            for line in &self.drift {
+                push_header(&mut out, "drift", line);
+            }
+        }
+        for stage in &self.stages {
+            out.push('\n');
+            render_stage(&mut out, stage);
+        }
+        out
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Plan, SourceError> {
+        Parser { path, text }.plan()
+    }
+}
+
+fn push_header(out: &mut String, key: &str, value: &str) {
+    out.push_str(&format!("-- {key}: {}\n", one_line(value)));
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+fn stage_kind_word(kind: StageKind) -> &'static str {
+    match kind {
+        StageKind::Schema => "schema",
+        StageKind::Migrations => "migrations",
+        StageKind::Hook => "hook",
+    }
+}
+
+fn phase_word(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Expand => "expand",
+        Phase::Contract => "contract",
+        Phase::All => "all",
+    }
+}
+
+fn render_stage(out: &mut String, stage: &PlannedStage) {
+    out.push_str(STAGE_MARK);
+    out.push_str(&stage.name);
+    out.push_str(" (");
+    out.push_str(stage_kind_word(stage.kind));
+    if let Some(phase) = stage.phase {
+        out.push_str(", phase ");
+        out.push_str(phase_word(phase));
+    }
+    out.push_str(")\n");
+    match &stage.body {
+        StageBody::Statements { statements } => {
+            if statements.is_empty() {
+                out.push_str("-- (no statements)\n");
+            }
+            for statement in statements {
+                out.push('\n');
+                let hazards = if statement.hazards.is_empty() {
+                    "none".to_string()
+                } else {
+                    statement.hazards.join(", ")
+                };
+                out.push_str(&format!("-- hazards: {hazards}\n"));
+                if !statement.transactional {
+                    out.push_str("-- strata:no-transaction\n");
+                }
+                out.push_str(statement.sql.trim_end());
+                out.push_str(";\n");
+            }
+        }
+        StageBody::Migrations { migrations } => {
+            if migrations.is_empty() {
+                out.push_str("-- (no pending migrations)\n");
+            }
+            for migration in migrations {
+                out.push('\n');
+                out.push_str(&format!("-- migration: {}\n", migration.file));
+                out.push_str(&format!("-- checksum: {}\n", migration.checksum));
+                if !migration.directives.is_empty() {
+                    out.push_str(&format!(
+                        "-- directives: {}\n",
+                        migration.directives.join(", ")
+                    ));
+                }
+                out.push_str("-- begin migration\n");
+                out.push_str(migration.text.trim_end());
+                out.push_str("\n-- end migration\n");
+            }
+        }
+        StageBody::Hook { command } => match command {
+            Some(command) => out.push_str(&format!("-- hook: {}\n", one_line(command))),
+            None => out.push_str("-- hook: (none configured)\n"),
+        },
+    }
+}
+
+struct Parser<'a> {
+    path: &'a str,
+    text: &'a str,
+}
+
+impl Parser<'_> {
+    fn error(&self, offset: usize, message: impl Into<String>) -> SourceError {
+        let len = self.text[offset..]
+            .find('\n')
+            .unwrap_or(self.text.len() - offset);
+        SourceError::at(
+            self.path,
+            self.text,
+            offset,
+            len,
+            message,
+            "here",
+            Some(
+                "pending.sql is written by `strata plan`; run it again rather than editing by hand"
+                    .into(),
+            ),
+        )
+    }
+
+    fn plan(&self) -> Result<Plan, SourceError> {
+        let first_stage = self.text.find(&format!("\n{STAGE_MARK}")).map(|i| i + 1);
+        let header_end = first_stage.unwrap_or(self.text.len());
+        let mut plan = Plan {
+            source_fingerprint: String::new(),
+            desired_fingerprint: String::new(),
+            target: String::new(),
+            planned_at: String::new(),
+            summary: String::new(),
+            drift: Vec::new(),
+            stages: Vec::new(),
+        };
+        for line in self.text[..header_end].lines() {
+            let Some((key, value)) = line.strip_prefix("-- ").and_then(|l| l.split_once(": "))
+            else {
+                continue;
+            };
+            let value = value.to_string();
+            match key {
+                "source-fingerprint" => plan.source_fingerprint = value,
+                "desired-fingerprint" => plan.desired_fingerprint = value,
+                "target" => plan.target = value,
+                "planned-at" => plan.planned_at = value,
+                "summary" => plan.summary = value,
+                "drift" if value != "none" => plan.drift.push(value),
+                _ => {}
+            }
+        }
+        for (key, value) in [
+            ("source-fingerprint", &plan.source_fingerprint),
+            ("desired-fingerprint", &plan.desired_fingerprint),
+        ] {
+            if !value.starts_with("sha256:") {
+                return Err(self.error(0, format!("the header has no `-- {key}: sha256:...` line")));
+            }
+        }
+        let mut starts: Vec<usize> = self
+            .text
+            .match_indices(STAGE_MARK)
+            .map(|(i, _)| i)
+            .filter(|&i| i == 0 || self.text.as_bytes()[i - 1] == b'\n')
+            .collect();
+        starts.push(self.text.len());
+        for pair in starts.windows(2) {
+            plan.stages.push(self.stage(pair[0], pair[1])?);
+        }
+        Ok(plan)
+    }
+
+    fn stage(&self, start: usize, end: usize) -> Result<PlannedStage, SourceError> {
+        let header_end = self.text[start..end]
+            .find('\n')
+            .map(|i| start + i)
+            .unwrap_or(end);
+        let header = &self.text[start + STAGE_MARK.len()..header_end];
+        let (name, rest) = header
+            .split_once(" (")
+            .ok_or_else(|| self.error(start, "a stage line reads `-- ==== stage NAME (KIND)`"))?;
+        let rest = rest.trim_end().trim_end_matches(')');
+        let (kind_word, phase_word) = match rest.split_once(", phase ") {
+            Some((k, p)) => (k, Some(p)),
+            None => (rest, None),
+        };
+        let kind = match kind_word {
+            "schema" => StageKind::Schema,
+            "migrations" => StageKind::Migrations,
+            "hook" => StageKind::Hook,
+            other => return Err(self.error(start, format!("unknown stage kind `{other}`"))),
+        };
+        let phase = match phase_word {
+            None => None,
+            Some("expand") => Some(Phase::Expand),
+            Some("contract") => Some(Phase::Contract),
+            Some("all") => Some(Phase::All),
+            Some(other) => return Err(self.error(start, format!("unknown phase `{other}`"))),
+        };
+        let body_start = (header_end + 1).min(end);
+        let body = match kind {
+            StageKind::Schema => StageBody::Statements {
+                statements: self.statements(body_start, end)?,
+            },
+            StageKind::Migrations => StageBody::Migrations {
+                migrations: self.migrations(body_start, end)?,
+            },
+            StageKind::Hook => StageBody::Hook {
+                command: self.text[body_start..end]
+                    .lines()
+                    .find_map(|l| l.strip_prefix("-- hook: "))
+                    .filter(|c| *c != "(none configured)")
+                    .map(str::to_string),
+            },
+        };
+        Ok(PlannedStage {
+            name: name.to_string(),
+            kind,
+            phase,
+            body,
+        })
+    }
+
+    fn statements(&self, start: usize, end: usize) -> Result<Vec<PlannedStatement>, SourceError> {
+        let body = &self.text[start..end];
+        let parsed = statements::parse(self.path, body).map_err(|e| self.shift(e, start))?;
+        let mut previous_end = 0;
+        let mut out = Vec::with_capacity(parsed.len());
+        for statement in parsed {
+            let annotations = &body[previous_end..statement.offset];
+            previous_end = statement.offset + statement.len;
+            let hazards = annotations
+                .lines()
+                .filter_map(|l| l.strip_prefix("-- hazards: "))
+                .flat_map(|h| h.split(',').map(str::trim))
+                .filter(|h| !h.is_empty() && *h != "none")
+                .map(str::to_string)
+                .collect();
+            let transactional = !annotations
+                .lines()
+                .any(|l| l.trim() == "-- strata:no-transaction");
+            out.push(PlannedStatement {
+                sql: statement.sql,
+                hazards,
+                transactional,
+            });
+        }
+        Ok(out)
+    }
+
+    fn migrations(&self, start: usize, end: usize) -> Result<Vec<PlannedMigration>, SourceError> {
+        let mut out = Vec::new();
+        let mut current: Option<PlannedMigration> = None;
+        let mut in_body = false;
+        let mut offset = start;
+        for line in self.text[start..end].split_inclusive('\n') {
+            let trimmed = line.trim_end_matches(['\n', '\r']);
+            if in_body {
+                if trimmed == "-- end migration" {
+                    in_body = false;
+                    let m = current.take().expect("in a migration");
+                    out.push(PlannedMigration {
+                        text: m.text.trim_end().to_string(),
+                        ..m
+                    });
+                } else if let Some(m) = current.as_mut() {
+                    m.text.push_str(line);
+                }
+            } else if let Some(file) = trimmed.strip_prefix("-- migration: ") {
+                current = Some(PlannedMigration {
+                    file: file.to_string(),
+                    checksum: String::new(),
+                    directives: Vec::new(),
+                    text: String::new(),
+                });
+            } else if let Some(checksum) = trimmed.strip_prefix("-- checksum: ") {
+                if let Some(m) = current.as_mut() {
+                    m.checksum = checksum.to_string();
+                }
+            } else if let Some(directives) = trimmed.strip_prefix("-- directives: ") {
+                if let Some(m) = current.as_mut() {
+                    m.directives = directives.split(", ").map(str::to_string).collect();
+                }
+            } else if trimmed == "-- begin migration" {
+                if current.is_none() {
+                    return Err(self.error(
+                        offset,
+                        "`-- begin migration` without a `-- migration:` line",
+                    ));
+                }
+                in_body = true;
+            }
+            offset += line.len();
+        }
+        if in_body {
+            return Err(self.error(start, "a migration has no `-- end migration` line"));
+        }
+        Ok(out)
+    }
+
+    /// Moves an error found in a slice of the file to its place in the whole file.
+    fn shift(&self, error: SourceError, by: usize) -> SourceError {
+        match error {
+            SourceError::Sql { message, span, .. } => self.error(span.offset() + by, message),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Plan {
+        Plan {
+            source_fingerprint: "sha256:aa".into(),
+            desired_fingerprint: "sha256:bb".into(),
+            target: "prod".into(),
+            planned_at: "2026-11-22T06:00:00Z".into(),
+            summary: "3 statements, 1 migration".into(),
+            drift: vec![],
+            stages: vec![
+                PlannedStage {
+                    name: "expand".into(),
+                    kind: StageKind::Schema,
+                    phase: Some(Phase::Expand),
+                    body: StageBody::Statements {
+                        statements: vec![
+                            PlannedStatement {
+                                sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$".into(),
+                                hazards: vec![],
+                                transactional: true,
+                            },
+                            PlannedStatement {
+                                sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
+                                hazards: vec!["blocks-writes".into(), "long-running".into()],
+                                transactional: false,
+                            },
+                        ],
+                    },
+                },
+                PlannedStage {
+                    name: "data".into(),
+                    kind: StageKind::Migrations,
+                    phase: None,
+                    body: StageBody::Migrations {
+                        migrations: vec![PlannedMigration {
+                            file: "0001_seed.sql".into(),
+                            checksum: "sha256:cc".into(),
+                            directives: vec!["batch".into()],
+                            text: "-- strata:batch\nUPDATE t SET a = 1 WHERE a IS NULL;".into(),
+                        }],
+                    },
+                },
+                PlannedStage {
+                    name: "deploy".into(),
+                    kind: StageKind::Hook,
+                    phase: None,
+                    body: StageBody::Hook {
+                        command: Some("./deploy.sh".into()),
+                    },
+                },
+                PlannedStage {
+                    name: "contract".into(),
+                    kind: StageKind::Schema,
+                    phase: Some(Phase::Contract),
+                    body: StageBody::Statements {
+                        statements: vec![PlannedStatement {
+                            sql: "ALTER TABLE t DROP COLUMN old".into(),
+                            hazards: vec!["destructive".into()],
+                            transactional: true,
+                        }],
+                    },
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn render_then_parse_is_identity() {
+        let plan = sample();
+        let text = plan.render();
+        assert!(text.contains("-- source-fingerprint: sha256:aa\n"));
+        assert!(text.contains("-- desired-fingerprint: sha256:bb\n"));
+        let back = Plan::parse("pending.sql", &text).unwrap();
+        assert_eq!(back, plan);
+        assert_eq!(back.statement_count(), 3);
+        assert_eq!(
+            back.hazards().collect::<Vec<_>>(),
+            ["blocks-writes", "long-running", "destructive"]
+        );
+    }
+
+    #[test]
+    fn missing_fingerprint_is_an_error() {
+        let text = sample()
+            .render()
+            .replace("-- source-fingerprint: sha256:aa\n", "");
+        let err = Plan::parse("pending.sql", &text).unwrap_err();
+        assert!(err.to_string().contains("source-fingerprint"), "{err}");
+    }
+
+    #[test]
+    fn unterminated_migration_is_an_error() {
+        let text = sample().render().replace("-- end migration\n", "");
+        assert!(Plan::parse("pending.sql", &text).is_err());
+    }
+}
