@@ -14,6 +14,7 @@ pub mod model;
 pub mod pg;
 pub mod plan;
 pub mod report;
+pub mod run;
 pub mod source;
 
 pub use error::{Error, Result};

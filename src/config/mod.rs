@@ -1,6 +1,6 @@
 //! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
 
-mod duration;
+pub mod duration;
 pub mod raw;
 
 pub use duration::{LockTimeout, StatementTimeout};
