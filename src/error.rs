@@ -16,6 +16,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Run(#[from] crate::run::pipeline::RunError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -30,6 +33,8 @@ impl Error {
             Error::Source(_) => 1,
             Error::Pg(_) => 2,
             Error::Git(_) => 2,
+            Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,
+            Error::Run(_) => 2,
             Error::Interrupted => 130,
         }
     }

@@ -4,3 +4,4 @@
 pub mod history;
 pub mod hook;
 pub mod statements;
+pub mod pipeline;
