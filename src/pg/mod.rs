@@ -1,5 +1,6 @@
 //! Connecting to PostgreSQL: URLs and TLS, the embedded cluster, shadow databases, the lock.
 
+pub mod clone;
 mod conninfo;
 pub mod embedded;
 pub mod lock;
@@ -60,6 +61,12 @@ pub enum PgError {
         help("wait for the other run to finish, or pass a longer --lock-wait")
     )]
     Locked { database: String, waited_secs: u64 },
+    #[error("cloning the schema of {source_db}: {message}")]
+    #[diagnostic(
+        code(strata::pg::clone),
+        help("pg_dump must be at least as new as the server it dumps; the shadow server should run the same major version")
+    )]
+    Clone { source_db: String, message: String },
 }
 
 impl PgError {

@@ -1,0 +1,273 @@
+//! The desired schema (SDL): the files named by `[schema] files` in pipeline.toml, or one
+//! file or directory given on the command line, split into statements and checked.
+//!
+//! SDL is plain PostgreSQL DDL in any order across any number of files. It holds no DML and
+//! no transaction control: such a statement is an error at its file and line. Session
+//! settings (`SET ...`, and the `SELECT pg_catalog.set_config(...)` that pg_dump writes) are
+//! kept apart from the statements: they are the context the file's later statements run in
+//! (see `source::load`).
+
+use super::statements::{parse, read_file, Statement, StatementKind};
+use super::SourceError;
+use crate::config::Config;
+use pg_query::NodeEnum;
+use std::path::{Path, PathBuf};
+
+/// One SDL file: its text and its statements.
+#[derive(Debug, Clone)]
+pub struct SdlFile {
+    /// The path as shown to people (relative to the project root when it is inside it).
+    pub path: String,
+    pub text: String,
+    pub statements: Vec<SdlStatement>,
+}
+
+/// A DDL statement with the session settings written before it in its file.
+#[derive(Debug, Clone)]
+pub struct SdlStatement {
+    pub statement: Statement,
+    /// How many of the file's settings precede this statement (`SdlFile::settings[..n]`).
+    pub settings: usize,
+}
+
+/// The desired schema, file by file, in a deterministic (sorted) order.
+#[derive(Debug, Clone, Default)]
+pub struct Sdl {
+    pub files: Vec<SdlFile>,
+    /// Per file, the session settings (`SET ...`) in the order written.
+    pub settings: Vec<Vec<String>>,
+}
+
+impl Sdl {
+    /// Every statement with the index of its file, in file order.
+    pub fn statements(&self) -> impl Iterator<Item = (usize, &SdlStatement)> {
+        self.files
+            .iter()
+            .enumerate()
+            .flat_map(|(i, f)| f.statements.iter().map(move |s| (i, s)))
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.files.iter().map(|f| f.statements.len()).sum()
+    }
+
+    /// Parses SDL given as text (tests, and SQL that does not live in a file).
+    pub fn from_text(path: &str, text: &str) -> Result<Sdl, SourceError> {
+        let mut sdl = Sdl::default();
+        sdl.push_file(path.to_string(), text.to_string())?;
+        Ok(sdl)
+    }
+
+    fn push_file(&mut self, path: String, text: String) -> Result<(), SourceError> {
+        let (file, settings) = check_file(path, text)?;
+        self.files.push(file);
+        self.settings.push(settings);
+        Ok(())
+    }
+}
+
+/// Reads the files the manifest names (`[schema] files`, globs relative to the project root),
+/// sorted by path and without duplicates.
+pub fn load_config(config: &Config) -> Result<Sdl, SourceError> {
+    let mut paths = Vec::new();
+    for pattern in &config.schema.files {
+        let full = config.root.join(pattern);
+        let full = full.to_string_lossy();
+        let entries = glob::glob(&full).map_err(|e| SourceError::Io {
+            path: pattern.clone(),
+            message: format!("invalid glob pattern: {e}"),
+        })?;
+        for entry in entries {
+            let path = entry.map_err(|e| SourceError::Io {
+                path: e.path().display().to_string(),
+                message: e.error().to_string(),
+            })?;
+            if path.is_file() {
+                paths.push(path);
+            }
+        }
+    }
+    read_paths(Some(&config.root), paths)
+}
+
+/// Reads SDL from one file, or from every `*.sql` file under a directory (recursively).
+pub fn load_path(path: &Path) -> Result<Sdl, SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| SourceError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    if meta.is_file() {
+        return read_paths(None, vec![path.to_path_buf()]);
+    }
+    let mut paths = Vec::new();
+    collect_sql_files(path, &mut paths)?;
+    read_paths(None, paths)
+}
+
+fn collect_sql_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+    let io = |e: std::io::Error| SourceError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        if path.is_dir() {
+            collect_sql_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "sql") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads and checks the files; paths are shown relative to `root` when given (the project),
+/// else as found.
+fn read_paths(root: Option<&Path>, mut paths: Vec<PathBuf>) -> Result<Sdl, SourceError> {
+    paths.sort();
+    paths.dedup();
+    let mut sdl = Sdl::default();
+    for path in paths {
+        let shown = root
+            .and_then(|root| path.strip_prefix(root).ok())
+            .unwrap_or(&path);
+        let text = read_file(&path)?;
+        sdl.push_file(shown.display().to_string(), text)?;
+    }
+    Ok(sdl)
+}
+
+/// Splits a file into DDL statements and session settings; rejects DML and transaction
+/// control with the statement's file and line.
+fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), SourceError> {
+    let parsed = parse(&path, &text)?;
+    let mut statements = Vec::new();
+    let mut settings = Vec::new();
+    for statement in parsed {
+        if is_session_setting(&statement) {
+            settings.push(statement.sql.clone());
+            continue;
+        }
+        let refuse = |what: &str, help: &str| {
+            SourceError::at(
+                &path,
+                &text,
+                statement.offset,
+                statement.len,
+                format!("{what} in the schema files (SDL)"),
+                "not allowed here",
+                Some(help.to_string()),
+            )
+        };
+        match statement.kind {
+            StatementKind::Dml => return Err(refuse(
+                "data statement (DML)",
+                "the schema files declare objects only; put data changes in a numbered migration",
+            )),
+            StatementKind::TransactionControl => {
+                return Err(refuse(
+                    "transaction control",
+                    "remove it: strata loads the whole schema in one transaction itself",
+                ))
+            }
+            StatementKind::Ddl | StatementKind::Other => {}
+        }
+        statements.push(SdlStatement {
+            statement,
+            settings: settings.len(),
+        });
+    }
+    Ok((
+        SdlFile {
+            path,
+            text,
+            statements,
+        },
+        settings,
+    ))
+}
+
+/// `SET x = y` / `RESET x`, and `SELECT pg_catalog.set_config(...)` (as pg_dump writes it).
+fn is_session_setting(statement: &Statement) -> bool {
+    match statement.node.as_str() {
+        "VariableSetStmt" => true,
+        "SelectStmt" => is_set_config_call(&statement.sql),
+        _ => false,
+    }
+}
+
+fn is_set_config_call(sql: &str) -> bool {
+    let Ok(parsed) = pg_query::parse(sql) else {
+        return false;
+    };
+    let Some(NodeEnum::SelectStmt(select)) = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
+    else {
+        return false;
+    };
+    if !select.from_clause.is_empty() || select.target_list.is_empty() {
+        return false;
+    }
+    select.target_list.iter().all(|target| {
+        let Some(NodeEnum::ResTarget(res)) = target.node.as_ref() else {
+            return false;
+        };
+        let Some(NodeEnum::FuncCall(call)) = res.val.as_ref().and_then(|v| v.node.as_ref()) else {
+            return false;
+        };
+        let names: Vec<&str> = call
+            .funcname
+            .iter()
+            .filter_map(|n| match n.node.as_ref() {
+                Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+                _ => None,
+            })
+            .collect();
+        matches!(
+            names.as_slice(),
+            ["set_config"] | ["pg_catalog", "set_config"]
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_context_not_statements() {
+        let sdl = Sdl::from_text(
+            "a.sql",
+            "SET check_function_bodies = false;\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (id int);\n",
+        )
+        .unwrap();
+        assert_eq!(sdl.settings[0].len(), 2);
+        assert_eq!(sdl.files[0].statements.len(), 1);
+        assert_eq!(sdl.files[0].statements[0].settings, 2);
+    }
+
+    #[test]
+    fn dml_is_refused_with_its_line() {
+        let err = Sdl::from_text(
+            "a.sql",
+            "CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n",
+        )
+        .unwrap_err();
+        match err {
+            SourceError::Sql { line, message, .. } => {
+                assert_eq!(line, 2);
+                assert!(message.contains("DML"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_select_that_is_not_set_config_is_dml() {
+        assert!(Sdl::from_text("a.sql", "SELECT set_config('a','b',false), 1;").is_err());
+        assert!(Sdl::from_text("a.sql", "SELECT now();").is_err());
+    }
+}
