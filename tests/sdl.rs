@@ -255,3 +255,24 @@ async fn clone_reproduces_a_schema() {
     drop(client);
     shadow.drop_now().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_long_chain_written_backwards_loads_in_few_passes() {
+    // t0 references t1 references t2 ... : every statement needs the next one.
+    let n = 2000;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "CREATE TABLE t{i} (id int PRIMARY KEY, next int REFERENCES t{} (id));\n",
+            i + 1
+        ));
+    }
+    text.push_str(&format!("CREATE TABLE t{n} (id int PRIMARY KEY);\n"));
+    let sdl = Sdl::from_text("chain.sql", &text).unwrap();
+    let db = TestDb::new();
+    let started = std::time::Instant::now();
+    let stats = load(&db.client().await, &sdl).await.unwrap();
+    assert_eq!(stats.passes, 2, "{stats:?}");
+    assert_eq!(stats.deferred, n, "{stats:?}");
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}

@@ -11,6 +11,8 @@
 //!    the load with PostgreSQL's message at the statement's file and line.
 //! 3. Retry the deferred statements (same batching) after each pass until none is left or a
 //!    pass makes no progress; then what still fails is an error at its file and line.
+//!    Retry passes alternate direction (reverse file order, then file order, ...), so a
+//!    dependency chain written backwards resolves in one retry, not one retry per link.
 //!
 //! Session settings written in a file (`SET ...`) apply to that file's later statements
 //! only: every batch starts with `RESET ALL` and the settings of its first statement's
@@ -98,7 +100,13 @@ async fn load_in_transaction(
     let mut ever_deferred = std::collections::BTreeSet::new();
     loop {
         stats.passes += 1;
-        let failed = run_pass(client, sdl, &pending).await?;
+        // Retry passes alternate direction: a chain declared in reverse order (each
+        // statement needing the next) then resolves in one retry instead of one per link.
+        if stats.passes % 2 == 0 {
+            pending.reverse();
+        }
+        let mut failed = run_pass(client, sdl, &pending).await?;
+        failed.sort_by_key(|(item, _)| *item);
         if failed.is_empty() {
             break;
         }
