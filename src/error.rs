@@ -19,6 +19,12 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Run(#[from] crate::run::pipeline::RunError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Migration(#[from] crate::source::migration::MigrationError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Migrate(#[from] crate::run::migrations::MigrateError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -35,6 +41,8 @@ impl Error {
             Error::Git(_) => 2,
             Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,
             Error::Run(_) => 2,
+            Error::Migration(_) => 1,
+            Error::Migrate(e) => e.exit_code(),
             Error::Interrupted => 130,
         }
     }

@@ -3,5 +3,6 @@
 
 pub mod history;
 pub mod hook;
+pub mod migrations;
 pub mod statements;
 pub mod pipeline;

@@ -1,6 +1,7 @@
 //! Reading the user's SQL files: statements with their positions and kinds (`statements`).
 
 pub mod load;
+pub mod migration;
 pub mod sdl;
 pub mod statements;
 
