@@ -20,6 +20,10 @@ lint: setup
 test: lint
 	$(CARGO) test --locked --all-targets -- --test-threads=4
 
+# Benchmarks side by side with peers (docs/benchmarks.md); BENCH_SIZES="100 1000" for a quick run.
+bench: setup
+	@bash scripts/bench/run.sh
+
 clean:
 	-$(STRATA) db stop
 	$(CARGO) clean

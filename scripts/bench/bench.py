@@ -1,0 +1,558 @@
+#!/usr/bin/env python3
+"""strata's benchmark driver, side by side with peers (`make bench`, see docs/benchmarks.md).
+
+For each size N: a throwaway PostgreSQL cluster, databases from_N (base schema) and to_N
+(changed schema) from strata-gen-schema, then for every tool and operation: the median wall
+time of BENCH_RUNS runs, the peak RSS of the client process (wait4), the number of statements
+the server logged during the run (log_statement = 'all'), and for diff tools whether applying
+the output to a copy of from_N makes a second diff against to_N empty.
+
+Environment:
+  BENCH_SIZES         sizes to run (default "100 1000 10000")
+  BENCH_RUNS          timed runs per row (default 3; a row whose first run takes longer than
+                      BENCH_SLOW seconds, default 60, is timed once)
+  BENCH_TIMEOUT       seconds before a run is killed and recorded as "timeout" (default 300)
+  BENCH_PEERS_DIR     reuse a directory holding venv/ and node_modules/ (default: a fresh
+                      install into the temporary directory)
+  BENCH_NO_PEERS=1    skip the peer tools (recorded as "skipped")
+  BENCH_OUT           where benchmarks.md and the plot go (default docs/)
+  BENCH_STRATA        the strata binary (default target/release/strata)
+  BENCH_GEN           the generator binary (default target/release/strata-gen-schema)
+"""
+
+import atexit
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report  # noqa: E402
+
+MIGRA_PIP = [
+    "migra==3.0.1663481299",
+    "schemainspect==3.1.1663587362",
+    "sqlalchemy<2",
+    "psycopg2-binary",
+]
+PGKIT_NPM = "@pgkit/migra@0.6.1"
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 10000").split()]
+RUNS = env_int("BENCH_RUNS", 3)
+SLOW = env_int("BENCH_SLOW", 60)
+TIMEOUT = env_int("BENCH_TIMEOUT", 300)
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "docs"))
+STRATA = Path(os.environ.get("BENCH_STRATA", ROOT / "target/release/strata"))
+GEN = Path(os.environ.get("BENCH_GEN", ROOT / "target/release/strata-gen-schema"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The throwaway cluster
+
+
+def pg_bindir():
+    try:
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        d = Path(out.stdout.strip())
+        if out.returncode == 0 and (d / "initdb").exists():
+            return d
+    except FileNotFoundError:
+        pass
+    versions = sorted(
+        (int(p.name), p / "bin")
+        for p in Path("/usr/lib/postgresql").glob("*")
+        if p.name.isdigit() and (p / "bin/initdb").exists()
+    )
+    if not versions:
+        sys.exit("bench: no PostgreSQL server binaries (initdb); run `make setup`")
+    return versions[-1][1]
+
+
+class Cluster:
+    """A cluster in a temp dir, socket only, logging every statement with its application."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.bin = pg_bindir()
+        self.data = base / "data"
+        self.log = base / "postgres.log"
+        self.port = free_port()
+        self.as_postgres = os.geteuid() == 0
+        self.running = False
+
+    def _run(self, args, **kw):
+        kw.setdefault("check", True)
+        kw.setdefault("capture_output", True)
+        if self.as_postgres:
+            kw["user"] = "postgres"
+            kw["group"] = "postgres"
+            kw["cwd"] = str(self.base)
+            kw["env"] = {**os.environ, "HOME": "/tmp", "USER": "postgres"}
+        return subprocess.run(args, **kw)
+
+    def start(self):
+        if self.as_postgres:
+            shutil.chown(self.base, "postgres", "postgres")
+        self._run([
+            self.bin / "initdb", "-D", self.data, "-U", "bench", "--auth=trust",
+            "--encoding=UTF8", "--no-locale", "--no-sync",
+        ])
+        with open(self.data / "postgresql.conf", "a") as f:
+            f.write(f"""
+# strata benchmark cluster (same durability trade-offs as strata's embedded cluster)
+listen_addresses = ''
+port = {self.port}
+unix_socket_directories = '{self.base}'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_connections = 100
+max_locks_per_transaction = 1024
+shared_buffers = 128MB
+log_statement = 'all'
+log_line_prefix = '%a|'
+log_min_messages = warning
+""")
+        self._run([self.bin / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", "60", "start"])
+        self.running = True
+
+    def stop(self):
+        if self.running:
+            self._run([self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"],
+                      check=False)
+            self.running = False
+
+    def version(self):
+        return subprocess.run([self.bin / "postgres", "--version"], capture_output=True,
+                              text=True).stdout.strip()
+
+    def url(self, db):
+        return f"postgresql://bench@/{db}?host={self.base}&port={self.port}&sslmode=disable"
+
+    def psql(self, db, *args, check=True):
+        return subprocess.run(
+            ["psql", self.url(db), "-Xq", "-v", "ON_ERROR_STOP=1", *args],
+            capture_output=True, text=True, check=check,
+            env={**os.environ, "PGAPPNAME": "bench_setup"},
+        )
+
+    def sql(self, db, statement):
+        return self.psql(db, "-Atc", statement).stdout.strip()
+
+    def log_size(self):
+        return self.log.stat().st_size
+
+    def statements_since(self, offset):
+        """Statements the server logged after `offset`: simple queries and extended-protocol
+        executions, whatever the application (nothing else uses this cluster during a run)."""
+        with open(self.log, "rb") as f:
+            f.seek(offset)
+            text = f.read().decode("utf-8", "replace")
+        return sum(
+            1
+            for line in text.splitlines()
+            if "|LOG:  statement: " in line or re.search(r"\|LOG:  execute [^:]*: ", line)
+        )
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring one command
+
+
+class Result:
+    def __init__(self, status, seconds, rss_kb, statements, stdout, stderr):
+        self.status = status  # "ok", "failed (exit N)", "timeout"
+        self.seconds = seconds
+        self.rss_kb = rss_kb
+        self.statements = statements
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
+    """Runs argv, returning wall time, peak RSS (the process and its waited-for children, from
+    wait4) and the statements the server logged meanwhile."""
+    out_path = workdir / f"{label}.out"
+    err_path = workdir / f"{label}.err"
+    offset = cluster.log_size()
+    full_env = {**os.environ, "PGAPPNAME": label[:60], **(env or {})}
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                env=full_env, cwd=cwd, start_new_session=True)
+        timed_out = threading.Event()
+
+        def kill():
+            timed_out.set()
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(TIMEOUT, kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    statements = cluster.statements_since(offset)
+    stdout = out_path.read_text(errors="replace")
+    stderr = err_path.read_text(errors="replace")
+    if timed_out.is_set():
+        state = "timeout"
+    elif proc.returncode in ok_codes:
+        state = "ok"
+    else:
+        state = f"failed (exit {proc.returncode})"
+    return Result(state, seconds, usage.ru_maxrss, statements, stdout, stderr)
+
+
+def measure(cluster, argv_for_run, workdir, label, prepare=None, cleanup=None, **kw):
+    """Median of RUNS runs (one when the first is slower than SLOW seconds or fails)."""
+    results = []
+    for i in range(RUNS):
+        if prepare:
+            prepare(i)
+        r = run_once(cluster, argv_for_run(i), workdir, f"{label}_{i}", **kw)
+        if cleanup:
+            cleanup(i)
+        results.append(r)
+        if r.status != "ok" or r.seconds > SLOW:
+            break
+    first = results[0]
+    row = {
+        "status": first.status if all(r.status == "ok" for r in results) else
+        next(r.status for r in results if r.status != "ok"),
+        "runs": len(results),
+        "seconds": statistics.median(r.seconds for r in results),
+        "rss_mb": max(r.rss_kb for r in results) / 1024,
+        "statements": first.statements,
+    }
+    if row["status"] != "ok":
+        row["error"] = (first.stderr or first.stdout).strip().splitlines()[-5:]
+    return row, first
+
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+
+
+def strata_commands():
+    out = subprocess.run([STRATA, "--help"], capture_output=True, text=True).stdout
+    commands = set()
+    in_commands = False
+    for line in out.splitlines():
+        if line.startswith("Commands:"):
+            in_commands = True
+            continue
+        if in_commands:
+            m = re.match(r"\s+(\S+)\s", line)
+            if not m:
+                break
+            commands.add(m.group(1))
+    return commands
+
+
+def install_peers(workdir):
+    """Installs migra (PyPI) into a venv and @pgkit/migra (npm) into node_modules. Returns
+    {tool: argv prefix or error string}."""
+    if os.environ.get("BENCH_NO_PEERS") == "1":
+        return {"migra": "skipped (BENCH_NO_PEERS=1)", "@pgkit/migra": "skipped (BENCH_NO_PEERS=1)"}
+    peers_dir = Path(os.environ.get("BENCH_PEERS_DIR") or workdir / "peers")
+    peers_dir.mkdir(parents=True, exist_ok=True)
+    tools = {}
+    venv = peers_dir / "venv"
+    try:
+        if not (venv / "bin/migra").exists():
+            log("installing migra into a virtualenv")
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True)
+            subprocess.run([venv / "bin/pip", "install", "-q", *MIGRA_PIP], check=True,
+                           capture_output=True, text=True)
+        tools["migra"] = [str(venv / "bin/migra"), "--unsafe"]
+    except subprocess.CalledProcessError as e:
+        tools["migra"] = f"unavailable: pip install failed: {(e.stderr or '')[-300:]}"
+    node_bin = peers_dir / "node_modules/.bin/migra"
+    try:
+        if not node_bin.exists():
+            log("installing @pgkit/migra into node_modules")
+            subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund",
+                            "--prefix", peers_dir, PGKIT_NPM],
+                           check=True, capture_output=True, text=True)
+        tools["@pgkit/migra"] = [str(node_bin), "run", "--unsafe", "true"]
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        tools["@pgkit/migra"] = f"unavailable: npm install failed: {str(e)[-300:]}"
+    return tools
+
+
+def peer_versions(tools):
+    versions = {}
+    if isinstance(tools.get("migra"), list):
+        pip = Path(tools["migra"][0]).parent / "pip"
+        out = subprocess.run([pip, "list", "--format=json"], capture_output=True, text=True)
+        try:
+            pkgs = {p["name"].lower(): p["version"] for p in json.loads(out.stdout)}
+            versions["migra"] = ", ".join(
+                f"{n} {pkgs[n]}" for n in ("migra", "schemainspect", "sqlalchemy", "psycopg2-binary")
+                if n in pkgs)
+        except json.JSONDecodeError:
+            pass
+    if isinstance(tools.get("@pgkit/migra"), list):
+        pkg = Path(tools["@pgkit/migra"][0]).parents[1] / "@pgkit/migra/package.json"
+        try:
+            versions["@pgkit/migra"] = "@pgkit/migra " + json.loads(pkg.read_text())["version"]
+        except (OSError, KeyError, json.JSONDecodeError):
+            pass
+    return versions
+
+
+# ---------------------------------------------------------------------------------------------
+# One size
+
+
+def generate(workdir, n, variant):
+    path = workdir / f"{variant}_{n}.sql"
+    with open(path, "wb") as f:
+        subprocess.run([GEN, "--tables", str(n), "--variant", variant], stdout=f, check=True)
+    return path
+
+
+def bench_size(cluster, workdir, n, tools, commands):
+    rows = []
+    base_sql = generate(workdir, n, "base")
+    changed_sql = generate(workdir, n, "changed")
+    for p in (base_sql, changed_sql):
+        os.chmod(p, 0o644)
+    log(f"N={n}: loading from_{n} and to_{n}")
+    for db, sql in ((f"from_{n}", base_sql), (f"to_{n}", changed_sql)):
+        cluster.sql("postgres", f"CREATE DATABASE {db}")
+        cluster.psql(db, "-1", "-f", sql)
+    from_url, to_url = cluster.url(f"from_{n}"), cluster.url(f"to_{n}")
+
+    def add(tool, operation, row):
+        row.update(tool=tool, operation=operation, n=n)
+        rows.append(row)
+        extra = f" ({row.get('converges')})" if "converges" in row else ""
+        log(f"N={n}: {tool} {operation}: {row['status']} {row['seconds']:.3f}s "
+            f"{row['rss_mb']:.0f}MB {row['statements']} statements{extra}")
+
+    # Floors.
+    def create_load_db(i):
+        cluster.sql("postgres", f"CREATE DATABASE load_{n}_{i}")
+
+    def drop_load_db(i):
+        cluster.sql("postgres", f"DROP DATABASE load_{n}_{i}")
+
+    row, _ = measure(
+        cluster,
+        lambda i: ["psql", cluster.url(f"load_{n}_{i}"), "-Xq", "-1", "-v", "ON_ERROR_STOP=1",
+                   "-f", str(base_sql)],
+        workdir, f"psql_load_{n}", prepare=create_load_db, cleanup=drop_load_db)
+    add("psql (floor)", "load schema SQL into an empty database", row)
+    row, _ = measure(cluster, lambda i: ["pg_dump", "--schema-only", from_url], workdir,
+                     f"pg_dump_{n}")
+    add("pg_dump (floor)", "pg_dump --schema-only", row)
+
+    # strata's introspection.
+    for cmd in ("fingerprint", "dump"):
+        if cmd in commands:
+            row, _ = measure(cluster, lambda i, c=cmd: [str(STRATA), c, "--database-url", from_url],
+                             workdir, f"strata_{cmd}_{n}")
+            add("strata", f"{cmd} (introspection)", row)
+        else:
+            add("strata", f"{cmd} (introspection)", missing_row(f"`strata {cmd}` not built yet"))
+
+    # Diffs, strata and peers alike.
+    diff_tools = {}
+    if "diff" in commands:
+        diff_tools["strata"] = [str(STRATA), "diff", "--from", "{from}", "--to", "{to}"]
+    else:
+        diff_tools["strata"] = "`strata diff` not built yet"
+    diff_tools.update(tools)
+    for tool, argv in diff_tools.items():
+        if isinstance(argv, str):
+            add(tool, "diff from → to", missing_row(argv))
+            continue
+        # migra exits 2 when there are differences.
+        ok_codes = (0, 2) if tool == "migra" else (0,)
+        slug = re.sub(r"\W+", "_", tool).strip("_")
+
+        def argv_for(frm, to, argv=argv):
+            return [a.replace("{from}", frm).replace("{to}", to) for a in argv] + (
+                [] if "{from}" in " ".join(argv) else [frm, to])
+
+        row, first = measure(cluster, lambda i: argv_for(from_url, to_url), workdir,
+                             f"{slug}_diff_{n}", ok_codes=ok_codes)
+        if row["status"] == "ok":
+            row["converges"], row["convergence_detail"] = converges(
+                cluster, workdir, n, slug, first.stdout, argv_for, to_url, ok_codes)
+            row["diff_lines"] = sum(1 for line in first.stdout.splitlines() if line.strip())
+        add(tool, "diff from → to", row)
+
+    # plan, end to end.
+    if "plan" in commands:
+        add("strata", "plan (end to end)", bench_plan(cluster, workdir, n, changed_sql))
+    else:
+        add("strata", "plan (end to end)", missing_row("`strata plan` not built yet"))
+
+    for db in (f"from_{n}", f"to_{n}"):
+        cluster.sql("postgres", f"DROP DATABASE {db}")
+    return rows
+
+
+def missing_row(why):
+    return {"status": f"unavailable: {why}", "runs": 0, "seconds": float("nan"),
+            "rss_mb": float("nan"), "statements": None}
+
+
+def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
+    """Applies the diff to a copy of from_N, then diffs the copy against to_N: empty = yes."""
+    copy = f"copy_{slug}_{n}"
+    cluster.sql("postgres", f"CREATE DATABASE {copy} TEMPLATE from_{n}")
+    try:
+        path = workdir / f"{copy}.sql"
+        path.write_text(script)
+        os.chmod(path, 0o644)
+        applied = cluster.psql(copy, "-1", "-f", str(path), check=False)
+        if applied.returncode != 0:
+            errors = [line for line in applied.stderr.splitlines()
+                      if "ERROR" in line or "DETAIL" in line]
+            return "no", "applying the diff failed: " + " ".join(errors[:2])[:300]
+        again = run_once(cluster, argv_for(cluster.url(copy), to_url), workdir,
+                         f"{slug}_rediff_{n}", ok_codes=ok_codes)
+        if again.status != "ok":
+            return "unknown", f"second diff {again.status}"
+        left = [line for line in again.stdout.splitlines()
+                if line.strip() and not line.lstrip().startswith("--")]
+        if left:
+            return "no", f"{len(left)} lines left, first: {left[0][:120]}"
+        return "yes", ""
+    finally:
+        cluster.sql("postgres", f"DROP DATABASE {copy}")
+
+
+def bench_plan(cluster, workdir, n, changed_sql):
+    """`strata plan` on a project whose SDL is the changed schema and whose target is a fresh
+    copy of from_N, with the benchmark cluster as the shadow server."""
+    project = workdir / f"plan_{n}"
+    target = f"plan_target_{n}"
+
+    def prepare(i):
+        if project.exists():
+            shutil.rmtree(project)
+        (project / "schema").mkdir(parents=True)
+        (project / "migrations").mkdir()
+        shutil.copy(changed_sql, project / "schema/schema.sql")
+        (project / "pipeline.toml").write_text(
+            f'[shadow]\nurl = "{cluster.url("postgres")}"\n\n'
+            f'[targets.bench]\nurl = "{cluster.url(target)}"\nallow_destructive = true\n'
+            'on_drift = "warn"\n')
+        for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                     ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit",
+                      "-qm", "schema"]):
+            subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+        cluster.sql("postgres", f"CREATE DATABASE {target} TEMPLATE from_{n}")
+
+    def cleanup(i):
+        cluster.sql("postgres", f"DROP DATABASE IF EXISTS {target}")
+
+    row, _ = measure(cluster, lambda i: [str(STRATA), "-C", str(project), "plan"], workdir,
+                     f"strata_plan_{n}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def machine(cluster):
+    def first_line(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "unknown"
+
+    mem_kb = next((int(line.split()[1]) for line in open("/proc/meminfo")
+                   if line.startswith("MemTotal:")), 0)
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    return {
+        "cpu": cpu,
+        "nproc": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "postgres": cluster.version(),
+        "rustc": first_line(["rustc", "--version"]),
+        "python": platform.python_version(),
+        "node": first_line(["node", "--version"]),
+        "strata": first_line([str(STRATA), "--version"]),
+    }
+
+
+def main():
+    workdir = Path(tempfile.mkdtemp(prefix="strata-bench-"))
+    os.chmod(workdir, 0o755)
+    state = os.environ.get("BENCH_STATE")
+    if state:
+        Path(state).write_text(str(workdir))
+    cluster = Cluster(workdir / "cluster")
+    cluster.base.mkdir()
+
+    def cleanup():
+        cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    atexit.register(cleanup)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: sys.exit(130))
+
+    started = time.time()
+    for binary in (STRATA, GEN):
+        if not binary.exists():
+            sys.exit(f"bench: {binary} is missing; run `cargo build --release` first")
+    commands = strata_commands()
+    log(f"strata commands: {', '.join(sorted(commands))}")
+    tools = install_peers(workdir)
+    cluster.start()
+    info = machine(cluster)
+    info["peers"] = peer_versions(tools)
+    rows = []
+    for n in SIZES:
+        rows.extend(bench_size(cluster, workdir, n, tools, commands))
+    info["total_seconds"] = round(time.time() - started)
+    info["sizes"] = SIZES
+    info["runs"] = RUNS
+    info["timeout"] = TIMEOUT
+    info["slow"] = SLOW
+    results = {"machine": info, "rows": rows}
+    (ROOT / "scripts/bench/results.json").write_text(json.dumps(results, indent=2, allow_nan=True) + "\n")
+    report.write(results, OUT)
+    log(f"done in {info['total_seconds']}s: {OUT / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()

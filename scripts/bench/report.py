@@ -1,0 +1,252 @@
+"""Writes docs/benchmarks.md and docs/bench-time.svg from the benchmark results (bench.py)."""
+
+import math
+from pathlib import Path
+
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#17becf"]
+DASHED = ("floor",)
+
+
+def fmt_s(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.3f}" if x < 10 else f"{x:.1f}"
+
+
+def fmt_mb(x):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.0f}"
+
+
+def series(rows):
+    """{(tool, operation): [(n, seconds)]} for the rows that succeeded."""
+    out = {}
+    for r in rows:
+        key = (r["tool"], r["operation"])
+        out.setdefault(key, [])
+        if r["status"] == "ok":
+            out[key].append((r["n"], r["seconds"]))
+    return {k: sorted(v) for k, v in out.items() if v}
+
+
+def svg_plot(rows):
+    data = series(rows)
+    width, height = 760, 470
+    left, right, top, bottom = 70, 250, 30, 50
+    pw, ph = width - left - right, height - top - bottom
+    ns = sorted({n for pts in data.values() for n, _ in pts}) or [100, 1000]
+    ts = [t for pts in data.values() for _, t in pts] or [0.01, 1]
+    x0, x1 = math.log10(min(ns)), math.log10(max(ns))
+    if x1 == x0:
+        x0, x1 = x0 - 0.5, x1 + 0.5
+    y0 = math.floor(math.log10(max(min(ts), 1e-3)))
+    y1 = math.ceil(math.log10(max(ts)))
+    if y1 == y0:
+        y1 += 1
+
+    def px(n):
+        return left + (math.log10(n) - x0) / (x1 - x0) * pw
+
+    def py(t):
+        return top + ph - (math.log10(max(t, 10 ** y0)) - y0) / (y1 - y0) * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left + pw / 2}" y="18" text-anchor="middle" font-size="14">'
+           'Wall time (median) against the number of tables, log-log</text>']
+    for e in range(y0, y1 + 1):
+        y = py(10 ** e)
+        label = f"{10 ** e:g} s"
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+    for n in ns:
+        x = px(n)
+        out.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#ddd"/>')
+        out.append(f'<text x="{x:.1f}" y="{top + ph + 18}" text-anchor="middle">{n:,}</text>')
+    out.append(f'<text x="{left + pw / 2}" y="{height - 10}" text-anchor="middle">tables (N)</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+    for i, ((tool, op), pts) in enumerate(sorted(data.items())):
+        colour = COLOURS[i % len(COLOURS)]
+        dash = ' stroke-dasharray="5,4"' if any(d in tool for d in DASHED) else ""
+        path = " ".join(f"{px(n):.1f},{py(t):.1f}" for n, t in pts)
+        out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
+        for n, t in pts:
+            out.append(f'<circle cx="{px(n):.1f}" cy="{py(t):.1f}" r="3" fill="{colour}"/>')
+        ly = top + 10 + i * 36
+        lx = left + pw + 12
+        out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 22}" y2="{ly}" stroke="{colour}" '
+                   f'stroke-width="2"{dash}/>')
+        out.append(f'<text x="{lx + 28}" y="{ly + 4}">{esc(tool)}</text>')
+        out.append(f'<text x="{lx + 28}" y="{ly + 18}" fill="#555" font-size="10">{esc(op)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def find(rows, n, tool, operation_prefix):
+    for r in rows:
+        if r["n"] == n and r["tool"] == tool and r["operation"].startswith(operation_prefix):
+            return r
+    return None
+
+
+def targets(rows, sizes):
+    lines = []
+    s = find(rows, 1000, "strata", "diff")
+    m = find(rows, 1000, "migra", "diff")
+    if s and m and s["status"] == "ok" and m["status"] == "ok":
+        ratio = m["seconds"] / s["seconds"]
+        verdict = "met" if ratio >= 10 else "**not met**"
+        lines.append(f"- strata's diff at least 10× faster than migra at 1,000 tables: "
+                     f"{ratio:.1f}× ({fmt_s(s['seconds'])} s against {fmt_s(m['seconds'])} s) — {verdict}.")
+    else:
+        why = []
+        for name, r in (("strata diff", s), ("migra", m)):
+            if r is None:
+                why.append(f"{name} not measured at N=1,000")
+            elif r["status"] != "ok":
+                why.append(f"{name}: {r['status']}")
+        lines.append("- strata's diff at least 10× faster than migra at 1,000 tables: "
+                     f"not measurable ({'; '.join(why)}).")
+    conv = []
+    for n in sizes:
+        r = find(rows, n, "strata", "diff")
+        conv.append(f"N={n:,}: {r.get('converges', r['status']) if r else 'not measured'}")
+    ok = all(find(rows, n, "strata", "diff") and find(rows, n, "strata", "diff").get("converges") == "yes"
+             for n in sizes)
+    lines.append(f"- strata's diff converging at every N: {'; '.join(conv)} — "
+                 f"{'met' if ok else '**not met**'}.")
+    plan_bits = []
+    plan_ok = True
+    for n in sizes:
+        p = find(rows, n, "strata", "plan")
+        load = find(rows, n, "psql (floor)", "load")
+        dump = find(rows, n, "pg_dump (floor)", "pg_dump")
+        if p and p["status"] == "ok" and load and dump and load["status"] == dump["status"] == "ok":
+            floor = load["seconds"] + dump["seconds"]
+            ratio = p["seconds"] / floor
+            plan_ok &= ratio <= 2
+            plan_bits.append(f"N={n:,}: {ratio:.2f}× ({fmt_s(p['seconds'])} s against "
+                             f"{fmt_s(floor)} s)")
+        else:
+            plan_ok = False
+            plan_bits.append(f"N={n:,}: {p['status'] if p else 'not measured'}")
+    lines.append("- `plan` within 2× of the floors (pg_dump of the target + psql load of the "
+                 f"SDL): {'; '.join(plan_bits)} — {'met' if plan_ok else '**not met**'}.")
+    return "\n".join(lines)
+
+
+def table(rows, n):
+    out = ["| tool | operation | status | runs | median s | peak RSS MB | statements | converges |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r["n"] != n:
+            continue
+        conv = r.get("converges", "")
+        if conv and conv != "yes" and r.get("convergence_detail"):
+            conv = f"{conv}: {r['convergence_detail']}"
+        statements = "–" if r["statements"] is None else str(r["statements"])
+        out.append(f"| {r['tool']} | {r['operation']} | {esc_md(r['status'])} | {r['runs']} | "
+                   f"{fmt_s(r['seconds'])} | {fmt_mb(r['rss_mb'])} | {statements} | {esc_md(conv)} |")
+    return "\n".join(out)
+
+
+def esc_md(s):
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def write(results, out_dir: Path):
+    m = results["machine"]
+    rows = results["rows"]
+    sizes = m["sizes"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench-time.svg").write_text(svg_plot(rows))
+    peers = "; ".join(f"{k}: {v}" for k, v in sorted(m.get("peers", {}).items())) or "none"
+    sections = "\n\n".join(f"### N = {n:,} tables\n\n{table(rows, n)}" for n in sizes)
+    sizes_env = " ".join(str(n) for n in sizes)
+    text = f"""# Benchmarks
+
+strata side by side with the floors (what PostgreSQL's own tools need for the same work) and with
+its peers, on the same databases in the same run. Generated by `make bench`
+(`scripts/bench/run.sh` → `scripts/bench/bench.py` → `scripts/bench/report.py`); do not edit the
+figures by hand, run it again.
+
+## The command
+
+```sh
+BENCH_SIZES="{sizes_env}" make bench
+```
+
+`make bench` builds strata in release mode, starts a throwaway cluster in a temp directory (removed
+on exit), installs the peers into a throwaway virtualenv and `node_modules`, and writes this page,
+the plot (`docs/bench-time.svg`) and the raw figures (`scripts/bench/results.json`).
+`BENCH_SIZES="100 1000"` gives a quick run; `BENCH_RUNS`, `BENCH_TIMEOUT`, `BENCH_NO_PEERS=1` and
+`BENCH_PEERS_DIR` are described at the top of `scripts/bench/bench.py`.
+
+## The machine
+
+| | |
+|---|---|
+| CPU | {m['cpu']} |
+| nproc | {m['nproc']} (shared with other builds during the run) |
+| memory | {m['memory_gb']} GB |
+| kernel | {m['kernel']} |
+| PostgreSQL | {m['postgres']} |
+| rustc | {m['rustc']} |
+| strata | {m['strata']} (release build) |
+| Python / Node | {m['python']} / {m['node']} |
+| peers | {peers} |
+| whole run | {m['total_seconds']} s |
+
+## The schemas
+
+`strata-gen-schema --tables N [--variant changed]` (`src/bin/strata-gen-schema.rs`) writes N
+tables in two schemas (`app`, `billing`) with identity, sequence-backed and uuid keys; text,
+varchar, numeric, enum, jsonb, array, boolean and timestamptz columns with defaults; check
+constraints, composite unique keys, foreign keys to parent tables; partial and expression indexes;
+comments; a view, a trigger function and a trigger on every tenth table, a SQL function on others;
+one enum and one sequence per 50 tables. The `changed` variant changes about 5% of the objects:
+added and dropped tables, added columns, dropped and added indexes, changed defaults, types,
+nullability and comments, added check constraints, dropped and redefined views, rewritten function
+bodies, new enum values, altered sequences. Output is deterministic (no randomness).
+
+`from_N` is loaded from the base variant, `to_N` from the changed one.
+
+## How each figure is taken
+
+- **median s**: median wall time of {m['runs']} runs (a row whose first run takes more than
+  {m['slow']} s is timed once; a run is killed after {m['timeout']} s and recorded as `timeout`).
+- **peak RSS MB**: the client process's peak resident set (`wait4` rusage, which covers the
+  process and the children it waited for). The server's memory is not included.
+- **statements**: the statements the server logged during the run (`log_statement = 'all'`,
+  simple-protocol queries and extended-protocol executions; nothing else uses the cluster then).
+  psql sends each statement of a file separately, so its count is the size of the schema.
+- **converges**: for a diff, its output is applied with `psql -1` to `CREATE DATABASE copy
+  TEMPLATE from_N`, then the same tool diffs the copy against `to_N`: `yes` when that second diff
+  is empty.
+- **floors**: `pg_dump --schema-only from_N` (reading a schema) and `psql -1 -f base.sql` into an
+  empty database (loading one). A plan must at least read the target and load the desired schema
+  into a shadow database, so its floor is the sum of the two.
+- The cluster runs with `fsync`, `synchronous_commit` and `full_page_writes` off (as strata's
+  embedded cluster), socket only, on the same machine as the clients.
+- A tool that fails, times out or is not available is recorded as such, never left out.
+
+## Targets
+
+{targets(rows, sizes)}
+
+## Time against N
+
+![wall time against N](bench-time.svg)
+
+## Results
+
+{sections}
+"""
+    (out_dir / "benchmarks.md").write_text(text)

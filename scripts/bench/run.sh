@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: builds strata in release mode and runs the benchmark driver (bench.py), which
+# starts its own throwaway cluster and removes it on exit. See docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+state="$(mktemp)"
+cleanup() {
+  # bench.py stops its cluster itself (atexit); this catches a driver that died harder.
+  local dir
+  dir="$(cat "$state" 2>/dev/null || true)"
+  if [ -n "$dir" ] && [ -f "$dir/cluster/data/postmaster.pid" ]; then
+    pid="$(head -1 "$dir/cluster/data/postmaster.pid")"
+    kill -QUIT "$pid" 2>/dev/null || true
+    sleep 1
+  fi
+  if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  rm -f "$state"
+}
+trap cleanup EXIT
+
+${CARGO:-cargo} build --release --locked --bin strata --bin strata-gen-schema
+BENCH_STATE="$state" python3 scripts/bench/bench.py
