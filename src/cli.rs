@@ -30,6 +30,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Numbered data migrations (migrations/NNNN_name.sql): create, list, apply, repair.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +47,44 @@ pub enum DbAction {
     Status,
     /// Print the URL of the embedded development database.
     Url,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Create the next numbered migration file: migrations/NNNN_NAME.sql.
+    New {
+        /// snake_case name, e.g. backfill_full_name.
+        name: String,
+    },
+    /// List applied and pending migrations with their checksums.
+    Status {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Apply the pending migrations, in order, under the advisory lock.
+    Up {
+        /// Stop after this migration number.
+        #[arg(long)]
+        to: Option<u32>,
+        /// Seconds to wait for another strata run holding the target's lock.
+        #[arg(long, default_value_t = 600)]
+        lock_wait: u64,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Accept the edited file of an applied migration (recorded with the reason).
+    Repair {
+        /// The migration number.
+        id: u32,
+        /// Why the edit is safe (stored in strata.migration_repairs).
+        #[arg(long)]
+        reason: String,
+        /// Seconds to wait for another strata run holding the target's lock.
+        #[arg(long, default_value_t = 600)]
+        lock_wait: u64,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
 }
 
 /// Which database a command works on.

@@ -1,6 +1,7 @@
 //! One function per command: the only place that sequences IO.
 
 mod db;
+mod migrate;
 mod target;
 
 pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
@@ -61,6 +62,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     match cli.command {
         Command::Config => show_config(&ctx),
         Command::Db { action } => db::run(&ctx, action).await,
+        Command::Migrate { action } => migrate::run(&ctx, action).await,
     }
 }
 

@@ -56,10 +56,7 @@ pub enum MigrateError {
     )]
     OutOfOrder { list: String, last: MigrationId },
     #[error("migration {file} failed: {message}")]
-    #[diagnostic(
-        code(strata::migrate::failed),
-        help("{help}")
-    )]
+    #[diagnostic(code(strata::migrate::failed), help("{help}"))]
     Failed {
         file: String,
         message: String,
@@ -208,14 +205,11 @@ pub async fn ensure_tables(client: &impl GenericClient) -> Result<(), PgError> {
         .map_err(PgError::query("creating strata's migration tables"))
 }
 
-async fn tables_exist(client: &impl GenericClient) -> Result<bool, PgError> {
+pub async fn tables_exist(client: &impl GenericClient) -> Result<bool, PgError> {
     let row = client
         .query_one(
             "SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL",
-            &[
-                &history_table().to_string(),
-                &batches_table().to_string(),
-            ],
+            &[&history_table().to_string(), &batches_table().to_string()],
         )
         .await
         .map_err(PgError::query("looking for the migration history"))?;
@@ -223,7 +217,9 @@ async fn tables_exist(client: &impl GenericClient) -> Result<bool, PgError> {
 }
 
 /// The history, by id.
-pub async fn applied(client: &impl GenericClient) -> Result<BTreeMap<MigrationId, AppliedRow>, PgError> {
+pub async fn applied(
+    client: &impl GenericClient,
+) -> Result<BTreeMap<MigrationId, AppliedRow>, PgError> {
     let rows = client
         .query(
             &format!(
@@ -252,10 +248,15 @@ pub async fn applied(client: &impl GenericClient) -> Result<BTreeMap<MigrationId
         .collect())
 }
 
-async fn batch_progress(client: &impl GenericClient) -> Result<BTreeMap<MigrationId, (i64, i64)>, PgError> {
+async fn batch_progress(
+    client: &impl GenericClient,
+) -> Result<BTreeMap<MigrationId, (i64, i64)>, PgError> {
     let rows = client
         .query(
-            &format!("SELECT version, iterations, rows_done FROM {}", batches_table()),
+            &format!(
+                "SELECT version, iterations, rows_done FROM {}",
+                batches_table()
+            ),
             &[],
         )
         .await
@@ -410,9 +411,7 @@ pub async fn apply_pending(
                         .await
                         .map_err(|e| failed(m, &describe(&e)))?;
                     record_directly(&tx, m).await?;
-                    tx.commit()
-                        .await
-                        .map_err(|e| failed(m, &describe(&e)))?;
+                    tx.commit().await.map_err(|e| failed(m, &describe(&e)))?;
                 }
                 None
             }
@@ -422,10 +421,9 @@ pub async fn apply_pending(
                         "applying {} (line {}, no transaction)",
                         m.file, statement.line
                     ));
-                    client
-                        .batch_execute(&statement.sql)
-                        .await
-                        .map_err(|e| failed(m, &format!("line {}: {}", statement.line, describe(&e))))?;
+                    client.batch_execute(&statement.sql).await.map_err(|e| {
+                        failed(m, &format!("line {}: {}", statement.line, describe(&e)))
+                    })?;
                 }
                 record(client, m, in_order).await?;
                 None
@@ -556,12 +554,19 @@ async fn record_directly(client: &impl GenericClient, m: &Migration) -> Result<(
 
 /// Repeats the batch statement, each time in its own transaction together with the progress
 /// row, until it affects no rows. Returns the rows changed, including before a resume.
-async fn run_batch(client: &mut Client, m: &Migration, reporter: &Reporter) -> Result<u64, MigrateError> {
+async fn run_batch(
+    client: &mut Client,
+    m: &Migration,
+    reporter: &Reporter,
+) -> Result<u64, MigrateError> {
     let statement = &m.statements[0];
     let id = m.id.0 as i32;
     let before = client
         .query_opt(
-            &format!("SELECT iterations, rows_done FROM {} WHERE version = $1", batches_table()),
+            &format!(
+                "SELECT iterations, rows_done FROM {} WHERE version = $1",
+                batches_table()
+            ),
             &[&id],
         )
         .await

@@ -146,10 +146,7 @@ pub enum MigrationError {
         second: String,
     },
     #[error("{path} is not UTF-8 (invalid byte at offset {offset})")]
-    #[diagnostic(
-        code(strata::migration::encoding),
-        help("save the file as UTF-8")
-    )]
+    #[diagnostic(code(strata::migration::encoding), help("save the file as UTF-8"))]
     NotUtf8 { path: String, offset: usize },
     #[error("{path} is empty")]
     #[diagnostic(
@@ -394,7 +391,10 @@ fn directives(path: &str, text: &str) -> Result<Mode, MigrationError> {
                     span.1,
                     format!("unknown directive `strata:{other}`"),
                     "unknown directive",
-                    Some("the directives are `-- strata:no-transaction` and `-- strata:batch`".into()),
+                    Some(
+                        "the directives are `-- strata:no-transaction` and `-- strata:batch`"
+                            .into(),
+                    ),
                 )
                 .into())
             }
@@ -440,7 +440,10 @@ mod tests {
             parse_file_name("0007_backfill_full_name.sql"),
             Some((MigrationId(7), "backfill_full_name".into()))
         );
-        assert_eq!(parse_file_name("12345_big.sql").unwrap().0, MigrationId(12345));
+        assert_eq!(
+            parse_file_name("12345_big.sql").unwrap().0,
+            MigrationId(12345)
+        );
         for bad in [
             "007_short.sql",
             "0007-dash.sql",
@@ -458,7 +461,11 @@ mod tests {
 
     #[test]
     fn directives_are_read_from_leading_comments() {
-        let (m, _) = parse("0001_a.sql", "-- strata:batch\nUPDATE t SET x = 1 WHERE x = 0;\n").unwrap();
+        let (m, _) = parse(
+            "0001_a.sql",
+            "-- strata:batch\nUPDATE t SET x = 1 WHERE x = 0;\n",
+        )
+        .unwrap();
         assert_eq!(m.mode, Mode::Batch);
         let (m, _) = parse(
             "0001_a.sql",
@@ -554,9 +561,17 @@ mod tests {
 
     #[test]
     fn batch_must_be_one_dml_statement() {
-        assert!(parse("0001_a.sql", "-- strata:batch\nUPDATE t SET x = 1;\nUPDATE t SET x = 2;\n").is_err());
+        assert!(parse(
+            "0001_a.sql",
+            "-- strata:batch\nUPDATE t SET x = 1;\nUPDATE t SET x = 2;\n"
+        )
+        .is_err());
         assert!(parse("0001_a.sql", "-- strata:batch\nSELECT 1;\n").is_err());
-        assert!(parse("0001_a.sql", "-- strata:batch\n-- strata:no-transaction\nDELETE FROM t;\n").is_err());
+        assert!(parse(
+            "0001_a.sql",
+            "-- strata:batch\n-- strata:no-transaction\nDELETE FROM t;\n"
+        )
+        .is_err());
     }
 
     #[test]
@@ -571,18 +586,27 @@ mod tests {
     #[test]
     fn duplicates_and_next_name() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(next_file_name(dir.path(), "first").unwrap(), "0001_first.sql");
+        assert_eq!(
+            next_file_name(dir.path(), "first").unwrap(),
+            "0001_first.sql"
+        );
         std::fs::write(dir.path().join("0001_a.sql"), "UPDATE t SET x = 1;").unwrap();
         std::fs::write(dir.path().join("0003_c.sql"), "UPDATE t SET x = 1;").unwrap();
         std::fs::write(dir.path().join("README.md"), "not a migration").unwrap();
-        assert_eq!(next_file_name(dir.path(), "next_one").unwrap(), "0004_next_one.sql");
+        assert_eq!(
+            next_file_name(dir.path(), "next_one").unwrap(),
+            "0004_next_one.sql"
+        );
         assert!(next_file_name(dir.path(), "Bad-Name").is_err());
         let loaded = load_dir(dir.path(), DdlInMigrations::Warn).unwrap();
         assert_eq!(loaded.migrations.len(), 2);
         std::fs::write(dir.path().join("0003_other.sql"), "UPDATE t SET x = 1;").unwrap();
         match load_dir(dir.path(), DdlInMigrations::Warn).unwrap_err() {
             MigrationError::Duplicate { first, second, .. } => {
-                assert_eq!((first.as_str(), second.as_str()), ("0003_c.sql", "0003_other.sql"));
+                assert_eq!(
+                    (first.as_str(), second.as_str()),
+                    ("0003_c.sql", "0003_other.sql")
+                );
             }
             other => panic!("{other:?}"),
         }
