@@ -4,5 +4,5 @@
 pub mod history;
 pub mod hook;
 pub mod migrations;
-pub mod statements;
 pub mod pipeline;
+pub mod statements;
