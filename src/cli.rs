@@ -1,6 +1,6 @@
 //! Command-line definitions (clap). `main.rs` parses, `app` does the work.
 
-use crate::report::Format;
+use crate::report::OutputFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -14,9 +14,9 @@ pub struct Cli {
     /// Project directory (holding pipeline.toml).
     #[arg(short = 'C', long = "project", global = true, default_value = ".")]
     pub project: PathBuf,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (`github` and `sarif` are for `strata lint`; other commands print text).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -25,6 +25,11 @@ pub struct Cli {
 pub enum Command {
     /// Print the resolved manifest (pipeline.toml with every default filled in).
     Config,
+    /// Lint migration files and pending.sql (default: all of them); exit 1 on an error-level finding.
+    Lint {
+        /// Files to lint (default: every migration and pending.sql if present).
+        files: Vec<PathBuf>,
+    },
     /// Manage the embedded PostgreSQL cluster under .strata/.
     Db {
         #[command(subcommand)]

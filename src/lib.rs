@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod git;
+pub mod lint;
 pub mod model;
 pub mod pg;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! One function per command: the only place that sequences IO.
 
 mod db;
+mod lint;
 mod migrate;
 mod target;
 
@@ -53,6 +54,7 @@ pub fn main(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
 
 async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     let root = cli.project.clone();
+    let format = cli.format;
     let config = Config::load(&root)?;
     let ctx = Context {
         root,
@@ -61,6 +63,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     };
     match cli.command {
         Command::Config => show_config(&ctx),
+        Command::Lint { files } => lint::run(&ctx, &files, format),
         Command::Db { action } => db::run(&ctx, action).await,
         Command::Migrate { action } => migrate::run(&ctx, action).await,
     }

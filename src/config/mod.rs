@@ -4,7 +4,7 @@ pub mod duration;
 pub mod raw;
 
 pub use duration::{LockTimeout, StatementTimeout};
-pub use raw::{DdlInMigrations, OnDrift, Phase, StageKind};
+pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, StageKind};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use raw::{RawManifest, RawStage, RawTarget};
@@ -168,6 +168,18 @@ pub struct Config {
     pub targets: BTreeMap<String, Target>,
     pub stages: Vec<Stage>,
     pub git: GitConfig,
+    pub lint: LintConfig,
+}
+
+/// `[lint]`, resolved: which configured rules run, and level overrides by rule id.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LintConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub naming: Option<Naming>,
+    pub require_primary_key: bool,
+    pub require_fk_index: bool,
+    pub banned_types: Vec<String>,
+    pub levels: BTreeMap<String, LintLevel>,
 }
 
 impl Config {
@@ -298,6 +310,39 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
                 .branch_prefix
                 .unwrap_or_else(|| "change-schema-".into()),
         },
+        lint: resolve_lint(ctx, raw.lint)?,
+    })
+}
+
+fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError> {
+    for ty in &raw.banned_types {
+        if let Err(message) = crate::lint::banned_type::BannedType::parse(ty.get_ref()) {
+            return Err(ctx.invalid(
+                message,
+                ty.span(),
+                "not a type",
+                Some("write a type as in SQL, e.g. \"timestamp\", \"varchar(n)\", \"json\"".into()),
+            ));
+        }
+    }
+    let mut levels = BTreeMap::new();
+    for (id, level) in raw.levels {
+        let Some(rule) = crate::lint::rule(id.get_ref()) else {
+            return Err(ctx.invalid(
+                format!("unknown lint rule `{}`", id.get_ref()),
+                id.span(),
+                "no such rule",
+                Some("`strata lint --help` and docs/lint.md list the rule ids".into()),
+            ));
+        };
+        levels.insert(rule.id.to_string(), level);
+    }
+    Ok(LintConfig {
+        naming: raw.naming,
+        require_primary_key: raw.require_primary_key,
+        require_fk_index: raw.require_fk_index,
+        banned_types: raw.banned_types.into_iter().map(Spanned::into_inner).collect(),
+        levels,
     })
 }
 

@@ -22,6 +22,40 @@ pub struct RawManifest {
     pub targets: BTreeMap<String, Spanned<RawTarget>>,
     pub default_target: Option<Spanned<String>>,
     pub stages: Option<Vec<Spanned<RawStage>>>,
+    #[serde(default)]
+    pub lint: RawLint,
+}
+
+/// `[lint]`: the configured rules of `strata lint` and per-rule levels (docs/lint.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLint {
+    pub naming: Option<Naming>,
+    #[serde(default)]
+    pub require_primary_key: bool,
+    #[serde(default)]
+    pub require_fk_index: bool,
+    #[serde(default)]
+    pub banned_types: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub levels: BTreeMap<Spanned<String>, LintLevel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    SnakeCase,
+}
+
+/// How a lint finding counts: an error makes `strata lint` exit 1; `off` silences the rule.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LintLevel {
+    Off,
+    Warning,
+    Error,
 }
 
 #[derive(Debug, Default, Deserialize)]

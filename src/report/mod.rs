@@ -13,6 +13,26 @@ pub enum Format {
     Json,
 }
 
+/// What `--format` accepts. `github` (Actions annotations) and `sarif` (SARIF 2.1.0) are
+/// `strata lint`'s; for every other command they mean text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+    Github,
+    Sarif,
+}
+
+impl From<OutputFormat> for Format {
+    fn from(format: OutputFormat) -> Format {
+        match format {
+            OutputFormat::Json => Format::Json,
+            OutputFormat::Text | OutputFormat::Github | OutputFormat::Sarif => Format::Text,
+        }
+    }
+}
+
 pub struct Reporter {
     pub format: Format,
     out: Mutex<Box<dyn Write + Send>>,
@@ -21,7 +41,8 @@ pub struct Reporter {
 }
 
 impl Reporter {
-    pub fn stdio(format: Format) -> Reporter {
+    pub fn stdio(format: impl Into<Format>) -> Reporter {
+        let format = format.into();
         let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         Reporter {
             format,

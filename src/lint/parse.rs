@@ -1,0 +1,232 @@
+//! The files under lint, parsed once with pg_query for strata's own rules.
+
+use super::Input;
+use crate::source::statements::{self, SourceError};
+use pg_query::protobuf::{AlterTableCmd, ColumnDef, Constraint, RangeVar};
+use pg_query::NodeEnum;
+
+/// What a file is: its kind decides which rules apply (hazards only in pending.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Migration,
+    Pending,
+}
+
+pub struct ParsedFile {
+    pub path: String,
+    pub text: String,
+    pub kind: FileKind,
+    pub statements: Vec<ParsedStatement>,
+    pub error: Option<ParseError>,
+}
+
+pub struct ParsedStatement {
+    /// Byte offset of the statement's first token in the file.
+    pub offset: usize,
+    pub len: usize,
+    pub tree: pg_query::ParseResult,
+}
+
+pub struct ParseError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl ParsedFile {
+    pub fn parse(input: &Input) -> ParsedFile {
+        let (statements, error) = match statements::parse(&input.path, &input.text) {
+            Ok(statements) => (
+                statements
+                    .into_iter()
+                    .filter_map(|s| {
+                        let tree = pg_query::parse(&s.sql).ok()?;
+                        Some(ParsedStatement {
+                            offset: s.offset,
+                            len: s.len,
+                            tree,
+                        })
+                    })
+                    .collect(),
+                None,
+            ),
+            Err(SourceError::Sql { span, message, .. }) => (
+                Vec::new(),
+                Some(ParseError {
+                    offset: if span.offset() == 0 && span.is_empty() {
+                        squawk_error_offset(&input.text)
+                    } else {
+                        span.offset()
+                    },
+                    message,
+                }),
+            ),
+            Err(other) => (
+                Vec::new(),
+                Some(ParseError {
+                    offset: 0,
+                    message: other.to_string(),
+                }),
+            ),
+        };
+        ParsedFile {
+            path: input.path.clone(),
+            text: input.text.clone(),
+            kind: input.kind,
+            statements,
+            error,
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset);
+        let before = &self.text[..offset];
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        (line, before[line_start..].chars().count() + 1)
+    }
+}
+
+impl ParsedStatement {
+    /// The statement's parse tree root.
+    pub fn root(&self) -> Option<&NodeEnum> {
+        self.tree
+            .protobuf
+            .stmts
+            .first()?
+            .stmt
+            .as_ref()?
+            .node
+            .as_ref()
+    }
+
+    /// The file offset of a location inside the statement (-1, unknown: the statement start).
+    pub fn at(&self, location: i32) -> usize {
+        usize::try_from(location).map_or(self.offset, |l| self.offset + l)
+    }
+
+    /// Column definitions and the table they belong to: CREATE TABLE columns, ALTER TABLE
+    /// ADD COLUMN, and composite types.
+    pub fn column_defs(&self) -> Vec<(&RangeVar, &ColumnDef)> {
+        let mut out = Vec::new();
+        match self.root() {
+            Some(NodeEnum::CreateStmt(create)) => {
+                if let Some(table) = &create.relation {
+                    for elt in &create.table_elts {
+                        if let Some(NodeEnum::ColumnDef(def)) = &elt.node {
+                            out.push((table, def.as_ref()));
+                        }
+                    }
+                }
+            }
+            Some(NodeEnum::AlterTableStmt(alter)) => {
+                if let Some(table) = &alter.relation {
+                    for cmd in alter_cmds(alter) {
+                        if let Some(NodeEnum::ColumnDef(def)) =
+                            cmd.def.as_ref().and_then(|d| d.node.as_ref())
+                        {
+                            out.push((table, def.as_ref()));
+                        }
+                    }
+                }
+            }
+            Some(NodeEnum::CompositeTypeStmt(create)) => {
+                if let Some(ty) = &create.typevar {
+                    for elt in &create.coldeflist {
+                        if let Some(NodeEnum::ColumnDef(def)) = &elt.node {
+                            out.push((ty, def.as_ref()));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Constraints a statement defines, with their table: table and column constraints of
+    /// CREATE TABLE, ALTER TABLE ADD CONSTRAINT, and constraints on added columns. The column
+    /// name is set for column constraints.
+    pub fn constraints(&self) -> Vec<(&RangeVar, Option<&str>, &Constraint)> {
+        let mut out = Vec::new();
+        match self.root() {
+            Some(NodeEnum::CreateStmt(create)) => {
+                if let Some(table) = &create.relation {
+                    for elt in &create.table_elts {
+                        match &elt.node {
+                            Some(NodeEnum::ColumnDef(def)) => {
+                                for c in &def.constraints {
+                                    if let Some(NodeEnum::Constraint(c)) = &c.node {
+                                        out.push((table, Some(def.colname.as_str()), c.as_ref()));
+                                    }
+                                }
+                            }
+                            Some(NodeEnum::Constraint(c)) => out.push((table, None, c.as_ref())),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Some(NodeEnum::AlterTableStmt(alter)) => {
+                if let Some(table) = &alter.relation {
+                    for cmd in alter_cmds(alter) {
+                        match cmd.def.as_ref().and_then(|d| d.node.as_ref()) {
+                            Some(NodeEnum::ColumnDef(def)) => {
+                                for c in &def.constraints {
+                                    if let Some(NodeEnum::Constraint(c)) = &c.node {
+                                        out.push((table, Some(def.colname.as_str()), c.as_ref()));
+                                    }
+                                }
+                            }
+                            Some(NodeEnum::Constraint(c)) => out.push((table, None, c.as_ref())),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+fn alter_cmds(alter: &pg_query::protobuf::AlterTableStmt) -> impl Iterator<Item = &AlterTableCmd> {
+    alter.cmds.iter().filter_map(|c| match &c.node {
+        Some(NodeEnum::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
+        _ => None,
+    })
+}
+
+/// Where squawk's parser sees the first error, for when pg_query could not say which
+/// statement is at fault.
+fn squawk_error_offset(text: &str) -> usize {
+    squawk_syntax::SourceFile::parse(text)
+        .errors()
+        .first()
+        .map_or(0, |e| u32::from(e.range().start()) as usize)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// `schema.name` or `name`, as written.
+pub fn relation_name(range: &pg_query::protobuf::RangeVar) -> String {
+    if range.schemaname.is_empty() {
+        range.relname.clone()
+    } else {
+        format!("{}.{}", range.schemaname, range.relname)
+    }
+}
+
+/// The string of a `String` node (column names in key lists, type name parts).
+pub fn string_value(node: &pg_query::protobuf::Node) -> Option<&str> {
+    match node.node.as_ref()? {
+        pg_query::NodeEnum::String(s) => Some(&s.sval),
+        _ => None,
+    }
+}

@@ -1,0 +1,108 @@
+//! The squawk-linter rules of the registry, run by squawk over each file's text.
+
+use super::{level, Check, FileKind, Finding, Level, ParsedFile, RULES};
+use crate::config::LintConfig;
+
+pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
+    let enabled: Vec<(&'static super::Rule, squawk_linter::Rule)> = RULES
+        .iter()
+        .filter(|rule| level(rule, config) != Level::Off)
+        .filter_map(|rule| match rule.check {
+            Check::Squawk(sq) => Some((rule, sq)),
+            _ => None,
+        })
+        .collect();
+    let mut findings = Vec::new();
+    for file in files.iter().filter(|f| f.error.is_none()) {
+        let mut linter = squawk_linter::Linter::from(enabled.iter().map(|(_, sq)| *sq));
+        // A migration runs in one transaction unless it says otherwise; pending.sql runs each
+        // statement on its own.
+        linter.settings.assume_in_transaction =
+            file.kind == FileKind::Migration && !file.text.contains("-- strata:no-transaction");
+        let parse = squawk_syntax::SourceFile::parse(&file.text);
+        for violation in linter.lint(&parse, &file.text) {
+            let Some((rule, _)) = enabled.iter().find(|(_, sq)| *sq == violation.code) else {
+                continue; // squawk's own bookkeeping (unknown ids in its ignore comments)
+            };
+            let (line, column) = file.position(u32::from(violation.text_range.start()) as usize);
+            findings.push(Finding {
+                rule: rule.id,
+                level: level(rule, config),
+                file: file.path.clone(),
+                line,
+                column,
+                message: first_sentence(&violation.message),
+                help: rule.help.to_string(),
+            });
+        }
+    }
+    findings
+}
+
+/// squawk's messages run to a paragraph; a finding's message is one line.
+fn first_sentence(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default().trim();
+    match line.find(". ") {
+        Some(end) => line[..=end].to_string(),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::LintConfig;
+    use crate::lint::{lint, lint_sql, FileKind, Input, Level};
+
+    fn rules(sql: &str) -> Vec<&'static str> {
+        lint_sql(sql, &LintConfig::default())
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    }
+
+    #[test]
+    fn squawk_rules_fire_under_their_ids() {
+        assert_eq!(
+            rules("CREATE INDEX i ON t (a);"),
+            ["require-concurrent-index-creation"]
+        );
+        assert_eq!(rules("ALTER TABLE t DROP COLUMN c;"), ["ban-drop-column"]);
+        assert_eq!(
+            rules("ALTER TABLE t ADD COLUMN c timestamp;"),
+            ["prefer-timestamp-tz"]
+        );
+        assert!(rules("ALTER TABLE t ALTER COLUMN c SET NOT NULL;")
+            .contains(&"adding-not-nullable-field"));
+        assert!(rules("SELECT 1;").is_empty());
+    }
+
+    #[test]
+    fn positions_are_lines_and_columns() {
+        let found = lint_sql("SELECT 1;\n\n  DROP TABLE t;\n", &LintConfig::default());
+        assert_eq!(found[0].rule, "ban-drop-table");
+        assert_eq!((found[0].line, found[0].column), (3, 3));
+        assert_eq!(found[0].level, Level::Error);
+    }
+
+    #[test]
+    fn concurrent_index_needs_no_transaction_in_migrations_only() {
+        // squawk lets a file of one statement run on its own
+        let sql = "CREATE INDEX CONCURRENTLY i ON t (a);\nCREATE INDEX CONCURRENTLY j ON t (b);\n";
+        let in_migration = lint_sql(sql, &LintConfig::default());
+        assert_eq!(in_migration.len(), 2);
+        assert!(in_migration
+            .iter()
+            .all(|f| f.rule == "ban-concurrent-index-creation-in-transaction"));
+        let marked = format!("-- strata:no-transaction\n{sql}");
+        assert!(lint_sql(&marked, &LintConfig::default()).is_empty());
+        let pending = lint(
+            &[Input {
+                path: "pending.sql".into(),
+                text: sql.into(),
+                kind: FileKind::Pending,
+            }],
+            &LintConfig::default(),
+        );
+        assert!(pending.is_empty(), "{pending:?}");
+    }
+}
