@@ -461,8 +461,12 @@ pub async fn apply_pending(
 
 fn failed(m: &Migration, message: &str) -> MigrateError {
     let help = match m.mode {
-        Mode::Transaction | Mode::Batch => format!(
+        Mode::Transaction => format!(
             "its transaction was rolled back and {} stays pending; fix the file and run again",
+            m.file
+        ),
+        Mode::Batch => format!(
+            "the failing repetition was rolled back; earlier ones are committed and {} stays pending; fix the cause and run again: the batch resumes",
             m.file
         ),
         Mode::NoTransaction => format!(
@@ -675,4 +679,91 @@ pub async fn repair(
         old_checksum: row.checksum.clone(),
         new_checksum,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DdlInMigrations;
+    use std::path::Path;
+
+    fn migration(file: &str, text: &str) -> Migration {
+        crate::source::migration::parse_migration(
+            Path::new(file),
+            file,
+            text.as_bytes().to_vec(),
+            DdlInMigrations::Warn,
+        )
+        .unwrap()
+        .0
+    }
+
+    fn row(m: &Migration) -> (MigrationId, AppliedRow) {
+        (
+            m.id,
+            AppliedRow {
+                id: m.id,
+                name: m.name.clone(),
+                applied_on: "2026-01-01T00:00:00Z".into(),
+                checksum: m.refinery_checksum().to_string(),
+            },
+        )
+    }
+
+    #[test]
+    fn pending_are_the_unapplied_in_order() {
+        let files = vec![
+            migration("0001_a.sql", "SELECT 1;"),
+            migration("0002_b.sql", "SELECT 2;"),
+            migration("0003_c.sql", "SELECT 3;"),
+        ];
+        let history = BTreeMap::from([row(&files[0])]);
+        let pending = check(&history, &files, false).unwrap();
+        let ids: Vec<u32> = pending.iter().map(|m| m.id.0).collect();
+        assert_eq!(ids, [2, 3]);
+    }
+
+    #[test]
+    fn edits_missing_files_and_out_of_order_are_refused() {
+        let a = migration("0001_a.sql", "SELECT 1;");
+        let b = migration("0002_b.sql", "SELECT 2;");
+        let history = BTreeMap::from([row(&a), row(&b)]);
+
+        let edited = vec![migration("0001_a.sql", "SELECT 10;"), b.clone()];
+        match check(&history, &edited, false).unwrap_err() {
+            MigrateError::Changed { list, first } => {
+                assert_eq!(list, "0001_a.sql");
+                assert_eq!(first, MigrationId(1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let renamed = vec![migration("0001_other.sql", "SELECT 1;"), b.clone()];
+        assert!(matches!(
+            check(&history, &renamed, false),
+            Err(MigrateError::Changed { .. })
+        ));
+        assert!(matches!(
+            check(&history, std::slice::from_ref(&b), false),
+            Err(MigrateError::Missing { .. })
+        ));
+
+        let history = BTreeMap::from([row(&b)]);
+        let files = vec![a.clone(), b.clone()];
+        assert!(matches!(
+            check(&history, &files, false),
+            Err(MigrateError::OutOfOrder {
+                last: MigrationId(2),
+                ..
+            })
+        ));
+        assert_eq!(check(&history, &files, true).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn crlf_matches_the_recorded_checksum() {
+        let lf = migration("0001_a.sql", "-- x\nSELECT 1;\n");
+        let crlf = migration("0001_a.sql", "-- x\r\nSELECT 1;\r\n");
+        let history = BTreeMap::from([row(&lf)]);
+        assert!(check(&history, &[crlf], false).unwrap().is_empty());
+    }
 }
