@@ -11,7 +11,7 @@ Environment:
   BENCH_SIZES         sizes to run (default "100 1000 10000")
   BENCH_RUNS          timed runs per row (default 3; a row whose first run takes longer than
                       BENCH_SLOW seconds, default 60, is timed once)
-  BENCH_TIMEOUT       seconds before a run is killed and recorded as "timeout" (default 300)
+  BENCH_TIMEOUT       seconds before a run is killed and recorded as "timeout" (default 240)
   BENCH_PEERS_DIR     reuse a directory holding venv/ and node_modules/ (default: a fresh
                       install into the temporary directory)
   BENCH_NO_PEERS=1    skip the peer tools (recorded as "skipped")
@@ -60,7 +60,7 @@ def env_int(name, default):
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 10000").split()]
 RUNS = env_int("BENCH_RUNS", 3)
 SLOW = env_int("BENCH_SLOW", 60)
-TIMEOUT = env_int("BENCH_TIMEOUT", 300)
+TIMEOUT = env_int("BENCH_TIMEOUT", 240)
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "docs"))
 STRATA = Path(os.environ.get("BENCH_STRATA", ROOT / "target/release/strata"))
 GEN = Path(os.environ.get("BENCH_GEN", ROOT / "target/release/strata-gen-schema"))
@@ -348,10 +348,9 @@ def bench_size(cluster, workdir, n, tools, commands):
     changed_sql = generate(workdir, n, "changed")
     for p in (base_sql, changed_sql):
         os.chmod(p, 0o644)
-    log(f"N={n}: loading from_{n} and to_{n}")
-    for db, sql in ((f"from_{n}", base_sql), (f"to_{n}", changed_sql)):
-        cluster.sql("postgres", f"CREATE DATABASE {db}")
-        cluster.psql(db, "-1", "-f", sql)
+    log(f"N={n}: loading to_{n}")
+    cluster.sql("postgres", f"CREATE DATABASE to_{n}")
+    cluster.psql(f"to_{n}", "-1", "-f", changed_sql)
     from_url, to_url = cluster.url(f"from_{n}"), cluster.url(f"to_{n}")
 
     def add(tool, operation, row):
@@ -361,19 +360,25 @@ def bench_size(cluster, workdir, n, tools, commands):
         log(f"N={n}: {tool} {operation}: {row['status']} {row['seconds']:.3f}s "
             f"{row['rss_mb']:.0f}MB {row['statements']} statements{extra}")
 
-    # Floors.
+    # Floors. The first timed load makes from_N; the others load into databases dropped after.
+    def load_db(i):
+        return f"from_{n}" if i == 0 else f"load_{n}_{i}"
+
     def create_load_db(i):
-        cluster.sql("postgres", f"CREATE DATABASE load_{n}_{i}")
+        cluster.sql("postgres", f"CREATE DATABASE {load_db(i)}")
 
     def drop_load_db(i):
-        cluster.sql("postgres", f"DROP DATABASE load_{n}_{i}")
+        if i > 0:
+            cluster.sql("postgres", f"DROP DATABASE {load_db(i)}")
 
     row, _ = measure(
         cluster,
-        lambda i: ["psql", cluster.url(f"load_{n}_{i}"), "-Xq", "-1", "-v", "ON_ERROR_STOP=1",
+        lambda i: ["psql", cluster.url(load_db(i)), "-Xq", "-1", "-v", "ON_ERROR_STOP=1",
                    "-f", str(base_sql)],
         workdir, f"psql_load_{n}", prepare=create_load_db, cleanup=drop_load_db)
     add("psql (floor)", "load schema SQL into an empty database", row)
+    if row["status"] != "ok":
+        sys.exit(f"bench: loading the base schema failed: {row.get('error')}")
     row, _ = measure(cluster, lambda i: ["pg_dump", "--schema-only", from_url], workdir,
                      f"pg_dump_{n}")
     add("pg_dump (floor)", "pg_dump --schema-only", row)
@@ -420,9 +425,7 @@ def bench_size(cluster, workdir, n, tools, commands):
     else:
         add("strata", "plan (end to end)", missing_row("`strata plan` not built yet"))
 
-    for db in (f"from_{n}", f"to_{n}"):
-        cluster.sql("postgres", f"DROP DATABASE {db}")
-    return rows
+    return rows  # from_N and to_N stay: the cluster is thrown away at the end
 
 
 def missing_row(why):
@@ -440,7 +443,8 @@ def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
         os.chmod(path, 0o644)
         applied = cluster.psql(copy, "-1", "-f", str(path), check=False)
         if applied.returncode != 0:
-            errors = [line for line in applied.stderr.splitlines()
+            errors = [re.sub(r"^psql:[^:]*:(\d+): ", r"line \1: ", line)
+                      for line in applied.stderr.splitlines()
                       if "ERROR" in line or "DETAIL" in line]
             return "no", "applying the diff failed: " + " ".join(errors[:2])[:300]
         again = run_once(cluster, argv_for(cluster.url(copy), to_url), workdir,
