@@ -25,6 +25,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Migrate(#[from] crate::run::migrations::MigrateError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -43,6 +46,7 @@ impl Error {
             Error::Run(_) => 2,
             Error::Migration(_) => 1,
             Error::Migrate(e) => e.exit_code(),
+            Error::Catalog(e) => e.exit_code(),
             Error::Interrupted => 130,
         }
     }

@@ -6,8 +6,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod ddl;
 pub mod error;
 pub mod git;
 pub mod lint;

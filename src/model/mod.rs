@@ -1,5 +1,90 @@
 //! The schema model: plain values with a canonical order, and their fingerprint.
+//!
+//! Everything is keyed by names (never OIDs) in `BTreeMap`s, so two databases holding the
+//! same schema give equal values, and serialising one gives the same bytes every time.
+//! `catalog` fills it from a live database; `ddl` renders it; `diff` compares two of them.
 
+mod fingerprint;
+mod id;
 mod name;
+mod objects;
+pub mod pairs;
 
+pub use fingerprint::Fingerprint;
+pub use id::{FunctionSig, ObjectId, SubName};
 pub use name::{quote_ident, quote_literal, QualifiedName};
+pub use objects::*;
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Dependencies between modelled objects: object → the objects it depends on.
+pub type Dependencies = BTreeMap<ObjectId, BTreeSet<ObjectId>>;
+
+/// One database's schema, as far as strata manages it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    pub schemas: BTreeMap<String, Namespace>,
+    pub extensions: BTreeMap<String, Extension>,
+    #[serde(with = "pairs")]
+    pub types: BTreeMap<QualifiedName, TypeDef>,
+    #[serde(with = "pairs")]
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    #[serde(with = "pairs")]
+    pub tables: BTreeMap<QualifiedName, Table>,
+    /// Indexes that do not back a constraint (those are part of the constraint).
+    #[serde(with = "pairs")]
+    pub indexes: BTreeMap<QualifiedName, Index>,
+    /// Views and materialized views.
+    #[serde(with = "pairs")]
+    pub views: BTreeMap<QualifiedName, View>,
+    /// Functions, procedures and aggregates, told apart by their argument types.
+    #[serde(with = "pairs")]
+    pub functions: BTreeMap<FunctionSig, Function>,
+    #[serde(with = "pairs")]
+    pub triggers: BTreeMap<SubName, Trigger>,
+    #[serde(with = "pairs")]
+    pub policies: BTreeMap<SubName, Policy>,
+    pub default_privileges: BTreeSet<DefaultPrivilege>,
+    /// Edges from pg_depend (plus "a column/constraint/trigger/policy belongs to its table").
+    #[serde(with = "pairs")]
+    pub dependencies: Dependencies,
+}
+
+impl Schema {
+    /// sha256 over the canonical serialisation (see `fingerprint.rs` for what counts).
+    pub fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(self)
+    }
+
+    /// Every object the model holds, by identity (columns and constraints included).
+    pub fn object_ids(&self) -> BTreeSet<ObjectId> {
+        let mut ids = BTreeSet::new();
+        ids.extend(self.schemas.keys().cloned().map(ObjectId::Schema));
+        ids.extend(self.extensions.keys().cloned().map(ObjectId::Extension));
+        ids.extend(self.types.keys().cloned().map(ObjectId::Type));
+        ids.extend(self.sequences.keys().cloned().map(ObjectId::Sequence));
+        for (name, table) in &self.tables {
+            ids.insert(ObjectId::Table(name.clone()));
+            for column in table.columns.keys() {
+                ids.insert(ObjectId::Column(name.clone(), column.clone()));
+            }
+            for constraint in table.constraints.keys() {
+                ids.insert(ObjectId::Constraint(name.clone(), constraint.clone()));
+            }
+        }
+        for (name, ty) in &self.types {
+            if let TypeKind::Domain(domain) = &ty.kind {
+                for check in domain.checks.keys() {
+                    ids.insert(ObjectId::Constraint(name.clone(), check.clone()));
+                }
+            }
+        }
+        ids.extend(self.indexes.keys().cloned().map(ObjectId::Index));
+        ids.extend(self.views.keys().cloned().map(ObjectId::View));
+        ids.extend(self.functions.keys().cloned().map(ObjectId::Function));
+        ids.extend(self.triggers.keys().cloned().map(ObjectId::Trigger));
+        ids.extend(self.policies.keys().cloned().map(ObjectId::Policy));
+        ids
+    }
+}

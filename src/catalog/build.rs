@@ -1,0 +1,570 @@
+//! Catalog rows → model values. OIDs are used here only to join rows and resolve
+//! dependencies; none reaches the model.
+
+use super::depend::{self, Oids};
+use super::CatalogError;
+use crate::model::*;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use tokio_postgres::Row;
+
+pub(super) struct Rows {
+    pub namespaces: Vec<Row>,
+    pub extensions: Vec<Row>,
+    pub types: Vec<Row>,
+    pub sequences: Vec<Row>,
+    pub tables: Vec<Row>,
+    pub columns: Vec<Row>,
+    pub constraints: Vec<Row>,
+    pub indexes: Vec<Row>,
+    pub views: Vec<Row>,
+    pub functions: Vec<Row>,
+    pub triggers: Vec<Row>,
+    pub policies: Vec<Row>,
+    pub default_privileges: Vec<Row>,
+    pub dependencies: Vec<Row>,
+}
+
+fn json<T: DeserializeOwned + Default>(row: &Row, column: &str) -> Result<T, CatalogError> {
+    let value: Option<serde_json::Value> = row.get(column);
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(T::default()),
+        Some(v) => serde_json::from_value(v)
+            .map_err(|e| CatalogError::Unexpected(format!("column {column}: {e}"))),
+    }
+}
+
+fn grants(row: &Row) -> Result<Grants, CatalogError> {
+    let list: Vec<Grant> = json(row, "acl")?;
+    Ok(list.into_iter().collect())
+}
+
+fn owner(row: &Row, owners: bool) -> Option<String> {
+    owners.then(|| row.get("owner"))
+}
+
+fn qn(row: &Row, schema: &str, name: &str) -> QualifiedName {
+    QualifiedName::new(row.get::<_, String>(schema), row.get::<_, String>(name))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct OwnedBy {
+    schema: String,
+    table: String,
+    column: String,
+    identity: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct CheckRow {
+    oid: u32,
+    name: String,
+    definition: String,
+    validated: bool,
+    comment: Option<String>,
+}
+
+pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
+    let mut schema = Schema::default();
+    let mut oids = Oids::default();
+
+    for row in &rows.namespaces {
+        let name: String = row.get("nspname");
+        oids.add("pg_namespace", row.get("oid"), ObjectId::Schema(name.clone()));
+        schema.schemas.insert(
+            name.clone(),
+            Namespace {
+                name,
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    for row in &rows.extensions {
+        let name: String = row.get("extname");
+        oids.add("pg_extension", row.get("oid"), ObjectId::Extension(name.clone()));
+        schema.extensions.insert(
+            name.clone(),
+            Extension {
+                name,
+                schema: row.get("nspname"),
+                version: row.get("extversion"),
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &rows.types {
+        let name = qn(row, "nspname", "typname");
+        let id = ObjectId::Type(name.clone());
+        oids.add("pg_type", row.get("oid"), id.clone());
+        oids.add("pg_type", row.get("typarray"), id.clone());
+        let typrelid: u32 = row.get("typrelid");
+        if typrelid != 0 {
+            oids.add("pg_class", typrelid, id.clone());
+            oids.relation_columns_collapse(typrelid, id.clone());
+        }
+        let typtype: String = row.get("typtype");
+        let kind = match typtype.as_str() {
+            "e" => TypeKind::Enum(json(row, "labels")?),
+            "c" => {
+                #[derive(serde::Deserialize)]
+                struct Attr {
+                    name: String,
+                    data_type: String,
+                    collation: Option<String>,
+                }
+                let attrs: Vec<Attr> = json(row, "attributes")?;
+                TypeKind::Composite(
+                    attrs
+                        .into_iter()
+                        .map(|a| CompositeAttribute {
+                            name: a.name,
+                            data_type: a.data_type,
+                            collation: a.collation,
+                        })
+                        .collect(),
+                )
+            }
+            "d" => {
+                let checks: Vec<CheckRow> = json(row, "checks")?;
+                let mut map = BTreeMap::new();
+                for c in checks {
+                    oids.add(
+                        "pg_constraint",
+                        c.oid,
+                        ObjectId::Constraint(name.clone(), c.name.clone()),
+                    );
+                    map.insert(
+                        c.name,
+                        DomainCheck {
+                            definition: c.definition,
+                            validated: c.validated,
+                            comment: c.comment,
+                        },
+                    );
+                }
+                TypeKind::Domain(Domain {
+                    base_type: row.get("base_type"),
+                    collation: row.get("domain_collation"),
+                    default: row.get("domain_default"),
+                    not_null: row.get("typnotnull"),
+                    checks: map,
+                })
+            }
+            "r" => TypeKind::Range(Range {
+                subtype: row.get("subtype"),
+                subtype_opclass: row.get("subtype_opclass"),
+                collation: row.get("range_collation"),
+                canonical: row.get("canonical"),
+                subtype_diff: row.get("subtype_diff"),
+                multirange: row.get("multirange"),
+            }),
+            other => {
+                return Err(CatalogError::Unexpected(format!(
+                    "type {name} of typtype {other}"
+                )))
+            }
+        };
+        schema.types.insert(
+            name.clone(),
+            TypeDef {
+                name,
+                kind,
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    // Identity sequences become part of their column.
+    let mut identity_sequences: HashMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
+        HashMap::new();
+    for row in &rows.sequences {
+        let name = qn(row, "nspname", "relname");
+        let options = SequenceOptions {
+            data_type: row.get("data_type"),
+            start: row.get("seqstart"),
+            increment: row.get("seqincrement"),
+            min_value: row.get("seqmin"),
+            max_value: row.get("seqmax"),
+            cache: row.get("seqcache"),
+            cycle: row.get("seqcycle"),
+        };
+        let owned: Option<OwnedBy> = json::<Option<OwnedBy>>(row, "owned_by")?;
+        if let Some(o) = &owned {
+            if o.identity {
+                let table = QualifiedName::new(o.schema.clone(), o.table.clone());
+                oids.add(
+                    "pg_class",
+                    row.get("oid"),
+                    ObjectId::Column(table.clone(), o.column.clone()),
+                );
+                identity_sequences.insert((table, o.column.clone()), (name, options));
+                continue;
+            }
+        }
+        oids.add("pg_class", row.get("oid"), ObjectId::Sequence(name.clone()));
+        schema.sequences.insert(
+            name.clone(),
+            Sequence {
+                name,
+                options,
+                owned_by: owned
+                    .map(|o| (QualifiedName::new(o.schema, o.table), o.column)),
+                unlogged: row.get("unlogged"),
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    let mut table_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
+    for row in &rows.tables {
+        let name = qn(row, "nspname", "relname");
+        let oid: u32 = row.get("oid");
+        oids.add("pg_class", oid, ObjectId::Table(name.clone()));
+        oids.add("pg_type", row.get("reltype"), ObjectId::Table(name.clone()));
+        table_by_oid.insert(oid, name.clone());
+        let parents: Vec<(String, String)> = json(row, "parents")?;
+        let parents: Vec<QualifiedName> = parents
+            .into_iter()
+            .map(|(s, n)| QualifiedName::new(s, n))
+            .collect();
+        let is_partition: bool = row.get("relispartition");
+        let (partition_of, inherits) = if is_partition {
+            let parent = parents.into_iter().next().ok_or_else(|| {
+                CatalogError::Unexpected(format!("partition {name} without a parent"))
+            })?;
+            (
+                Some(PartitionOf {
+                    parent,
+                    bound: row.get("bound"),
+                }),
+                vec![],
+            )
+        } else {
+            (None, parents)
+        };
+        schema.tables.insert(
+            name.clone(),
+            Table {
+                name,
+                columns: BTreeMap::new(),
+                column_order: ColumnOrder::default(),
+                constraints: BTreeMap::new(),
+                unlogged: row.get("unlogged"),
+                partition_by: row.get("partition_by"),
+                partition_of,
+                inherits,
+                options: row.get("options"),
+                rls_enabled: row.get("relrowsecurity"),
+                rls_forced: row.get("relforcerowsecurity"),
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    let mut view_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
+    for row in &rows.views {
+        let name = qn(row, "nspname", "relname");
+        let oid: u32 = row.get("oid");
+        oids.add("pg_class", oid, ObjectId::View(name.clone()));
+        oids.add("pg_type", row.get("reltype"), ObjectId::View(name.clone()));
+        oids.relation_columns_collapse(oid, ObjectId::View(name.clone()));
+        view_by_oid.insert(oid, name.clone());
+        let definition: String = row.get("definition");
+        schema.views.insert(
+            name.clone(),
+            View {
+                name,
+                materialized: row.get("materialized"),
+                definition: definition.trim_end().trim_end_matches(';').to_string(),
+                options: row.get("options"),
+                populated: row.get("relispopulated"),
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                column_comments: BTreeMap::new(),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    for row in &rows.columns {
+        let relid: u32 = row.get("attrelid");
+        let attnum: i16 = row.get("attnum");
+        let name: String = row.get("attname");
+        if let Some(view) = view_by_oid.get(&relid) {
+            if let Some(comment) = row.get::<_, Option<String>>("comment") {
+                let v = schema.views.get_mut(view).expect("view read above");
+                v.column_comments.insert(name, comment);
+            }
+            continue;
+        }
+        let Some(table_name) = table_by_oid.get(&relid) else {
+            continue; // a relation that belongs to an extension
+        };
+        oids.add_column(
+            relid,
+            attnum,
+            ObjectId::Column(table_name.clone(), name.clone()),
+        );
+        let identity_kind: String = row.get("identity");
+        let generated_kind: String = row.get("generated");
+        let expr: Option<String> = row.get("default_expr");
+        let identity = if identity_kind.is_empty() {
+            None
+        } else {
+            let (sequence, options) = identity_sequences
+                .remove(&(table_name.clone(), name.clone()))
+                .ok_or_else(|| {
+                    CatalogError::Unexpected(format!(
+                        "identity column {table_name}.{name} without its sequence"
+                    ))
+                })?;
+            Some(Identity {
+                always: identity_kind == "a",
+                sequence,
+                options,
+            })
+        };
+        let (default, generated) = if generated_kind.is_empty() {
+            (expr, None)
+        } else {
+            (None, expr)
+        };
+        let column = Column {
+            name: name.clone(),
+            data_type: row.get("data_type"),
+            collation: row.get("collation"),
+            default,
+            not_null: row.get("attnotnull"),
+            identity,
+            generated,
+            local: row.get("attislocal"),
+            comment: row.get("comment"),
+            grants: grants(row)?,
+        };
+        let table = schema.tables.get_mut(table_name).expect("table read above");
+        table.column_order.0.push(name.clone());
+        table.columns.insert(name, column);
+    }
+
+    for row in &rows.constraints {
+        let relid: u32 = row.get("conrelid");
+        let Some(table_name) = table_by_oid.get(&relid) else {
+            continue;
+        };
+        let name: String = row.get("conname");
+        let id = ObjectId::Constraint(table_name.clone(), name.clone());
+        oids.add("pg_constraint", row.get("oid"), id.clone());
+        let indid: u32 = row.get("conindid");
+        let contype: String = row.get("contype");
+        if indid != 0 && contype != "f" {
+            oids.add("pg_class", indid, id.clone());
+        }
+        let kind = match contype.as_str() {
+            "c" => ConstraintKind::Check,
+            "p" => ConstraintKind::PrimaryKey,
+            "u" => ConstraintKind::Unique,
+            "f" => ConstraintKind::ForeignKey,
+            _ => ConstraintKind::Exclusion,
+        };
+        let references = match row.get::<_, Option<String>>("ref_schema") {
+            Some(s) => Some(QualifiedName::new(s, row.get::<_, String>("ref_table"))),
+            None => None,
+        };
+        let constraint = Constraint {
+            name: name.clone(),
+            kind,
+            definition: row.get("definition"),
+            columns: json(row, "columns")?,
+            references,
+            validated: row.get("convalidated"),
+            deferrable: row.get("condeferrable"),
+            initially_deferred: row.get("condeferred"),
+            local: row.get("local"),
+            comment: row.get("comment"),
+        };
+        let table = schema.tables.get_mut(table_name).expect("table read above");
+        table.constraints.insert(name, constraint);
+    }
+
+    for row in &rows.indexes {
+        let relid: u32 = row.get("indrelid");
+        let table = match (table_by_oid.get(&relid), view_by_oid.get(&relid)) {
+            (Some(t), _) | (None, Some(t)) => t.clone(),
+            (None, None) => continue,
+        };
+        if row.get::<_, Option<String>>("constraint_name").is_some() {
+            continue; // part of its constraint
+        }
+        let name = qn(row, "nspname", "relname");
+        oids.add("pg_class", row.get("indexrelid"), ObjectId::Index(name.clone()));
+        let parent: Option<(String, String)> = json(row, "parent")?;
+        schema.indexes.insert(
+            name.clone(),
+            Index {
+                name,
+                table,
+                definition: row.get("definition"),
+                unique: row.get("indisunique"),
+                parent: parent.map(|(s, n)| QualifiedName::new(s, n)),
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &rows.functions {
+        let sig = FunctionSig {
+            name: qn(row, "nspname", "proname"),
+            args: row.get("args"),
+        };
+        oids.add("pg_proc", row.get("oid"), ObjectId::Function(sig.clone()));
+        let prokind: String = row.get("prokind");
+        let kind = match prokind.as_str() {
+            "p" => FunctionKind::Procedure,
+            "a" => FunctionKind::Aggregate,
+            "w" => FunctionKind::Window,
+            _ => FunctionKind::Function,
+        };
+        let definition = if kind == FunctionKind::Aggregate {
+            aggregate_definition(&sig, row)
+        } else {
+            let text: String = row.get("definition");
+            text.trim_end().to_string()
+        };
+        schema.functions.insert(
+            sig.clone(),
+            Function {
+                sig,
+                kind,
+                definition,
+                returns: row.get("returns"),
+                owner: owner(row, owners),
+                comment: row.get("comment"),
+                grants: grants(row)?,
+            },
+        );
+    }
+
+    for row in &rows.triggers {
+        let table = qn(row, "nspname", "relname");
+        let name: String = row.get("tgname");
+        let key = SubName::new(table.clone(), name.clone());
+        oids.add("pg_trigger", row.get("oid"), ObjectId::Trigger(key.clone()));
+        let enabled: String = row.get("enabled");
+        let enabled = match enabled.as_str() {
+            "D" => TriggerEnabled::Disabled,
+            "R" => TriggerEnabled::Replica,
+            "A" => TriggerEnabled::Always,
+            _ => TriggerEnabled::Origin,
+        };
+        schema.triggers.insert(
+            key,
+            Trigger {
+                table,
+                name,
+                definition: row.get("definition"),
+                function: FunctionSig {
+                    name: qn(row, "fn_schema", "fn_name"),
+                    args: row.get("fn_args"),
+                },
+                enabled,
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &rows.policies {
+        let table = qn(row, "nspname", "relname");
+        let name: String = row.get("polname");
+        let key = SubName::new(table.clone(), name.clone());
+        oids.add("pg_policy", row.get("oid"), ObjectId::Policy(key.clone()));
+        let cmd: String = row.get("cmd");
+        let command = match cmd.as_str() {
+            "r" => "SELECT",
+            "a" => "INSERT",
+            "w" => "UPDATE",
+            "d" => "DELETE",
+            _ => "ALL",
+        };
+        schema.policies.insert(
+            key,
+            Policy {
+                table,
+                name,
+                permissive: row.get("polpermissive"),
+                command: command.to_string(),
+                roles: json(row, "roles")?,
+                using: row.get("using_expr"),
+                with_check: row.get("check_expr"),
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &rows.default_privileges {
+        let objtype: String = row.get("objtype");
+        let object_kind = match objtype.as_str() {
+            "r" => "TABLES",
+            "S" => "SEQUENCES",
+            "f" => "FUNCTIONS",
+            "T" => "TYPES",
+            "n" => "SCHEMAS",
+            _ => continue,
+        };
+        let role: String = row.get("role");
+        let schema_name: Option<String> = row.get("nspname");
+        let list: Vec<Grant> = json(row, "acl")?;
+        for grant in list {
+            schema.default_privileges.insert(DefaultPrivilege {
+                role: role.clone(),
+                schema: schema_name.clone(),
+                object_kind: object_kind.to_string(),
+                grant,
+            });
+        }
+    }
+
+    schema.dependencies = depend::resolve(&rows.dependencies, &oids, &schema);
+    Ok(schema)
+}
+
+/// `CREATE AGGREGATE` from pg_aggregate (pg_get_functiondef does not do aggregates).
+fn aggregate_definition(sig: &FunctionSig, row: &Row) -> String {
+    let mut parts = vec![
+        format!("SFUNC = {}", row.get::<_, String>("sfunc")),
+        format!("STYPE = {}", row.get::<_, String>("stype")),
+    ];
+    if let Some(f) = row.get::<_, Option<String>>("finalfunc") {
+        parts.push(format!("FINALFUNC = {f}"));
+    }
+    if let Some(f) = row.get::<_, Option<String>>("combinefunc") {
+        parts.push(format!("COMBINEFUNC = {f}"));
+    }
+    if let Some(v) = row.get::<_, Option<String>>("initcond") {
+        parts.push(format!("INITCOND = {}", quote_literal(&v)));
+    }
+    if let Some(op) = row.get::<_, Option<String>>("sortop") {
+        // regoperator text is `schema.op(type,type)`: SORTOP wants the operator alone.
+        let op = op.split('(').next().unwrap_or(&op).to_string();
+        if op.contains('.') {
+            parts.push(format!("SORTOP = OPERATOR({op})"));
+        } else {
+            parts.push(format!("SORTOP = {op}"));
+        }
+    }
+    format!(
+        "CREATE AGGREGATE {}({}) (\n    {}\n)",
+        sig.name,
+        if sig.args.is_empty() { "*" } else { &sig.args },
+        parts.join(",\n    ")
+    )
+}

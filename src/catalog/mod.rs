@@ -1,0 +1,215 @@
+//! Introspection: a live database's schema read into `model::Schema` with a fixed number of
+//! catalog queries (one per object kind, see `sql.rs`), whatever the number of objects.
+//!
+//! Left out: system schemas, strata's own schema `strata`, schemas the manifest does not
+//! manage, and objects that belong to an extension. Objects strata does not model come back
+//! as `Unmodelled` warnings, never silently dropped.
+
+mod build;
+mod depend;
+mod sql;
+
+use crate::config::Config;
+use crate::model::Schema;
+use miette::Diagnostic;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum CatalogError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pg(#[from] crate::pg::PgError),
+    #[error("schema {name:?} is listed in schema.include_schemas but does not exist in the database")]
+    #[diagnostic(
+        code(strata::catalog::missing_schema),
+        help("create it, or remove it from include_schemas in pipeline.toml")
+    )]
+    MissingSchema { name: String },
+    #[error("unexpected catalog data: {0}")]
+    #[diagnostic(code(strata::catalog::unexpected))]
+    Unexpected(String),
+}
+
+impl CatalogError {
+    /// 1 for a manifest that does not match the database, 2 when reading failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CatalogError::MissingSchema { .. } => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// An object strata does not model (foreign table, event trigger, cast, operator, ...).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Unmodelled {
+    pub kind: String,
+    pub name: String,
+}
+
+impl std::fmt::Display for Unmodelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} is not modelled by strata: it is left out of the schema, the fingerprint and dumps",
+            self.kind, self.name
+        )
+    }
+}
+
+/// What introspection found.
+#[derive(Debug, Clone)]
+pub struct Introspection {
+    pub schema: Schema,
+    pub warnings: Vec<Unmodelled>,
+    /// How many catalog queries were sent (fixed, whatever the schema's size).
+    pub queries: u32,
+}
+
+/// Reads the schema the manifest manages; warnings for unmodelled objects are dropped
+/// (use `introspect` to see them).
+pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, CatalogError> {
+    Ok(introspect(client, config).await?.schema)
+}
+
+/// Reads the schema the manifest manages, with warnings and the query count.
+pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    let saved: String = client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .map_err(crate::pg::PgError::query("reading search_path"))?
+        .get(0);
+    client
+        .execute("SELECT set_config('search_path', '', false)", &[])
+        .await
+        .map_err(crate::pg::PgError::query("clearing search_path"))?;
+    let result = read(client, config).await;
+    client
+        .execute("SELECT set_config('search_path', $1, false)", &[&saved])
+        .await
+        .map_err(crate::pg::PgError::query("restoring search_path"))?;
+    result
+}
+
+/// Counts the catalog queries sent.
+pub(crate) struct Queries<'a> {
+    client: &'a Client,
+    count: AtomicU32,
+}
+
+impl Queries<'_> {
+    pub(crate) async fn rows(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, CatalogError> {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        Ok(self
+            .client
+            .query(sql, params)
+            .await
+            .map_err(crate::pg::PgError::query(format!("reading {what} from the catalog")))?)
+    }
+}
+
+async fn read(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    let q = Queries {
+        client,
+        count: AtomicU32::new(0),
+    };
+    let namespaces = q.rows("schemas", &sql::namespaces(), &[]).await?;
+    let mut managed: Vec<u32> = Vec::new();
+    let mut managed_rows = Vec::new();
+    for row in namespaces {
+        let name: String = row.get("nspname");
+        let plain: bool = row.get("plain");
+        if plain && config.manages_schema(&name) {
+            managed.push(row.get("oid"));
+            managed_rows.push(row);
+        }
+    }
+    for name in &config.schema.include_schemas {
+        if !managed_rows
+            .iter()
+            .any(|r| r.get::<_, String>("nspname") == *name)
+        {
+            return Err(CatalogError::MissingSchema { name: name.clone() });
+        }
+    }
+    let p: [&(dyn ToSql + Sync); 1] = [&managed];
+    let (types_sql, seq_sql, tables_sql, cols_sql, views_sql, fn_sql, unm_sql) = (
+        sql::types(),
+        sql::sequences(),
+        sql::tables(),
+        sql::columns(),
+        sql::views(),
+        sql::functions(),
+        sql::unmodelled(),
+    );
+    // Sent together: tokio-postgres pipelines them on the one connection.
+    let (
+        extensions,
+        types,
+        sequences,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        dependencies,
+        unmodelled,
+    ) = tokio::try_join!(
+        q.rows("extensions", sql::EXTENSIONS, &p),
+        q.rows("types", &types_sql, &p),
+        q.rows("sequences", &seq_sql, &p),
+        q.rows("tables", &tables_sql, &p),
+        q.rows("columns", &cols_sql, &p),
+        q.rows("constraints", sql::CONSTRAINTS, &p),
+        q.rows("indexes", sql::INDEXES, &p),
+        q.rows("views", &views_sql, &p),
+        q.rows("functions", &fn_sql, &p),
+        q.rows("triggers", sql::TRIGGERS, &p),
+        q.rows("policies", sql::POLICIES, &p),
+        q.rows("default privileges", sql::DEFAULT_PRIVILEGES, &p),
+        q.rows("dependencies", sql::DEPENDENCIES, &[]),
+        q.rows("unmodelled objects", &unm_sql, &p),
+    )?;
+    let rows = build::Rows {
+        namespaces: managed_rows,
+        extensions,
+        types,
+        sequences,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        dependencies,
+    };
+    let owners = config.schema.owners;
+    let schema = build::build(rows, owners)?;
+    let warnings = unmodelled
+        .iter()
+        .map(|r| Unmodelled {
+            kind: r.get("kind"),
+            name: r.get("name"),
+        })
+        .collect();
+    Ok(Introspection {
+        schema,
+        warnings,
+        queries: q.count.load(Ordering::Relaxed),
+    })
+}

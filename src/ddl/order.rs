@@ -1,0 +1,174 @@
+//! Every object's CREATE statements in dependency order: a petgraph graph over statement
+//! items (a table with its columns is one item; constraints, indexes, triggers, policies are
+//! their own), ordered by Kahn's algorithm with a priority queue keyed by (schema, kind rank,
+//! object id), so the same schema always gives the same order. Foreign keys are their own
+//! items after both tables, so they never make a cycle.
+
+use super::*;
+use crate::model::{ObjectId, Schema};
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+fn rank(id: &ObjectId) -> u8 {
+    match id {
+        ObjectId::Schema(_) => 0,
+        ObjectId::Extension(_) => 1,
+        ObjectId::Type(_) => 2,
+        ObjectId::Sequence(_) => 3,
+        ObjectId::Function(_) => 4,
+        ObjectId::Table(_) | ObjectId::Column(..) => 5,
+        ObjectId::Constraint(..) => 6,
+        ObjectId::Index(_) => 7,
+        ObjectId::View(_) => 8,
+        ObjectId::Trigger(_) => 9,
+        ObjectId::Policy(_) => 10,
+    }
+}
+
+fn schema_of(id: &ObjectId, schema: &Schema) -> String {
+    match id {
+        ObjectId::Schema(s) => s.clone(),
+        ObjectId::Extension(e) => schema
+            .extensions
+            .get(e)
+            .map(|x| x.schema.clone())
+            .unwrap_or_default(),
+        ObjectId::Type(n)
+        | ObjectId::Sequence(n)
+        | ObjectId::Table(n)
+        | ObjectId::Index(n)
+        | ObjectId::View(n)
+        | ObjectId::Column(n, _)
+        | ObjectId::Constraint(n, _) => n.schema.clone(),
+        ObjectId::Function(f) => f.name.schema.clone(),
+        ObjectId::Trigger(s) | ObjectId::Policy(s) => s.table.schema.clone(),
+    }
+}
+
+/// The statement item an object is created by (a column by its table's `CREATE TABLE`,
+/// a domain's check by its `CREATE DOMAIN`, an inherited constraint by its table).
+fn item_of(id: &ObjectId, schema: &Schema) -> ObjectId {
+    match id {
+        ObjectId::Column(t, _) => ObjectId::Table(t.clone()),
+        ObjectId::Constraint(t, c) => match schema.tables.get(t) {
+            Some(table) if table.constraints.get(c).is_some_and(|c| c.local) => id.clone(),
+            Some(_) => ObjectId::Table(t.clone()),
+            None => ObjectId::Type(t.clone()),
+        },
+        _ => id.clone(),
+    }
+}
+
+/// Each object's CREATE statements, in an order psql can load into an empty database:
+/// schemas, then objects in dependency order, then `OWNED BY` of sequences, then default
+/// privileges (last, so they do not change the privileges of the objects created here).
+pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
+    let mut items: BTreeMap<ObjectId, String> = BTreeMap::new();
+    for s in schema.schemas.values() {
+        items.insert(ObjectId::Schema(s.name.clone()), create_schema(s));
+    }
+    for e in schema.extensions.values() {
+        items.insert(ObjectId::Extension(e.name.clone()), create_extension(e));
+    }
+    for t in schema.types.values() {
+        items.insert(ObjectId::Type(t.name.clone()), create_type(t));
+    }
+    for s in schema.sequences.values() {
+        items.insert(ObjectId::Sequence(s.name.clone()), create_sequence(s));
+    }
+    for f in schema.functions.values() {
+        items.insert(ObjectId::Function(f.sig.clone()), create_function(f));
+    }
+    for t in schema.tables.values() {
+        items.insert(ObjectId::Table(t.name.clone()), create_table(t));
+        for c in t.constraints.values().filter(|c| c.local) {
+            items.insert(
+                ObjectId::Constraint(t.name.clone(), c.name.clone()),
+                add_constraint(&t.name, c),
+            );
+        }
+    }
+    for i in schema.indexes.values() {
+        items.insert(ObjectId::Index(i.name.clone()), create_index(i));
+    }
+    for v in schema.views.values() {
+        items.insert(ObjectId::View(v.name.clone()), create_view(v));
+    }
+    for (k, t) in &schema.triggers {
+        items.insert(ObjectId::Trigger(k.clone()), create_trigger(t));
+    }
+    for (k, p) in &schema.policies {
+        items.insert(ObjectId::Policy(k.clone()), create_policy(p));
+    }
+
+    let ids: Vec<&ObjectId> = items.keys().collect();
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(ids.len(), ids.len() * 2);
+    let nodes: Vec<NodeIndex> = (0..ids.len()).map(|i| graph.add_node(i)).collect();
+    let index: BTreeMap<&ObjectId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    for (from, tos) in &schema.dependencies {
+        let Some(&f) = index.get(&item_of(from, schema)) else {
+            continue;
+        };
+        for to in tos {
+            if let Some(&t) = index.get(&item_of(to, schema)) {
+                if f != t {
+                    // Edge: dependency first.
+                    graph.update_edge(nodes[t], nodes[f], ());
+                }
+            }
+        }
+    }
+    let key = |i: usize| {
+        let id = ids[i];
+        Reverse((schema_of(id, schema), rank(id), id.clone()))
+    };
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|n| graph.neighbors_directed(*n, Direction::Incoming).count())
+        .collect();
+    let mut ready: BinaryHeap<_> = (0..ids.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| (key(i), i))
+        .collect();
+    let mut done = vec![false; ids.len()];
+    let mut order = Vec::with_capacity(ids.len());
+    loop {
+        while let Some((_, i)) = ready.pop() {
+            done[i] = true;
+            order.push(i);
+            for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
+                let j = graph[next];
+                indegree[j] -= 1;
+                if indegree[j] == 0 {
+                    ready.push((key(j), j));
+                }
+            }
+        }
+        // A cycle (it takes objects strata cannot order, e.g. functions whose signatures
+        // use each other's types): release the smallest remaining item and go on.
+        match (0..ids.len()).filter(|&i| !done[i]).min_by_key(|&i| key(i).0) {
+            Some(i) => {
+                indegree[i] = 0;
+                ready.push((key(i), i));
+            }
+            None => break,
+        }
+    }
+    let mut out: Vec<(ObjectId, String)> = order
+        .into_iter()
+        .map(|i| (ids[i].clone(), items[ids[i]].clone()))
+        .collect();
+    for s in schema.sequences.values() {
+        if let Some(sql) = sequence_owned_by(s) {
+            out.push((ObjectId::Sequence(s.name.clone()), sql));
+        }
+    }
+    let defaults = default_privileges(&schema.default_privileges);
+    if !defaults.is_empty() {
+        let id = ObjectId::Schema(String::new());
+        out.push((id, defaults));
+    }
+    out
+}

@@ -1,0 +1,152 @@
+//! The fingerprint: sha256 over the canonical serialisation of a `Schema`.
+//!
+//! Canonical: serde_json of the model, whose maps are all `BTreeMap`s (sorted keys) and whose
+//! sets are `BTreeSet`s, with the column order (`Table::column_order`) emptied. OIDs are not
+//! in the model at all. Everything else counts: types, defaults, constraints and their
+//! validity, index definitions, view queries, function bodies, trigger state, comments,
+//! privileges, owners (when modelled) and the dependency edges.
+
+use super::{ColumnOrder, Schema};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// `sha256:<64 hex digits>`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint([u8; 32]);
+
+impl Fingerprint {
+    pub fn of(schema: &Schema) -> Fingerprint {
+        let mut canonical = schema.clone();
+        for table in canonical.tables.values_mut() {
+            table.column_order = ColumnOrder::default();
+        }
+        let bytes = serde_json::to_vec(&canonical).expect("the model serialises");
+        Fingerprint(Sha256::digest(&bytes).into())
+    }
+
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.hex())
+    }
+}
+
+impl FromStr for Fingerprint {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex_part = s
+            .strip_prefix("sha256:")
+            .ok_or_else(|| format!("a fingerprint starts with `sha256:`, got `{s}`"))?;
+        let bytes = hex::decode(hex_part).map_err(|e| format!("bad fingerprint `{s}`: {e}"))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| format!("a fingerprint has 64 hex digits, got `{s}`"))?;
+        Ok(Fingerprint(bytes))
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fingerprint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::collections::BTreeMap;
+
+    fn column(name: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: "integer".into(),
+            collation: None,
+            default: None,
+            not_null: false,
+            identity: None,
+            generated: None,
+            local: true,
+            comment: None,
+            grants: Grants::new(),
+        }
+    }
+
+    fn schema_with_order(order: &[&str]) -> Schema {
+        let name = QualifiedName::new("public", "t");
+        let columns: BTreeMap<String, Column> =
+            order.iter().map(|c| (c.to_string(), column(c))).collect();
+        let table = Table {
+            name: name.clone(),
+            columns,
+            column_order: ColumnOrder(order.iter().map(|c| c.to_string()).collect()),
+            constraints: BTreeMap::new(),
+            unlogged: false,
+            partition_by: None,
+            partition_of: None,
+            inherits: vec![],
+            options: vec![],
+            rls_enabled: false,
+            rls_forced: false,
+            owner: None,
+            comment: None,
+            grants: Grants::new(),
+        };
+        let mut schema = Schema::default();
+        schema.tables.insert(name, table);
+        schema
+    }
+
+    #[test]
+    fn column_order_does_not_count() {
+        let a = schema_with_order(&["a", "b"]);
+        let b = schema_with_order(&["b", "a"]);
+        assert_eq!(a, b);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn a_default_counts() {
+        let a = schema_with_order(&["a", "b"]);
+        let mut b = a.clone();
+        let t = b.tables.values_mut().next().unwrap();
+        t.columns.get_mut("a").unwrap().default = Some("1".into());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn display_and_parse() {
+        let f = Schema::default().fingerprint();
+        let text = f.to_string();
+        assert!(text.starts_with("sha256:") && text.len() == 7 + 64, "{text}");
+        assert_eq!(text.parse::<Fingerprint>().unwrap(), f);
+        assert!("md5:00".parse::<Fingerprint>().is_err());
+    }
+
+    #[test]
+    fn the_model_round_trips_through_json() {
+        let mut a = schema_with_order(&["a", "b"]);
+        a.dependencies
+            .entry(ObjectId::Column(QualifiedName::new("public", "t"), "a".into()))
+            .or_default()
+            .insert(ObjectId::Table(QualifiedName::new("public", "t")));
+        let json = serde_json::to_string(&a).unwrap();
+        let back: Schema = serde_json::from_str(&json).unwrap();
+        assert_eq!(a, back);
+        assert_eq!(a.fingerprint(), back.fingerprint());
+    }
+}

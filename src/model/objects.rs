@@ -1,0 +1,319 @@
+//! One struct per object kind. Text that PostgreSQL normalises (types, expressions, index and
+//! constraint definitions, view queries, function definitions) is kept as PostgreSQL writes
+//! it with an empty `search_path`, so every name in it is schema-qualified.
+
+use super::{FunctionSig, QualifiedName};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One privilege granted to one role (`PUBLIC` for everyone). Privileges held by the object's
+/// owner are not listed: they follow ownership.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`, ...
+    pub privilege: String,
+    pub grantable: bool,
+}
+
+pub type Grants = BTreeSet<Grant>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Namespace {
+    pub name: String,
+    /// Only filled when the manifest says `schema.owners = true`.
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeDef {
+    pub name: QualifiedName,
+    pub kind: TypeKind,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeKind {
+    /// Labels in their sort order.
+    Enum(Vec<String>),
+    /// Attributes in their declared order.
+    Composite(Vec<CompositeAttribute>),
+    Domain(Domain),
+    Range(Range),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompositeAttribute {
+    pub name: String,
+    /// `format_type` output.
+    pub data_type: String,
+    /// Only when it differs from the type's default collation.
+    pub collation: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Domain {
+    pub base_type: String,
+    pub collation: Option<String>,
+    pub default: Option<String>,
+    pub not_null: bool,
+    /// Check constraints by name: definition as `pg_get_constraintdef` writes it.
+    pub checks: BTreeMap<String, DomainCheck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainCheck {
+    pub definition: String,
+    pub validated: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range {
+    pub subtype: String,
+    /// Operator class, when not the subtype's default.
+    pub subtype_opclass: Option<String>,
+    pub collation: Option<String>,
+    pub canonical: Option<String>,
+    pub subtype_diff: Option<String>,
+    pub multirange: Option<String>,
+}
+
+/// The options a sequence or an identity column's sequence has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceOptions {
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub options: SequenceOptions,
+    /// `OWNED BY table.column`.
+    pub owned_by: Option<(QualifiedName, String)>,
+    pub unlogged: bool,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// `GENERATED ALWAYS` (true) or `BY DEFAULT` (false).
+    pub always: bool,
+    /// The implicit sequence's name (it can be chosen with `SEQUENCE NAME`).
+    pub sequence: QualifiedName,
+    pub options: SequenceOptions,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`.
+    pub data_type: String,
+    /// Only when it differs from the type's default collation.
+    pub collation: Option<String>,
+    /// `pg_get_expr` of the default (not for generated columns).
+    pub default: Option<String>,
+    pub not_null: bool,
+    pub identity: Option<Identity>,
+    /// `GENERATED ALWAYS AS (expr) STORED`.
+    pub generated: Option<String>,
+    /// Declared on this table (`attislocal`); false for columns only inherited from a parent.
+    pub local: bool,
+    pub comment: Option<String>,
+    /// Column-level privileges.
+    pub grants: Grants,
+}
+
+/// Column order: kept for rendering `CREATE TABLE` (attnum order) but not part of a table's
+/// identity: two orders compare equal and the fingerprint leaves it out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ColumnOrder(pub Vec<String>);
+
+impl PartialEq for ColumnOrder {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for ColumnOrder {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub columns: BTreeMap<String, Column>,
+    /// Column names in attnum order (does not count for equality or the fingerprint).
+    pub column_order: ColumnOrder,
+    pub constraints: BTreeMap<String, Constraint>,
+    pub unlogged: bool,
+    /// `pg_get_partkeydef`, e.g. `RANGE (created_at)`, for a partitioned table.
+    pub partition_by: Option<String>,
+    /// For a partition: its parent and bound (`FOR VALUES ...` / `DEFAULT`).
+    pub partition_of: Option<PartitionOf>,
+    /// Inheritance parents, in order (not for partitions).
+    pub inherits: Vec<QualifiedName>,
+    /// Storage parameters (`reloptions`), e.g. `fillfactor=70`.
+    pub options: Vec<String>,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    /// `pg_get_expr(relpartbound)`: `FOR VALUES FROM (...) TO (...)`, `DEFAULT`, ...
+    pub bound: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConstraintKind {
+    Check,
+    PrimaryKey,
+    Unique,
+    ForeignKey,
+    Exclusion,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    /// `pg_get_constraintdef`: the whole definition, including `NOT VALID`, `DEFERRABLE ...`,
+    /// FK actions, `USING INDEX TABLESPACE` is never there.
+    pub definition: String,
+    /// Constrained columns, in key order.
+    pub columns: Vec<String>,
+    /// For a foreign key: the referenced table.
+    pub references: Option<QualifiedName>,
+    pub validated: bool,
+    pub deferrable: bool,
+    pub initially_deferred: bool,
+    /// Declared on this table; false when only inherited from a parent or partitioned table
+    /// (then it is created by the parent's constraint, not rendered on its own).
+    pub local: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_indexdef`: the complete `CREATE [UNIQUE] INDEX ... USING ...` statement.
+    pub definition: String,
+    pub unique: bool,
+    /// For an index on a partition: the partitioned table's index it is attached to.
+    pub parent: Option<QualifiedName>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    /// `pg_get_viewdef(oid, true)`: the query, without a trailing semicolon.
+    pub definition: String,
+    /// `reloptions`: `security_barrier=true`, `check_option=local`, ...
+    pub options: Vec<String>,
+    /// Materialized views only: whether it was populated (`WITH DATA`).
+    pub populated: bool,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    /// Comments on the view's columns, by column name.
+    pub column_comments: BTreeMap<String, String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunctionKind {
+    Function,
+    Procedure,
+    Aggregate,
+    Window,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Function {
+    pub sig: FunctionSig,
+    pub kind: FunctionKind,
+    /// Function and procedure: `pg_get_functiondef` (a complete `CREATE OR REPLACE ...`);
+    /// aggregate: the `CREATE AGGREGATE` statement strata builds from `pg_aggregate`.
+    pub definition: String,
+    /// `pg_get_function_result`, empty for a procedure.
+    pub returns: String,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+    pub grants: Grants,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerEnabled {
+    /// `O`: fires in origin and local replication roles (the default).
+    Origin,
+    /// `D`
+    Disabled,
+    /// `R`
+    Replica,
+    /// `A`
+    Always,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub table: QualifiedName,
+    pub name: String,
+    /// `pg_get_triggerdef`: the complete `CREATE [CONSTRAINT] TRIGGER` statement.
+    pub definition: String,
+    pub function: FunctionSig,
+    pub enabled: TriggerEnabled,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub table: QualifiedName,
+    pub name: String,
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE`, `DELETE`.
+    pub command: String,
+    /// Role names, `PUBLIC` for everyone; sorted.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// One `ALTER DEFAULT PRIVILEGES [FOR ROLE r] [IN SCHEMA s] GRANT p ON kind TO grantee`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct DefaultPrivilege {
+    pub role: String,
+    pub schema: Option<String>,
+    /// `TABLES`, `SEQUENCES`, `FUNCTIONS`, `TYPES`, `SCHEMAS`.
+    pub object_kind: String,
+    pub grant: Grant,
+}

@@ -1,0 +1,393 @@
+//! Introspection round trips against real PostgreSQL: load SQL into database A, dump A with
+//! strata, load the dump into an empty database B; A and B must have the same fingerprint and
+//! the same `pg_dump --schema-only` (column lines sorted, volatile lines removed).
+
+mod common;
+
+use common::TestDb;
+use std::collections::BTreeSet;
+use strata::catalog::{self, CatalogError, Introspection};
+use strata::config::Config;
+use strata::ddl::{self, Split};
+use strata::model::{FunctionSig, ObjectId, QualifiedName, Schema};
+
+fn config(toml: &str) -> Config {
+    Config::parse(std::path::Path::new("."), toml).expect("manifest")
+}
+
+/// Roles are cluster-wide: made once, whichever test comes first.
+fn roles(db: &TestDb) {
+    db.psql(
+        "DO $$ BEGIN CREATE ROLE strata_reader NOLOGIN; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$; \
+         DO $$ BEGIN CREATE ROLE \"Strata Writer\" NOLOGIN; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+    );
+}
+
+async fn introspect(db: &TestDb, cfg: &Config) -> Introspection {
+    let client = db.client().await;
+    catalog::introspect(&client, cfg).await.expect("introspect")
+}
+
+/// `pg_dump --schema-only`, with the lines that differ between two databases of the same
+/// schema removed (version banner, restrict keys), the column lines of each `CREATE TABLE`
+/// sorted, and each run of GRANT lines sorted (pg_dump follows the ACL's internal order).
+fn pg_dump(db: &TestDb) -> String {
+    let out = std::process::Command::new("pg_dump")
+        .args(["--schema-only", "--dbname", &db.url])
+        .output()
+        .expect("pg_dump");
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut result = Vec::new();
+    let mut block: Option<Vec<String>> = None;
+    for line in text.lines() {
+        if line.starts_with("-- Dumped ")
+            || line.starts_with("\\restrict")
+            || line.starts_with("\\unrestrict")
+        {
+            continue;
+        }
+        let line = line.replace(&db.name, "<db>");
+        match &mut block {
+            Some(columns) if line.starts_with(')') => {
+                columns.sort();
+                result.append(columns);
+                result.push(line);
+                block = None;
+            }
+            Some(columns) => columns.push(line.trim_end_matches(',').to_string()),
+            None => {
+                let opens = (line.starts_with("CREATE TABLE") || line.starts_with("CREATE UNLOGGED TABLE"))
+                    && line.ends_with('(');
+                result.push(line);
+                if opens {
+                    block = Some(Vec::new());
+                }
+            }
+        }
+    }
+    let mut sorted: Vec<String> = Vec::new();
+    let mut grants: Vec<String> = Vec::new();
+    for line in result {
+        if line.starts_with("GRANT ") || line.starts_with("REVOKE ") {
+            grants.push(line);
+            continue;
+        }
+        grants.sort();
+        sorted.append(&mut grants);
+        sorted.push(line);
+    }
+    grants.sort();
+    sorted.append(&mut grants);
+    sorted.join("\n")
+}
+
+fn load_files(db: &TestDb, files: &[ddl::DumpFile]) {
+    let mut names: Vec<&ddl::DumpFile> = files.iter().collect();
+    names.sort_by(|a, b| a.name.cmp(&b.name));
+    for f in names {
+        db.psql(&f.content);
+    }
+}
+
+/// Shows where two models differ (first differing lines of their JSON).
+fn explain(a: &Schema, b: &Schema) -> String {
+    let a = serde_json::to_string_pretty(a).unwrap();
+    let b = serde_json::to_string_pretty(b).unwrap();
+    let diff = similar::TextDiff::from_lines(&a, &b);
+    diff.unified_diff().context_radius(6).to_string()
+}
+
+/// Load `sql` into A, dump A, load the dump into B: same fingerprint, same pg_dump.
+async fn round_trip(sql: &str, split: Split) -> (Introspection, Vec<ddl::DumpFile>) {
+    let cfg = config("");
+    let a = TestDb::new();
+    roles(&a);
+    a.psql(sql);
+    let ia = introspect(&a, &cfg).await;
+    let files = ddl::dump(&ia.schema, split);
+    let b = TestDb::new();
+    load_files(&b, &files);
+    let ib = introspect(&b, &cfg).await;
+    assert!(
+        ia.schema == ib.schema,
+        "the models differ after a round trip:\n{}",
+        explain(&ia.schema, &ib.schema)
+    );
+    assert_eq!(ia.schema.fingerprint(), ib.schema.fingerprint());
+    let (da, db) = (pg_dump(&a), pg_dump(&b));
+    if da != db {
+        let diff = similar::TextDiff::from_lines(&da, &db);
+        panic!(
+            "pg_dump differs after a round trip:\n{}",
+            diff.unified_diff().context_radius(3)
+        );
+    }
+    // Deterministic: the same database dumps to the same bytes, and B dumps as A did.
+    assert_eq!(ddl::dump(&ia.schema, split), files);
+    assert_eq!(ddl::dump(&ib.schema, split), files);
+    (ia, files)
+}
+
+const VARIED: &str = include_str!("introspection/varied.sql");
+
+#[tokio::test]
+async fn varied_schema_round_trips() {
+    let (i, files) = round_trip(VARIED, Split::Single).await;
+    assert_eq!(files.len(), 1);
+    let s = &i.schema;
+    assert_eq!(s.tables.len(), 11, "{:?}", s.tables.keys());
+    assert_eq!(s.views.len(), 4);
+    assert_eq!(s.types.len(), 5);
+    assert_eq!(s.functions.len(), 7, "{:?}", s.functions.keys());
+    assert_eq!(s.triggers.len(), 2);
+    assert_eq!(s.policies.len(), 2);
+    assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+    // Extension members are not in the model; the extension is.
+    assert!(s.extensions.contains_key("citext"));
+    assert!(!s.functions.keys().any(|f| f.name.name.starts_with("citext")));
+}
+
+#[tokio::test]
+async fn split_dumps_load_in_file_name_order() {
+    let (_, files) = round_trip(VARIED, Split::PerSchema).await;
+    assert!(files.len() > 1);
+    let (_, files) = round_trip(VARIED, Split::PerObject).await;
+    assert!(files.len() > 40, "{}", files.len());
+}
+
+#[tokio::test]
+async fn small_schema_outside_public_round_trips() {
+    round_trip(
+        "CREATE SCHEMA \"Sales \"\"EU\"\"\";
+         CREATE TABLE \"Sales \"\"EU\"\"\".\"Order\" (\"ID\" int PRIMARY KEY, \"Straße\" text NOT NULL);
+         CREATE TABLE \"Sales \"\"EU\"\"\".line (order_id int REFERENCES \"Sales \"\"EU\"\"\".\"Order\", n int);
+         CREATE INDEX ON \"Sales \"\"EU\"\"\".line (order_id);",
+        Split::Single,
+    )
+    .await;
+}
+
+/// A larger generated schema: many tables with foreign keys in both directions (cycles),
+/// indexes, views over views, functions, triggers.
+fn large_schema(tables: usize) -> String {
+    let mut sql = String::from(
+        "CREATE SCHEMA big; CREATE SCHEMA \"Big Two\";
+         CREATE TYPE big.state AS ENUM ('new', 'done');
+         CREATE FUNCTION big.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n",
+    );
+    for i in 0..tables {
+        let schema = if i % 3 == 0 { "\"Big Two\"" } else { "big" };
+        sql.push_str(&format!(
+            "CREATE TABLE {schema}.t{i} (id bigserial PRIMARY KEY, ref bigint, state big.state DEFAULT 'new', \
+             name text CHECK (name <> ''), n numeric(10,2) DEFAULT {i}, at timestamptz DEFAULT now());\n\
+             CREATE INDEX t{i}_name ON {schema}.t{i} (lower(name)) WHERE n > 0;\n\
+             COMMENT ON TABLE {schema}.t{i} IS 'table {i}';\n"
+        ));
+        if i % 10 == 0 {
+            sql.push_str(&format!(
+                "CREATE VIEW big.v{i} AS SELECT id, name FROM {schema}.t{i} WHERE state = 'done';\n\
+                 CREATE TRIGGER t{i}_stamp BEFORE INSERT ON {schema}.t{i} FOR EACH ROW EXECUTE FUNCTION big.stamp();\n"
+            ));
+        }
+    }
+    for i in 0..tables {
+        let schema = if i % 3 == 0 { "\"Big Two\"" } else { "big" };
+        let j = (i * 7 + 3) % tables;
+        let sj = if j % 3 == 0 { "\"Big Two\"" } else { "big" };
+        sql.push_str(&format!(
+            "ALTER TABLE {schema}.t{i} ADD CONSTRAINT t{i}_ref FOREIGN KEY (ref) REFERENCES {sj}.t{j};\n"
+        ));
+    }
+    sql.push_str("CREATE VIEW big.vv AS SELECT * FROM big.v0 UNION ALL SELECT * FROM big.v0;\n");
+    sql
+}
+
+#[tokio::test]
+async fn large_schema_round_trips() {
+    let (i, _) = round_trip(&large_schema(150), Split::PerSchema).await;
+    assert_eq!(i.schema.tables.len(), 150);
+}
+
+#[tokio::test]
+async fn query_count_does_not_grow_with_the_schema() {
+    let cfg = config("");
+    let small = TestDb::new();
+    small.psql(&large_schema(10));
+    let big = TestDb::new();
+    big.psql(&large_schema(200));
+    let a = introspect(&small, &cfg).await;
+    let b = introspect(&big, &cfg).await;
+    assert_eq!(a.schema.tables.len(), 10);
+    assert_eq!(b.schema.tables.len(), 200);
+    assert_eq!(a.queries, b.queries);
+    assert!(a.queries <= 20, "{}", a.queries);
+}
+
+#[tokio::test]
+async fn dependencies_are_recorded_by_identity() {
+    let db = TestDb::new();
+    roles(&db);
+    db.psql(VARIED);
+    let s = introspect(&db, &config("")).await.schema;
+    let t = |s: &str, n: &str| QualifiedName::new(s, n);
+    let deps = |id: ObjectId| s.dependencies.get(&id).cloned().unwrap_or_default();
+    let has = |from: ObjectId, to: ObjectId| {
+        let d = deps(from.clone());
+        assert!(d.contains(&to), "{from} should depend on {to}; it has {d:?}");
+    };
+    let users = t("app", "users");
+    // view → column and function
+    has(
+        ObjectId::View(t("app", "user_orders")),
+        ObjectId::Column(users.clone(), "Email".into()),
+    );
+    has(
+        ObjectId::View(t("app", "user_orders")),
+        ObjectId::Function(FunctionSig {
+            name: t("app", "slugify"),
+            args: "t text".into(),
+        }),
+    );
+    // GROUP BY a primary key: the view depends on the constraint
+    has(
+        ObjectId::View(t("app", "user_orders")),
+        ObjectId::Constraint(users.clone(), "users_pkey".into()),
+    );
+    // column type → enum, domain
+    has(
+        ObjectId::Column(users.clone(), "mood".into()),
+        ObjectId::Type(t("app", "mood")),
+    );
+    has(
+        ObjectId::Column(users.clone(), "Email".into()),
+        ObjectId::Type(t("app", "email")),
+    );
+    // default → sequence, default → function
+    has(
+        ObjectId::Column(t("app", "orders"), "id".into()),
+        ObjectId::Sequence(t("app", "order_no")),
+    );
+    has(
+        ObjectId::Column(t("café", "Ünïcode Täble"), "value with spaces".into()),
+        ObjectId::Function(FunctionSig {
+            name: t("app", "slugify"),
+            args: "t text".into(),
+        }),
+    );
+    // FK → referenced table's key; trigger → function; index → table
+    has(
+        ObjectId::Constraint(t("app", "orders"), "orders_user_fk".into()),
+        ObjectId::Constraint(users.clone(), "users_pkey".into()),
+    );
+    has(
+        ObjectId::Trigger(strata::model::SubName::new(users.clone(), "users_touch")),
+        ObjectId::Function(FunctionSig {
+            name: t("app", "touch"),
+            args: "".into(),
+        }),
+    );
+    has(
+        ObjectId::Index(t("app", "orders_user_note")),
+        ObjectId::Table(t("app", "orders")),
+    );
+    // domain → extension type
+    has(
+        ObjectId::Type(t("app", "email")),
+        ObjectId::Extension("citext".into()),
+    );
+    // Every edge is between objects the model holds.
+    let known = s.object_ids();
+    for (from, tos) in &s.dependencies {
+        assert!(known.contains(from), "{from}");
+        for to in tos {
+            assert!(known.contains(to), "{to}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_listed_schema_that_does_not_exist_is_an_error() {
+    let db = TestDb::new();
+    db.psql("CREATE SCHEMA app;");
+    let client = db.client().await;
+    let err = catalog::introspect(&client, &config("[schema]\ninclude_schemas = [\"app\", \"nope\"]\n"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, CatalogError::MissingSchema { name } if name == "nope"),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), 1);
+}
+
+#[tokio::test]
+async fn unmanaged_and_system_schemas_are_left_out() {
+    let db = TestDb::new();
+    db.psql(
+        "CREATE SCHEMA app; CREATE SCHEMA other; CREATE SCHEMA strata;
+         CREATE TABLE app.a (id int); CREATE TABLE other.b (id int); CREATE TABLE strata.c (id int);",
+    );
+    let all = introspect(&db, &config("")).await.schema;
+    let names: BTreeSet<String> = all.tables.keys().map(|t| t.to_string()).collect();
+    assert_eq!(names, BTreeSet::from(["app.a".to_string(), "other.b".to_string()]));
+    let only = introspect(&db, &config("[schema]\ninclude_schemas = [\"app\"]\n")).await.schema;
+    assert_eq!(only.schemas.keys().collect::<Vec<_>>(), ["app"]);
+    assert_eq!(only.tables.len(), 1);
+    let excl = introspect(&db, &config("[schema]\nexclude_schemas = [\"app\"]\n")).await.schema;
+    assert!(!excl.schemas.contains_key("app"));
+    assert!(excl.tables.keys().all(|t| t.schema != "app"));
+}
+
+#[tokio::test]
+async fn unmodelled_objects_are_warnings() {
+    let db = TestDb::new();
+    db.psql(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.t (id int);
+         CREATE TEXT SEARCH CONFIGURATION app.my_search (COPY = pg_catalog.english);
+         CREATE FUNCTION app.eq3(a int, b text) RETURNS boolean LANGUAGE sql AS 'SELECT a::text = b';
+         CREATE OPERATOR app.=== (LEFTARG = int, RIGHTARG = text, FUNCTION = app.eq3);
+         CREATE RULE no_delete AS ON DELETE TO app.t DO INSTEAD NOTHING;
+         CREATE COLLATION app.german (provider = icu, locale = 'de');
+         CREATE STATISTICS app.t_stats ON id, (id + 1) FROM app.t;",
+    );
+    let i = introspect(&db, &config("")).await;
+    let kinds: BTreeSet<&str> = i.warnings.iter().map(|w| w.kind.as_str()).collect();
+    for kind in [
+        "text search configuration",
+        "operator",
+        "rule",
+        "collation",
+        "statistics object",
+    ] {
+        assert!(kinds.contains(kind), "{kind} missing from {:?}", i.warnings);
+    }
+    let rule = i.warnings.iter().find(|w| w.kind == "rule").unwrap();
+    assert_eq!(rule.name, "no_delete ON app.t");
+    // The modelled objects are still there.
+    assert!(i.schema.tables.contains_key(&QualifiedName::new("app", "t")));
+}
+
+#[tokio::test]
+async fn fingerprint_changes_with_behaviour_not_with_column_order() {
+    let cfg = config("");
+    let a = TestDb::new();
+    a.psql("CREATE TABLE t (a int, b text DEFAULT 'x');");
+    let b = TestDb::new();
+    b.psql("CREATE TABLE t (b text DEFAULT 'x', a int);");
+    let c = TestDb::new();
+    c.psql("CREATE TABLE t (a int, b text DEFAULT 'y');");
+    let fa = introspect(&a, &cfg).await.schema.fingerprint();
+    let fb = introspect(&b, &cfg).await.schema.fingerprint();
+    let fc = introspect(&c, &cfg).await.schema.fingerprint();
+    assert_eq!(fa, fb);
+    assert_ne!(fa, fc);
+    assert!(fa.to_string().starts_with("sha256:"));
+}
