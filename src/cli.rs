@@ -30,6 +30,8 @@ pub enum Command {
         /// Files to lint (default: every migration and pending.sql if present).
         files: Vec<PathBuf>,
     },
+    /// Print the DDL that turns one schema into another (read-only; destructive statements included).
+    Diff(DiffArgs),
     /// Manage the embedded PostgreSQL cluster under .strata/.
     Db {
         #[command(subcommand)]
@@ -90,6 +92,21 @@ pub enum MigrateAction {
         #[command(flatten)]
         target: TargetArgs,
     },
+}
+
+/// `strata diff`: each side is a postgres URL, or a file or directory of SDL.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The schema to start from: a postgres:// URL, or an SDL file or directory
+    /// (default: the target database).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The schema to arrive at: a postgres:// URL, or an SDL file or directory
+    /// (default: the manifest's schema files).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 /// Which database a command works on.

@@ -28,6 +28,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Diff(#[from] crate::diff::DiffError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -47,6 +50,9 @@ impl Error {
             Error::Migration(_) => 1,
             Error::Migrate(e) => e.exit_code(),
             Error::Catalog(e) => e.exit_code(),
+            // A change strata cannot express: the user changes the schema files or writes a
+            // migration.
+            Error::Diff(_) => 1,
             Error::Interrupted => 130,
         }
     }

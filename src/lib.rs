@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod ddl;
+pub mod diff;
 pub mod error;
 pub mod git;
 pub mod lint;

@@ -419,6 +419,12 @@ def bench_size(cluster, workdir, n, tools, commands):
             row["diff_lines"] = sum(1 for line in first.stdout.splitlines() if line.strip())
         add(tool, "diff from → to", row)
 
+    # The desired side from SDL files, through a shadow database.
+    if "diff" in commands:
+        add("strata", "diff from → SDL files", bench_sdl_diff(cluster, workdir, n, changed_sql))
+    else:
+        add("strata", "diff from → SDL files", missing_row("`strata diff` not built yet"))
+
     # plan, end to end.
     if "plan" in commands:
         add("strata", "plan (end to end)", bench_plan(cluster, workdir, n, changed_sql))
@@ -460,34 +466,71 @@ def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
         cluster.sql("postgres", f"DROP DATABASE {copy}")
 
 
+def make_project(cluster, workdir, n, changed_sql, target):
+    """A strata project whose SDL is the changed schema, whose target is database `target` and
+    whose shadow server is the benchmark cluster, committed in a fresh git repository."""
+    project = workdir / f"project_{n}"
+    if project.exists():
+        shutil.rmtree(project)
+    (project / "schema").mkdir(parents=True)
+    (project / "migrations").mkdir()
+    shutil.copy(changed_sql, project / "schema/schema.sql")
+    (project / "pipeline.toml").write_text(
+        f'[shadow]\nurl = "{cluster.url("postgres")}"\n\n'
+        f'[targets.bench]\nurl = "{cluster.url(target)}"\nallow_destructive = true\n'
+        'on_drift = "warn"\n')
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit",
+                  "-qm", "schema"]):
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+    return project
+
+
+def bench_sdl_diff(cluster, workdir, n, changed_sql):
+    """`strata diff --from from_N --to schema/`: the desired side is loaded into a shadow
+    database on the benchmark cluster."""
+    project = make_project(cluster, workdir, n, changed_sql, f"from_{n}")
+    row, _ = measure(
+        cluster,
+        lambda i: [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
+                   "--to", str(project / "schema")],
+        workdir, f"strata_sdldiff_{n}")
+    return row
+
+
 def bench_plan(cluster, workdir, n, changed_sql):
-    """`strata plan` on a project whose SDL is the changed schema and whose target is a fresh
-    copy of from_N, with the benchmark cluster as the shadow server."""
-    project = workdir / f"plan_{n}"
+    """`strata plan` on a fresh project and a fresh copy of from_N each run. Exit 1 (findings)
+    counts as done when pending.sql was written."""
     target = f"plan_target_{n}"
+    written = []
+    project = workdir / f"project_{n}"
 
     def prepare(i):
-        if project.exists():
-            shutil.rmtree(project)
-        (project / "schema").mkdir(parents=True)
-        (project / "migrations").mkdir()
-        shutil.copy(changed_sql, project / "schema/schema.sql")
-        (project / "pipeline.toml").write_text(
-            f'[shadow]\nurl = "{cluster.url("postgres")}"\n\n'
-            f'[targets.bench]\nurl = "{cluster.url(target)}"\nallow_destructive = true\n'
-            'on_drift = "warn"\n')
-        for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                     ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit",
-                      "-qm", "schema"]):
-            subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+        make_project(cluster, workdir, n, changed_sql, target)
         cluster.sql("postgres", f"CREATE DATABASE {target} TEMPLATE from_{n}")
 
     def cleanup(i):
+        written.append((project / "pending.sql").exists() or branch_has_pending(project))
         cluster.sql("postgres", f"DROP DATABASE IF EXISTS {target}")
 
-    row, _ = measure(cluster, lambda i: [str(STRATA), "-C", str(project), "plan"], workdir,
-                     f"strata_plan_{n}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
+    row, first = measure(cluster, lambda i: [str(STRATA), "-C", str(project), "plan"], workdir,
+                         f"strata_plan_{n}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
+    if row["status"] == "ok" and not all(written):
+        row["status"] = "failed (no pending.sql)"
+        row["error"] = (first.stderr or first.stdout).strip().splitlines()[-5:]
     return row
+
+
+def branch_has_pending(project):
+    """Whether any branch's tip holds pending.sql (plan commits it on a new branch)."""
+    out = subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/heads"],
+                         cwd=project, capture_output=True, text=True)
+    for ref in out.stdout.split():
+        probe = subprocess.run(["git", "cat-file", "-e", f"{ref}:pending.sql"], cwd=project,
+                               capture_output=True)
+        if probe.returncode == 0:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

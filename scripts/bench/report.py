@@ -162,6 +162,10 @@ def table(rows, n):
     return "\n".join(out)
 
 
+def tick_free(s):
+    return s.replace("`", "'")
+
+
 def esc_md(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
@@ -174,6 +178,11 @@ def write(results, out_dir: Path):
     (out_dir / "bench-time.svg").write_text(svg_plot(rows))
     peers = "; ".join(f"{k}: {v}" for k, v in sorted(m.get("peers", {}).items())) or "none"
     sections = "\n\n".join(f"### N = {n:,} tables\n\n{table(rows, n)}" for n in sizes)
+    failures = [f"- {r['tool']} {r['operation']}, N={r['n']:,}: {r['status']}: "
+                f"`{tick_free(' / '.join(r['error'])[:400])}`"
+                for r in rows if r.get("error") and r["status"] != "timeout"]
+    if failures:
+        sections += "\n\n### What the failures said\n\n" + "\n".join(failures)
     sizes_env = " ".join(str(n) for n in sizes)
     text = f"""# Benchmarks
 

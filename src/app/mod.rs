@@ -1,6 +1,7 @@
 //! One function per command: the only place that sequences IO.
 
 mod db;
+mod diff;
 mod lint;
 mod migrate;
 mod target;
@@ -64,6 +65,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     match cli.command {
         Command::Config => show_config(&ctx),
         Command::Lint { files } => lint::run(&ctx, &files, format),
+        Command::Diff(args) => diff::run(&ctx, &args).await,
         Command::Db { action } => db::run(&ctx, action).await,
         Command::Migrate { action } => migrate::run(&ctx, action).await,
     }

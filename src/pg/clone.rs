@@ -78,7 +78,8 @@ async fn dump_into(source: &ConnInfo, target: &ConnInfo, owners: bool) -> Result
         message,
     };
     let mut dump = tokio::process::Command::new(program("pg_dump"));
-    dump.arg("--schema-only");
+    // strata's own schema (history, snapshots) is not part of the schema being simulated.
+    dump.args(["--schema-only", "--exclude-schema=strata"]);
     if !owners {
         dump.arg("--no-owner");
     }

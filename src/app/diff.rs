@@ -1,0 +1,87 @@
+//! `strata diff --from SRC --to SRC`: the DDL that turns one schema into another.
+//!
+//! A source is a PostgreSQL URL (read as it is) or a file or directory of SDL (loaded into a
+//! shadow database first). Both sides are read by the same catalog code. `--from` defaults to
+//! the target database, `--to` to the manifest's schema files. Read-only: prints SQL
+//! (destructive statements included) or, with `--format json`, the typed changes.
+
+use super::{resolve_shadow, resolve_target, Context, Outcome};
+use crate::cli::DiffArgs;
+use crate::model::Schema;
+use crate::pg::ConnInfo;
+use crate::report::Format;
+use crate::source::{load::shadow_from_sdl, sdl};
+use crate::Result;
+use std::path::PathBuf;
+
+/// Where one side of a diff comes from.
+#[derive(Debug, Clone)]
+pub enum SchemaSource {
+    Url(ConnInfo),
+    Sdl(PathBuf),
+    /// The manifest's `[schema] files`.
+    Manifest,
+}
+
+impl SchemaSource {
+    /// `postgres://…`/`postgresql://…` (or a `key=value` connection string) is a database;
+    /// anything else a path.
+    pub fn parse(text: &str) -> Result<SchemaSource> {
+        if text.starts_with("postgres://")
+            || text.starts_with("postgresql://")
+            || (text.contains('=') && !std::path::Path::new(text).exists())
+        {
+            return Ok(SchemaSource::Url(ConnInfo::parse(text)?));
+        }
+        Ok(SchemaSource::Sdl(PathBuf::from(text)))
+    }
+}
+
+pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
+    let from = match &args.from {
+        Some(text) => SchemaSource::parse(text)?,
+        None => SchemaSource::Url(resolve_target(ctx, &args.target)?.conninfo),
+    };
+    let to = match &args.to {
+        Some(text) => SchemaSource::parse(text)?,
+        None => SchemaSource::Manifest,
+    };
+    let from = read(ctx, &from, "from").await?;
+    let to = read(ctx, &to, "to").await?;
+    let changes = crate::diff::diff(&from, &to)?;
+    match ctx.reporter.format {
+        Format::Json => ctx.reporter.json(&changes),
+        Format::Text => {
+            if changes.is_empty() {
+                ctx.reporter.note("the schemas are equal: nothing to change");
+            } else {
+                ctx.reporter.result(&crate::diff::render(&changes));
+            }
+        }
+    }
+    Ok(Outcome::Fine)
+}
+
+/// Reads one side into the model (through a shadow database for SDL).
+pub async fn read(ctx: &Context<'_>, source: &SchemaSource, purpose: &str) -> Result<Schema> {
+    let sdl = match source {
+        SchemaSource::Url(conninfo) => return read_database(ctx, conninfo).await,
+        SchemaSource::Sdl(path) => sdl::load_path(path)?,
+        SchemaSource::Manifest => sdl::load_config(&ctx.config)?,
+    };
+    let admin = resolve_shadow(ctx)?;
+    let (shadow, _stats) = {
+        let _progress = ctx
+            .reporter
+            .progress(&format!("loading the {purpose} schema into a shadow database"));
+        shadow_from_sdl(&admin, &sdl, purpose).await?
+    };
+    let schema = read_database(ctx, &shadow.conninfo).await;
+    shadow.drop_now().await?;
+    schema
+}
+
+async fn read_database(ctx: &Context<'_>, conninfo: &ConnInfo) -> Result<Schema> {
+    let client = conninfo.connect().await?;
+    Ok(crate::catalog::catalog(&client, &ctx.config).await?)
+}

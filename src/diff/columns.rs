@@ -1,0 +1,287 @@
+//! Columns: added, dropped, and altered in place (type with USING where needed, default,
+//! NOT NULL, identity, generated expression dropped, collation).
+
+use super::comments::diff_comment;
+use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, VALIDATION_SCAN};
+use super::privileges::diff_grants;
+use super::sequences::{changed_options, options_sql};
+use super::{unsupported, ChangeKind, Diff, DiffError, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, Column, ObjectId, QualifiedName, Table};
+
+/// `name type [COLLATE c] [GENERATED ALWAYS AS (e) STORED | DEFAULT d] [NOT NULL] [identity]`.
+pub(super) fn definition(c: &Column) -> String {
+    let mut s = format!("{} {}", quote_ident(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        s.push_str(&format!(" COLLATE {coll}"));
+    }
+    if let Some(expr) = &c.generated {
+        s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
+    } else if let Some(def) = &c.default {
+        s.push_str(&format!(" DEFAULT {def}"));
+    }
+    if c.not_null {
+        s.push_str(" NOT NULL");
+    }
+    if let Some(identity) = &c.identity {
+        s.push_str(&format!(
+            " GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
+            if identity.always { "ALWAYS" } else { "BY DEFAULT" },
+            identity.sequence,
+            options_sql(&identity.options)
+        ));
+    }
+    s
+}
+
+/// Columns of a table present on both sides.
+pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
+    let t = &new.name;
+    for c in old.columns.values() {
+        if new.columns.contains_key(&c.name) || !c.local {
+            continue;
+        }
+        d.push(
+            ObjectId::Column(t.clone(), c.name.clone()),
+            Step::Drop,
+            ChangeKind::DropColumn,
+            Phase::Contract,
+            format!("ALTER TABLE {t} DROP COLUMN {}", quote_ident(&c.name)),
+            vec![Hazard::new(DESTRUCTIVE, format!("drops column {t}.{} and its data", quote_ident(&c.name)))],
+        );
+    }
+    for c in new.columns.values() {
+        let id = ObjectId::Column(t.clone(), c.name.clone());
+        let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
+        match old.columns.get(&c.name) {
+            None if c.local => add(d, t, c),
+            None => {}
+            Some(o) => {
+                // Inherited columns follow their parent's changes.
+                if c.local || o.local {
+                    alter(d, t, o, c)?;
+                }
+            }
+        }
+        let before = old.columns.get(&c.name);
+        diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
+        diff_grants(
+            d,
+            &id,
+            &format!("TABLE {t}"),
+            Some(&c.name),
+            before.map(|o| &o.grants),
+            &c.grants,
+        );
+    }
+    Ok(())
+}
+
+fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
+    let mut hazards = Vec::new();
+    if c.generated.is_some() {
+        hazards.push(Hazard::new(TABLE_REWRITE, format!("computes {t}.{} for every row", quote_ident(&c.name))));
+    } else if c.identity.is_some() {
+        hazards.push(Hazard::new(TABLE_REWRITE, format!("fills identity column {t}.{} for every row", quote_ident(&c.name))));
+    } else if c.default.as_deref().is_some_and(is_volatile_default) {
+        hazards.push(Hazard::new(TABLE_REWRITE, format!("a volatile default fills {t}.{} row by row", quote_ident(&c.name))));
+    }
+    if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
+        hazards.push(Hazard::new(MAY_FAIL, format!("NOT NULL without a default fails when {t} has rows")));
+    }
+    d.push(
+        ObjectId::Column(t.clone(), c.name.clone()),
+        Step::Create,
+        ChangeKind::AddColumn,
+        Phase::Expand,
+        format!("ALTER TABLE {t} ADD COLUMN {}", definition(c)),
+        hazards,
+    );
+}
+
+/// Defaults PostgreSQL cannot store once for all rows (they are evaluated per row).
+fn is_volatile_default(expr: &str) -> bool {
+    let e = expr.to_ascii_lowercase();
+    ["nextval(", "random(", "gen_random_uuid(", "clock_timestamp(", "uuid_generate"]
+        .iter()
+        .any(|f| e.contains(f))
+}
+
+fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), DiffError> {
+    let id = ObjectId::Column(t.clone(), c.name.clone());
+    let col = quote_ident(&c.name);
+    let at = format!("ALTER TABLE {t} ALTER COLUMN {col}");
+    if o.generated != c.generated {
+        match (&o.generated, &c.generated) {
+            (Some(_), None) => d.push(
+                id.clone(),
+                Step::Alter,
+                ChangeKind::AlterColumn,
+                Phase::Expand,
+                format!("{at} DROP EXPRESSION"),
+                vec![],
+            ),
+            _ => {
+                return Err(unsupported(
+                    &id,
+                    "a generated expression cannot be added to or changed on an existing column",
+                ))
+            }
+        }
+    }
+    let type_changes = o.data_type != c.data_type || o.collation != c.collation;
+    let default_changes = o.default != c.default && c.generated.is_none();
+    // A default that cannot be cast with the column goes first and comes back after.
+    if type_changes && o.default.is_some() && o.generated.is_none() {
+        d.push(id.clone(), Step::Alter, ChangeKind::DropDefault, Phase::Expand, format!("{at} DROP DEFAULT"), vec![]);
+    }
+    if o.identity.is_some() && (c.identity.is_none() || type_changes) {
+        if let (Some(a), Some(b)) = (&o.identity, &c.identity) {
+            if a.sequence != b.sequence {
+                return Err(unsupported(&id, "the identity's sequence is renamed"));
+            }
+        }
+        if c.identity.is_none() {
+            d.push(id.clone(), Step::Alter, ChangeKind::DropIdentity, Phase::Expand, format!("{at} DROP IDENTITY"), vec![]);
+        }
+    }
+    if o.not_null && !c.not_null {
+        d.push(id.clone(), Step::Alter, ChangeKind::DropNotNull, Phase::Expand, format!("{at} DROP NOT NULL"), vec![]);
+    }
+    if type_changes {
+        let widening = is_widening(&o.data_type, &c.data_type) && o.collation == c.collation;
+        let mut sql = format!("{at} TYPE {}", c.data_type);
+        if let Some(coll) = &c.collation {
+            sql.push_str(&format!(" COLLATE {coll}"));
+        }
+        if !widening && o.data_type != c.data_type {
+            sql.push_str(&format!(" USING {col}::{}", c.data_type));
+        }
+        let mut hazards = Vec::new();
+        if !is_binary_compatible(&o.data_type, &c.data_type) || o.collation != c.collation {
+            hazards.push(Hazard::new(TABLE_REWRITE, format!("rewrites {t} and rebuilds its indexes on {col}")));
+        }
+        let phase = if widening { Phase::Expand } else {
+            hazards.push(Hazard::new(MAY_FAIL, format!("values of {t}.{col} may not convert to {}", c.data_type)));
+            Phase::Contract
+        };
+        d.push(id.clone(), Step::Alter, ChangeKind::AlterColumnType, phase, sql, hazards);
+        d.rebuild_dependents.insert(id.clone(), phase);
+    }
+    if (type_changes && c.default.is_some() && c.generated.is_none())
+        || (!type_changes && default_changes)
+    {
+        let sql = match &c.default {
+            Some(def) => format!("{at} SET DEFAULT {def}"),
+            None => format!("{at} DROP DEFAULT"),
+        };
+        let kind = if c.default.is_some() { ChangeKind::SetDefault } else { ChangeKind::DropDefault };
+        d.push(id.clone(), Step::Alter, kind, Phase::Expand, sql, vec![]);
+    }
+    if !o.not_null && c.not_null {
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::SetNotNull,
+            Phase::Contract,
+            format!("{at} SET NOT NULL"),
+            vec![
+                Hazard::new(VALIDATION_SCAN, format!("scans {t} under an ACCESS EXCLUSIVE lock")),
+                Hazard::new(MAY_FAIL, format!("fails if {t}.{col} holds NULLs")),
+            ],
+        );
+    }
+    match (&o.identity, &c.identity) {
+        (None, Some(i)) => d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::AddIdentity,
+            Phase::Expand,
+            format!(
+                "{at} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
+                if i.always { "ALWAYS" } else { "BY DEFAULT" },
+                i.sequence,
+                options_sql(&i.options)
+            ),
+            vec![],
+        ),
+        (Some(a), Some(b)) => {
+            let mut parts = Vec::new();
+            if a.always != b.always {
+                parts.push(format!("SET GENERATED {}", if b.always { "ALWAYS" } else { "BY DEFAULT" }));
+            }
+            parts.extend(changed_options(&a.options, &b.options).into_iter().map(|p| format!("SET {p}")));
+            if a.options.data_type != b.options.data_type && !type_changes {
+                return Err(unsupported(&id, "the identity sequence's type changes without the column's"));
+            }
+            if !parts.is_empty() {
+                d.push(id.clone(), Step::Alter, ChangeKind::AlterIdentity, Phase::Expand, format!("{at} {}", parts.join(" ")), vec![]);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Type changes that keep every value (old code keeps working).
+fn is_widening(from: &str, to: &str) -> bool {
+    let rank = |t: &str| match t {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(from), rank(to)) {
+        return b > a;
+    }
+    if let (Some(a), Some(b)) = (varchar_len(from), varchar_len(to)) {
+        return b >= a;
+    }
+    if varchar_len(from).is_some() && to == "text" {
+        return true;
+    }
+    from == "real" && to == "double precision"
+}
+
+/// Changes PostgreSQL makes without rewriting the table.
+fn is_binary_compatible(from: &str, to: &str) -> bool {
+    if let (Some(a), Some(b)) = (varchar_len(from), varchar_len(to)) {
+        return b >= a;
+    }
+    (varchar_len(from).is_some() || from == "character varying") && (to == "text" || to == "character varying")
+        || (from == "text" && to == "character varying")
+}
+
+fn varchar_len(t: &str) -> Option<u32> {
+    t.strip_prefix("character varying(")?.strip_suffix(')')?.parse().ok()
+}
+
+/// A column whose default uses an object that is dropped and created again: the default
+/// goes before the drop and comes back after the create.
+pub(super) fn rebuild_default(
+    d: &mut Diff,
+    cause: &ObjectId,
+    table: &QualifiedName,
+    column: &str,
+    phase: Phase,
+) -> Result<(), DiffError> {
+    let id = ObjectId::Column(table.clone(), column.to_string());
+    let old = d.from.tables.get(table).and_then(|t| t.columns.get(column));
+    let new = d.to.tables.get(table).and_then(|t| t.columns.get(column));
+    let (Some(old), Some(new)) = (old, new) else {
+        return Ok(());
+    };
+    if old.generated.is_some() || old.default.is_none() || !matches!(cause, ObjectId::Function(_) | ObjectId::Sequence(_)) {
+        return Err(unsupported(
+            &id,
+            format!("it depends on {cause}, which has to be dropped and created again"),
+        ));
+    }
+    d.changes.retain(|c| !(c.object == id && matches!(c.kind, ChangeKind::SetDefault | ChangeKind::DropDefault)));
+    let at = format!("ALTER TABLE {table} ALTER COLUMN {}", quote_ident(column));
+    d.push(id.clone(), Step::Drop, ChangeKind::DropDefault, phase, format!("{at} DROP DEFAULT"), vec![]);
+    if let Some(def) = &new.default {
+        d.push(id, Step::Create, ChangeKind::SetDefault, phase, format!("{at} SET DEFAULT {def}"), vec![]);
+    }
+    Ok(())
+}

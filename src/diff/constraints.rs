@@ -1,0 +1,124 @@
+//! Table constraints: added and dropped; a changed definition is a drop and an add (and
+//! foreign keys that lean on a recreated key are recreated too); `NOT VALID` → valid is a
+//! `VALIDATE CONSTRAINT`.
+
+use super::comments::diff_comment;
+use super::hazard::{Hazard, ACCESS_EXCLUSIVE, INDEX_BUILD, MAY_FAIL, VALIDATION_SCAN};
+use super::{ChangeKind, Diff, DiffError, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
+
+/// Whether a constraint is written inside its table's CREATE TABLE (foreign keys never are:
+/// they are added once every table exists, which also breaks reference cycles).
+pub(super) fn inline(c: &Constraint) -> bool {
+    c.local && c.kind != ConstraintKind::ForeignKey
+}
+
+pub(super) fn inline_sql(c: &Constraint) -> String {
+    format!("CONSTRAINT {} {}", quote_ident(&c.name), c.definition)
+}
+
+/// Constraints of a table present on both sides.
+pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
+    let t = &new.name;
+    for c in old.constraints.values() {
+        if !c.local {
+            continue;
+        }
+        match new.constraints.get(&c.name) {
+            Some(n) if same(c, n) => {}
+            Some(n) if c.definition.replace(" NOT VALID", "") == n.definition && !c.validated && n.validated => {
+                d.push(
+                    ObjectId::Constraint(t.clone(), c.name.clone()),
+                    Step::Alter,
+                    ChangeKind::AlterTable,
+                    Phase::Contract,
+                    format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", quote_ident(&c.name)),
+                    vec![Hazard::new(VALIDATION_SCAN, format!("scans {t}")), Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it"))],
+                );
+            }
+            Some(_) => {
+                let id = ObjectId::Constraint(t.clone(), c.name.clone());
+                d.mark_recreated(&id, Phase::Expand);
+                recreate(d, t, &c.name, Phase::Expand)?;
+            }
+            None => drop(d, t, c, Phase::Expand),
+        }
+    }
+    for c in new.constraints.values() {
+        if !c.local {
+            continue;
+        }
+        let id = ObjectId::Constraint(t.clone(), c.name.clone());
+        match old.constraints.get(&c.name) {
+            None => {
+                // On columns that already exist, a new constraint may reject what old code
+                // writes: contract. On new columns it is part of the expansion.
+                let existing = c.columns.iter().all(|col| old.columns.contains_key(col));
+                let phase = if existing { Phase::Contract } else { Phase::Expand };
+                add(d, t, c, phase);
+            }
+            Some(o) if !d.recreated.contains_key(&id) => {
+                diff_comment(d, &id, &target(t, &c.name), Some(&o.comment), &c.comment);
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn same(a: &Constraint, b: &Constraint) -> bool {
+    a.definition == b.definition && a.validated == b.validated && a.kind == b.kind
+}
+
+fn target(t: &QualifiedName, name: &str) -> String {
+    format!("CONSTRAINT {} ON {t}", quote_ident(name))
+}
+
+pub(super) fn drop(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase) {
+    d.push(
+        ObjectId::Constraint(t.clone(), c.name.clone()),
+        Step::Drop,
+        ChangeKind::Drop,
+        phase,
+        format!("ALTER TABLE {t} DROP CONSTRAINT {}", quote_ident(&c.name)),
+        vec![],
+    );
+}
+
+pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase) {
+    let id = ObjectId::Constraint(t.clone(), c.name.clone());
+    let mut hazards = Vec::new();
+    match c.kind {
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
+            hazards.push(Hazard::new(INDEX_BUILD, format!("builds an index on {t}")));
+            hazards.push(Hazard::new(ACCESS_EXCLUSIVE, format!("locks {t} while the index builds")));
+            hazards.push(Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")));
+        }
+        ConstraintKind::Check | ConstraintKind::ForeignKey if c.validated => {
+            hazards.push(Hazard::new(VALIDATION_SCAN, format!("scans {t} to validate")));
+            hazards.push(Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")));
+        }
+        _ => {}
+    }
+    d.push(
+        id.clone(),
+        Step::Create,
+        ChangeKind::Create,
+        phase,
+        format!("ALTER TABLE {t} ADD {}", inline_sql(c)),
+        hazards,
+    );
+    diff_comment(d, &id, &target(t, &c.name), None, &c.comment);
+}
+
+pub(super) fn recreate(d: &mut Diff, t: &QualifiedName, name: &str, phase: Phase) -> Result<(), DiffError> {
+    let (from, to) = (d.from, d.to);
+    if let Some(c) = from.tables.get(t).and_then(|x| x.constraints.get(name)) {
+        drop(d, t, c, phase);
+    }
+    if let Some(c) = to.tables.get(t).and_then(|x| x.constraints.get(name)) {
+        add(d, t, c, phase);
+    }
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Hazards: what a statement may do beyond its plain meaning. Declared once, here (id,
+//! summary); `pending.sql` and the run's destructive check use the ids.
+
+use serde::Serialize;
+
+/// One kind of hazard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HazardKind {
+    pub id: &'static str,
+    pub summary: &'static str,
+}
+
+/// Can lose data (drops a table, a column, an enum's type, ...). Same id as
+/// `run::pipeline::DESTRUCTIVE`.
+pub const DESTRUCTIVE: HazardKind = HazardKind {
+    id: "destructive",
+    summary: "can lose data",
+};
+/// Rewrites the whole table under an ACCESS EXCLUSIVE lock.
+pub const TABLE_REWRITE: HazardKind = HazardKind {
+    id: "table_rewrite",
+    summary: "rewrites the table under an ACCESS EXCLUSIVE lock",
+};
+/// Takes an ACCESS EXCLUSIVE lock (blocks reads and writes) while it runs.
+pub const ACCESS_EXCLUSIVE: HazardKind = HazardKind {
+    id: "access_exclusive_lock",
+    summary: "takes an ACCESS EXCLUSIVE lock on the table",
+};
+/// Scans the table to validate (NOT NULL, CHECK, FOREIGN KEY) while holding its lock.
+pub const VALIDATION_SCAN: HazardKind = HazardKind {
+    id: "validation_scan",
+    summary: "scans the table to validate while holding a lock",
+};
+/// Builds an index while blocking writes to the table.
+pub const INDEX_BUILD: HazardKind = HazardKind {
+    id: "index_build",
+    summary: "builds an index, blocking writes to the table",
+};
+/// Can fail on existing data (narrowing a type, a new unique or check constraint).
+pub const MAY_FAIL: HazardKind = HazardKind {
+    id: "may_fail_on_data",
+    summary: "can fail on existing rows",
+};
+
+/// Every hazard kind, for documentation and lookup.
+pub const ALL: &[HazardKind] = &[
+    DESTRUCTIVE,
+    TABLE_REWRITE,
+    ACCESS_EXCLUSIVE,
+    VALIDATION_SCAN,
+    INDEX_BUILD,
+    MAY_FAIL,
+];
+
+/// A hazard of one statement, with what it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Hazard {
+    #[serde(serialize_with = "kind_id")]
+    pub kind: HazardKind,
+    pub detail: String,
+}
+
+fn kind_id<S: serde::Serializer>(kind: &HazardKind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.id)
+}
+
+impl Hazard {
+    pub fn new(kind: HazardKind, detail: impl Into<String>) -> Hazard {
+        Hazard {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn destructive_id_matches_the_runner() {
+        assert_eq!(super::DESTRUCTIVE.id, crate::run::pipeline::DESTRUCTIVE);
+    }
+
+    #[test]
+    fn ids_are_unique() {
+        let mut ids: Vec<_> = super::ALL.iter().map(|k| k.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), super::ALL.len());
+    }
+}

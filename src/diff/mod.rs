@@ -1,0 +1,450 @@
+//! The declarative diff: two schemas in, typed, ordered changes out, each with its SQL, its
+//! hazards and its phase (expand or contract). Pure: no IO.
+//!
+//! Each object kind has its file; each emits changes on one of the object's graph nodes
+//! (`Step::Drop` for what stops using other objects, `Step::Create` for what starts using
+//! them, `Step::Alter` in between, see `order.rs`). Objects are altered in place wherever
+//! PostgreSQL allows it; what cannot be altered is dropped and created again, and then so is
+//! everything that depends on it (`recreate_dependents`). A change strata cannot express is
+//! a [`DiffError::Unsupported`] naming the object, never SQL that does something else.
+
+mod columns;
+mod comments;
+mod constraints;
+mod extensions;
+mod functions;
+pub mod hazard;
+mod indexes;
+pub mod order;
+mod policies;
+mod privileges;
+mod schemas;
+mod sequences;
+mod tables;
+mod triggers;
+mod types;
+mod views;
+
+pub use hazard::{Hazard, HazardKind};
+pub use order::Step;
+
+use crate::config::Phase;
+use crate::model::{ObjectId, Schema};
+use miette::Diagnostic;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a change does, for people and machines (`--format json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Create,
+    Drop,
+    AddColumn,
+    DropColumn,
+    AlterColumnType,
+    SetDefault,
+    DropDefault,
+    SetNotNull,
+    DropNotNull,
+    AddIdentity,
+    DropIdentity,
+    AlterIdentity,
+    AlterColumn,
+    AddEnumValue,
+    ReplaceView,
+    ReplaceFunction,
+    AlterSequence,
+    AlterTable,
+    AlterType,
+    AlterPolicy,
+    AlterTrigger,
+    AlterExtension,
+    Owner,
+    Grant,
+    Revoke,
+    Comment,
+}
+
+/// One statement of the migration, with what it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub object: ObjectId,
+    pub step: Step,
+    pub kind: ChangeKind,
+    /// Expand: additive, backward compatible. Contract: drops, SET NOT NULL, narrowing.
+    pub phase: Phase,
+    /// One SQL statement, without the trailing semicolon.
+    pub sql: String,
+    pub hazards: Vec<Hazard>,
+    /// False for statements PostgreSQL runs only outside a transaction block.
+    pub transactional: bool,
+}
+
+impl Change {
+    pub fn is_destructive(&self) -> bool {
+        self.hazards.iter().any(|h| h.kind == hazard::DESTRUCTIVE)
+    }
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum DiffError {
+    #[error("strata cannot express the change of {object}: {reason}")]
+    #[diagnostic(
+        code(strata::diff::unsupported),
+        help("make this change with a numbered migration, then declare the result in the schema files")
+    )]
+    Unsupported { object: String, reason: String },
+    #[error("the changes of these objects depend on each other in a cycle: {objects}")]
+    #[diagnostic(code(strata::diff::cycle))]
+    Cycle { objects: String },
+}
+
+pub(crate) fn unsupported(object: &ObjectId, reason: impl Into<String>) -> DiffError {
+    DiffError::Unsupported {
+        object: object.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The changes that turn `from` into `to`, in execution order: every expand change first,
+/// then every contract change, each part in dependency order.
+pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
+    let mut d = Diff::new(from, to);
+    schemas::diff(&mut d)?;
+    extensions::diff(&mut d)?;
+    types::diff(&mut d)?;
+    sequences::diff(&mut d)?;
+    functions::diff(&mut d)?;
+    tables::diff(&mut d)?;
+    indexes::diff(&mut d)?;
+    views::diff(&mut d)?;
+    triggers::diff(&mut d)?;
+    policies::diff(&mut d)?;
+    privileges::default_privileges(&mut d);
+    recreate_dependents(&mut d)?;
+    d.finish()
+}
+
+/// The migration as SQL text: each statement with its hazards in a comment above it.
+pub fn render(changes: &[Change]) -> String {
+    let mut out = String::new();
+    for change in changes {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        for h in &change.hazards {
+            out.push_str(&format!("-- hazard: {}: {}\n", h.kind.id, h.detail));
+        }
+        if !change.transactional {
+            out.push_str("-- strata:no-transaction\n");
+        }
+        out.push_str(&change.sql);
+        out.push_str(";\n");
+    }
+    out
+}
+
+/// The working state of one diff.
+pub(crate) struct Diff<'a> {
+    pub from: &'a Schema,
+    pub to: &'a Schema,
+    pub changes: Vec<Change>,
+    /// Objects dropped and created again.
+    pub recreated: BTreeMap<ObjectId, Phase>,
+    /// Objects changed in place in a way their dependents do not survive (a column's type):
+    /// the dependents are dropped before and created after.
+    pub rebuild_dependents: BTreeMap<ObjectId, Phase>,
+    /// Tables dropped or created whole: their columns, constraints, triggers, ... go with them.
+    pub dropped_tables: BTreeSet<crate::model::QualifiedName>,
+    pub created_tables: BTreeSet<crate::model::QualifiedName>,
+    /// Sub-objects rendered as part of another object's statement (columns and inline
+    /// constraints in CREATE TABLE), for ordering: object → the object whose item stands for it.
+    pub alias_to: BTreeMap<ObjectId, ObjectId>,
+    pub alias_from: BTreeMap<ObjectId, ObjectId>,
+}
+
+impl<'a> Diff<'a> {
+    fn new(from: &'a Schema, to: &'a Schema) -> Self {
+        Diff {
+            from,
+            to,
+            changes: Vec::new(),
+            recreated: BTreeMap::new(),
+            rebuild_dependents: BTreeMap::new(),
+            dropped_tables: BTreeSet::new(),
+            created_tables: BTreeSet::new(),
+            alias_to: BTreeMap::new(),
+            alias_from: BTreeMap::new(),
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        object: ObjectId,
+        step: Step,
+        kind: ChangeKind,
+        phase: Phase,
+        sql: String,
+        hazards: Vec<Hazard>,
+    ) {
+        self.changes.push(Change {
+            object,
+            step,
+            kind,
+            phase,
+            sql,
+            hazards,
+            transactional: true,
+        });
+    }
+
+    /// Marks an object as dropped and created again, removing the alters emitted for it.
+    pub fn mark_recreated(&mut self, object: &ObjectId, phase: Phase) {
+        self.changes.retain(|c| &c.object != object);
+        let entry = self.recreated.entry(object.clone()).or_insert(phase);
+        *entry = (*entry).max(phase);
+    }
+
+    fn finish(self) -> Result<Vec<Change>, DiffError> {
+        let Diff {
+            from,
+            to,
+            mut changes,
+            alias_to,
+            alias_from,
+            ..
+        } = self;
+        let items: Vec<order::Item<ObjectId>> = changes
+            .iter()
+            .map(|c| {
+                // A change on a sub-object rendered inside its table's statement orders
+                // with that statement.
+                let alias = if c.step == Step::Drop { &alias_from } else { &alias_to };
+                let object = alias.get(&c.object).unwrap_or(&c.object).clone();
+                order::Item {
+                    rank: rank(&object, c.step),
+                    object,
+                    step: c.step,
+                }
+            })
+            .collect();
+        let from_deps = fold(&from.dependencies, &alias_from);
+        let to_deps = fold(&to.dependencies, &alias_to);
+        let (sequence, edges) = order::order(&items, &from_deps, &to_deps).map_err(|cycle| {
+            DiffError::Cycle {
+                objects: cycle
+                    .0
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })?;
+        propagate_contract(&mut changes, &sequence, &edges);
+        let mut ordered: Vec<(usize, Change)> = sequence
+            .iter()
+            .enumerate()
+            .map(|(pos, &i)| (pos, changes[i].clone()))
+            .collect();
+        ordered.sort_by_key(|(pos, c)| (c.phase == Phase::Contract, *pos));
+        Ok(ordered.into_iter().map(|(_, c)| c).collect())
+    }
+}
+
+/// A contract change never runs before an expand change that depends on it: such expand
+/// changes move to the contract phase, and so does the other half of a drop-and-create.
+fn propagate_contract(changes: &mut [Change], sequence: &[usize], edges: &[(usize, usize)]) {
+    let mut successors: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for &(a, b) in edges {
+        successors.entry(a).or_default().push(b);
+    }
+    loop {
+        let mut moved = false;
+        for &i in sequence {
+            if changes[i].phase != Phase::Contract {
+                continue;
+            }
+            for &j in successors.get(&i).into_iter().flatten() {
+                if changes[j].phase != Phase::Contract {
+                    changes[j].phase = Phase::Contract;
+                    moved = true;
+                }
+            }
+        }
+        let contract_recreates: BTreeSet<ObjectId> = changes
+            .iter()
+            .filter(|c| c.phase == Phase::Contract && c.step == Step::Create)
+            .map(|c| c.object.clone())
+            .collect();
+        for c in changes.iter_mut() {
+            if c.step == Step::Drop
+                && c.phase != Phase::Contract
+                && contract_recreates.contains(&c.object)
+                && c.kind == ChangeKind::Drop
+            {
+                c.phase = Phase::Contract;
+                moved = true;
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+}
+
+/// The dependency map with sub-objects replaced by the object whose statement creates or
+/// drops them.
+///
+/// A sequence's edge to the column that owns it (`OWNED BY`) is left out: the ownership is
+/// set by its own statement after both exist, while the column's default needs the sequence
+/// first.
+fn fold(
+    deps: &crate::model::Dependencies,
+    alias: &BTreeMap<ObjectId, ObjectId>,
+) -> order::Deps<ObjectId> {
+    let map = |id: &ObjectId| alias.get(id).cloned().unwrap_or_else(|| id.clone());
+    let mut out = order::Deps::new();
+    for (a, bs) in deps {
+        let owned_sequence = matches!(a, ObjectId::Sequence(_));
+        let a = map(a);
+        let entry = out.entry(a.clone()).or_default();
+        for b in bs {
+            if owned_sequence && matches!(b, ObjectId::Column(..) | ObjectId::Table(_)) {
+                continue;
+            }
+            let b = map(b);
+            if b != a {
+                entry.insert(b);
+            }
+        }
+    }
+    out
+}
+
+/// Tie-break among ready changes: creates from schemas up to policies, drops the other way.
+fn rank(id: &ObjectId, step: Step) -> u8 {
+    let r = match id {
+        ObjectId::Schema(_) => 0,
+        ObjectId::Extension(_) => 1,
+        ObjectId::Type(_) => 2,
+        ObjectId::Function(_) => 3,
+        ObjectId::Sequence(_) => 4,
+        ObjectId::Table(_) => 5,
+        ObjectId::Column(..) => 6,
+        ObjectId::Constraint(..) => 7,
+        ObjectId::Index(_) => 8,
+        ObjectId::View(_) => 9,
+        ObjectId::Trigger(_) => 10,
+        ObjectId::Policy(_) => 11,
+    };
+    if step == Step::Drop {
+        20 - r
+    } else {
+        r
+    }
+}
+
+/// Drops and recreates whatever depends (in `from`) on a recreated object or on an object
+/// changed in a way its dependents do not survive, transitively.
+fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
+    let mut dependents: BTreeMap<&ObjectId, BTreeSet<&ObjectId>> = BTreeMap::new();
+    for (a, bs) in &d.from.dependencies {
+        for b in bs {
+            dependents.entry(b).or_default().insert(a);
+        }
+    }
+    let from_ids = d.from.object_ids();
+    let to_ids = d.to.object_ids();
+    let mut work: Vec<(ObjectId, Phase, bool)> = d
+        .recreated
+        .iter()
+        .map(|(id, p)| (id.clone(), *p, false))
+        .chain(
+            d.rebuild_dependents
+                .iter()
+                .map(|(id, p)| (id.clone(), *p, true)),
+        )
+        .collect();
+    let mut done: BTreeSet<ObjectId> = BTreeSet::new();
+    while let Some((cause, phase, in_place)) = work.pop() {
+        let Some(users) = dependents.get(&cause) else {
+            continue;
+        };
+        let users: Vec<ObjectId> = users.iter().map(|u| (*u).clone()).collect();
+        for user in users {
+            if user == cause || cause.owner().as_ref() == Some(&user) {
+                continue;
+            }
+            // Gone in `to`, or going with its table: dropped anyway.
+            if !to_ids.contains(&user) || !from_ids.contains(&user) {
+                continue;
+            }
+            if let Some(table) = table_of(&user) {
+                if d.dropped_tables.contains(&table) || d.created_tables.contains(&table) {
+                    continue;
+                }
+            }
+            // Already dropped and created again (its own dependents are in the work list).
+            if d.recreated.contains_key(&user) {
+                continue;
+            }
+            // An in-place column type change rebuilds the table's own indexes and
+            // constraints (and foreign keys pointing at them) itself.
+            if in_place && matches!(user, ObjectId::Index(_) | ObjectId::Constraint(..)) {
+                continue;
+            }
+            match &user {
+                ObjectId::View(_)
+                | ObjectId::Trigger(_)
+                | ObjectId::Policy(_)
+                | ObjectId::Index(_)
+                | ObjectId::Constraint(..)
+                | ObjectId::Function(_) => {
+                    if done.insert(user.clone()) {
+                        recreate(d, &user, phase)?;
+                        work.push((user.clone(), phase, false));
+                    }
+                }
+                ObjectId::Column(table, column) => {
+                    if done.insert(user.clone()) {
+                        columns::rebuild_default(d, &cause, table, column, phase)?;
+                    }
+                }
+                _ => {
+                    return Err(unsupported(
+                        &user,
+                        format!("it depends on {cause}, which has to be dropped and created again"),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The table an object lives on, if any.
+pub(crate) fn table_of(id: &ObjectId) -> Option<crate::model::QualifiedName> {
+    match id {
+        ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(t.clone()),
+        ObjectId::Trigger(s) | ObjectId::Policy(s) => Some(s.table.clone()),
+        _ => None,
+    }
+}
+
+/// Drops an object (as in `from`) and creates it (as in `to`).
+fn recreate(d: &mut Diff, id: &ObjectId, phase: Phase) -> Result<(), DiffError> {
+    d.mark_recreated(id, phase);
+    match id {
+        ObjectId::View(name) => views::recreate(d, name, phase),
+        ObjectId::Trigger(name) => triggers::recreate(d, name, phase),
+        ObjectId::Policy(name) => policies::recreate(d, name, phase),
+        ObjectId::Index(name) => indexes::recreate(d, name, phase),
+        ObjectId::Constraint(table, name) => constraints::recreate(d, table, name, phase),
+        ObjectId::Function(sig) => functions::recreate(d, sig, phase),
+        other => Err(unsupported(other, "it cannot be dropped and created again")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,168 @@
+//! Grants and revokes on any object, owners, and default privileges.
+
+use super::{ChangeKind, Diff, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, Grant, Grants, ObjectId};
+
+/// The grants PostgreSQL gives a new object of some kinds: `EXECUTE` on functions and
+/// `USAGE` on types, to PUBLIC.
+pub(super) fn public_grant(privilege: &str) -> Grants {
+    Grants::from([Grant {
+        grantee: "PUBLIC".to_string(),
+        privilege: privilege.to_string(),
+        grantable: false,
+    }])
+}
+
+/// `PUBLIC` stays a keyword; every other role is an identifier.
+pub(super) fn role(name: &str) -> String {
+    if name.eq_ignore_ascii_case("public") {
+        "PUBLIC".to_string()
+    } else {
+        quote_ident(name)
+    }
+}
+
+/// GRANT/REVOKE statements turning `from` into `to` on `target` (e.g. `TABLE public.t`).
+/// `columns`: for column privileges, the column list (`(c)`) placed after the privilege.
+/// Revokes are contract changes (they can break old code), grants expand.
+pub(super) fn diff_grants(
+    d: &mut Diff,
+    object: &ObjectId,
+    target: &str,
+    column: Option<&str>,
+    from: Option<&Grants>,
+    to: &Grants,
+) {
+    let empty = Grants::new();
+    let from = from.unwrap_or(&empty);
+    let cols = column
+        .map(|c| format!(" ({})", quote_ident(c)))
+        .unwrap_or_default();
+    for g in from.difference(to) {
+        // Only the grant option goes when the privilege itself stays.
+        let keeps_privilege = to
+            .iter()
+            .any(|t| t.grantee == g.grantee && t.privilege == g.privilege);
+        let sql = if keeps_privilege && g.grantable {
+            format!(
+                "REVOKE GRANT OPTION FOR {}{cols} ON {target} FROM {}",
+                g.privilege,
+                role(&g.grantee)
+            )
+        } else if keeps_privilege {
+            continue;
+        } else {
+            format!(
+                "REVOKE {}{cols} ON {target} FROM {}",
+                g.privilege,
+                role(&g.grantee)
+            )
+        };
+        d.push(
+            object.clone(),
+            Step::Alter,
+            ChangeKind::Revoke,
+            Phase::Contract,
+            sql,
+            vec![],
+        );
+    }
+    for g in to.difference(from) {
+        let had_plain = !g.grantable
+            && from
+                .iter()
+                .any(|f| f.grantee == g.grantee && f.privilege == g.privilege);
+        if had_plain {
+            continue; // handled by REVOKE GRANT OPTION FOR above
+        }
+        d.push(
+            object.clone(),
+            Step::Create,
+            ChangeKind::Grant,
+            Phase::Expand,
+            grant_sql(g, &cols, target),
+            vec![],
+        );
+    }
+}
+
+fn grant_sql(g: &Grant, cols: &str, target: &str) -> String {
+    format!(
+        "GRANT {}{cols} ON {target} TO {}{}",
+        g.privilege,
+        role(&g.grantee),
+        if g.grantable {
+            " WITH GRANT OPTION"
+        } else {
+            ""
+        }
+    )
+}
+
+/// `ALTER <target> OWNER TO role` when owners are modelled and differ.
+pub(super) fn diff_owner(
+    d: &mut Diff,
+    object: &ObjectId,
+    alter_target: &str,
+    from: Option<&Option<String>>,
+    to: &Option<String>,
+) {
+    let Some(owner) = to else { return };
+    if from.is_some_and(|f| f.as_ref() == Some(owner)) {
+        return;
+    }
+    d.push(
+        object.clone(),
+        Step::Create,
+        ChangeKind::Owner,
+        Phase::Expand,
+        format!("ALTER {alter_target} OWNER TO {}", role(owner)),
+        vec![],
+    );
+}
+
+/// `ALTER DEFAULT PRIVILEGES` for what was added and removed.
+pub(super) fn default_privileges(d: &mut Diff) {
+    let render = |p: &crate::model::DefaultPrivilege, grant: bool| {
+        let mut sql = format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}", role(&p.role));
+        if let Some(schema) = &p.schema {
+            sql.push_str(&format!(" IN SCHEMA {}", quote_ident(schema)));
+        }
+        if grant {
+            sql.push_str(&format!(
+                " GRANT {} ON {} TO {}{}",
+                p.grant.privilege,
+                p.object_kind,
+                role(&p.grant.grantee),
+                if p.grant.grantable {
+                    " WITH GRANT OPTION"
+                } else {
+                    ""
+                }
+            ));
+        } else {
+            sql.push_str(&format!(
+                " REVOKE {} ON {} FROM {}",
+                p.grant.privilege,
+                p.object_kind,
+                role(&p.grant.grantee)
+            ));
+        }
+        sql
+    };
+    let from = &d.from.default_privileges;
+    let to = &d.to.default_privileges;
+    let mut out = Vec::new();
+    for p in from.difference(to) {
+        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
+        out.push((object, Step::Alter, ChangeKind::Revoke, Phase::Contract, render(p, false)));
+    }
+    for p in to.difference(from) {
+        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
+        out.push((object, Step::Create, ChangeKind::Grant, Phase::Expand, render(p, true)));
+    }
+    for (object, step, kind, phase, sql) in out {
+        d.push(object, step, kind, phase, sql, vec![]);
+    }
+}

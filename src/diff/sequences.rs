@@ -1,0 +1,156 @@
+//! Sequences: created, dropped, altered in place (type, increment, bounds, start, cache,
+//! cycle, logged), and their `OWNED BY`.
+
+use super::comments::diff_comment;
+use super::hazard::{Hazard, DESTRUCTIVE};
+use super::privileges::{diff_grants, diff_owner};
+use super::{ChangeKind, Diff, DiffError, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, ObjectId, Sequence, SequenceOptions};
+
+pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
+    let (from, to) = (d.from, d.to);
+    for (name, s) in from.sequences.iter().filter(|(n, _)| !to.sequences.contains_key(*n)) {
+        // A sequence owned by a column goes with the column (or its table).
+        if let Some((table, column)) = &s.owned_by {
+            let column_gone = !to
+                .tables
+                .get(table)
+                .is_some_and(|t| t.columns.contains_key(column));
+            if column_gone {
+                continue;
+            }
+        }
+        d.push(
+            ObjectId::Sequence(name.clone()),
+            Step::Drop,
+            ChangeKind::Drop,
+            Phase::Contract,
+            format!("DROP SEQUENCE {name}"),
+            vec![Hazard::new(DESTRUCTIVE, format!("drops sequence {name} and its current value"))],
+        );
+    }
+    for (name, s) in &to.sequences {
+        let id = ObjectId::Sequence(name.clone());
+        let old = from.sequences.get(name);
+        match old {
+            None => d.push(
+                id.clone(),
+                Step::Create,
+                ChangeKind::Create,
+                Phase::Expand,
+                format!(
+                    "CREATE {}SEQUENCE {name} {}",
+                    if s.unlogged { "UNLOGGED " } else { "" },
+                    options_sql(&s.options)
+                ),
+                vec![],
+            ),
+            Some(old) => {
+                if old.options != s.options {
+                    d.push(
+                        id.clone(),
+                        Step::Alter,
+                        ChangeKind::AlterSequence,
+                        Phase::Expand,
+                        format!("ALTER SEQUENCE {name} {}", alter_options_sql(&old.options, &s.options)),
+                        vec![],
+                    );
+                }
+                if old.unlogged != s.unlogged {
+                    d.push(
+                        id.clone(),
+                        Step::Alter,
+                        ChangeKind::AlterSequence,
+                        Phase::Expand,
+                        format!(
+                            "ALTER SEQUENCE {name} SET {}",
+                            if s.unlogged { "UNLOGGED" } else { "LOGGED" }
+                        ),
+                        vec![],
+                    );
+                }
+            }
+        }
+        let target = format!("SEQUENCE {name}");
+        diff_owner(d, &id, &target, old.map(|o| &o.owner), &s.owner);
+        diff_comment(d, &id, &target, old.map(|o| &o.comment), &s.comment);
+        diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &s.grants);
+    }
+    Ok(())
+}
+
+/// `OWNED BY` changes, after tables and columns exist (called after `tables::diff`). The
+/// change is on the owning column, so it orders after the column's creation.
+pub(super) fn ownership(d: &mut Diff) {
+    let (from, to) = (d.from, d.to);
+    for (name, s) in &to.sequences {
+        let old: Option<&Sequence> = from.sequences.get(name);
+        let before = old.and_then(|o| o.owned_by.clone());
+        if before == s.owned_by {
+            continue;
+        }
+        let (object, target) = match &s.owned_by {
+            Some((table, column)) => (
+                ObjectId::Column(table.clone(), column.clone()),
+                format!("{table}.{}", quote_ident(column)),
+            ),
+            None => (ObjectId::Sequence(name.clone()), "NONE".to_string()),
+        };
+        d.push(
+            object,
+            Step::Create,
+            ChangeKind::AlterSequence,
+            Phase::Expand,
+            format!("ALTER SEQUENCE {name} OWNED BY {target}"),
+            vec![],
+        );
+    }
+}
+
+pub(super) fn options_sql(o: &SequenceOptions) -> String {
+    format!(
+        "AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {} {}",
+        o.data_type,
+        o.increment,
+        o.min_value,
+        o.max_value,
+        o.start,
+        o.cache,
+        if o.cycle { "CYCLE" } else { "NO CYCLE" }
+    )
+}
+
+/// The clauses that differ (shared with identity columns: `SET ...` there).
+pub(super) fn changed_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if a.increment != b.increment {
+        out.push(format!("INCREMENT BY {}", b.increment));
+    }
+    if a.min_value != b.min_value {
+        out.push(format!("MINVALUE {}", b.min_value));
+    }
+    if a.max_value != b.max_value {
+        out.push(format!("MAXVALUE {}", b.max_value));
+    }
+    if a.start != b.start {
+        out.push(format!("START WITH {}", b.start));
+    }
+    if a.cache != b.cache {
+        out.push(format!("CACHE {}", b.cache));
+    }
+    if a.cycle != b.cycle {
+        out.push(if b.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+    }
+    out
+}
+
+fn alter_options_sql(a: &SequenceOptions, b: &SequenceOptions) -> String {
+    let mut parts = Vec::new();
+    if a.data_type != b.data_type {
+        parts.push(format!("AS {}", b.data_type));
+    }
+    parts.extend(changed_options(a, b));
+    parts.join(" ")
+}
+

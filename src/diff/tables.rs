@@ -1,0 +1,212 @@
+//! Tables: created (columns and non-foreign-key constraints inline, foreign keys added after
+//! every table exists), dropped, and altered: columns (`columns.rs`), constraints
+//! (`constraints.rs`), logged/unlogged, storage parameters, partition attachment,
+//! inheritance, row level security, owner, comment, grants.
+
+use super::comments::diff_comment;
+use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
+use super::privileges::{diff_grants, diff_owner};
+use super::{columns, constraints, sequences, unsupported, ChangeKind, Diff, DiffError, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, ObjectId, Table};
+
+pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
+    let (from, to) = (d.from, d.to);
+    for (name, t) in from.tables.iter().filter(|(n, _)| !to.tables.contains_key(*n)) {
+        drop(d, t);
+        d.dropped_tables.insert(name.clone());
+    }
+    for (name, t) in to.tables.iter().filter(|(n, _)| !from.tables.contains_key(*n)) {
+        create(d, t);
+        d.created_tables.insert(name.clone());
+    }
+    for (name, new) in &to.tables {
+        if let Some(old) = from.tables.get(name) {
+            alter(d, old, new)?;
+        }
+    }
+    sequences::ownership(d);
+    Ok(())
+}
+
+fn drop(d: &mut Diff, t: &Table) {
+    let id = ObjectId::Table(t.name.clone());
+    for sub in sub_objects(t) {
+        d.alias_from.insert(sub, id.clone());
+    }
+    d.push(
+        id,
+        Step::Drop,
+        ChangeKind::Drop,
+        Phase::Contract,
+        format!("DROP TABLE {}", t.name),
+        vec![Hazard::new(DESTRUCTIVE, format!("drops table {} and its rows", t.name))],
+    );
+}
+
+/// Columns, constraints, triggers and policies: they live and die with the table.
+fn sub_objects(t: &Table) -> Vec<ObjectId> {
+    let mut out: Vec<ObjectId> = t
+        .columns
+        .keys()
+        .map(|c| ObjectId::Column(t.name.clone(), c.clone()))
+        .collect();
+    out.extend(
+        t.constraints
+            .keys()
+            .map(|c| ObjectId::Constraint(t.name.clone(), c.clone())),
+    );
+    out
+}
+
+fn create(d: &mut Diff, t: &Table) {
+    let id = ObjectId::Table(t.name.clone());
+    let name = &t.name;
+    let mut elements: Vec<String> = t
+        .column_order
+        .0
+        .iter()
+        .filter_map(|c| t.columns.get(c))
+        .chain(t.columns.values().filter(|c| !t.column_order.0.contains(&c.name)))
+        .filter(|c| c.local && t.partition_of.is_none())
+        .map(columns::definition)
+        .collect();
+    for c in t.columns.values() {
+        d.alias_to.insert(ObjectId::Column(name.clone(), c.name.clone()), id.clone());
+    }
+    let partition = t.partition_of.is_some();
+    for c in t.constraints.values().filter(|c| constraints::inline(c) && !partition) {
+        elements.push(constraints::inline_sql(c));
+        d.alias_to.insert(ObjectId::Constraint(name.clone(), c.name.clone()), id.clone());
+    }
+    let mut sql = format!("CREATE {}TABLE {name}", if t.unlogged { "UNLOGGED " } else { "" });
+    if let Some(p) = &t.partition_of {
+        sql.push_str(&format!(" PARTITION OF {}", p.parent));
+        if !elements.is_empty() {
+            sql.push_str(&format!(" ({})", elements.join(", ")));
+        }
+        sql.push_str(&format!(" {}", p.bound));
+    } else {
+        sql.push_str(&format!(" ({})", elements.join(", ")));
+        if !t.inherits.is_empty() {
+            sql.push_str(&format!(
+                " INHERITS ({})",
+                t.inherits.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if let Some(by) = &t.partition_by {
+        sql.push_str(&format!(" PARTITION BY {by}"));
+    }
+    if !t.options.is_empty() {
+        sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    d.push(id.clone(), Step::Create, ChangeKind::Create, Phase::Expand, sql, vec![]);
+    // A partition's own columns (not from its parent) and its own constraints.
+    if partition {
+        for c in t.columns.values().filter(|c| c.local) {
+            d.push(
+                ObjectId::Column(name.clone(), c.name.clone()),
+                Step::Create,
+                ChangeKind::AddColumn,
+                Phase::Expand,
+                format!("ALTER TABLE {name} ADD COLUMN {}", columns::definition(c)),
+                vec![],
+            );
+        }
+    }
+    for c in t.constraints.values().filter(|c| c.local && (!constraints::inline(c) || partition)) {
+        constraints::add(d, name, c, Phase::Expand);
+    }
+    // Inline constraints' comments.
+    for c in t.constraints.values().filter(|c| constraints::inline(c) && !partition) {
+        diff_comment(
+            d,
+            &ObjectId::Constraint(name.clone(), c.name.clone()),
+            &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)),
+            None,
+            &c.comment,
+        );
+    }
+    attributes(d, None, t);
+    for c in t.columns.values() {
+        let cid = ObjectId::Column(name.clone(), c.name.clone());
+        diff_comment(d, &cid, &format!("COLUMN {name}.{}", quote_ident(&c.name)), None, &c.comment);
+        diff_grants(d, &cid, &format!("TABLE {name}"), Some(&c.name), None, &c.grants);
+    }
+}
+
+/// Row level security, owner, comment, grants.
+fn attributes(d: &mut Diff, old: Option<&Table>, t: &Table) {
+    let id = ObjectId::Table(t.name.clone());
+    let name = &t.name;
+    let (was_enabled, was_forced) = old.map(|o| (o.rls_enabled, o.rls_forced)).unwrap_or_default();
+    if was_enabled != t.rls_enabled {
+        let (verb, phase) = if t.rls_enabled { ("ENABLE", Phase::Contract) } else { ("DISABLE", Phase::Expand) };
+        let phase = if old.is_none() { Phase::Expand } else { phase };
+        d.push(id.clone(), Step::Create, ChangeKind::AlterTable, phase, format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"), vec![]);
+    }
+    if was_forced != t.rls_forced {
+        let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
+        d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"), vec![]);
+    }
+    let target = format!("TABLE {name}");
+    diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
+    diff_comment(d, &id, &target, old.map(|o| &o.comment), &t.comment);
+    diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &t.grants);
+}
+
+fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
+    let id = ObjectId::Table(new.name.clone());
+    let name = &new.name;
+    if old.partition_by != new.partition_by {
+        return Err(unsupported(&id, "its partitioning changes (a table cannot be partitioned or unpartitioned in place)"));
+    }
+    match (&old.partition_of, &new.partition_of) {
+        (a, b) if a == b => {}
+        (a, b) => {
+            if let Some(p) = a {
+                d.push(id.clone(), Step::Drop, ChangeKind::AlterTable, Phase::Contract,
+                    format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
+                    vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))]);
+            }
+            if let Some(p) = b {
+                d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand,
+                    format!("ALTER TABLE {} ATTACH PARTITION {name} {}", p.parent, p.bound),
+                    vec![Hazard::new(super::hazard::VALIDATION_SCAN, format!("scans {name} to check the bound"))]);
+            }
+        }
+    }
+    if old.inherits != new.inherits {
+        for p in old.inherits.iter().filter(|p| !new.inherits.contains(p)) {
+            d.push(id.clone(), Step::Drop, ChangeKind::AlterTable, Phase::Contract, format!("ALTER TABLE {name} NO INHERIT {p}"), vec![]);
+        }
+        for p in new.inherits.iter().filter(|p| !old.inherits.contains(p)) {
+            d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} INHERIT {p}"), vec![]);
+        }
+    }
+    if old.unlogged != new.unlogged {
+        let verb = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
+        d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} SET {verb}"),
+            vec![Hazard::new(TABLE_REWRITE, format!("rewrites {name}"))]);
+    }
+    if old.options != new.options {
+        let removed: Vec<String> = old.options.iter()
+            .map(|o| o.split('=').next().unwrap_or(o).to_string())
+            .filter(|k| !new.options.iter().any(|n| n.split('=').next() == Some(k.as_str())))
+            .collect();
+        if !removed.is_empty() {
+            d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} RESET ({})", removed.join(", ")), vec![]);
+        }
+        let set: Vec<&String> = new.options.iter().filter(|o| !old.options.contains(o)).collect();
+        if !set.is_empty() {
+            d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand,
+                format!("ALTER TABLE {name} SET ({})", set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")), vec![]);
+        }
+    }
+    columns::diff_table(d, old, new)?;
+    constraints::diff_table(d, old, new)?;
+    attributes(d, Some(old), new);
+    Ok(())
+}
+

@@ -1,0 +1,192 @@
+//! Views and materialized views. A view whose output columns keep their names (new ones
+//! only appended) is replaced in place (`CREATE OR REPLACE VIEW`); otherwise, and for
+//! materialized views, it is dropped and created again, with its dependents.
+
+use super::comments::diff_comment;
+use super::privileges::{diff_grants, diff_owner};
+use super::{ChangeKind, Diff, DiffError, Step};
+use crate::config::Phase;
+use crate::model::{quote_ident, ObjectId, QualifiedName, View};
+
+pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
+    let (from, to) = (d.from, d.to);
+    for (_, v) in from.views.iter().filter(|(n, _)| !to.views.contains_key(*n)) {
+        drop(d, v, Phase::Contract);
+    }
+    for (name, v) in &to.views {
+        let id = ObjectId::View(name.clone());
+        let Some(old) = from.views.get(name) else {
+            create(d, v, Phase::Expand, None);
+            continue;
+        };
+        if d.recreated.contains_key(&id) {
+            continue;
+        }
+        if old.materialized != v.materialized
+            || (v.materialized && (old.definition != v.definition || old.options != v.options))
+        {
+            d.mark_recreated(&id, Phase::Expand);
+            recreate(d, name, Phase::Expand)?;
+            continue;
+        }
+        if old.definition != v.definition {
+            if replaceable(old, v) {
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::ReplaceView,
+                    Phase::Expand,
+                    create_sql(v, true),
+                    vec![],
+                );
+            } else {
+                d.mark_recreated(&id, Phase::Expand);
+                recreate(d, name, Phase::Expand)?;
+                continue;
+            }
+        } else if old.options != v.options {
+            let keys = |o: &[String]| -> Vec<String> {
+                o.iter().map(|x| x.split('=').next().unwrap_or(x).to_string()).collect()
+            };
+            let removed: Vec<String> = keys(&old.options)
+                .into_iter()
+                .filter(|k| !keys(&v.options).contains(k))
+                .collect();
+            if !removed.is_empty() {
+                d.push(id.clone(), Step::Alter, ChangeKind::ReplaceView, Phase::Expand,
+                    format!("ALTER VIEW {name} RESET ({})", removed.join(", ")), vec![]);
+            }
+            if !v.options.is_empty() {
+                d.push(id.clone(), Step::Alter, ChangeKind::ReplaceView, Phase::Expand,
+                    format!("ALTER VIEW {name} SET ({})", v.options.join(", ")), vec![]);
+            }
+        }
+        attributes(d, Some(old), v);
+    }
+    Ok(())
+}
+
+fn keyword(v: &View) -> &'static str {
+    if v.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
+
+fn create_sql(v: &View, replace: bool) -> String {
+    let mut sql = format!(
+        "CREATE {}{} {}",
+        if replace { "OR REPLACE " } else { "" },
+        keyword(v),
+        v.name
+    );
+    if !v.options.is_empty() {
+        sql.push_str(&format!(" WITH ({})", v.options.join(", ")));
+    }
+    let query = v.definition.trim().trim_end_matches(';');
+    sql.push_str(&format!(" AS\n{query}"));
+    if v.materialized && !v.populated {
+        sql.push_str("\nWITH NO DATA");
+    }
+    sql
+}
+
+fn drop(d: &mut Diff, v: &View, phase: Phase) {
+    d.push(
+        ObjectId::View(v.name.clone()),
+        Step::Drop,
+        ChangeKind::Drop,
+        phase,
+        format!("DROP {} {}", keyword(v), v.name),
+        vec![],
+    );
+}
+
+fn create(d: &mut Diff, v: &View, phase: Phase, _old: Option<&View>) {
+    d.push(
+        ObjectId::View(v.name.clone()),
+        Step::Create,
+        ChangeKind::Create,
+        phase,
+        create_sql(v, false),
+        vec![],
+    );
+    attributes(d, None, v);
+}
+
+fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
+    let id = ObjectId::View(v.name.clone());
+    let target = format!("{} {}", keyword(v), v.name);
+    diff_owner(d, &id, &target, old.map(|o| &o.owner), &v.owner);
+    diff_comment(d, &id, &target, old.map(|o| &o.comment), &v.comment);
+    let none = Default::default();
+    let before = old.map(|o| &o.column_comments).unwrap_or(&none);
+    for (col, comment) in &v.column_comments {
+        diff_comment(
+            d,
+            &id,
+            &format!("COLUMN {}.{}", v.name, quote_ident(col)),
+            Some(&before.get(col).cloned()),
+            &Some(comment.clone()),
+        );
+    }
+    for col in before.keys().filter(|c| !v.column_comments.contains_key(*c)) {
+        diff_comment(d, &id, &format!("COLUMN {}.{}", v.name, quote_ident(col)), Some(&before.get(col).cloned()), &None);
+    }
+    diff_grants(d, &id, &format!("TABLE {}", v.name), None, old.map(|o| &o.grants), &v.grants);
+}
+
+pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Result<(), DiffError> {
+    let (from, to) = (d.from, d.to);
+    if let Some(v) = from.views.get(name) {
+        drop(d, v, phase);
+    }
+    if let Some(v) = to.views.get(name) {
+        create(d, v, phase, None);
+    }
+    Ok(())
+}
+
+/// `CREATE OR REPLACE VIEW` keeps the existing output columns (names, in order) and may only
+/// append new ones. The output names come from parsing both queries; when they cannot be
+/// read, the view is recreated instead.
+fn replaceable(old: &View, new: &View) -> bool {
+    if old.options != new.options {
+        return false;
+    }
+    match (output_columns(&old.definition), output_columns(&new.definition)) {
+        (Some(a), Some(b)) => b.len() >= a.len() && b[..a.len()] == a[..],
+        _ => false,
+    }
+}
+
+fn output_columns(query: &str) -> Option<Vec<String>> {
+    use pg_query::NodeEnum;
+    let parsed = pg_query::parse(query).ok()?;
+    let stmt = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
+    let NodeEnum::SelectStmt(select) = stmt else {
+        return None;
+    };
+    if select.op != pg_query::protobuf::SetOperation::SetopNone as i32 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for target in &select.target_list {
+        let NodeEnum::ResTarget(res) = target.node.as_ref()? else {
+            return None;
+        };
+        if !res.name.is_empty() {
+            out.push(res.name.clone());
+            continue;
+        }
+        let NodeEnum::ColumnRef(col) = res.val.as_ref()?.node.as_ref()? else {
+            return None;
+        };
+        match col.fields.last()?.node.as_ref()? {
+            NodeEnum::String(s) => out.push(s.sval.clone()),
+            _ => return None, // `*` (never in pg_get_viewdef output) or something odd
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,1 @@
+CREATE TABLE t (n int CONSTRAINT n_pos CHECK (n > 0));

@@ -1,0 +1,2 @@
+CREATE TYPE mood AS ENUM ('ok');
+CREATE TABLE p (m mood);

@@ -1,0 +1,1 @@
+CREATE TABLE r (a int4range);

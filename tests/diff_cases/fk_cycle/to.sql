@@ -1,0 +1,2 @@
+CREATE TABLE a (id int PRIMARY KEY, b_id int REFERENCES b);
+CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a);

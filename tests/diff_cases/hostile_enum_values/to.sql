@@ -1,0 +1,1 @@
+CREATE TYPE "E" AS ENUM ('it''s', 'a\b', 'Ω');

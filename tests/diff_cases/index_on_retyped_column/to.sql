@@ -1,0 +1,2 @@
+CREATE TABLE t (a bigint);
+CREATE INDEX t_a ON t (a);

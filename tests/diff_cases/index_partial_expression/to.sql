@@ -1,0 +1,2 @@
+CREATE TABLE t (s text, d boolean);
+CREATE UNIQUE INDEX t_s ON t (lower(s)) WHERE NOT d;

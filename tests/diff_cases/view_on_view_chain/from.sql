@@ -1,0 +1,3 @@
+CREATE TABLE t (a int, b int);
+CREATE VIEW v1 AS SELECT a, b FROM t;
+CREATE VIEW v2 AS SELECT a FROM v1;
