@@ -1,6 +1,7 @@
 //! One function per command: the only place that sequences IO.
 
 mod db;
+mod lint;
 mod diff;
 mod lint;
 mod migrate;

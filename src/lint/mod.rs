@@ -340,6 +340,14 @@ mod tests {
     }
 
     #[test]
+    fn docs_list_every_rule() {
+        let docs = include_str!("../../docs/lint.md");
+        for rule in RULES {
+            assert!(docs.contains(&format!("`{}`", rule.id)), "{} not in docs/lint.md", rule.id);
+        }
+    }
+
+    #[test]
     fn aliases_resolve() {
         assert_eq!(
             rule("prefer-timestamptz").unwrap().id,

@@ -77,6 +77,16 @@ mod tests {
     }
 
     #[test]
+    fn the_planners_online_set_not_null_passes() {
+        let found = rules(
+            "ALTER TABLE t ADD CONSTRAINT t_c_not_null CHECK (c IS NOT NULL) NOT VALID;\n\
+             ALTER TABLE t VALIDATE CONSTRAINT t_c_not_null;\n\
+             ALTER TABLE t ALTER COLUMN c SET NOT NULL;\n",
+        );
+        assert!(!found.contains(&"adding-not-nullable-field"), "{found:?}");
+    }
+
+    #[test]
     fn positions_are_lines_and_columns() {
         let found = lint_sql("SELECT 1;\n\n  DROP TABLE t;\n", &LintConfig::default());
         assert_eq!(found[0].rule, "ban-drop-table");
