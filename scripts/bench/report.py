@@ -20,24 +20,25 @@ def fmt_mb(x):
     return f"{x:.0f}"
 
 
-def series(rows):
-    """{(tool, operation): [(n, seconds)]} for the rows that succeeded."""
+def series(rows, status="ok"):
+    """{(tool, operation): [(n, seconds)]} for the rows with this status."""
     out = {}
     for r in rows:
-        key = (r["tool"], r["operation"])
-        out.setdefault(key, [])
-        if r["status"] == "ok":
-            out[key].append((r["n"], r["seconds"]))
-    return {k: sorted(v) for k, v in out.items() if v}
+        if r["status"] == status:
+            out.setdefault((r["tool"], r["operation"]), []).append((r["n"], r["seconds"]))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def svg_plot(rows):
     data = series(rows)
+    timeouts = series(rows, "timeout")
+    for key in timeouts:
+        data.setdefault(key, [])
     width, height = 760, 470
     left, right, top, bottom = 70, 250, 30, 50
     pw, ph = width - left - right, height - top - bottom
     ns = sorted({n for pts in data.values() for n, _ in pts}) or [100, 1000]
-    ts = [t for pts in data.values() for _, t in pts] or [0.01, 1]
+    ts = [t for pts in list(data.values()) + list(timeouts.values()) for _, t in pts] or [0.01, 1]
     x0, x1 = math.log10(min(ns)), math.log10(max(ns))
     if x1 == x0:
         x0, x1 = x0 - 0.5, x1 + 0.5
@@ -75,6 +76,12 @@ def svg_plot(rows):
         out.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>')
         for n, t in pts:
             out.append(f'<circle cx="{px(n):.1f}" cy="{py(t):.1f}" r="3" fill="{colour}"/>')
+        for n, t in timeouts.get((tool, op), []):
+            x, y = px(n), py(t)
+            out.append(f'<path d="M{x - 5:.1f},{y - 5:.1f}L{x + 5:.1f},{y + 5:.1f}M{x - 5:.1f},'
+                       f'{y + 5:.1f}L{x + 5:.1f},{y - 5:.1f}" stroke="{colour}" stroke-width="2"/>')
+            out.append(f'<text x="{x - 8:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{colour}" '
+                       f'font-size="10">timeout ({t:.0f} s)</text>')
         ly = top + 10 + i * 36
         lx = left + pw + 12
         out.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 22}" y2="{ly}" stroke="{colour}" '
