@@ -387,8 +387,12 @@ def bench_size(cluster, workdir, n, tools, commands):
     # strata's introspection.
     for cmd in ("fingerprint", "dump"):
         if cmd in commands:
-            row, _ = measure(cluster, lambda i, c=cmd: [str(STRATA), c, "--database-url", from_url],
-                             workdir, f"strata_{cmd}_{n}")
+            row, first = measure(cluster, lambda i, c=cmd: [*strata_bare(workdir), c,
+                                                            "--database-url", from_url],
+                                 workdir, f"strata_{cmd}_{n}")
+            if cmd == "dump" and row["status"] == "ok" and "fingerprint" in commands:
+                row["converges"], row["convergence_detail"] = dump_round_trips(
+                    cluster, workdir, n, first.stdout)
             add("strata", f"{cmd} (introspection)", row)
         else:
             add("strata", f"{cmd} (introspection)", missing_row(f"`strata {cmd}` not built yet"))
@@ -396,7 +400,7 @@ def bench_size(cluster, workdir, n, tools, commands):
     # Diffs, strata and peers alike.
     diff_tools = {}
     if "diff" in commands:
-        diff_tools["strata"] = [str(STRATA), "diff", "--from", "{from}", "--to", "{to}"]
+        diff_tools["strata"] = [*strata_bare(workdir), "diff", "--from", "{from}", "--to", "{to}"]
     else:
         diff_tools["strata"] = "`strata diff` not built yet"
     diff_tools.update(tools)
@@ -433,6 +437,38 @@ def bench_size(cluster, workdir, n, tools, commands):
         add("strata", "plan (end to end)", missing_row("`strata plan` not built yet"))
 
     return rows  # from_N and to_N stay: the cluster is thrown away at the end
+
+
+def dump_round_trips(cluster, workdir, n, dump):
+    """Loads strata's dump into an empty database: `yes` when it has from_N's fingerprint."""
+    db = f"dump_{n}"
+    path = workdir / f"{db}.sql"
+    path.write_text(dump)
+    os.chmod(path, 0o644)
+    cluster.sql("postgres", f"CREATE DATABASE {db}")
+    try:
+        loaded = cluster.psql(db, "-1", "-f", str(path), check=False)
+        if loaded.returncode != 0:
+            errors = [line for line in loaded.stderr.splitlines() if "ERROR" in line]
+            return "no", "loading the dump failed: " + " ".join(errors[:1])[:300]
+        prints = []
+        for d in (f"from_{n}", db):
+            out = subprocess.run([*strata_bare(workdir), "fingerprint", "--database-url",
+                                  cluster.url(d)], capture_output=True, text=True)
+            prints.append(out.stdout.strip())
+        if prints[0] and prints[0] == prints[1]:
+            return "yes", ""
+        return "no", f"fingerprints differ: {prints[0][:80]} vs {prints[1][:80]}"
+    finally:
+        cluster.sql("postgres", f"DROP DATABASE {db}")
+
+
+def strata_bare(workdir):
+    """strata in an empty project (no pipeline.toml: every default), so that whatever
+    manifest the current directory holds plays no part."""
+    bare = workdir / "bare-project"
+    bare.mkdir(exist_ok=True)
+    return [str(STRATA), "-C", str(bare)]
 
 
 def missing_row(why):

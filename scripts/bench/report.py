@@ -250,7 +250,8 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
   psql sends each statement of a file separately, so its count is the size of the schema.
 - **converges**: for a diff, its output is applied with `psql -1` to `CREATE DATABASE copy
   TEMPLATE from_N`, then the same tool diffs the copy against `to_N`: `yes` when that second diff
-  is empty.
+  is empty. For `strata dump`, the column says whether the dump, loaded with `psql -1` into an
+  empty database, gives a database with from_N's `strata fingerprint`.
 - **floors**: `pg_dump --schema-only from_N` (reading a schema) and `psql -1 -f base.sql` into an
   empty database (loading one). A plan must at least read the target and load the desired schema
   into a shadow database, so its floor is the sum of the two.

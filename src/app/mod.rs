@@ -1,7 +1,6 @@
 //! One function per command: the only place that sequences IO.
 
 mod db;
-mod lint;
 mod diff;
 mod lint;
 mod migrate;
