@@ -42,6 +42,22 @@ pub enum Command {
         #[command(subcommand)]
         action: MigrateAction,
     },
+    /// Write the target's schema as SDL (plain DDL, loadable by psql in file-name order).
+    Dump {
+        /// Directory to write the files to (default: print to stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// One file, one file per run of a schema's objects, or one file per object.
+        #[arg(long, value_enum, default_value_t = crate::ddl::Split::Single)]
+        split: crate::ddl::Split,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Print the fingerprint (sha256 of the canonical schema model) of the target's schema.
+    Fingerprint {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -63,7 +63,8 @@ fn pg_dump(db: &TestDb) -> String {
             }
             Some(columns) => columns.push(line.trim_end_matches(',').to_string()),
             None => {
-                let opens = (line.starts_with("CREATE TABLE") || line.starts_with("CREATE UNLOGGED TABLE"))
+                let opens = (line.starts_with("CREATE TABLE")
+                    || line.starts_with("CREATE UNLOGGED TABLE"))
                     && line.ends_with('(');
                 result.push(line);
                 if opens {
@@ -151,7 +152,10 @@ async fn varied_schema_round_trips() {
     assert!(i.warnings.is_empty(), "{:?}", i.warnings);
     // Extension members are not in the model; the extension is.
     assert!(s.extensions.contains_key("citext"));
-    assert!(!s.functions.keys().any(|f| f.name.name.starts_with("citext")));
+    assert!(!s
+        .functions
+        .keys()
+        .any(|f| f.name.name.starts_with("citext")));
 }
 
 #[tokio::test]
@@ -240,7 +244,10 @@ async fn dependencies_are_recorded_by_identity() {
     let deps = |id: ObjectId| s.dependencies.get(&id).cloned().unwrap_or_default();
     let has = |from: ObjectId, to: ObjectId| {
         let d = deps(from.clone());
-        assert!(d.contains(&to), "{from} should depend on {to}; it has {d:?}");
+        assert!(
+            d.contains(&to),
+            "{from} should depend on {to}; it has {d:?}"
+        );
     };
     let users = t("app", "users");
     // view → column and function
@@ -317,9 +324,12 @@ async fn a_listed_schema_that_does_not_exist_is_an_error() {
     let db = TestDb::new();
     db.psql("CREATE SCHEMA app;");
     let client = db.client().await;
-    let err = catalog::introspect(&client, &config("[schema]\ninclude_schemas = [\"app\", \"nope\"]\n"))
-        .await
-        .unwrap_err();
+    let err = catalog::introspect(
+        &client,
+        &config("[schema]\ninclude_schemas = [\"app\", \"nope\"]\n"),
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, CatalogError::MissingSchema { name } if name == "nope"),
         "{err:?}"
@@ -336,11 +346,18 @@ async fn unmanaged_and_system_schemas_are_left_out() {
     );
     let all = introspect(&db, &config("")).await.schema;
     let names: BTreeSet<String> = all.tables.keys().map(|t| t.to_string()).collect();
-    assert_eq!(names, BTreeSet::from(["app.a".to_string(), "other.b".to_string()]));
-    let only = introspect(&db, &config("[schema]\ninclude_schemas = [\"app\"]\n")).await.schema;
+    assert_eq!(
+        names,
+        BTreeSet::from(["app.a".to_string(), "other.b".to_string()])
+    );
+    let only = introspect(&db, &config("[schema]\ninclude_schemas = [\"app\"]\n"))
+        .await
+        .schema;
     assert_eq!(only.schemas.keys().collect::<Vec<_>>(), ["app"]);
     assert_eq!(only.tables.len(), 1);
-    let excl = introspect(&db, &config("[schema]\nexclude_schemas = [\"app\"]\n")).await.schema;
+    let excl = introspect(&db, &config("[schema]\nexclude_schemas = [\"app\"]\n"))
+        .await
+        .schema;
     assert!(!excl.schemas.contains_key("app"));
     assert!(excl.tables.keys().all(|t| t.schema != "app"));
 }
@@ -372,7 +389,10 @@ async fn unmodelled_objects_are_warnings() {
     let rule = i.warnings.iter().find(|w| w.kind == "rule").unwrap();
     assert_eq!(rule.name, "no_delete ON app.t");
     // The modelled objects are still there.
-    assert!(i.schema.tables.contains_key(&QualifiedName::new("app", "t")));
+    assert!(i
+        .schema
+        .tables
+        .contains_key(&QualifiedName::new("app", "t")));
 }
 
 #[tokio::test]
@@ -390,4 +410,81 @@ async fn fingerprint_changes_with_behaviour_not_with_column_order() {
     assert_eq!(fa, fb);
     assert_ne!(fa, fc);
     assert!(fa.to_string().starts_with("sha256:"));
+}
+
+#[tokio::test]
+async fn cli_dump_and_fingerprint() {
+    let db = TestDb::new();
+    db.psql(
+        "CREATE SCHEMA app; CREATE TABLE app.\"T\" (id int PRIMARY KEY, note text);
+         CREATE FUNCTION app.evt() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+         CREATE EVENT TRIGGER strata_test_evt ON ddl_command_start EXECUTE FUNCTION app.evt();",
+    );
+    let project = common::reachable_tempdir("strata-dump-");
+    let out_dir = project.path().join("dumped");
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("strata")
+            .unwrap()
+            .arg("-C")
+            .arg(project.path())
+            .args(args)
+            .args(["--database-url", &db.url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (stdout, stderr) = run(&["dump"]);
+    assert!(
+        stdout.contains("CREATE TABLE app.\"T\" (\n    id integer NOT NULL,\n    note text\n);"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ALTER TABLE app.\"T\" ADD CONSTRAINT \"T_pkey\" PRIMARY KEY (id);"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: event trigger strata_test_evt is not modelled"),
+        "{stderr}"
+    );
+    let (fp, _) = run(&["fingerprint"]);
+    let fp = fp.trim().to_string();
+    assert!(fp.starts_with("sha256:") && fp.len() == 71, "{fp}");
+    assert!(
+        stdout.contains(&format!("-- fingerprint: {fp}")),
+        "{stdout}"
+    );
+    let (json, _) = run(&["fingerprint", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["fingerprint"], fp.as_str());
+    assert_eq!(json["warnings"][0]["kind"], "event trigger");
+    run(&[
+        "dump",
+        "--split",
+        "per-object",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let mut names: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "0001_schema_app.sql",
+            "0002_function_app.evt.sql",
+            "0003_table_app.T.sql",
+            "0004_constraint_app.T.T_pkey.sql",
+            "0005_schema_public.sql",
+        ]
+    );
 }

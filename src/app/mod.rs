@@ -2,6 +2,7 @@
 
 mod db;
 mod diff;
+mod introspect;
 mod lint;
 mod migrate;
 mod target;
@@ -68,6 +69,10 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
         Command::Diff(args) => diff::run(&ctx, &args).await,
         Command::Db { action } => db::run(&ctx, action).await,
         Command::Migrate { action } => migrate::run(&ctx, action).await,
+        Command::Dump { out, split, target } => {
+            introspect::dump(&ctx, &target, out.as_deref(), split).await
+        }
+        Command::Fingerprint { target } => introspect::fingerprint(&ctx, &target).await,
     }
 }
 

@@ -70,7 +70,11 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
 
     for row in &rows.namespaces {
         let name: String = row.get("nspname");
-        oids.add("pg_namespace", row.get("oid"), ObjectId::Schema(name.clone()));
+        oids.add(
+            "pg_namespace",
+            row.get("oid"),
+            ObjectId::Schema(name.clone()),
+        );
         schema.schemas.insert(
             name.clone(),
             Namespace {
@@ -84,7 +88,11 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
 
     for row in &rows.extensions {
         let name: String = row.get("extname");
-        oids.add("pg_extension", row.get("oid"), ObjectId::Extension(name.clone()));
+        oids.add(
+            "pg_extension",
+            row.get("oid"),
+            ObjectId::Extension(name.clone()),
+        );
         schema.extensions.insert(
             name.clone(),
             Extension {
@@ -213,8 +221,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
             Sequence {
                 name,
                 options,
-                owned_by: owned
-                    .map(|o| (QualifiedName::new(o.schema, o.table), o.column)),
+                owned_by: owned.map(|o| (QualifiedName::new(o.schema, o.table), o.column)),
                 unlogged: row.get("unlogged"),
                 owner: owner(row, owners),
                 comment: row.get("comment"),
@@ -376,10 +383,9 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
             "f" => ConstraintKind::ForeignKey,
             _ => ConstraintKind::Exclusion,
         };
-        let references = match row.get::<_, Option<String>>("ref_schema") {
-            Some(s) => Some(QualifiedName::new(s, row.get::<_, String>("ref_table"))),
-            None => None,
-        };
+        let references = row
+            .get::<_, Option<String>>("ref_schema")
+            .map(|s| QualifiedName::new(s, row.get::<_, String>("ref_table")));
         let constraint = Constraint {
             name: name.clone(),
             kind,
@@ -406,7 +412,11 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
             continue; // part of its constraint
         }
         let name = qn(row, "nspname", "relname");
-        oids.add("pg_class", row.get("indexrelid"), ObjectId::Index(name.clone()));
+        oids.add(
+            "pg_class",
+            row.get("indexrelid"),
+            ObjectId::Index(name.clone()),
+        );
         let parent: Option<(String, String)> = json(row, "parent")?;
         schema.indexes.insert(
             name.clone(),

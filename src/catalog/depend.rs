@@ -96,7 +96,10 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
         edge(from, to);
     }
     for name in schema.types.keys() {
-        edge(ObjectId::Type(name.clone()), ObjectId::Schema(name.schema.clone()));
+        edge(
+            ObjectId::Type(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
     }
     for name in schema.sequences.keys() {
         edge(
@@ -139,7 +142,10 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
         }
     }
     for name in schema.views.keys() {
-        edge(ObjectId::View(name.clone()), ObjectId::Schema(name.schema.clone()));
+        edge(
+            ObjectId::View(name.clone()),
+            ObjectId::Schema(name.schema.clone()),
+        );
     }
     for sig in schema.functions.keys() {
         edge(

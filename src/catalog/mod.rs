@@ -22,12 +22,17 @@ pub enum CatalogError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Pg(#[from] crate::pg::PgError),
-    #[error("schema {name:?} is listed in schema.include_schemas but does not exist in the database")]
+    #[error(
+        "schema {name:?} is listed in schema.include_schemas but does not exist in the database"
+    )]
     #[diagnostic(
         code(strata::catalog::missing_schema),
         help("create it, or remove it from include_schemas in pipeline.toml")
     )]
     MissingSchema { name: String },
+    #[error("cannot write {path}: {message}")]
+    #[diagnostic(code(strata::dump::write))]
+    Write { path: String, message: String },
     #[error("unexpected catalog data: {0}")]
     #[diagnostic(code(strata::catalog::unexpected))]
     Unexpected(String),
@@ -112,7 +117,9 @@ impl Queries<'_> {
             .client
             .query(sql, params)
             .await
-            .map_err(crate::pg::PgError::query(format!("reading {what} from the catalog")))?)
+            .map_err(crate::pg::PgError::query(format!(
+                "reading {what} from the catalog"
+            )))?)
     }
 }
 

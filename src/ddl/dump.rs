@@ -19,7 +19,8 @@ pub struct DumpFile {
     pub content: String,
 }
 
-const HEADER: &str = "-- Written by `strata dump`: plain PostgreSQL DDL, load the files in name order.\n\
+const HEADER: &str =
+    "-- Written by `strata dump`: plain PostgreSQL DDL, load the files in name order.\n\
 SET check_function_bodies = false;\n";
 
 fn schema_name(id: &ObjectId) -> String {

@@ -22,6 +22,9 @@ pub fn create_function(f: &Function) -> String {
     } else {
         "FUNCTION"
     };
-    out.push_str(&grants(GrantTarget::Routine(grant_kind, &target), &f.grants));
+    out.push_str(&grants(
+        GrantTarget::Routine(grant_kind, &target),
+        &f.grants,
+    ));
     out
 }

@@ -10,6 +10,9 @@ pub fn create_index(index: &Index) -> String {
             index.name
         ));
     }
-    out.push_str(&comment_on(&format!("INDEX {}", index.name), &index.comment));
+    out.push_str(&comment_on(
+        &format!("INDEX {}", index.name),
+        &index.comment,
+    ));
     out
 }

@@ -106,7 +106,8 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     let ids: Vec<&ObjectId> = items.keys().collect();
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(ids.len(), ids.len() * 2);
     let nodes: Vec<NodeIndex> = (0..ids.len()).map(|i| graph.add_node(i)).collect();
-    let index: BTreeMap<&ObjectId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let index: BTreeMap<&ObjectId, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     for (from, tos) in &schema.dependencies {
         let Some(&f) = index.get(&item_of(from, schema)) else {
             continue;
@@ -148,7 +149,10 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
         }
         // A cycle (it takes objects strata cannot order, e.g. functions whose signatures
         // use each other's types): release the smallest remaining item and go on.
-        match (0..ids.len()).filter(|&i| !done[i]).min_by_key(|&i| key(i).0) {
+        match (0..ids.len())
+            .filter(|&i| !done[i])
+            .min_by_key(|&i| key(i).0)
+        {
             Some(i) => {
                 indegree[i] = 0;
                 ready.push((key(i), i));

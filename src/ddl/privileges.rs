@@ -52,7 +52,11 @@ pub fn grants(target: GrantTarget, grants: &Grants) -> String {
         out.push_str(&format!(
             "GRANT {privilege} ON {on} TO {}{};\n",
             grantee(&g.grantee),
-            if g.grantable { " WITH GRANT OPTION" } else { "" }
+            if g.grantable {
+                " WITH GRANT OPTION"
+            } else {
+                ""
+            }
         ));
     }
     out
@@ -84,7 +88,10 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
                 _ => None,
             };
             if let Some(p) = public {
-                if !grants.iter().any(|g| g.grantee == "PUBLIC" && g.privilege == p) {
+                if !grants
+                    .iter()
+                    .any(|g| g.grantee == "PUBLIC" && g.privilege == p)
+                {
                     out.push_str(&format!("{prefix} REVOKE {p} ON {kind} FROM PUBLIC;\n"));
                 }
             }
@@ -97,7 +104,11 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
                 "{prefix} GRANT {} ON {kind} TO {}{};\n",
                 g.privilege,
                 grantee(&g.grantee),
-                if g.grantable { " WITH GRANT OPTION" } else { "" }
+                if g.grantable {
+                    " WITH GRANT OPTION"
+                } else {
+                    ""
+                }
             ));
         }
     }

@@ -132,7 +132,10 @@ mod tests {
     fn display_and_parse() {
         let f = Schema::default().fingerprint();
         let text = f.to_string();
-        assert!(text.starts_with("sha256:") && text.len() == 7 + 64, "{text}");
+        assert!(
+            text.starts_with("sha256:") && text.len() == 7 + 64,
+            "{text}"
+        );
         assert_eq!(text.parse::<Fingerprint>().unwrap(), f);
         assert!("md5:00".parse::<Fingerprint>().is_err());
     }
@@ -141,7 +144,10 @@ mod tests {
     fn the_model_round_trips_through_json() {
         let mut a = schema_with_order(&["a", "b"]);
         a.dependencies
-            .entry(ObjectId::Column(QualifiedName::new("public", "t"), "a".into()))
+            .entry(ObjectId::Column(
+                QualifiedName::new("public", "t"),
+                "a".into(),
+            ))
             .or_default()
             .insert(ObjectId::Table(QualifiedName::new("public", "t")));
         let json = serde_json::to_string(&a).unwrap();
