@@ -37,6 +37,27 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Plan the change: simulate the pipeline on a shadow database, write pending.sql on a new branch.
+    Plan(PlanArgs),
+    /// Execute the merged pending.sql on the target (production CI, after merge).
+    Run(RunArgs),
+    /// Plan again and fail when pending.sql is stale; print a markdown summary.
+    Check {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// List objects changed outside strata since the last run; exit 1 when any.
+    Drift {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Target, last run, drift, pending migrations, and whether pending.sql is current.
+    Status {
+        #[command(flatten)]
+        target: TargetArgs,
+    },
+    /// Development: plan and run at once against the (by default embedded) database, no git.
+    Apply(ApplyArgs),
     /// Numbered data migrations (migrations/NNNN_name.sql): create, list, apply, repair.
     Migrate {
         #[command(subcommand)]
@@ -134,4 +155,52 @@ pub struct TargetArgs {
     /// Database URL; takes the place of the target's URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Push the plan branch to the configured remote.
+    #[arg(long)]
+    pub push: bool,
+    /// Push with GitLab merge-request options (implies --push).
+    #[arg(long)]
+    pub merge_request: bool,
+    /// Only write pending.sql; no branch, no commit.
+    #[arg(long, conflicts_with_all = ["push", "merge_request"])]
+    pub no_git: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Allow statements that can lose data (drops, narrowing).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Remove pending.sql in a git commit after the run.
+    #[arg(long)]
+    pub git_commit: bool,
+    /// Push that commit (implies --git-commit).
+    #[arg(long)]
+    pub push: bool,
+    /// Skip the rehearsal on a shadow copy of the target.
+    #[arg(long)]
+    pub no_rehearsal: bool,
+    /// Seconds to wait for another strata run holding the target's lock.
+    #[arg(long, default_value_t = 600)]
+    pub lock_wait: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Allow statements that can lose data (drops, narrowing).
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Seconds to wait for another strata run holding the target's lock.
+    #[arg(long, default_value_t = 600)]
+    pub lock_wait: u64,
 }

@@ -31,6 +31,12 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Refused(#[from] crate::run::refused::RunRefused),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Plan(#[from] crate::plan::simulate::PlanError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -53,6 +59,9 @@ impl Error {
             // A change strata cannot express: the user changes the schema files or writes a
             // migration.
             Error::Diff(_) => 1,
+            Error::Refused(e) => e.exit_code(),
+            Error::Plan(crate::plan::simulate::PlanError::MigrationFailed { .. }) => 1,
+            Error::Plan(_) => 2,
             Error::Interrupted => 130,
         }
     }

@@ -4,6 +4,7 @@ mod db;
 mod diff;
 mod introspect;
 mod lint;
+mod pipeline;
 mod migrate;
 mod target;
 
@@ -73,6 +74,12 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
             introspect::dump(&ctx, &target, out.as_deref(), split).await
         }
         Command::Fingerprint { target } => introspect::fingerprint(&ctx, &target).await,
+        Command::Plan(args) => pipeline::plan(&ctx, &args).await,
+        Command::Run(args) => pipeline::run(&ctx, &args).await,
+        Command::Check { target } => pipeline::check(&ctx, &target).await,
+        Command::Drift { target } => pipeline::drift(&ctx, &target).await,
+        Command::Status { target } => pipeline::status(&ctx, &target).await,
+        Command::Apply(args) => pipeline::apply(&ctx, &args).await,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Plans: phases, ordering, simulation, and `pending.sql` in and out.
 
 pub mod pending;
+pub mod simulate;
+pub mod stage;
 
 pub use pending::{Plan, PlannedMigration, PlannedStage, PlannedStatement, StageBody};

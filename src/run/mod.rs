@@ -5,4 +5,5 @@ pub mod history;
 pub mod hook;
 pub mod migrations;
 pub mod pipeline;
+pub mod refused;
 pub mod statements;

@@ -1,0 +1,32 @@
+use super::run::execute_plan;
+use super::{drift_since_last_run, make_plan, plan_id, read_schema};
+use crate::app::{resolve_target, Context, Outcome};
+use crate::cli::ApplyArgs;
+use crate::Result;
+use std::time::Duration;
+
+/// `strata apply` (development): plan and run at once, no git, no pending.sql.
+pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
+    let target = resolve_target(ctx, &args.target)?;
+    let client = target.conninfo.connect().await?;
+    let source = read_schema(ctx, &client).await?;
+    let drift = drift_since_last_run(&client, &source).await?;
+    let plan = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    drop(client);
+    if plan.is_empty() {
+        ctx.reporter.result("nothing to change");
+        return Ok(Outcome::Fine);
+    }
+    let text = plan.render();
+    ctx.reporter.result(&text);
+    execute_plan(
+        ctx,
+        &target,
+        &plan,
+        &plan_id(&text),
+        args.allow_destructive,
+        true,
+        Duration::from_secs(args.lock_wait),
+    )
+    .await
+}

@@ -1,0 +1,73 @@
+use super::{drift_since_last_run, make_plan, read_schema};
+use crate::app::{resolve_target, Context, Outcome};
+use crate::cli::TargetArgs;
+use crate::plan::pending::FILE_NAME;
+use crate::plan::Plan;
+use crate::report::{markdown, Format};
+use crate::source::statements::read_file;
+use crate::Result;
+use std::io::Write;
+
+/// `strata check` (merge-request pipelines): plans again and fails when pending.sql is stale.
+pub async fn check(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
+    let target = resolve_target(ctx, args)?;
+    let client = target.conninfo.connect().await?;
+    let source = read_schema(ctx, &client).await?;
+    let drift = drift_since_last_run(&client, &source).await?;
+    let fresh = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    let path = ctx.root.join(FILE_NAME);
+    let committed = if path.exists() {
+        Some(Plan::parse(FILE_NAME, &read_file(&path)?)?)
+    } else {
+        None
+    };
+    let stale = staleness(committed.as_ref(), &fresh);
+    let shown = committed.as_ref().unwrap_or(&fresh);
+    let summary = markdown::plan_summary(shown, stale.as_deref());
+    if let Some(file) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(file)
+        {
+            let _ = writeln!(f, "{summary}");
+        }
+    }
+    match ctx.reporter.format {
+        Format::Json => ctx.reporter.json(&serde_json::json!({
+            "current": stale.is_none(),
+            "reason": stale,
+            "plan": shown,
+        })),
+        Format::Text => ctx.reporter.result(&summary),
+    }
+    Ok(if stale.is_some() {
+        Outcome::Findings
+    } else {
+        Outcome::Fine
+    })
+}
+
+/// Why the committed plan is not the one strata would make now (`None`: it is).
+fn staleness(committed: Option<&Plan>, fresh: &Plan) -> Option<String> {
+    let Some(committed) = committed else {
+        return (!fresh.is_empty()).then(|| {
+            "there is no pending.sql, but schema/ or migrations/ differ from the target: run `strata plan`".to_string()
+        });
+    };
+    if committed.source_fingerprint != fresh.source_fingerprint {
+        return Some(
+            "the target database changed since pending.sql was planned: run `strata plan` again"
+                .into(),
+        );
+    }
+    if committed.desired_fingerprint != fresh.desired_fingerprint {
+        return Some(
+            "schema/ changed since pending.sql was planned: run `strata plan` again".into(),
+        );
+    }
+    if committed.stages != fresh.stages {
+        return Some("the statements or migrations differ from what strata plans now (migrations/ changed, or pending.sql was edited): run `strata plan` again".into());
+    }
+    None
+}

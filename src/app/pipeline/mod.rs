@@ -1,0 +1,165 @@
+//! The pipeline commands: `plan`, `run`, `check`, `drift`, `status`, `apply`.
+//!
+//! Each is a sequence of IO steps over the pieces that do the work: `catalog` reads schemas,
+//! `source` reads schema/ and migrations/, `pg` makes shadow databases, `plan` simulates and
+//! renders, `run` executes, `git` records.
+
+mod apply;
+mod check;
+mod inspect;
+mod plan;
+mod run;
+
+pub use apply::apply;
+pub use check::check;
+pub use inspect::{drift, status};
+pub use plan::plan;
+pub use run::run;
+
+use super::{resolve_shadow, Context};
+use crate::model::Schema;
+use crate::pg::shadow::ShadowDb;
+use crate::pg::ConnInfo;
+use crate::plan::simulate::{self, Inputs};
+use crate::plan::Plan;
+use crate::run::history;
+use crate::source::migration::{self, Migration};
+use crate::source::{load::shadow_from_sdl, sdl};
+use crate::Result;
+use tokio_postgres::Client;
+
+/// Reads a schema and reports what strata does not model.
+pub(crate) async fn read_schema(ctx: &Context<'_>, client: &Client) -> Result<Schema> {
+    let read = crate::catalog::introspect(client, &ctx.config).await?;
+    for warning in &read.warnings {
+        ctx.reporter.warn(&warning.to_string());
+    }
+    Ok(read.schema)
+}
+
+/// Objects added, removed or changed since the snapshot the last run stored, one line each.
+/// Empty when nothing changed or no run stored a snapshot yet.
+pub(crate) async fn drift_since_last_run(client: &Client, current: &Schema) -> Result<Vec<String>> {
+    let Some((fingerprint, snapshot, _)) = history::last_snapshot(client).await? else {
+        return Ok(Vec::new());
+    };
+    if fingerprint == current.fingerprint().to_string() {
+        return Ok(Vec::new());
+    }
+    let stored: Schema = match serde_json::from_value(snapshot) {
+        Ok(schema) => schema,
+        Err(_) => {
+            return Ok(vec![format!(
+                "the schema changed since the last run (fingerprint {fingerprint}; the stored snapshot is from another strata version)"
+            )])
+        }
+    };
+    Ok(crate::plan::stage::describe_differences(&stored, current))
+}
+
+/// The migrations of the project, with warnings reported.
+pub(crate) fn load_migrations(ctx: &Context<'_>) -> Result<Vec<Migration>> {
+    let dir = ctx.root.join(&ctx.config.migrations.dir);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let loaded = migration::load_dir(&dir, ctx.config.migrations.ddl)?;
+    for warning in &loaded.warnings {
+        ctx.reporter.warn(&warning.to_string());
+    }
+    Ok(loaded.migrations)
+}
+
+/// Migrations not applied on the target yet, after the checks (edited, missing, out of order).
+pub(crate) async fn pending_migrations<'m>(
+    ctx: &Context<'_>,
+    client: &Client,
+    migrations: &'m [Migration],
+) -> Result<Vec<&'m Migration>> {
+    let history = if crate::run::migrations::tables_exist(client).await? {
+        crate::run::migrations::applied(client).await?
+    } else {
+        Default::default()
+    };
+    Ok(crate::run::migrations::check(
+        &history,
+        migrations,
+        ctx.config.migrations.allow_out_of_order,
+    )?)
+}
+
+/// Loads schema/ into a shadow database, clones the target into another, and simulates the
+/// stages from `source` (the target's schema, read by the caller with `client`). Both shadow
+/// databases are dropped afterwards, whatever happens.
+pub(crate) async fn make_plan(
+    ctx: &Context<'_>,
+    target_name: &str,
+    target: &ConnInfo,
+    client: &Client,
+    source: Schema,
+    drift: Vec<String>,
+) -> Result<Plan> {
+    let migrations = load_migrations(ctx)?;
+    let pending = pending_migrations(ctx, client, &migrations).await?;
+    let sdl = sdl::load_config(&ctx.config)?;
+    let admin = resolve_shadow(ctx)?;
+    let (desired_db, _) = {
+        let _progress = ctx
+            .reporter
+            .progress("loading schema/ into a shadow database");
+        shadow_from_sdl(&admin, &sdl, "desired").await?
+    };
+    let result = async {
+        let desired = read_schema(ctx, &desired_db.conninfo.connect().await?).await?;
+        let clone = {
+            let _progress = ctx
+                .reporter
+                .progress("cloning the target's schema into a shadow database");
+            crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners)
+                .await?
+        };
+        let plan = simulate_on(ctx, &clone, target_name, &source, &desired, &pending, drift).await;
+        let _ = clone.drop_now().await;
+        plan
+    }
+    .await;
+    let _ = desired_db.drop_now().await;
+    result
+}
+
+async fn simulate_on(
+    ctx: &Context<'_>,
+    clone: &ShadowDb,
+    target_name: &str,
+    source: &Schema,
+    desired: &Schema,
+    pending: &[&Migration],
+    drift: Vec<String>,
+) -> Result<Plan> {
+    simulate::simulate(
+        Inputs {
+            config: &ctx.config,
+            target_name,
+            source,
+            desired,
+            clone: &clone.conninfo,
+            pending_migrations: pending,
+            drift,
+            planned_at: now_rfc3339(),
+        },
+        ctx.reporter,
+    )
+    .await
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formattable")
+}
+
+/// The plan's identity for run history: sha256 of pending.sql as merged.
+pub(crate) fn plan_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

@@ -1,0 +1,88 @@
+use super::{drift_since_last_run, make_plan, read_schema};
+use crate::app::{resolve_target, Context, Outcome};
+use crate::cli::PlanArgs;
+use crate::config::OnDrift;
+use crate::git::{self, Repo};
+use crate::plan::pending::FILE_NAME;
+use crate::report::Format;
+use crate::Result;
+
+/// `strata plan`: the reviewed change, on a new branch (or only the file with `--no-git`).
+pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
+    let target = resolve_target(ctx, &args.target)?;
+    let client = target.conninfo.connect().await?;
+    let source = {
+        let _progress = ctx.reporter.progress("reading the target's schema");
+        read_schema(ctx, &client).await?
+    };
+    let drift = drift_since_last_run(&client, &source).await?;
+    if !drift.is_empty() {
+        match target.policy.on_drift {
+            OnDrift::Fail => {
+                ctx.reporter.note(&format!(
+                    "the database changed outside strata since the last run:\n  {}",
+                    drift.join("\n  ")
+                ));
+                ctx.reporter.note("no plan made (on_drift = \"fail\"): undo the change, or set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is");
+                return Ok(Outcome::Findings);
+            }
+            OnDrift::Warn => ctx.reporter.warn(&format!(
+                "the database changed outside strata since the last run; the plan starts from it as it is:\n  {}",
+                drift.join("\n  ")
+            )),
+            OnDrift::Reconcile => {}
+        }
+    }
+    let plan = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    if plan.is_empty() {
+        match ctx.reporter.format {
+            Format::Json => ctx.reporter.json(&serde_json::json!({"changes": false})),
+            Format::Text => ctx.reporter.result("nothing to change"),
+        }
+        return Ok(Outcome::Fine);
+    }
+    let text = plan.render();
+    let path = ctx.root.join(FILE_NAME);
+    let branch = if args.no_git {
+        std::fs::write(&path, &text).map_err(|e| crate::source::SourceError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        ctx.reporter.note(&format!("wrote {}", path.display()));
+        None
+    } else {
+        let repo = Repo::discover(&ctx.root)?;
+        let base = repo.current_branch()?;
+        let branch = git::plan_branch_name(
+            &ctx.config.git.branch_prefix,
+            time::OffsetDateTime::now_utc(),
+        );
+        let message = format!(
+            "{}\n\nPlanned by strata for target `{}`.\n",
+            plan.summary, plan.target
+        );
+        repo.commit_file_on_new_branch(&branch, &path, text.as_bytes(), &message)?;
+        ctx.reporter
+            .note(&format!("committed {FILE_NAME} on branch {branch}"));
+        if args.push || args.merge_request {
+            let options = match (&base, args.merge_request) {
+                (Some(base), true) => git::merge_request_options(base, &plan.summary),
+                _ => Vec::new(),
+            };
+            repo.push(&ctx.config.git.remote, &branch, &options)?;
+            ctx.reporter
+                .note(&format!("pushed {branch} to {}", ctx.config.git.remote));
+        }
+        Some(branch)
+    };
+    match ctx.reporter.format {
+        Format::Json => ctx.reporter.json(&serde_json::json!({
+            "changes": true,
+            "branch": branch,
+            "summary": plan.summary,
+            "plan": plan,
+        })),
+        Format::Text => ctx.reporter.result(&text),
+    }
+    Ok(Outcome::Fine)
+}

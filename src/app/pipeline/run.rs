@@ -1,0 +1,320 @@
+use super::{drift_since_last_run, load_migrations, plan_id, read_schema};
+use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
+use crate::cli::RunArgs;
+use crate::config::{StageKind, StatementTimeout};
+use crate::git::Repo;
+use crate::model::Schema;
+use crate::pg::lock::LockedConnection;
+use crate::plan::pending::FILE_NAME;
+use crate::plan::simulate::{run_migration_on_shadow, same_fingerprint};
+use crate::plan::{Plan, StageBody};
+use crate::run::migrations::{apply_pending, ApplyOptions};
+use crate::run::pipeline::{self, check_destructive, RunOptions};
+use crate::run::refused::RunRefused;
+use crate::run::statements::ExecPolicy;
+use crate::run::{history, hook};
+use crate::source::migration::Migration;
+use crate::source::statements::read_file;
+use crate::Result;
+use std::time::Duration;
+use tokio_postgres::Client;
+
+/// `strata run`: executes the merged pending.sql exactly as reviewed.
+pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
+    let target = resolve_target(ctx, &args.target)?;
+    let path = ctx.root.join(FILE_NAME);
+    if !path.exists() {
+        return run_without_plan(ctx, &target).await;
+    }
+    let text = read_file(&path)?;
+    let plan = Plan::parse(FILE_NAME, &text)?;
+    let plan_id = plan_id(&text);
+    let outcome = execute_plan(
+        ctx,
+        &target,
+        &plan,
+        &plan_id,
+        args.allow_destructive,
+        args.no_rehearsal,
+        Duration::from_secs(args.lock_wait),
+    )
+    .await?;
+    finish_git(ctx, args, &path, &plan)?;
+    Ok(outcome)
+}
+
+/// Executes a plan on the target under its advisory lock: refuses a stale plan, rehearses,
+/// runs the stages (resuming after completed steps), checks the result, stores the snapshot.
+pub(crate) async fn execute_plan(
+    ctx: &Context<'_>,
+    target: &ResolvedTarget,
+    plan: &Plan,
+    plan_id: &str,
+    allow_destructive: bool,
+    no_rehearsal: bool,
+    lock_wait: Duration,
+) -> Result<Outcome> {
+    let allow_destructive = allow_destructive || target.policy.allow_destructive;
+    check_destructive(plan, &target.name, allow_destructive)?;
+    let mut locked = LockedConnection::acquire(&target.conninfo, lock_wait, || {
+        ctx.reporter
+            .note("another strata run holds the target's lock; waiting")
+    })
+    .await?;
+    if history::run_finished(locked.client(), plan_id).await? {
+        ctx.reporter.note("this plan already ran on the target");
+        return Ok(Outcome::Fine);
+    }
+    let resuming = !history::completed_steps(locked.client(), plan_id)
+        .await?
+        .is_empty();
+    let current = read_schema(ctx, locked.client()).await?;
+    if !resuming && !same_fingerprint(&plan.source_fingerprint, &current) {
+        let mut changes = drift_since_last_run(locked.client(), &current).await?;
+        if changes.is_empty() {
+            changes.push("(no snapshot of an earlier run to name the objects)".into());
+        }
+        return Err(RunRefused::DatabaseChanged {
+            planned: plan.source_fingerprint.clone(),
+            actual: current.fingerprint().to_string(),
+            changes,
+        }
+        .into());
+    }
+    if resuming {
+        ctx.reporter
+            .note("resuming: steps that completed in an earlier run are skipped");
+    }
+    let migrations = load_migrations(ctx)?;
+    let planned = planned_migrations(plan, &migrations)?;
+    if !no_rehearsal && !resuming {
+        rehearse(ctx, target, plan, &planned).await?;
+    }
+    let options = RunOptions {
+        target: target.name.clone(),
+        allow_destructive,
+        policy: ExecPolicy {
+            lock_timeout: target.policy.lock_timeout,
+            statement_timeout: target.policy.statement_timeout,
+            retries: target.policy.retries,
+            backoff: Duration::from_millis(250),
+        },
+        long_statement_timeout: StatementTimeout(Duration::ZERO),
+        project_root: ctx.root.clone(),
+    };
+    let last_planned = planned.iter().map(|m| m.id).max();
+    let report = pipeline::execute(
+        locked.client_mut(),
+        plan,
+        plan_id,
+        &options,
+        ctx.reporter,
+        async |client: &mut Client| {
+            if last_planned.is_none() {
+                return Ok(0);
+            }
+            let options = ApplyOptions {
+                to: last_planned,
+                allow_out_of_order: ctx.config.migrations.allow_out_of_order,
+            };
+            let report = apply_pending(client, &migrations, &options, ctx.reporter).await?;
+            Ok(report.applied.len())
+        },
+    )
+    .await?;
+    let after = read_schema(ctx, locked.client()).await?;
+    if !same_fingerprint(&plan.desired_fingerprint, &after) {
+        return Err(RunRefused::Diverged {
+            planned: plan.desired_fingerprint.clone(),
+            actual: after.fingerprint().to_string(),
+        }
+        .into());
+    }
+    store_snapshot(locked.client(), &after, Some(plan_id)).await?;
+    ctx.reporter.note(&format!(
+        "done: {} statements, {} migrations, {} hooks ({} steps already done)",
+        report.statements_run, report.migrations_applied, report.hooks_run, report.steps_skipped
+    ));
+    Ok(Outcome::Fine)
+}
+
+pub(crate) async fn store_snapshot(
+    client: &Client,
+    schema: &Schema,
+    plan_id: Option<&str>,
+) -> Result<()> {
+    let snapshot = serde_json::to_value(schema).expect("the model serialises");
+    history::ensure_tables(client).await?;
+    history::store_snapshot(
+        client,
+        &schema.fingerprint().to_string(),
+        &snapshot,
+        plan_id,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The migrations pending.sql names, checked against the files as they are now.
+fn planned_migrations<'m>(plan: &Plan, migrations: &'m [Migration]) -> Result<Vec<&'m Migration>> {
+    plan.migrations()
+        .map(|planned| {
+            let file = migrations
+                .iter()
+                .find(|m| m.file == planned.file)
+                .ok_or_else(|| RunRefused::MigrationMissing {
+                    file: planned.file.clone(),
+                })?;
+            let actual = file.checksum.to_string();
+            if actual != planned.checksum {
+                return Err(RunRefused::MigrationChanged {
+                    file: planned.file.clone(),
+                    planned: planned.checksum.clone(),
+                    actual,
+                }
+                .into());
+            }
+            Ok(file)
+        })
+        .collect()
+}
+
+/// Runs the plan on a shadow copy of the target first; it must reach the desired schema.
+async fn rehearse(
+    ctx: &Context<'_>,
+    target: &ResolvedTarget,
+    plan: &Plan,
+    planned: &[&Migration],
+) -> Result<()> {
+    let _progress = ctx
+        .reporter
+        .progress("rehearsing on a shadow copy of the target");
+    let admin = resolve_shadow(ctx)?;
+    let clone = crate::pg::clone::clone_schema(
+        &target.conninfo,
+        &admin,
+        "rehearsal",
+        ctx.config.schema.owners,
+    )
+    .await?;
+    let result = async {
+        let mut client = clone.conninfo.connect().await?;
+        let options = RunOptions {
+            target: target.name.clone(),
+            allow_destructive: true,
+            policy: ExecPolicy {
+                lock_timeout: target.policy.lock_timeout,
+                statement_timeout: target.policy.statement_timeout,
+                retries: 0,
+                backoff: Duration::ZERO,
+            },
+            long_statement_timeout: StatementTimeout(Duration::ZERO),
+            project_root: ctx.root.clone(),
+        };
+        let rehearsal = without_hooks(plan);
+        let quiet = crate::report::Reporter::capture(
+            crate::report::Format::Text,
+            Box::new(std::io::sink()),
+            Box::new(std::io::sink()),
+        );
+        pipeline::execute(
+            &mut client,
+            &rehearsal,
+            "rehearsal",
+            &options,
+            &quiet,
+            async |client: &mut Client| {
+                for migration in planned {
+                    run_migration_on_shadow(client, migration).await?;
+                }
+                Ok(planned.len())
+            },
+        )
+        .await?;
+        let after = read_schema(ctx, &client).await?;
+        if !same_fingerprint(&plan.desired_fingerprint, &after) {
+            return Err(RunRefused::RehearsalDiverged {
+                planned: plan.desired_fingerprint.clone(),
+                actual: after.fingerprint().to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+    .await;
+    let _ = clone.drop_now().await;
+    result
+}
+
+/// The plan with its hook stages emptied: a rehearsal deploys nothing.
+fn without_hooks(plan: &Plan) -> Plan {
+    let mut plan = plan.clone();
+    for stage in &mut plan.stages {
+        if let StageBody::Hook { command } = &mut stage.body {
+            *command = None;
+        }
+    }
+    plan
+}
+
+/// No pending.sql: no schema change. Check drift, then run the deploy hook.
+async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<Outcome> {
+    let client = target.conninfo.connect().await?;
+    let current = read_schema(ctx, &client).await?;
+    let drift = drift_since_last_run(&client, &current).await?;
+    if !drift.is_empty() {
+        ctx.reporter.note(&format!(
+            "the database changed outside strata since the last run:\n  {}",
+            drift.join("\n  ")
+        ));
+        if target.policy.on_drift == crate::config::OnDrift::Fail {
+            return Ok(Outcome::Findings);
+        }
+    }
+    ctx.reporter.note("no pending.sql: no schema change");
+    for stage in ctx
+        .config
+        .stages
+        .iter()
+        .filter(|s| s.kind == StageKind::Hook)
+    {
+        if let Some(command) = stage
+            .command
+            .as_ref()
+            .or(ctx.config.deploy_command.as_ref())
+        {
+            hook::run_hook(&ctx.root, command, &target.name, &stage.name)
+                .map_err(crate::run::pipeline::RunError::from)?;
+        }
+    }
+    Ok(Outcome::Fine)
+}
+
+fn finish_git(
+    ctx: &Context<'_>,
+    args: &RunArgs,
+    path: &std::path::Path,
+    plan: &Plan,
+) -> Result<()> {
+    if !(args.git_commit || args.push) {
+        return Ok(());
+    }
+    let repo = Repo::discover(&ctx.root)?;
+    if repo.is_tracked(path)? {
+        repo.commit_removal(
+            path,
+            &format!(
+                "strata: ran {FILE_NAME} on {}\n\n{}\n",
+                plan.target, plan.summary
+            ),
+        )?;
+        ctx.reporter
+            .note(&format!("removed {FILE_NAME} in a commit"));
+    }
+    if args.push {
+        if let Some(branch) = repo.current_branch()? {
+            repo.push(&ctx.config.git.remote, &branch, &[])?;
+        }
+    }
+    Ok(())
+}

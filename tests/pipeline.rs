@@ -1,0 +1,401 @@
+//! The whole loop on real PostgreSQL and real git repositories: plan on a branch, merge, run
+//! (expand, migrations, deploy hook, contract), drift, resume, locking.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{reachable_tempdir, TestDb};
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    remote: PathBuf,
+    db: TestDb,
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+const MANIFEST: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[deploy]
+command = "echo deployed-$STRATA_STAGE >> deploy.log; test ! -f fail-deploy"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+lock_timeout = "1s"
+retries = 2
+"#;
+
+impl Project {
+    /// A git repository (with a bare `origin`) holding pipeline.toml, schema/ and migrations/.
+    fn new(schema: &str) -> Project {
+        let dir = reachable_tempdir("strata-pipeline-");
+        let root = dir.path().join("app");
+        let remote = dir.path().join("origin.git");
+        std::fs::create_dir_all(root.join("schema")).unwrap();
+        std::fs::create_dir_all(root.join("migrations")).unwrap();
+        std::fs::write(root.join("pipeline.toml"), MANIFEST).unwrap();
+        std::fs::write(root.join("schema/app.sql"), schema).unwrap();
+        std::fs::write(
+            root.join(".gitignore"),
+            "/.strata\ndeploy.log\nfail-deploy\n",
+        )
+        .unwrap();
+        git(
+            dir.path(),
+            &["init", "-q", "--bare", remote.to_str().unwrap()],
+        );
+        git(&root, &["init", "-q", "-b", "main"]);
+        git(&root, &["add", "."]);
+        git(&root, &["commit", "-qm", "start"]);
+        git(
+            &root,
+            &["remote", "add", "origin", remote.to_str().unwrap()],
+        );
+        Project {
+            _dir: dir,
+            root,
+            remote,
+            db: TestDb::new(),
+        }
+    }
+
+    fn strata(&self) -> Command {
+        let mut cmd = Command::cargo_bin("strata").unwrap();
+        cmd.arg("-C")
+            .arg(&self.root)
+            .env("CI", "true")
+            .env_remove("DATABASE_URL")
+            .env("STRATA_TEST_SHADOW_URL", common::admin_url())
+            .env("STRATA_TEST_TARGET_URL", &self.db.url)
+            .env("GIT_AUTHOR_NAME", "dev")
+            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+            .env("GIT_COMMITTER_NAME", "dev")
+            .env("GIT_COMMITTER_EMAIL", "dev@example.com");
+        cmd
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let path = self.root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn commit_all(&self, message: &str) {
+        git(&self.root, &["add", "-A"]);
+        git(&self.root, &["commit", "-qm", message]);
+    }
+
+    /// `strata plan`, then merge its branch into main as a reviewer would.
+    fn plan_and_merge(&self) -> String {
+        self.strata().arg("plan").assert().success();
+        let branch = git(
+            &self.root,
+            &[
+                "branch",
+                "--list",
+                "change-schema-*",
+                "--format=%(refname:short)",
+            ],
+        );
+        let branch = branch
+            .lines()
+            .last()
+            .expect("plan made a branch")
+            .to_string();
+        git(&self.root, &["merge", "-q", "--ff-only", &branch]);
+        branch
+    }
+
+    fn pending(&self) -> String {
+        std::fs::read_to_string(self.root.join("pending.sql")).unwrap()
+    }
+}
+
+const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+
+#[test]
+fn the_whole_loop() {
+    let p = Project::new(V1);
+    p.write(
+        "migrations/0001_seed.sql",
+        "INSERT INTO users VALUES (1, 'a@example.com');\n",
+    );
+    p.commit_all("seed");
+
+    let branch = p.plan_and_merge();
+    assert!(branch.starts_with("change-schema-"), "{branch}");
+    let pending = p.pending();
+    assert!(
+        pending.contains("-- source-fingerprint: sha256:"),
+        "{pending}"
+    );
+    assert!(
+        pending.contains("-- desired-fingerprint: sha256:"),
+        "{pending}"
+    );
+    assert!(pending.contains("CREATE TABLE"), "{pending}");
+    assert!(pending.contains("-- migration: 0001_seed.sql"), "{pending}");
+
+    p.strata().args(["run", "--git-commit"]).assert().success();
+    assert_eq!(p.db.psql("SELECT email FROM users"), "a@example.com");
+    assert!(!p.root.join("pending.sql").exists());
+    assert_eq!(git(&p.root, &["status", "--porcelain"]), "");
+    let log = std::fs::read_to_string(p.root.join("deploy.log")).unwrap();
+    assert_eq!(log, "deployed-deploy\n");
+
+    // Nothing changed: no file, no branch.
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+    assert!(!p.root.join("pending.sql").exists());
+    p.strata().arg("drift").assert().success();
+
+    // An edit to schema/ gives a plan that holds only that edit, split into expand/contract.
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n",
+    );
+    p.commit_all("add name");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(pending.contains("ADD COLUMN name text"), "{pending}");
+    assert!(!pending.contains("CREATE TABLE"), "{pending}");
+    assert!(!pending.contains("-- migration:"), "{pending}");
+    p.strata().arg("run").assert().success();
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'name'"),
+        "1"
+    );
+}
+
+#[test]
+fn a_manual_change_between_plan_and_run_is_refused_and_named() {
+    let p = Project::new(V1);
+    p.plan_and_merge();
+    p.strata().arg("run").assert().success();
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n",
+    );
+    p.commit_all("add name");
+    p.plan_and_merge();
+    p.db.psql("CREATE TABLE sneaky (id int)");
+    p.strata()
+        .arg("run")
+        .assert()
+        .code(1)
+        .stderr(contains("changed since"))
+        .stderr(contains("sneaky"));
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'name'"),
+        "0"
+    );
+    p.strata()
+        .arg("drift")
+        .assert()
+        .code(1)
+        .stdout(contains("sneaky"));
+}
+
+#[test]
+fn a_failing_deploy_hook_stops_before_contract_and_a_rerun_resumes() {
+    let p = Project::new(
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, legacy text);\n",
+    );
+    p.plan_and_merge();
+    p.strata().arg("run").assert().success();
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n",
+    );
+    p.commit_all("replace legacy by name");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(pending.contains("-- ==== stage contract"), "{pending}");
+    assert!(pending.contains("DROP COLUMN legacy"), "{pending}");
+    p.write("fail-deploy", "");
+    p.strata()
+        .args(["run", "--allow-destructive"])
+        .assert()
+        .code(2)
+        .stderr(contains("deploy hook"));
+    // Expand ran, contract did not.
+    assert_eq!(
+        p.db.psql("SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'"),
+        "email,id,legacy,name"
+    );
+    std::fs::remove_file(p.root.join("fail-deploy")).unwrap();
+    p.strata()
+        .args(["run", "--allow-destructive"])
+        .assert()
+        .success();
+    assert_eq!(
+        p.db.psql("SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'users'"),
+        "email,id,name"
+    );
+}
+
+#[test]
+fn destructive_statements_need_approval() {
+    let p = Project::new("CREATE TABLE a (id int); CREATE TABLE b (id int);\n");
+    p.plan_and_merge();
+    p.strata().arg("run").assert().success();
+    p.write("schema/app.sql", "CREATE TABLE a (id int);\n");
+    p.commit_all("drop b");
+    p.plan_and_merge();
+    p.strata()
+        .arg("run")
+        .assert()
+        .code(1)
+        .stderr(contains("destructive"));
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'b'"),
+        "1"
+    );
+    p.strata()
+        .args(["run", "--allow-destructive"])
+        .assert()
+        .success();
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_tables WHERE tablename = 'b'"),
+        "0"
+    );
+}
+
+#[test]
+fn plan_pushes_with_merge_request_options() {
+    let p = Project::new(V1);
+    std::fs::write(
+        p.remote.join("hooks/pre-receive"),
+        "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do\n  eval \"echo \\$GIT_PUSH_OPTION_$i\" >> \"$GIT_DIR/push-options\"\n  i=$((i+1))\ndone\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        p.remote.join("hooks/pre-receive"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    git(
+        &p.remote,
+        &["config", "receive.advertisePushOptions", "true"],
+    );
+    p.strata()
+        .args(["plan", "--push", "--merge-request"])
+        .assert()
+        .success();
+    let options = std::fs::read_to_string(p.remote.join("push-options")).unwrap();
+    assert!(options.contains("merge_request.create\n"), "{options}");
+    assert!(options.contains("merge_request.target=main\n"), "{options}");
+    assert!(options.contains("merge_request.title="), "{options}");
+    let branches = git(&p.remote, &["branch", "--list", "change-schema-*"]);
+    assert!(!branches.is_empty());
+    // The work tree and branch are as they were.
+    assert_eq!(git(&p.root, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
+    assert!(!p.root.join("pending.sql").exists());
+}
+
+#[test]
+fn two_runs_at_once_apply_everything_once() {
+    let p = Project::new(V1);
+    p.write(
+        "migrations/0001_slow.sql",
+        "INSERT INTO users SELECT 1, 'x' FROM pg_sleep(1);\n",
+    );
+    p.commit_all("slow");
+    p.plan_and_merge();
+    let mut a = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
+    let mut b = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
+    for cmd in [&mut a, &mut b] {
+        let env = p.strata();
+        cmd.args(["-C", p.root.to_str().unwrap(), "run"]);
+        for (k, v) in env.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+    }
+    let a = a.output();
+    let b = b.output();
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.status.success() || b.status.success(), "{a:?}\n{b:?}");
+    assert_eq!(p.db.psql("SELECT count(*) FROM users"), "1");
+}
+
+#[test]
+fn a_migration_renaming_a_column_that_the_sdl_renames_converges() {
+    let p = Project::new("CREATE TABLE users (id bigint PRIMARY KEY, fullname text);\n");
+    p.plan_and_merge();
+    p.strata().arg("run").assert().success();
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, full_name text);\n",
+    );
+    p.write(
+        "migrations/0001_rename_fullname.sql",
+        "ALTER TABLE users RENAME COLUMN fullname TO full_name;\n",
+    );
+    p.commit_all("rename");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(!pending.contains("DROP COLUMN"), "{pending}");
+    p.strata().arg("run").assert().success();
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
+
+#[test]
+fn a_run_killed_midway_converges_when_run_again() {
+    let p = Project::new(V1);
+    p.write(
+        "migrations/0001_slow.sql",
+        "INSERT INTO users SELECT 1, 'x' FROM pg_sleep(3);\n",
+    );
+    p.commit_all("slow");
+    p.plan_and_merge();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
+    cmd.args(["-C", p.root.to_str().unwrap(), "run"]);
+    for (k, v) in p.strata().get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2000));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    p.strata().arg("run").assert().success();
+    assert_eq!(p.db.psql("SELECT count(*) FROM users"), "1");
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
