@@ -92,6 +92,40 @@ fn normalise_dump(text: &str) -> String {
     out.join("\n")
 }
 
+/// Runs the changes as `strata run` would: runs of transactional statements in one
+/// transaction each, the others (`ALTER TYPE ... ADD VALUE`) on their own.
+async fn apply(
+    client: &tokio_postgres::Client,
+    changes: &[strata::diff::Change],
+) -> Result<(), String> {
+    let mut batch = String::new();
+    for change in changes {
+        if change.transactional {
+            batch.push_str(&change.sql);
+            batch.push_str(";\n");
+            continue;
+        }
+        run(client, &mut batch).await?;
+        client
+            .batch_execute(&change.sql)
+            .await
+            .map_err(|e| strata::pg::describe(&e))?;
+    }
+    run(client, &mut batch).await
+}
+
+async fn run(client: &tokio_postgres::Client, batch: &mut String) -> Result<(), String> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let sql = format!("BEGIN;\n{batch}COMMIT;");
+    batch.clear();
+    client.batch_execute(&sql).await.map_err(|e| {
+        let _ = client.batch_execute("ROLLBACK");
+        strata::pg::describe(&e)
+    })
+}
+
 async fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let a = TestDb::new();
@@ -127,15 +161,9 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     };
     let sql = strata::diff::render(&changes);
     let client = a.client().await;
-    client
-        .batch_execute(&format!("BEGIN;\n{sql}\n;COMMIT;"))
-        .await
-        .map_err(|e| {
-            format!(
-                "[{name}] applying the diff failed: {}\n--- SQL ---\n{sql}",
-                strata::pg::describe(&e)
-            )
-        })?;
+    apply(&client, &changes).await.map_err(|e| {
+        format!("[{name}] applying the diff failed: {e}\n--- SQL ---\n{sql}")
+    })?;
     drop(client);
     let migrated = read(&a).await;
     if migrated.fingerprint() != to.fingerprint() {

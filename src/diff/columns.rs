@@ -24,14 +24,22 @@ pub(super) fn definition(c: &Column) -> String {
         s.push_str(" NOT NULL");
     }
     if let Some(identity) = &c.identity {
-        s.push_str(&format!(
-            " GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
-            if identity.always { "ALWAYS" } else { "BY DEFAULT" },
-            identity.sequence,
-            options_sql(&identity.options)
-        ));
+        s.push_str(&identity_sql(identity));
     }
     s
+}
+
+/// ` GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`; the sequence's type is the column's.
+fn identity_sql(i: &crate::model::Identity) -> String {
+    let options = options_sql(&i.options);
+    let options = options
+        .strip_prefix(&format!("AS {} ", i.options.data_type))
+        .unwrap_or(&options);
+    format!(
+        " GENERATED {} AS IDENTITY (SEQUENCE NAME {} {options})",
+        if i.always { "ALWAYS" } else { "BY DEFAULT" },
+        i.sequence,
+    )
 }
 
 /// Columns of a table present on both sides.
@@ -197,12 +205,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Step::Alter,
             ChangeKind::AddIdentity,
             Phase::Expand,
-            format!(
-                "{at} ADD GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
-                if i.always { "ALWAYS" } else { "BY DEFAULT" },
-                i.sequence,
-                options_sql(&i.options)
-            ),
+            format!("{at} ADD{}", identity_sql(i)),
             vec![],
         ),
         (Some(a), Some(b)) => {

@@ -64,7 +64,12 @@ fn create(d: &mut Diff, i: &Index, phase: Phase) {
         Step::Create,
         ChangeKind::Create,
         phase,
-        i.definition.trim_end().trim_end_matches(';').to_string(),
+        // pg_get_indexdef writes `ON ONLY` for a partitioned table's index; created without
+        // ONLY it is built on every partition too, as the partitions' attached indexes are.
+        i.definition
+            .trim_end()
+            .trim_end_matches(';')
+            .replacen(" ON ONLY ", " ON ", 1),
         hazards,
     );
     diff_comment(d, &id, &format!("INDEX {}", i.name), None, &i.comment);

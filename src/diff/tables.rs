@@ -12,9 +12,10 @@ use crate::model::{quote_ident, ObjectId, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (name, t) in from.tables.iter().filter(|(n, _)| !to.tables.contains_key(*n)) {
+    let dropped: Vec<&Table> = from.tables.values().filter(|t| !to.tables.contains_key(&t.name)).collect();
+    d.dropped_tables.extend(dropped.iter().map(|t| t.name.clone()));
+    for t in dropped {
         drop(d, t);
-        d.dropped_tables.insert(name.clone());
     }
     for (name, t) in to.tables.iter().filter(|(n, _)| !from.tables.contains_key(*n)) {
         create(d, t);
@@ -31,7 +32,18 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
 
 fn drop(d: &mut Diff, t: &Table) {
     let id = ObjectId::Table(t.name.clone());
-    for sub in sub_objects(t) {
+    // Foreign keys to other dropped tables go first, on their own: two tables that
+    // reference each other could not be dropped in either order.
+    let mut own = Vec::new();
+    for c in t.constraints.values() {
+        let cross = c.local
+            && c.references.as_ref().is_some_and(|r| r != &t.name && d.dropped_tables.contains(r));
+        if cross {
+            constraints::drop(d, &t.name, c, Phase::Contract);
+            own.push(ObjectId::Constraint(t.name.clone(), c.name.clone()));
+        }
+    }
+    for sub in sub_objects(t).into_iter().filter(|s| !own.contains(s)) {
         d.alias_from.insert(sub, id.clone());
     }
     d.push(
