@@ -6,12 +6,20 @@
 /// Rows of an ACL as JSON `[{grantee, privilege, grantable}]`, the owner's own entries left out,
 /// a NULL ACL read as the kind's default (`acldefault`).
 pub fn acl(acl: &str, kind: char, owner: &str) -> String {
+    // A NULL ACL is the default: nothing beyond the owner, except EXECUTE on functions and
+    // USAGE on types for PUBLIC. Answered without aclexplode, the common case is cheap.
+    let default = match kind {
+        'f' => r#"'[{"grantee":"PUBLIC","privilege":"EXECUTE","grantable":false}]'"#,
+        'T' => r#"'[{"grantee":"PUBLIC","privilege":"USAGE","grantable":false}]'"#,
+        _ => "'[]'",
+    };
     format!(
-        "(SELECT coalesce(json_agg(json_build_object('grantee', coalesce(r.rolname, 'PUBLIC'), \
+        "CASE WHEN {acl} IS NULL THEN {default}::json ELSE \
+         (SELECT coalesce(json_agg(json_build_object('grantee', coalesce(r.rolname, 'PUBLIC'), \
          'privilege', a.privilege_type, 'grantable', a.is_grantable) \
          ORDER BY coalesce(r.rolname, 'PUBLIC'), a.privilege_type), '[]') \
-         FROM aclexplode(coalesce({acl}, acldefault('{kind}', {owner}))) a \
-         LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE a.grantee <> {owner})"
+         FROM aclexplode({acl}) a \
+         LEFT JOIN pg_roles r ON r.oid = a.grantee WHERE a.grantee <> {owner}) END"
     )
 }
 
@@ -34,8 +42,9 @@ pub fn not_internal(class: &str, oid: &str) -> String {
 /// A collation's qualified name when `coll` differs from the type's default `typcoll`.
 pub fn collation(coll: &str, typcoll: &str) -> String {
     format!(
-        "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
-         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {coll} AND {coll} <> {typcoll})"
+        "CASE WHEN {coll} <> {typcoll} THEN (SELECT quote_ident(cn.nspname) || '.' || \
+         quote_ident(co.collname) FROM pg_collation co \
+         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {coll}) END"
     )
 }
 
@@ -149,10 +158,7 @@ pub fn columns() -> String {
            {coll} AS collation, pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, \
            a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated, \
            a.attislocal, col_description(a.attrelid, a.attnum) AS comment, \
-           (SELECT coalesce(json_agg(json_build_object('grantee', coalesce(r.rolname, 'PUBLIC'), \
-               'privilege', x.privilege_type, 'grantable', x.is_grantable)), '[]') \
-             FROM aclexplode(a.attacl) x LEFT JOIN pg_roles r ON r.oid = x.grantee \
-             WHERE x.grantee <> c.relowner) AS acl \
+           {acl} AS acl \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
            JOIN pg_type t ON t.oid = a.atttypid \
            LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -160,6 +166,7 @@ pub fn columns() -> String {
            AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum",
         coll = collation("a.attcollation", "t.typcollation"),
+        acl = acl("a.attacl", 'c', "c.relowner"),
     )
 }
 
@@ -180,10 +187,10 @@ pub const INDEXES: &str = "SELECT i.indexrelid, n.nspname, ic.relname, i.indreli
        (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
           JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
          WHERE h.inhrelid = i.indexrelid) AS parent, \
-       obj_description(i.indexrelid, 'pg_class') AS comment, \
-       (SELECT con.conname FROM pg_constraint con WHERE con.conindid = i.indexrelid \
-          AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x') LIMIT 1) AS constraint_name \
+       obj_description(i.indexrelid, 'pg_class') AS comment, con.conname AS constraint_name \
      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+       LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
+         AND con.contype IN ('p', 'u', 'x') \
        JOIN pg_namespace n ON n.oid = ic.relnamespace \
        JOIN pg_class tc ON tc.oid = i.indrelid \
      WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1)";
