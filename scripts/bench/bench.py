@@ -484,7 +484,7 @@ def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
         path = workdir / f"{copy}.sql"
         path.write_text(script)
         os.chmod(path, 0o644)
-        applied = cluster.psql(copy, "-1", "-f", str(path), check=False)
+        applied = cluster.psql(copy, "-f", str(path), check=False)
         if applied.returncode != 0:
             errors = [re.sub(r"^psql:[^:]*:(\d+): ", r"line \1: ", line)
                       for line in applied.stderr.splitlines()

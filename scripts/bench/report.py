@@ -248,7 +248,8 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
 - **statements**: the statements the server logged during the run (`log_statement = 'all'`,
   simple-protocol queries and extended-protocol executions; nothing else uses the cluster then).
   psql sends each statement of a file separately, so its count is the size of the schema.
-- **converges**: for a diff, its output is applied with `psql -1` to `CREATE DATABASE copy
+- **converges**: for a diff, its output is applied with `psql -v ON_ERROR_STOP=1` (no
+  single transaction: a diff may hold `CONCURRENTLY` statements) to `CREATE DATABASE copy
   TEMPLATE from_N`, then the same tool diffs the copy against `to_N`: `yes` when that second diff
   is empty. For `strata dump`, the column says whether the dump, loaded with `psql -1` into an
   empty database, gives a database with from_N's `strata fingerprint`.
