@@ -107,15 +107,22 @@ fn explain(a: &Schema, b: &Schema) -> String {
 
 /// Load `sql` into A, dump A, load the dump into B: same fingerprint, same pg_dump.
 async fn round_trip(sql: &str, split: Split) -> (Introspection, Vec<ddl::DumpFile>) {
-    let cfg = config("");
+    round_trip_with(sql, split, &config("")).await
+}
+
+async fn round_trip_with(
+    sql: &str,
+    split: Split,
+    cfg: &Config,
+) -> (Introspection, Vec<ddl::DumpFile>) {
     let a = TestDb::new();
     roles(&a);
     a.psql(sql);
-    let ia = introspect(&a, &cfg).await;
+    let ia = introspect(&a, cfg).await;
     let files = ddl::dump(&ia.schema, split);
     let b = TestDb::new();
     load_files(&b, &files);
-    let ib = introspect(&b, &cfg).await;
+    let ib = introspect(&b, cfg).await;
     assert!(
         ia.schema == ib.schema,
         "the models differ after a round trip:\n{}",
@@ -156,6 +163,25 @@ async fn varied_schema_round_trips() {
         .functions
         .keys()
         .any(|f| f.name.name.starts_with("citext")));
+}
+
+#[tokio::test]
+async fn more_kinds_round_trip_with_owners() {
+    let cfg = config("[schema]\nowners = true\n");
+    let (i, _) = round_trip_with(include_str!("introspection/more.sql"), Split::Single, &cfg).await;
+    let s = &i.schema;
+    let things = &s.tables[&QualifiedName::new("Ops", "things")];
+    assert_eq!(things.owner.as_deref(), Some("strata_reader"));
+    assert_eq!(s.schemas["Ops"].owner.as_deref(), Some("strata_reader"));
+    assert!(!things.constraints["things_parent"].validated);
+    assert!(things.constraints["things_code"].initially_deferred);
+    assert_eq!(s.triggers.len(), 3, "{:?}", s.triggers.keys());
+    // Without the option, owners are not in the model.
+    let db = TestDb::new();
+    roles(&db);
+    db.psql(include_str!("introspection/more.sql"));
+    let plain = introspect(&db, &config("")).await.schema;
+    assert!(plain.tables.values().all(|t| t.owner.is_none()));
 }
 
 #[tokio::test]
