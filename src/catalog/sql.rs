@@ -82,10 +82,7 @@ pub fn types() -> String {
            CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type, \
            CASE WHEN t.typtype = 'd' THEN {domcoll} END AS domain_collation, \
            t.typnotnull, pg_get_expr(t.typdefaultbin, 0) AS domain_default, \
-           (SELECT json_agg(json_build_object('oid', c.oid::int8, 'name', c.conname, \
-               'definition', pg_get_constraintdef(c.oid), 'validated', c.convalidated, \
-               'comment', obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname) \
-             FROM pg_constraint c WHERE c.contypid = t.oid) AS checks, \
+           dc.checks, \
            format_type(r.rngsubtype, NULL) AS subtype, \
            (SELECT quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) FROM pg_opclass oc \
               JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace \
@@ -98,6 +95,12 @@ pub fn types() -> String {
            LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
            LEFT JOIN pg_range r ON r.rngtypid = t.oid \
            LEFT JOIN pg_type st ON st.oid = r.rngsubtype \
+           LEFT JOIN (SELECT c.contypid, json_agg(json_build_object('oid', c.oid::int8, \
+               'name', c.conname, 'definition', pg_get_constraintdef(c.oid), \
+               'validated', c.convalidated, 'comment', obj_description(c.oid, 'pg_constraint')) \
+               ORDER BY c.conname) AS checks \
+             FROM pg_constraint c WHERE c.contypid <> 0 GROUP BY c.contypid) dc \
+             ON dc.contypid = t.oid \
          WHERE t.typnamespace = ANY($1) AND {ext} \
            AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND \
              (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",

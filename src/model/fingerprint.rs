@@ -22,12 +22,27 @@ impl Fingerprint {
         for table in canonical.tables.values_mut() {
             table.column_order = ColumnOrder::default();
         }
-        let bytes = serde_json::to_vec(&canonical).expect("the model serialises");
-        Fingerprint(Sha256::digest(&bytes).into())
+        // Streamed into the hash: a 10,000-table model is never held as one JSON string.
+        let mut hasher = HashWriter(Sha256::new());
+        serde_json::to_writer(&mut hasher, &canonical).expect("the model serialises");
+        Fingerprint(hasher.0.finalize().into())
     }
 
     pub fn hex(&self) -> String {
         hex::encode(self.0)
+    }
+}
+
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -126,6 +141,15 @@ mod tests {
         let t = b.tables.values_mut().next().unwrap();
         t.columns.get_mut("a").unwrap().default = Some("1".into());
         assert_ne!(a.fingerprint(), b.fingerprint());
+    }
+
+    #[test]
+    fn streamed_hash_is_sha256_of_the_json() {
+        let a = schema_with_order(&["a"]);
+        let mut canonical = a.clone();
+        canonical.tables.values_mut().next().unwrap().column_order = ColumnOrder::default();
+        let expected = hex::encode(Sha256::digest(serde_json::to_vec(&canonical).unwrap()));
+        assert_eq!(a.fingerprint().hex(), expected);
     }
 
     #[test]
