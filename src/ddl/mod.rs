@@ -15,7 +15,7 @@ mod policies;
 mod privileges;
 mod schemas;
 mod sequences;
-mod tables;
+pub(crate) mod tables;
 mod triggers;
 mod types;
 mod views;

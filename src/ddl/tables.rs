@@ -99,3 +99,94 @@ pub fn create_table(t: &Table) -> String {
     }
     out
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::*;
+    use std::collections::BTreeMap;
+
+    pub(crate) fn column(name: &str, data_type: &str) -> Column {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            collation: None,
+            default: None,
+            not_null: false,
+            identity: None,
+            generated: None,
+            local: true,
+            comment: None,
+            grants: Grants::new(),
+        }
+    }
+
+    pub(crate) fn table(schema: &str, name: &str, columns: Vec<Column>) -> Table {
+        Table {
+            name: QualifiedName::new(schema, name),
+            column_order: ColumnOrder(columns.iter().map(|c| c.name.clone()).collect()),
+            columns: columns.into_iter().map(|c| (c.name.clone(), c)).collect(),
+            constraints: BTreeMap::new(),
+            unlogged: false,
+            partition_by: None,
+            partition_of: None,
+            inherits: vec![],
+            options: vec![],
+            rls_enabled: false,
+            rls_forced: false,
+            owner: None,
+            comment: None,
+            grants: Grants::new(),
+        }
+    }
+
+    #[test]
+    fn identifiers_and_literals_are_quoted() {
+        let mut id = column("ID", "bigint");
+        id.not_null = true;
+        id.identity = Some(Identity {
+            always: true,
+            sequence: QualifiedName::new("My Schema", "t_ID_seq"),
+            options: SequenceOptions {
+                data_type: "bigint".into(),
+                start: 1,
+                increment: 1,
+                min_value: 1,
+                max_value: i64::MAX,
+                cache: 1,
+                cycle: false,
+            },
+        });
+        let mut note = column("say \"hi\"", "text");
+        note.default = Some("'it''s'::text".into());
+        note.comment = Some("it's".into());
+        let mut t = table("My Schema", "täble", vec![id, note]);
+        t.comment = Some("a \\ b".into());
+        t.grants.insert(Grant {
+            grantee: "Read Only".into(),
+            privilege: "SELECT".into(),
+            grantable: false,
+        });
+        assert_eq!(
+            create_table(&t),
+            "CREATE TABLE \"My Schema\".\"täble\" (\n    \"ID\" bigint GENERATED ALWAYS AS IDENTITY \
+             (SEQUENCE NAME \"My Schema\".\"t_ID_seq\" START WITH 1 INCREMENT BY 1 MINVALUE 1 \
+             MAXVALUE 9223372036854775807 CACHE 1 NO CYCLE) NOT NULL,\n    \"say \"\"hi\"\"\" text \
+             DEFAULT 'it''s'::text\n);\n\
+             COMMENT ON TABLE \"My Schema\".\"täble\" IS E'a \\\\ b';\n\
+             COMMENT ON COLUMN \"My Schema\".\"täble\".\"say \"\"hi\"\"\" IS 'it''s';\n\
+             GRANT SELECT ON TABLE \"My Schema\".\"täble\" TO \"Read Only\";\n"
+        );
+    }
+
+    #[test]
+    fn columns_come_in_attnum_order_and_inherited_ones_are_left_to_the_parent() {
+        let mut t = table("s", "t", vec![column("b", "int"), column("a", "int")]);
+        t.columns.get_mut("a").unwrap().local = false;
+        t.inherits = vec![QualifiedName::new("s", "p")];
+        assert_eq!(
+            create_table(&t),
+            "CREATE TABLE s.t (\n    b integer\n) INHERITS (s.p);\n".replace("integer", "int")
+        );
+    }
+}
