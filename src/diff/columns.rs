@@ -9,26 +9,6 @@ use super::{unsupported, ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
 use crate::model::{quote_ident, Column, ObjectId, QualifiedName, Table};
 
-/// `name type [COLLATE c] [GENERATED ALWAYS AS (e) STORED | DEFAULT d] [NOT NULL] [identity]`.
-pub(super) fn definition(c: &Column) -> String {
-    let mut s = format!("{} {}", quote_ident(&c.name), c.data_type);
-    if let Some(coll) = &c.collation {
-        s.push_str(&format!(" COLLATE {coll}"));
-    }
-    if let Some(expr) = &c.generated {
-        s.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
-    } else if let Some(def) = &c.default {
-        s.push_str(&format!(" DEFAULT {def}"));
-    }
-    if c.not_null {
-        s.push_str(" NOT NULL");
-    }
-    if let Some(identity) = &c.identity {
-        s.push_str(&identity_sql(identity));
-    }
-    s
-}
-
 /// ` GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`; the sequence's type is the column's.
 fn identity_sql(i: &crate::model::Identity) -> String {
     let options = options_sql(&i.options);
@@ -102,7 +82,7 @@ fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
         Step::Create,
         ChangeKind::AddColumn,
         Phase::Expand,
-        format!("ALTER TABLE {t} ADD COLUMN {}", definition(c)),
+        format!("ALTER TABLE {t} ADD COLUMN {}", crate::ddl::column_definition(c)),
         hazards,
     );
 }

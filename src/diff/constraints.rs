@@ -8,16 +8,6 @@ use super::{ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
 use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
 
-/// Whether a constraint is written inside its table's CREATE TABLE (foreign keys never are:
-/// they are added once every table exists, which also breaks reference cycles).
-pub(super) fn inline(c: &Constraint) -> bool {
-    c.local && c.kind != ConstraintKind::ForeignKey
-}
-
-pub(super) fn inline_sql(c: &Constraint) -> String {
-    format!("CONSTRAINT {} {}", quote_ident(&c.name), c.definition)
-}
-
 /// Constraints of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let t = &new.name;
@@ -101,15 +91,7 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
         }
         _ => {}
     }
-    d.push(
-        id.clone(),
-        Step::Create,
-        ChangeKind::Create,
-        phase,
-        format!("ALTER TABLE {t} ADD {}", inline_sql(c)),
-        hazards,
-    );
-    diff_comment(d, &id, &target(t, &c.name), None, &c.comment);
+    d.push_created(&id, phase, &crate::ddl::add_constraint(t, c), hazards);
 }
 
 pub(super) fn recreate(d: &mut Diff, t: &QualifiedName, name: &str, phase: Phase) -> Result<(), DiffError> {

@@ -26,18 +26,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let q = quote_ident(name);
         let old = from.extensions.get(name);
         match old {
-            None => d.push(
-                id.clone(),
-                Step::Create,
-                ChangeKind::Create,
-                Phase::Expand,
-                format!(
-                    "CREATE EXTENSION {q} WITH SCHEMA {} VERSION {}",
-                    quote_ident(&e.schema),
-                    quote_literal(&e.version)
-                ),
-                vec![],
-            ),
+            None => {
+                d.push_created(&id, Phase::Expand, &crate::ddl::create_extension(e), vec![]);
+                continue;
+            }
             Some(old) => {
                 if old.schema != e.schema {
                     d.push(

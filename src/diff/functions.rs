@@ -66,15 +66,8 @@ fn drop(d: &mut Diff, f: &Function, phase: Phase) {
 }
 
 fn create(d: &mut Diff, f: &Function, phase: Phase, _old: Option<&Function>) {
-    d.push(
-        ObjectId::Function(f.sig.clone()),
-        Step::Create,
-        ChangeKind::Create,
-        phase,
-        f.definition.trim_end().trim_end_matches(';').to_string(),
-        vec![],
-    );
-    attributes(d, None, f);
+    let id = ObjectId::Function(f.sig.clone());
+    d.push_created(&id, phase, &crate::ddl::create_function(f), vec![]);
 }
 
 /// Owner, comment and grants.

@@ -59,20 +59,10 @@ fn create(d: &mut Diff, i: &Index, phase: Phase) {
     if d.created_tables.contains(&i.table) {
         hazards.clear();
     }
-    d.push(
-        id.clone(),
-        Step::Create,
-        ChangeKind::Create,
-        phase,
-        // pg_get_indexdef writes `ON ONLY` for a partitioned table's index; created without
-        // ONLY it is built on every partition too, as the partitions' attached indexes are.
-        i.definition
-            .trim_end()
-            .trim_end_matches(';')
-            .replacen(" ON ONLY ", " ON ", 1),
-        hazards,
-    );
-    diff_comment(d, &id, &format!("INDEX {}", i.name), None, &i.comment);
+    // pg_get_indexdef writes `ON ONLY` for a partitioned table's index; created without
+    // ONLY it is built on every partition too, as the partitions' attached indexes are.
+    let rendered = crate::ddl::create_index(i).replacen(" ON ONLY ", " ON ", 1);
+    d.push_created(&id, phase, &rendered, hazards);
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Result<(), DiffError> {

@@ -199,6 +199,17 @@ impl<'a> Diff<'a> {
         });
     }
 
+    /// Pushes a `ddl` rendering (one or more statements, each ending in `;`) as changes on
+    /// `object`: the first creates it (with `hazards`), the rest set its owner, comments,
+    /// grants and state. The CREATE text is written once, in `crate::ddl`.
+    pub fn push_created(&mut self, object: &ObjectId, phase: Phase, rendered: &str, hazards: Vec<Hazard>) {
+        for (i, sql) in split_statements(rendered).into_iter().enumerate() {
+            let kind = if i == 0 { ChangeKind::Create } else { classify(&sql) };
+            let hazards = if i == 0 { hazards.clone() } else { vec![] };
+            self.push(object.clone(), Step::Create, kind, phase, sql, hazards);
+        }
+    }
+
     /// Marks an object as dropped and created again, removing the alters emitted for it.
     pub fn mark_recreated(&mut self, object: &ObjectId, phase: Phase) {
         self.changes.retain(|c| &c.object != object);
@@ -249,6 +260,42 @@ impl<'a> Diff<'a> {
             .collect();
         ordered.sort_by_key(|(pos, c)| (c.phase == Phase::Contract, *pos));
         Ok(ordered.into_iter().map(|(_, c)| c).collect())
+    }
+}
+
+/// The statements of a rendering, each without its semicolon.
+pub(crate) fn split_statements(rendered: &str) -> Vec<String> {
+    let pieces: Vec<String> = match pg_query::split_with_parser(rendered) {
+        Ok(pieces) => pieces.into_iter().map(str::to_string).collect(),
+        Err(_) => vec![rendered.to_string()],
+    };
+    pieces
+        .into_iter()
+        .map(|s| s.trim().trim_end_matches(';').trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn classify(sql: &str) -> ChangeKind {
+    let upper = sql.to_ascii_uppercase();
+    if upper.starts_with("COMMENT") {
+        ChangeKind::Comment
+    } else if upper.starts_with("GRANT") {
+        ChangeKind::Grant
+    } else if upper.starts_with("REVOKE") {
+        ChangeKind::Revoke
+    } else if upper.contains(" OWNER TO ") {
+        ChangeKind::Owner
+    } else if upper.contains(" TRIGGER ") {
+        ChangeKind::AlterTrigger
+    } else if upper.starts_with("ALTER TABLE") {
+        ChangeKind::AlterTable
+    } else if upper.starts_with("ALTER DOMAIN") {
+        ChangeKind::AlterType
+    } else if upper.starts_with("ALTER SEQUENCE") {
+        ChangeKind::AlterSequence
+    } else {
+        ChangeKind::Create
     }
 }
 

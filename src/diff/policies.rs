@@ -86,22 +86,7 @@ fn drop(d: &mut Diff, p: &Policy, phase: Phase) {
 
 fn create(d: &mut Diff, p: &Policy, phase: Phase) {
     let id = ObjectId::Policy(SubName::new(p.table.clone(), p.name.clone()));
-    let mut sql = format!(
-        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
-        quote_ident(&p.name),
-        p.table,
-        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
-        p.command,
-        roles(p)
-    );
-    if let Some(u) = &p.using {
-        sql.push_str(&format!(" USING ({u})"));
-    }
-    if let Some(c) = &p.with_check {
-        sql.push_str(&format!(" WITH CHECK ({c})"));
-    }
-    d.push(id.clone(), Step::Create, ChangeKind::Create, phase, sql, vec![]);
-    diff_comment(d, &id, &target(p), None, &p.comment);
+    d.push_created(&id, phase, &crate::ddl::create_policy(p), vec![]);
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &SubName, phase: Phase) -> Result<(), DiffError> {

@@ -24,14 +24,8 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let q = quote_ident(name);
         let old = from.schemas.get(name);
         if old.is_none() {
-            d.push(
-                id.clone(),
-                Step::Create,
-                ChangeKind::Create,
-                Phase::Expand,
-                format!("CREATE SCHEMA {q}"),
-                vec![],
-            );
+            d.push_created(&id, Phase::Expand, &crate::ddl::create_schema(s), vec![]);
+            continue;
         }
         diff_owner(d, &id, &format!("SCHEMA {q}"), old.map(|o| &o.owner), &s.owner);
         diff_comment(d, &id, &format!("SCHEMA {q}"), old.map(|o| &o.comment), &s.comment);

@@ -34,18 +34,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let id = ObjectId::Sequence(name.clone());
         let old = from.sequences.get(name);
         match old {
-            None => d.push(
-                id.clone(),
-                Step::Create,
-                ChangeKind::Create,
-                Phase::Expand,
-                format!(
-                    "CREATE {}SEQUENCE {name} {}",
-                    if s.unlogged { "UNLOGGED " } else { "" },
-                    options_sql(&s.options)
-                ),
-                vec![],
-            ),
+            None => {
+                d.push_created(&id, Phase::Expand, &crate::ddl::create_sequence(s), vec![]);
+                continue;
+            }
             Some(old) => {
                 if old.options != s.options {
                     d.push(

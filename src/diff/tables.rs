@@ -8,7 +8,7 @@ use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::{columns, constraints, sequences, unsupported, ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
-use crate::model::{quote_ident, ObjectId, Table};
+use crate::model::{ObjectId, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -71,80 +71,17 @@ fn sub_objects(t: &Table) -> Vec<ObjectId> {
     out
 }
 
+/// `CREATE TABLE` (with its columns, rendered by `crate::ddl`), then every constraint of
+/// its own as `ALTER TABLE ... ADD CONSTRAINT` (after every table exists, so foreign keys
+/// never form a cycle).
 fn create(d: &mut Diff, t: &Table) {
     let id = ObjectId::Table(t.name.clone());
-    let name = &t.name;
-    let mut elements: Vec<String> = t
-        .column_order
-        .0
-        .iter()
-        .filter_map(|c| t.columns.get(c))
-        .chain(t.columns.values().filter(|c| !t.column_order.0.contains(&c.name)))
-        .filter(|c| c.local && t.partition_of.is_none())
-        .map(columns::definition)
-        .collect();
-    for c in t.columns.values() {
-        d.alias_to.insert(ObjectId::Column(name.clone(), c.name.clone()), id.clone());
+    for c in t.columns.keys() {
+        d.alias_to.insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
-    let partition = t.partition_of.is_some();
-    for c in t.constraints.values().filter(|c| constraints::inline(c) && !partition) {
-        elements.push(constraints::inline_sql(c));
-        d.alias_to.insert(ObjectId::Constraint(name.clone(), c.name.clone()), id.clone());
-    }
-    let mut sql = format!("CREATE {}TABLE {name}", if t.unlogged { "UNLOGGED " } else { "" });
-    if let Some(p) = &t.partition_of {
-        sql.push_str(&format!(" PARTITION OF {}", p.parent));
-        if !elements.is_empty() {
-            sql.push_str(&format!(" ({})", elements.join(", ")));
-        }
-        sql.push_str(&format!(" {}", p.bound));
-    } else {
-        sql.push_str(&format!(" ({})", elements.join(", ")));
-        if !t.inherits.is_empty() {
-            sql.push_str(&format!(
-                " INHERITS ({})",
-                t.inherits.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
-    if let Some(by) = &t.partition_by {
-        sql.push_str(&format!(" PARTITION BY {by}"));
-    }
-    if !t.options.is_empty() {
-        sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
-    }
-    d.push(id.clone(), Step::Create, ChangeKind::Create, Phase::Expand, sql, vec![]);
-    // A partition's own columns (not from its parent) and its own constraints.
-    if partition {
-        for c in t.columns.values().filter(|c| c.local) {
-            d.push(
-                ObjectId::Column(name.clone(), c.name.clone()),
-                Step::Create,
-                ChangeKind::AddColumn,
-                Phase::Expand,
-                format!("ALTER TABLE {name} ADD COLUMN {}", columns::definition(c)),
-                vec![],
-            );
-        }
-    }
-    for c in t.constraints.values().filter(|c| c.local && (!constraints::inline(c) || partition)) {
-        constraints::add(d, name, c, Phase::Expand);
-    }
-    // Inline constraints' comments.
-    for c in t.constraints.values().filter(|c| constraints::inline(c) && !partition) {
-        diff_comment(
-            d,
-            &ObjectId::Constraint(name.clone(), c.name.clone()),
-            &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)),
-            None,
-            &c.comment,
-        );
-    }
-    attributes(d, None, t);
-    for c in t.columns.values() {
-        let cid = ObjectId::Column(name.clone(), c.name.clone());
-        diff_comment(d, &cid, &format!("COLUMN {name}.{}", quote_ident(&c.name)), None, &c.comment);
-        diff_grants(d, &cid, &format!("TABLE {name}"), Some(&c.name), None, &c.grants);
+    d.push_created(&id, Phase::Expand, &crate::ddl::create_table(t), vec![]);
+    for c in t.constraints.values().filter(|c| c.local) {
+        constraints::add(d, &t.name, c, Phase::Expand);
     }
 }
 

@@ -72,18 +72,7 @@ fn drop(d: &mut Diff, t: &Trigger, phase: Phase) {
 
 fn create(d: &mut Diff, t: &Trigger, phase: Phase) {
     let id = ObjectId::Trigger(SubName::new(t.table.clone(), t.name.clone()));
-    d.push(
-        id.clone(),
-        Step::Create,
-        ChangeKind::Create,
-        phase,
-        t.definition.trim_end().trim_end_matches(';').to_string(),
-        vec![],
-    );
-    if t.enabled != TriggerEnabled::Origin {
-        enable(d, t, phase);
-    }
-    diff_comment(d, &id, &target(t), None, &t.comment);
+    d.push_created(&id, phase, &crate::ddl::create_trigger(t), vec![]);
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &SubName, phase: Phase) -> Result<(), DiffError> {

@@ -24,7 +24,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let id = ObjectId::Type(name.clone());
         let old = from.types.get(name);
         match old {
-            None => create(d, t),
+            None => {
+                create(d, t);
+                continue;
+            }
             Some(old) if old.kind != t.kind => alter(d, old, t)?,
             Some(_) => {}
         }
@@ -48,74 +51,7 @@ fn keyword(t: &TypeDef) -> &'static str {
 
 fn create(d: &mut Diff, t: &TypeDef) {
     let id = ObjectId::Type(t.name.clone());
-    let name = &t.name;
-    let sql = match &t.kind {
-        TypeKind::Enum(labels) => format!(
-            "CREATE TYPE {name} AS ENUM ({})",
-            labels.iter().map(|l| quote_literal(l)).collect::<Vec<_>>().join(", ")
-        ),
-        TypeKind::Composite(attrs) => format!(
-            "CREATE TYPE {name} AS ({})",
-            attrs
-                .iter()
-                .map(|a| {
-                    let mut s = format!("{} {}", quote_ident(&a.name), a.data_type);
-                    if let Some(c) = &a.collation {
-                        s.push_str(&format!(" COLLATE {c}"));
-                    }
-                    s
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        TypeKind::Domain(dom) => {
-            let mut s = format!("CREATE DOMAIN {name} AS {}", dom.base_type);
-            if let Some(c) = &dom.collation {
-                s.push_str(&format!(" COLLATE {c}"));
-            }
-            if let Some(def) = &dom.default {
-                s.push_str(&format!(" DEFAULT {def}"));
-            }
-            if dom.not_null {
-                s.push_str(" NOT NULL");
-            }
-            for (cname, check) in &dom.checks {
-                s.push_str(&format!(" CONSTRAINT {} {}", quote_ident(cname), check.definition));
-            }
-            s
-        }
-        TypeKind::Range(r) => {
-            let mut parts = vec![format!("SUBTYPE = {}", r.subtype)];
-            if let Some(x) = &r.subtype_opclass {
-                parts.push(format!("SUBTYPE_OPCLASS = {x}"));
-            }
-            if let Some(x) = &r.collation {
-                parts.push(format!("COLLATION = {x}"));
-            }
-            if let Some(x) = &r.canonical {
-                parts.push(format!("CANONICAL = {x}"));
-            }
-            if let Some(x) = &r.subtype_diff {
-                parts.push(format!("SUBTYPE_DIFF = {x}"));
-            }
-            if let Some(x) = &r.multirange {
-                parts.push(format!("MULTIRANGE_TYPE_NAME = {x}"));
-            }
-            format!("CREATE TYPE {name} AS RANGE ({})", parts.join(", "))
-        }
-    };
-    d.push(id.clone(), Step::Create, ChangeKind::Create, Phase::Expand, sql, vec![]);
-    if let TypeKind::Domain(dom) = &t.kind {
-        for (cname, check) in &dom.checks {
-            diff_comment(
-                d,
-                &ObjectId::Constraint(name.clone(), cname.clone()),
-                &format!("CONSTRAINT {} ON DOMAIN {name}", quote_ident(cname)),
-                None,
-                &check.comment,
-            );
-        }
-    }
+    d.push_created(&id, Phase::Expand, &crate::ddl::create_type(t), vec![]);
 }
 
 fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {

@@ -16,7 +16,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     for (name, v) in &to.views {
         let id = ObjectId::View(name.clone());
         let Some(old) = from.views.get(name) else {
-            create(d, v, Phase::Expand, None);
+            create(d, v, Phase::Expand);
             continue;
         };
         if d.recreated.contains_key(&id) {
@@ -36,7 +36,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                     Step::Alter,
                     ChangeKind::ReplaceView,
                     Phase::Expand,
-                    create_sql(v, true),
+                    replace_sql(v),
                     vec![],
                 );
             } else {
@@ -74,22 +74,13 @@ fn keyword(v: &View) -> &'static str {
     }
 }
 
-fn create_sql(v: &View, replace: bool) -> String {
-    let mut sql = format!(
-        "CREATE {}{} {}",
-        if replace { "OR REPLACE " } else { "" },
-        keyword(v),
-        v.name
-    );
-    if !v.options.is_empty() {
-        sql.push_str(&format!(" WITH ({})", v.options.join(", ")));
-    }
-    let query = v.definition.trim().trim_end_matches(';');
-    sql.push_str(&format!(" AS\n{query}"));
-    if v.materialized && !v.populated {
-        sql.push_str("\nWITH NO DATA");
-    }
-    sql
+/// `CREATE OR REPLACE VIEW`: the first statement of the view's rendering, replacing.
+fn replace_sql(v: &View) -> String {
+    super::split_statements(&crate::ddl::create_view(v))
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+        .replacen("CREATE VIEW ", "CREATE OR REPLACE VIEW ", 1)
 }
 
 fn drop(d: &mut Diff, v: &View, phase: Phase) {
@@ -103,16 +94,9 @@ fn drop(d: &mut Diff, v: &View, phase: Phase) {
     );
 }
 
-fn create(d: &mut Diff, v: &View, phase: Phase, _old: Option<&View>) {
-    d.push(
-        ObjectId::View(v.name.clone()),
-        Step::Create,
-        ChangeKind::Create,
-        phase,
-        create_sql(v, false),
-        vec![],
-    );
-    attributes(d, None, v);
+fn create(d: &mut Diff, v: &View, phase: Phase) {
+    let id = ObjectId::View(v.name.clone());
+    d.push_created(&id, phase, &crate::ddl::create_view(v), vec![]);
 }
 
 fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
@@ -143,7 +127,7 @@ pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Resu
         drop(d, v, phase);
     }
     if let Some(v) = to.views.get(name) {
-        create(d, v, phase, None);
+        create(d, v, phase);
     }
     Ok(())
 }
