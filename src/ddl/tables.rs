@@ -67,16 +67,23 @@ pub fn create_table(t: &Table) -> String {
         out.push_str(&format!(" WITH ({})", t.options.join(", ")));
     }
     out.push_str(";\n");
-    if t.partition_of.is_some() {
-        // Partitions take their columns from the parent; what is their own is set after.
-        for n in &order {
-            let c = &t.columns[*n];
-            if let Some(default) = &c.default {
-                out.push_str(&format!(
-                    "ALTER TABLE ONLY {name} ALTER COLUMN {} SET DEFAULT {default};\n",
-                    quote_ident(&c.name)
-                ));
-            }
+    // Columns only inherited (all of a partition's) come from the parent; a default or
+    // NOT NULL of their own is set after (a no-op when the parent has the same).
+    for n in &order {
+        let c = &t.columns[*n];
+        if c.local && t.partition_of.is_none() {
+            continue;
+        }
+        let column = quote_ident(&c.name);
+        if let Some(default) = &c.default {
+            out.push_str(&format!(
+                "ALTER TABLE ONLY {name} ALTER COLUMN {column} SET DEFAULT {default};\n"
+            ));
+        }
+        if c.not_null && c.identity.is_none() {
+            out.push_str(&format!(
+                "ALTER TABLE ONLY {name} ALTER COLUMN {column} SET NOT NULL;\n"
+            ));
         }
     }
     if t.rls_enabled {
