@@ -254,3 +254,67 @@ fn a_syntax_error_is_a_finding_and_a_missing_file_an_error() {
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.contains("nope.sql"));
 }
+
+#[test]
+fn a_banned_type_that_is_not_a_type_is_a_config_error() {
+    let dir = project(&[(
+        "pipeline.toml",
+        "[lint]\nbanned_types = [\"not a type at all\"]\n",
+    )]);
+    let out = lint(dir.path(), &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("`not a type at all` is not a type"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_resolved_manifest_shows_the_lint_section() {
+    let dir = project(&[(
+        "pipeline.toml",
+        "[lint]\nrequire_primary_key = true\n[lint.levels]\nprefer-timestamptz = \"error\"\n",
+    )]);
+    let out = strata(dir.path())
+        .args(["config", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["lint"]["require_primary_key"], true);
+    assert_eq!(value["lint"]["levels"]["prefer-timestamp-tz"], "error");
+    let text = strata(dir.path()).arg("config").output().unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("[lint"));
+}
+
+#[test]
+fn a_directory_argument_means_its_sql_files() {
+    let dir = project(&[
+        INDEX,
+        ("migrations/0002_ok.sql", "SELECT 1;\n"),
+        ("migrations/notes.txt", "not sql"),
+    ]);
+    let out = lint(dir.path(), &["migrations", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["files"], 2);
+}
+
+/// Regression guard: suppression comments are read once per file, not once per finding.
+#[test]
+fn a_large_pending_sql_lints_quickly() {
+    let mut text = String::from("-- strata plan\n");
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "\n-- hazards: blocks-writes\n-- strata:ignore ban-drop-column\nALTER TABLE t{i} DROP COLUMN c;\n"
+        ));
+    }
+    let dir = project(&[("pending.sql", &text)]);
+    let started = std::time::Instant::now();
+    let out = lint(dir.path(), &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["warnings"], 3000);
+    assert_eq!(value["errors"], 0);
+    assert_eq!(out.code, 0);
+    assert!(started.elapsed().as_secs() < 30);
+}

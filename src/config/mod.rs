@@ -332,7 +332,7 @@ fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError>
                 format!("unknown lint rule `{}`", id.get_ref()),
                 id.span(),
                 "no such rule",
-                Some("`strata lint --help` and docs/lint.md list the rule ids".into()),
+                Some("docs/lint.md lists the rule ids".into()),
             ));
         };
         levels.insert(rule.id.to_string(), level);

@@ -264,9 +264,14 @@ pub fn lint(inputs: &[Input], config: &LintConfig) -> Vec<Finding> {
         }
     }
     findings.retain(|f| f.level != Level::Off);
+    let ignores: std::collections::BTreeMap<&str, suppress::Ignores> = files
+        .iter()
+        .map(|file| (file.path.as_str(), suppress::Ignores::of(file)))
+        .collect();
     findings.retain(|f| {
-        let file = files.iter().find(|file| file.path == f.file);
-        !file.is_some_and(|file| suppress::suppressed(file, f.rule, f.line))
+        !ignores
+            .get(f.file.as_str())
+            .is_some_and(|ignores| ignores.silence(f.rule, f.line))
     });
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule).cmp(&(&b.file, b.line, b.column, b.rule))
@@ -343,7 +348,11 @@ mod tests {
     fn docs_list_every_rule() {
         let docs = include_str!("../../docs/lint.md");
         for rule in RULES {
-            assert!(docs.contains(&format!("`{}`", rule.id)), "{} not in docs/lint.md", rule.id);
+            assert!(
+                docs.contains(&format!("`{}`", rule.id)),
+                "{} not in docs/lint.md",
+                rule.id
+            );
         }
     }
 

@@ -18,13 +18,15 @@ pub struct ParsedFile {
     pub kind: FileKind,
     pub statements: Vec<ParsedStatement>,
     pub error: Option<ParseError>,
+    /// Byte offset of the start of each line.
+    line_starts: Vec<usize>,
 }
 
 pub struct ParsedStatement {
     /// Byte offset of the statement's first token in the file.
     pub offset: usize,
     pub len: usize,
-    pub tree: pg_query::ParseResult,
+    node: pg_query::protobuf::Node,
 }
 
 pub struct ParseError {
@@ -34,39 +36,25 @@ pub struct ParseError {
 
 impl ParsedFile {
     pub fn parse(input: &Input) -> ParsedFile {
-        let (statements, error) = match statements::parse(&input.path, &input.text) {
-            Ok(statements) => (
-                statements
+        // One pg_query parse of the whole file; node locations are then offsets in the file.
+        let (statements, error) = match pg_query::parse(&input.text) {
+            Ok(result) => (
+                result
+                    .protobuf
+                    .stmts
                     .into_iter()
-                    .filter_map(|s| {
-                        let tree = pg_query::parse(&s.sql).ok()?;
+                    .filter_map(|raw| {
+                        let (offset, len) = span(&input.text, raw.stmt_location, raw.stmt_len);
                         Some(ParsedStatement {
-                            offset: s.offset,
-                            len: s.len,
-                            tree,
+                            offset,
+                            len,
+                            node: *raw.stmt?,
                         })
                     })
                     .collect(),
                 None,
             ),
-            Err(SourceError::Sql { span, message, .. }) => (
-                Vec::new(),
-                Some(ParseError {
-                    offset: if span.offset() == 0 && span.is_empty() {
-                        squawk_error_offset(&input.text)
-                    } else {
-                        span.offset()
-                    },
-                    message,
-                }),
-            ),
-            Err(other) => (
-                Vec::new(),
-                Some(ParseError {
-                    offset: 0,
-                    message: other.to_string(),
-                }),
-            ),
+            Err(_) => (Vec::new(), Some(locate_error(input))),
         };
         ParsedFile {
             path: input.path.clone(),
@@ -74,35 +62,30 @@ impl ParsedFile {
             kind: input.kind,
             statements,
             error,
+            line_starts: std::iter::once(0)
+                .chain(input.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
         }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset);
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (line, before[line_start..].chars().count() + 1)
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        (line, self.text[line_start..offset].chars().count() + 1)
     }
 }
 
 impl ParsedStatement {
     /// The statement's parse tree root.
     pub fn root(&self) -> Option<&NodeEnum> {
-        self.tree
-            .protobuf
-            .stmts
-            .first()?
-            .stmt
-            .as_ref()?
-            .node
-            .as_ref()
+        self.node.node.as_ref()
     }
 
-    /// The file offset of a location inside the statement (-1, unknown: the statement start).
+    /// The file offset of a node's location (-1, unknown: the statement start).
     pub fn at(&self, location: i32) -> usize {
-        usize::try_from(location).map_or(self.offset, |l| self.offset + l)
+        usize::try_from(location).unwrap_or(self.offset)
     }
 
     /// Column definitions and the table they belong to: CREATE TABLE columns, ALTER TABLE
@@ -195,6 +178,61 @@ fn alter_cmds(alter: &pg_query::protobuf::AlterTableStmt) -> impl Iterator<Item 
         Some(NodeEnum::AlterTableCmd(cmd)) => Some(cmd.as_ref()),
         _ => None,
     })
+}
+
+/// The syntax error of a file pg_query refused, at the statement the source module names.
+fn locate_error(input: &Input) -> ParseError {
+    match statements::parse(&input.path, &input.text) {
+        Err(SourceError::Sql { span, message, .. }) => ParseError {
+            offset: if span.offset() == 0 && span.is_empty() {
+                squawk_error_offset(&input.text)
+            } else {
+                span.offset()
+            },
+            message,
+        },
+        Err(other) => ParseError {
+            offset: 0,
+            message: other.to_string(),
+        },
+        Ok(_) => ParseError {
+            offset: squawk_error_offset(&input.text),
+            message: "syntax error".into(),
+        },
+    }
+}
+
+/// A statement's first token and length without the trailing semicolon (as
+/// `source::statements` reports them).
+fn span(text: &str, location: i32, len: i32) -> (usize, usize) {
+    let start = usize::try_from(location).unwrap_or(0).min(text.len());
+    let end = match usize::try_from(len) {
+        Ok(0) | Err(_) => text.len(),
+        Ok(len) => (start + len).min(text.len()),
+    };
+    let piece = &text[start..end];
+    let skip = leading_trivia_len(piece);
+    let body = piece[skip..].trim_end();
+    let body = body.strip_suffix(';').unwrap_or(body).trim_end();
+    (start + skip, body.len())
+}
+
+/// Whitespace and comments before a statement's first token.
+fn leading_trivia_len(piece: &str) -> usize {
+    let mut i = 0;
+    loop {
+        let rest = &piece[i..];
+        let trimmed = rest.trim_start();
+        i += rest.len() - trimmed.len();
+        let skip = if trimmed.starts_with("--") {
+            trimmed.find('\n').map_or(trimmed.len(), |n| n + 1)
+        } else if trimmed.starts_with("/*") {
+            trimmed.find("*/").map_or(trimmed.len(), |n| n + 2)
+        } else {
+            return i;
+        };
+        i += skip;
+    }
 }
 
 /// Where squawk's parser sees the first error, for when pg_query could not say which

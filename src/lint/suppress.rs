@@ -13,15 +13,24 @@ struct Ignore {
     last_line: usize,
 }
 
-/// Whether a finding of `rule` at `line` is silenced by a comment.
-pub fn suppressed(file: &ParsedFile, rule: &str, line: usize) -> bool {
-    ignores(file).iter().any(|ignore| {
-        (ignore.first_line..=ignore.last_line).contains(&line)
-            && ignore
-                .rules
-                .as_ref()
-                .is_none_or(|rules| rules.contains(&rule))
-    })
+/// The suppression comments of one file.
+pub struct Ignores(Vec<Ignore>);
+
+impl Ignores {
+    pub fn of(file: &ParsedFile) -> Ignores {
+        Ignores(ignores(file))
+    }
+
+    /// Whether a finding of `rule` at `line` is silenced by a comment.
+    pub fn silence(&self, rule: &str, line: usize) -> bool {
+        self.0.iter().any(|ignore| {
+            (ignore.first_line..=ignore.last_line).contains(&line)
+                && ignore
+                    .rules
+                    .as_ref()
+                    .is_none_or(|rules| rules.contains(&rule))
+        })
+    }
 }
 
 fn ignores(file: &ParsedFile) -> Vec<Ignore> {
