@@ -2,7 +2,7 @@
 CARGO ?= cargo
 STRATA := ./target/debug/strata
 
-.PHONY: setup build demo test lint bench clean
+.PHONY: setup build demo test lint bench bench-introspect clean
 
 setup:
 	@bash scripts/setup.sh
@@ -23,6 +23,11 @@ test: lint
 # Benchmarks side by side with peers (docs/benchmarks.md); BENCH_SIZES="100 1000" for a quick run.
 bench: setup
 	@bash scripts/bench/run.sh
+
+# Introspection alone: strata fingerprint/dump vs pg_dump --schema-only (BENCH_TABLES, default 10000).
+bench-introspect: setup
+	$(CARGO) build --release --locked --bin strata --bin strata-gen-schema
+	@bash scripts/bench/introspect.sh $(or $(BENCH_TABLES),10000)
 
 clean:
 	-$(STRATA) db stop
