@@ -247,7 +247,9 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
   process and the children it waited for). The server's memory is not included.
 - **statements**: the statements the server logged during the run (`log_statement = 'all'`,
   simple-protocol queries and extended-protocol executions; nothing else uses the cluster then).
-  psql sends each statement of a file separately, so its count is the size of the schema.
+  It counts query messages: psql sends each statement of a file separately, so its count is the
+  size of the schema, while one simple-protocol message may carry many statements (strata loads
+  SDL into a shadow database in batches).
 - **converges**: for a diff, its output is applied with `psql -v ON_ERROR_STOP=1` (no
   single transaction: a diff may hold `CONCURRENTLY` statements) to `CREATE DATABASE copy
   TEMPLATE from_N`, then the same tool diffs the copy against `to_N`: `yes` when that second diff
