@@ -15,6 +15,7 @@ mod require_fk_index;
 mod require_primary_key;
 mod squawk;
 mod suppress;
+mod unknown_ignore_rule;
 
 use crate::config::LintConfig;
 pub use crate::config::LintLevel as Level;
@@ -97,6 +98,7 @@ pub static RULES: &[Rule] = &[
     require_primary_key::RULE,
     require_fk_index::RULE,
     banned_type::RULE,
+    unknown_ignore_rule::RULE,
     // squawk-linter's rules, under squawk's ids
     squawk("require-concurrent-index-creation", Sq::RequireConcurrentIndexCreation, Error,
         "CREATE INDEX without CONCURRENTLY blocks writes to the table while the index builds.",

@@ -35,12 +35,24 @@ fn check(files: &[ParsedFile], _: &LintConfig) -> Vec<Hit> {
                 hits.push(Hit {
                     file: index,
                     offset: at,
-                    message: format!("planned statement has hazard `{hazard}`"),
+                    message: describe(hazard),
                 });
             }
         }
     }
     hits
+}
+
+/// `planned statement has hazard `index_build`: builds an index, blocking writes to the table`,
+/// the summary from the hazard registry (`diff::hazard`).
+fn describe(hazard: &str) -> String {
+    match crate::diff::hazard::ALL
+        .iter()
+        .find(|kind| kind.id == hazard)
+    {
+        Some(kind) => format!("planned statement has hazard `{hazard}`: {}", kind.summary),
+        None => format!("planned statement has hazard `{hazard}`"),
+    }
 }
 
 /// Offset of the first line after `from` that is not blank and not a comment.
@@ -84,6 +96,10 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].line, 6);
         assert!(found[0].message.contains("blocks-writes"));
+        assert_eq!(
+            super::describe("destructive"),
+            "planned statement has hazard `destructive`: can lose data"
+        );
         assert!(found[1].message.contains("long-running"));
     }
 

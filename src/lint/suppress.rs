@@ -64,24 +64,38 @@ fn ignores(file: &ParsedFile) -> Vec<Ignore> {
 
 /// The rules a suppression comment names (`Some(None)`: all), or `None` for other lines.
 fn marker(line: &str) -> Option<Option<Vec<&'static str>>> {
-    let body = line.trim().strip_prefix("--")?.trim_start();
+    let ids = marker_ids(line)?;
+    if ids.is_empty() {
+        return Some(None);
+    }
+    Some(Some(
+        ids.into_iter()
+            .filter_map(|(_, id)| super::rule(id).map(|r| r.id))
+            .collect(),
+    ))
+}
+
+/// The ids a suppression comment names as written, each with its byte offset in the line
+/// (empty: every rule), or `None` when the line is no suppression comment.
+pub fn marker_ids(line: &str) -> Option<Vec<(usize, &str)>> {
+    let body = line.trim_start().strip_prefix("--")?.trim_start();
     let rest = MARKERS.iter().find_map(|m| body.strip_prefix(m))?;
     if !(rest.is_empty() || rest.starts_with(char::is_whitespace)) {
         return None; // `squawk-ignore-file`, `strata:ignored`, ...
     }
     // a trailing `-- reason` is not part of the list
     let list = rest.split("--").next().unwrap_or_default();
-    let ids: Vec<&'static str> = list
-        .split([',', ' ', '\t'])
-        .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .filter_map(|id| super::rule(id).map(|r| r.id))
-        .collect();
-    if list.trim().is_empty() {
-        Some(None)
-    } else {
-        Some(Some(ids))
+    let base = line.len() - rest.len();
+    let mut ids = Vec::new();
+    let mut at = 0;
+    for piece in list.split_inclusive([',', ' ', '\t', '\n', '\r']) {
+        let id = piece.trim_end_matches([',', ' ', '\t', '\n', '\r']);
+        if !id.is_empty() {
+            ids.push((base + at, id));
+        }
+        at += piece.len();
     }
+    Some(ids)
 }
 
 /// Byte offset of the next line that is neither blank nor a comment.
