@@ -64,11 +64,11 @@ struct CheckRow {
     comment: Option<String>,
 }
 
-pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
+pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
     let mut schema = Schema::default();
     let mut oids = Oids::default();
 
-    for row in &rows.namespaces {
+    for row in &std::mem::take(&mut rows.namespaces) {
         let name: String = row.get("nspname");
         oids.add(
             "pg_namespace",
@@ -86,7 +86,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.extensions {
+    for row in &std::mem::take(&mut rows.extensions) {
         let name: String = row.get("extname");
         oids.add(
             "pg_extension",
@@ -104,7 +104,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.types {
+    for row in &std::mem::take(&mut rows.types) {
         let name = qn(row, "nspname", "typname");
         let id = ObjectId::Type(name.clone());
         oids.add("pg_type", row.get("oid"), id.clone());
@@ -191,7 +191,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
     // Identity sequences become part of their column.
     let mut identity_sequences: HashMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
         HashMap::new();
-    for row in &rows.sequences {
+    for row in &std::mem::take(&mut rows.sequences) {
         let name = qn(row, "nspname", "relname");
         let options = SequenceOptions {
             data_type: row.get("data_type"),
@@ -231,7 +231,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
     }
 
     let mut table_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
-    for row in &rows.tables {
+    for row in &std::mem::take(&mut rows.tables) {
         let name = qn(row, "nspname", "relname");
         let oid: u32 = row.get("oid");
         oids.add("pg_class", oid, ObjectId::Table(name.clone()));
@@ -279,7 +279,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
     }
 
     let mut view_by_oid: HashMap<u32, QualifiedName> = HashMap::new();
-    for row in &rows.views {
+    for row in &std::mem::take(&mut rows.views) {
         let name = qn(row, "nspname", "relname");
         let oid: u32 = row.get("oid");
         oids.add("pg_class", oid, ObjectId::View(name.clone()));
@@ -303,7 +303,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.columns {
+    for row in &std::mem::take(&mut rows.columns) {
         let relid: u32 = row.get("attrelid");
         let attnum: i16 = row.get("attnum");
         let name: String = row.get("attname");
@@ -363,7 +363,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         table.columns.insert(name, column);
     }
 
-    for row in &rows.constraints {
+    for row in &std::mem::take(&mut rows.constraints) {
         let relid: u32 = row.get("conrelid");
         let Some(table_name) = table_by_oid.get(&relid) else {
             continue;
@@ -402,7 +402,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         table.constraints.insert(name, constraint);
     }
 
-    for row in &rows.indexes {
+    for row in &std::mem::take(&mut rows.indexes) {
         let relid: u32 = row.get("indrelid");
         let table = match (table_by_oid.get(&relid), view_by_oid.get(&relid)) {
             (Some(t), _) | (None, Some(t)) => t.clone(),
@@ -431,7 +431,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.functions {
+    for row in &std::mem::take(&mut rows.functions) {
         let sig = FunctionSig {
             name: qn(row, "nspname", "proname"),
             args: row.get("args"),
@@ -464,7 +464,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.triggers {
+    for row in &std::mem::take(&mut rows.triggers) {
         let table = qn(row, "nspname", "relname");
         let name: String = row.get("tgname");
         let key = SubName::new(table.clone(), name.clone());
@@ -492,7 +492,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.policies {
+    for row in &std::mem::take(&mut rows.policies) {
         let table = qn(row, "nspname", "relname");
         let name: String = row.get("polname");
         let key = SubName::new(table.clone(), name.clone());
@@ -520,7 +520,7 @@ pub(super) fn build(rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
         );
     }
 
-    for row in &rows.default_privileges {
+    for row in &std::mem::take(&mut rows.default_privileges) {
         let objtype: String = row.get("objtype");
         let object_kind = match objtype.as_str() {
             "r" => "TABLES",

@@ -6,7 +6,7 @@
 //! validity, index definitions, view queries, function bodies, trigger state, comments,
 //! privileges, owners (when modelled) and the dependency edges.
 
-use super::{ColumnOrder, Schema};
+use super::Schema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -18,13 +18,11 @@ pub struct Fingerprint([u8; 32]);
 
 impl Fingerprint {
     pub fn of(schema: &Schema) -> Fingerprint {
-        let mut canonical = schema.clone();
-        for table in canonical.tables.values_mut() {
-            table.column_order = ColumnOrder::default();
-        }
-        // Streamed into the hash: a 10,000-table model is never held as one JSON string.
+        // Streamed into the hash: a 10,000-table model is neither copied nor held as one
+        // JSON string.
         let mut hasher = HashWriter(Sha256::new());
-        serde_json::to_writer(&mut hasher, &canonical).expect("the model serialises");
+        super::objects::canonical(|| serde_json::to_writer(&mut hasher, schema))
+            .expect("the model serialises");
         Fingerprint(hasher.0.finalize().into())
     }
 
@@ -150,6 +148,15 @@ mod tests {
         canonical.tables.values_mut().next().unwrap().column_order = ColumnOrder::default();
         let expected = hex::encode(Sha256::digest(serde_json::to_vec(&canonical).unwrap()));
         assert_eq!(a.fingerprint().hex(), expected);
+    }
+
+    #[test]
+    fn the_snapshot_keeps_the_column_order() {
+        let a = schema_with_order(&["b", "a"]);
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains(r#""column_order":["b","a"]"#), "{json}");
+        let _ = a.fingerprint();
+        assert_eq!(serde_json::to_string(&a).unwrap(), json);
     }
 
     #[test]

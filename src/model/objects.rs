@@ -146,9 +146,36 @@ pub struct Column {
 }
 
 /// Column order: kept for rendering `CREATE TABLE` (attnum order) but not part of a table's
-/// identity: two orders compare equal and the fingerprint leaves it out.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// identity: two orders compare equal and the fingerprint leaves it out (it serialises as an
+/// empty list while the fingerprint is computed, so the model need not be copied for it).
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ColumnOrder(pub Vec<String>);
+
+thread_local! {
+    static CANONICAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with column orders serialising as empty lists (the canonical form).
+pub(crate) fn canonical<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CANONICAL.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(CANONICAL.with(|c| c.replace(true)));
+    f()
+}
+
+impl Serialize for ColumnOrder {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if CANONICAL.with(|c| c.get()) {
+            serializer.collect_seq(std::iter::empty::<&String>())
+        } else {
+            serializer.collect_seq(self.0.iter())
+        }
+    }
+}
 
 impl PartialEq for ColumnOrder {
     fn eq(&self, _: &Self) -> bool {
