@@ -111,6 +111,7 @@ pub fn sarif(findings: &[Finding]) -> Value {
                     "rules": rules,
                 }
             },
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     })
@@ -218,5 +219,53 @@ mod tests {
         assert_eq!(value["errors"], 1);
         assert_eq!(value["findings"][0]["rule"], "ban-drop-column");
         assert_eq!(value["findings"][0]["level"], "error");
+    }
+}
+
+#[cfg(test)]
+mod snapshots {
+    use crate::config::{LintConfig, Naming};
+    use crate::lint::{lint, FileKind, Input};
+
+    /// A migration and a plan that between them trip squawk rules, configured rules, a hazard
+    /// and a suppression: the text and JSON a reviewer and a machine see.
+    fn findings() -> Vec<crate::lint::Finding> {
+        let config = LintConfig {
+            naming: Some(Naming::SnakeCase),
+            require_primary_key: true,
+            banned_types: vec!["json".into()],
+            ..LintConfig::default()
+        };
+        lint(
+            &[
+                Input {
+                    path: "migrations/0003_events.sql".into(),
+                    text: "CREATE TABLE \"Events\" (payload json);\n\
+                           -- strata:ignore ban-drop-column\n\
+                           ALTER TABLE users DROP COLUMN legacy;\n\
+                           CREATE INDEX users_email ON users (email);\n"
+                        .into(),
+                    kind: FileKind::Migration,
+                },
+                Input {
+                    path: "pending.sql".into(),
+                    text: "-- ==== stage contract (schema, phase contract)\n\n\
+                           -- hazards: destructive\nDROP TABLE old_things;\n"
+                        .into(),
+                    kind: FileKind::Pending,
+                },
+            ],
+            &config,
+        )
+    }
+
+    #[test]
+    fn text() {
+        insta::assert_snapshot!(super::text(&findings(), 2));
+    }
+
+    #[test]
+    fn json() {
+        insta::assert_json_snapshot!(super::json(&findings(), 2));
     }
 }

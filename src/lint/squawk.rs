@@ -20,11 +20,17 @@ pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
         linter.settings.assume_in_transaction =
             file.kind == FileKind::Migration && !file.text.contains("-- strata:no-transaction");
         let parse = squawk_syntax::SourceFile::parse(&file.text);
+        let schema_stages = schema_stage_lines(file);
         for violation in linter.lint(&parse, &file.text) {
             let Some((rule, _)) = enabled.iter().find(|(_, sq)| *sq == violation.code) else {
                 continue; // squawk's own bookkeeping (unknown ids in its ignore comments)
             };
             let (line, column) = file.position(u32::from(violation.text_range.start()) as usize);
+            if PLANNED_DROPS.contains(&violation.code)
+                && schema_stages.iter().any(|r| r.contains(&line))
+            {
+                continue;
+            }
             findings.push(Finding {
                 rule: rule.id,
                 level: level(rule, config),
@@ -37,6 +43,40 @@ pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Drops the planner puts in a schema stage of pending.sql on purpose (the contract phase, after
+/// the deploy): `plan-hazard` reports them through their `destructive` hazard, and `run` refuses
+/// them without `allow_destructive`. Drops written by hand in an inlined migration still count.
+const PLANNED_DROPS: [squawk_linter::Rule; 2] = [
+    squawk_linter::Rule::BanDropColumn,
+    squawk_linter::Rule::BanDropTable,
+];
+
+/// The line ranges of pending.sql's schema stages (`-- ==== stage NAME (schema...)`).
+fn schema_stage_lines(file: &ParsedFile) -> Vec<std::ops::RangeInclusive<usize>> {
+    if file.kind != FileKind::Pending {
+        return Vec::new();
+    }
+    let mut ranges = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut last = 0;
+    for (index, text) in file.text.lines().enumerate() {
+        let line = index + 1;
+        last = line;
+        if let Some(rest) = text.strip_prefix("-- ==== stage ") {
+            if let Some(start) = open.take() {
+                ranges.push(start..=line - 1);
+            }
+            if rest.contains("(schema") {
+                open = Some(line);
+            }
+        }
+    }
+    if let Some(start) = open {
+        ranges.push(start..=last);
+    }
+    ranges
 }
 
 /// squawk's messages run to a paragraph; a finding's message is one line.
@@ -84,6 +124,35 @@ mod tests {
              ALTER TABLE t ALTER COLUMN c SET NOT NULL;\n",
         );
         assert!(!found.contains(&"adding-not-nullable-field"), "{found:?}");
+    }
+
+    #[test]
+    fn tables_created_in_the_same_file_need_no_online_forms() {
+        let found = rules(
+            "CREATE TABLE t (id bigint PRIMARY KEY, a text);\n\
+             CREATE INDEX t_a ON t (a);\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn planned_drops_in_schema_stages_are_left_to_plan_hazard() {
+        let text = "-- ==== stage contract (schema, phase contract)\n\n\
+                    -- hazards: destructive\nALTER TABLE t DROP COLUMN c;\n\
+                    -- ==== stage data (migrations)\n-- begin migration\n\
+                    ALTER TABLE u DROP COLUMN d;\n-- end migration\n";
+        let found: Vec<_> = lint(
+            &[Input {
+                path: "pending.sql".into(),
+                text: text.into(),
+                kind: FileKind::Pending,
+            }],
+            &LintConfig::default(),
+        )
+        .into_iter()
+        .map(|f| (f.rule, f.line))
+        .collect();
+        assert_eq!(found, [("plan-hazard", 4), ("ban-drop-column", 7)]);
     }
 
     #[test]
