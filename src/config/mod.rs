@@ -341,7 +341,11 @@ fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError>
         naming: raw.naming,
         require_primary_key: raw.require_primary_key,
         require_fk_index: raw.require_fk_index,
-        banned_types: raw.banned_types.into_iter().map(Spanned::into_inner).collect(),
+        banned_types: raw
+            .banned_types
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect(),
         levels,
     })
 }
