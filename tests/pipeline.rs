@@ -186,7 +186,7 @@ fn the_whole_loop() {
     assert!(!pending.contains("-- migration:"), "{pending}");
     p.strata().arg("run").assert().success();
     assert_eq!(
-        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'name'"),
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"),
         "1"
     );
 }
@@ -210,7 +210,7 @@ fn a_manual_change_between_plan_and_run_is_refused_and_named() {
         .stderr(contains("changed since"))
         .stderr(contains("sneaky"));
     assert_eq!(
-        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'name'"),
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'name'"),
         "0"
     );
     p.strata()

@@ -12,8 +12,10 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// Superuser created by initdb and used for every connection to the cluster.
-pub const SUPERUSER: &str = "strata";
+/// Superuser created by initdb and used for every connection to the cluster. Not `strata`:
+/// with `search_path = "$user", public`, objects a person creates with psql would land in
+/// strata's own schema, which strata never reads.
+pub const SUPERUSER: &str = "postgres";
 /// The database the embedded target works in.
 pub const DEV_DATABASE: &str = "dev";
 /// Unix socket paths are limited to 107 bytes; leave room for `/.s.PGSQL.NNNNN`.
