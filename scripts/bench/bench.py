@@ -10,7 +10,7 @@ the output to a copy of from_N makes a second diff against to_N empty.
 Environment:
   BENCH_SIZES         sizes to run (default "100 1000 10000")
   BENCH_RUNS          timed runs per row (default 3; a row whose first run takes longer than
-                      BENCH_SLOW seconds, default 60, is timed once)
+                      BENCH_SLOW seconds, default 30, is timed once)
   BENCH_TIMEOUT       seconds before a run is killed and recorded as "timeout" (default 240)
   BENCH_PEERS_DIR     reuse a directory holding venv/ and node_modules/ (default: a fresh
                       install into the temporary directory)
@@ -60,7 +60,7 @@ def env_int(name, default):
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 10000").split()]
 RUNS = env_int("BENCH_RUNS", 3)
-SLOW = env_int("BENCH_SLOW", 60)
+SLOW = env_int("BENCH_SLOW", 30)
 TIMEOUT = env_int("BENCH_TIMEOUT", 240)
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "docs"))
 STRATA = Path(os.environ.get("BENCH_STRATA", ROOT / "target/release/strata"))
@@ -624,17 +624,19 @@ def main():
     cluster.start()
     info = machine(cluster)
     info["peers"] = peer_versions(tools)
-    rows = []
-    for n in SIZES:
-        rows.extend(bench_size(cluster, workdir, n, tools, commands))
-    info["total_seconds"] = round(time.time() - started)
-    info["sizes"] = SIZES
     info["runs"] = RUNS
     info["timeout"] = TIMEOUT
     info["slow"] = SLOW
-    results = {"machine": info, "rows": rows}
-    (ROOT / "scripts/bench/results.json").write_text(json.dumps(results, indent=2, allow_nan=True) + "\n")
-    report.write(results, OUT)
+    rows = []
+    for done, n in enumerate(SIZES, 1):
+        rows.extend(bench_size(cluster, workdir, n, tools, commands))
+        # Written after every size, so an interrupted run still leaves what it measured.
+        info["total_seconds"] = round(time.time() - started)
+        info["sizes"] = SIZES[:done]
+        results = {"machine": info, "rows": rows}
+        (ROOT / "scripts/bench/results.json").write_text(
+            json.dumps(results, indent=2, allow_nan=True) + "\n")
+        report.write(results, OUT)
     log(f"done in {info['total_seconds']}s: {OUT / 'benchmarks.md'}")
 
 
