@@ -21,6 +21,8 @@ use crate::config::LintConfig;
 pub use crate::config::LintLevel as Level;
 pub use parse::{FileKind, ParsedFile, ParsedStatement};
 use serde::Serialize;
+use squawk_linter::Rule as Sq;
+use Level::{Error, Off, Warning};
 
 /// One lint rule.
 pub struct Rule {
@@ -79,9 +81,6 @@ const fn squawk(
         check: Check::Squawk(rule),
     }
 }
-
-use squawk_linter::Rule as Sq;
-use Level::{Error, Off, Warning};
 
 /// The registry: every rule strata knows, in the order the docs list them.
 pub static RULES: &[Rule] = &[
