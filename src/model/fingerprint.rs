@@ -20,9 +20,10 @@ impl Fingerprint {
     pub fn of(schema: &Schema) -> Fingerprint {
         // Streamed into the hash: a 10,000-table model is neither copied nor held as one
         // JSON string.
-        let mut hasher = HashWriter(Sha256::new());
+        let mut hasher = std::io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
         super::objects::canonical(|| serde_json::to_writer(&mut hasher, schema))
             .expect("the model serialises");
+        let hasher = hasher.into_inner().expect("hashing cannot fail");
         Fingerprint(hasher.0.finalize().into())
     }
 
@@ -31,6 +32,7 @@ impl Fingerprint {
     }
 }
 
+#[derive(Debug)]
 struct HashWriter(Sha256);
 
 impl std::io::Write for HashWriter {
