@@ -11,7 +11,8 @@ pub fn acl(acl: &str, kind: char, owner: &str) -> String {
     let default = match kind {
         'f' => r#"'[{"grantee":"PUBLIC","privilege":"EXECUTE","grantable":false}]'"#,
         'T' => r#"'[{"grantee":"PUBLIC","privilege":"USAGE","grantable":false}]'"#,
-        _ => "'[]'",
+        // NULL reads as no grants without parsing any JSON (most rows).
+        _ => "NULL",
     };
     format!(
         "CASE WHEN {acl} IS NULL THEN {default}::json ELSE \
