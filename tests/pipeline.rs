@@ -399,3 +399,118 @@ fn a_run_killed_midway_converges_when_run_again() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+#[test]
+fn check_says_whether_pending_sql_is_current() {
+    let p = Project::new(V1);
+    // No pending.sql while schema/ differs from the database: stale.
+    p.strata()
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(contains("stale"));
+    p.plan_and_merge();
+    let summary = p.root.join("summary.md");
+    p.strata()
+        .arg("check")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .success()
+        .stdout(contains("pending.sql is current"))
+        .stdout(contains("| expand | schema |"));
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(written.contains("## strata plan for `test`"), "{written}");
+    // schema/ changes after the plan: stale.
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
+    );
+    p.strata()
+        .arg("check")
+        .assert()
+        .code(1)
+        .stdout(contains("schema/ changed"));
+    p.write("schema/app.sql", V1);
+    // The database changes after the plan: stale.
+    p.db.psql("CREATE TABLE elsewhere (id int)");
+    p.strata()
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(1)
+        .stdout(contains("\"current\": false"))
+        .stdout(contains("target database changed"));
+}
+
+#[test]
+fn status_and_drift_policies() {
+    let p = Project::new(V1);
+    p.write(
+        "migrations/0001_seed.sql",
+        "INSERT INTO users VALUES (1, 'a@example.com');\n",
+    );
+    p.commit_all("seed");
+    p.strata()
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(contains("last run:           never"))
+        .stdout(contains("0001_seed.sql (pending)"));
+    p.plan_and_merge();
+    p.strata().arg("status").assert().success().stdout(contains(
+        "pending.sql:        present, planned against the database as it is",
+    ));
+    p.strata().arg("run").assert().success();
+    p.strata()
+        .args(["status", "--format", "json"])
+        .assert()
+        .success()
+        .stdout(contains("\"pending_migrations\": []"))
+        .stdout(contains("already applied"));
+    // Drift: with on_drift = "fail" (the default) plan refuses; "reconcile" plans it away.
+    p.db.psql("ALTER TABLE users ADD COLUMN manual int");
+    p.strata()
+        .arg("plan")
+        .assert()
+        .code(1)
+        .stderr(contains("added: column public.users.manual"));
+    let manifest = MANIFEST.replace("retries = 2", "retries = 2\non_drift = \"reconcile\"");
+    p.write("pipeline.toml", &manifest);
+    p.commit_all("reconcile drift");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(
+        pending.contains("-- drift: added: column public.users.manual"),
+        "{pending}"
+    );
+    assert!(pending.contains("DROP COLUMN manual"), "{pending}");
+}
+
+#[test]
+fn apply_plans_and_runs_at_once_without_git() {
+    let p = Project::new(V1);
+    p.strata().arg("apply").assert().success();
+    assert_eq!(p.db.psql("SELECT count(*) FROM users"), "0");
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
+    p.strata()
+        .arg("apply")
+        .assert()
+        .code(1)
+        .stderr(contains("destructive"));
+    p.strata()
+        .args(["apply", "--allow-destructive"])
+        .assert()
+        .success();
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users'"),
+        "1"
+    );
+    p.strata()
+        .arg("apply")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+    assert_eq!(git(&p.root, &["branch", "--list", "change-schema-*"]), "");
+}
