@@ -319,3 +319,39 @@ fn a_large_pending_sql_lints_quickly() {
     assert_eq!(out.code, 0);
     assert!(started.elapsed().as_secs() < 30);
 }
+
+#[test]
+fn foreign_keys_in_pending_sql_see_the_schemas_indexes() {
+    let dir = project(&[
+        ("pipeline.toml", "[lint]\nrequire_fk_index = true\n"),
+        (
+            "schema/app.sql",
+            "CREATE TABLE users (id bigint PRIMARY KEY);\n\
+             CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, shop_id bigint);\n\
+             CREATE INDEX orders_user_id ON orders (user_id);\n",
+        ),
+        (
+            "pending.sql",
+            "-- hazards: none\n\
+             ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users NOT VALID;\n\
+             -- hazards: none\n\
+             ALTER TABLE orders ADD CONSTRAINT orders_shop_fk FOREIGN KEY (shop_id) REFERENCES shops NOT VALID;\n",
+        ),
+    ]);
+    let out = lint(dir.path(), &["--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(value["files"], 1, "{}", out.stdout);
+    let found: Vec<_> = value["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "require-fk-index")
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("pending.sql".to_string(), 4)]);
+}

@@ -32,14 +32,19 @@ pub fn run(ctx: &Context, files: &[PathBuf], format: OutputFormat) -> Result<Out
             kind,
         });
     }
-    let findings = lint::lint(&inputs, &ctx.config.lint);
+    let linted = inputs.len();
+    let lint_config = &ctx.config.lint;
+    if lint_config.require_fk_index || lint_config.require_primary_key {
+        inputs.extend(schema_context(ctx));
+    }
+    let findings = lint::lint(&inputs, lint_config);
     let reporter = ctx.reporter;
     match format {
-        OutputFormat::Text => reporter.result(&render::text(&findings, inputs.len())),
-        OutputFormat::Json => reporter.json(&render::json(&findings, inputs.len())),
+        OutputFormat::Text => reporter.result(&render::text(&findings, linted)),
+        OutputFormat::Json => reporter.json(&render::json(&findings, linted)),
         OutputFormat::Github => {
             reporter.result(&render::github(&findings));
-            reporter.note(&render::summary(&findings, inputs.len()));
+            reporter.note(&render::summary(&findings, linted));
         }
         OutputFormat::Sarif => reporter.json(&render::sarif(&findings)),
     }
@@ -48,6 +53,29 @@ pub fn run(ctx: &Context, files: &[PathBuf], format: OutputFormat) -> Result<Out
     } else {
         Outcome::Fine
     })
+}
+
+/// The desired schema's files, so that a foreign key or table in pending.sql is checked
+/// against the indexes and keys the schema declares. When they cannot be read, the rules
+/// see the linted files only, and the person is told.
+fn schema_context(ctx: &Context) -> Vec<Input> {
+    match crate::source::sdl::load_config(&ctx.config) {
+        Ok(sdl) => sdl
+            .files
+            .into_iter()
+            .map(|file| Input {
+                path: file.path,
+                text: file.text,
+                kind: FileKind::Schema,
+            })
+            .collect(),
+        Err(error) => {
+            ctx.reporter.warn(&format!(
+                "schema files not read, so require-fk-index and require-primary-key see only the linted files: {error}"
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// Every migration file and pending.sql when present, shown relative to the project.

@@ -265,6 +265,11 @@ pub fn lint(inputs: &[Input], config: &LintConfig) -> Vec<Finding> {
         }
     }
     findings.retain(|f| f.level != Level::Off);
+    findings.retain(|f| {
+        files
+            .iter()
+            .any(|file| file.path == f.file && file.kind != FileKind::Schema)
+    });
     let ignores: std::collections::BTreeMap<&str, suppress::Ignores> = files
         .iter()
         .map(|file| (file.path.as_str(), suppress::Ignores::of(file)))

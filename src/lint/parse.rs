@@ -10,6 +10,9 @@ use pg_query::NodeEnum;
 pub enum FileKind {
     Migration,
     Pending,
+    /// The desired schema (SDL files): read so that cross-statement rules see the indexes and
+    /// primary keys that already exist, never reported on.
+    Schema,
 }
 
 pub struct ParsedFile {

@@ -135,6 +135,34 @@ mod tests {
     }
 
     #[test]
+    fn indexes_of_the_desired_schema_count_but_it_is_not_reported_on() {
+        use crate::lint::{lint, FileKind, Input};
+        let config = LintConfig {
+            require_fk_index: true,
+            ..LintConfig::default()
+        };
+        let input = |path: &str, text: &str, kind| Input {
+            path: path.into(),
+            text: text.into(),
+            kind,
+        };
+        let schema =
+            "CREATE TABLE o (id bigint PRIMARY KEY, p_id bigint REFERENCES p, q_id bigint);\n\
+                      CREATE INDEX o_p_id ON o (p_id);\n";
+        let pending = "ALTER TABLE o ADD CONSTRAINT o_p_fk FOREIGN KEY (p_id) REFERENCES p NOT VALID;\n\
+                       ALTER TABLE o ADD CONSTRAINT o_q_fk FOREIGN KEY (q_id) REFERENCES q NOT VALID;\n";
+        let found = lint(
+            &[
+                input("schema/app.sql", schema, FileKind::Schema),
+                input("pending.sql", pending, FileKind::Pending),
+            ],
+            &config,
+        );
+        let found: Vec<_> = found.iter().map(|f| (f.file.as_str(), f.line)).collect();
+        assert_eq!(found, [("pending.sql", 2)]);
+    }
+
+    #[test]
     fn primary_keys_and_unique_constraints_count() {
         assert!(found("CREATE TABLE o (p_id bigint PRIMARY KEY REFERENCES p);").is_empty());
         assert!(found("CREATE TABLE o (a bigint REFERENCES p, UNIQUE (a));").is_empty());

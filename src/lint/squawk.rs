@@ -13,7 +13,10 @@ pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
         })
         .collect();
     let mut findings = Vec::new();
-    for file in files.iter().filter(|f| f.error.is_none()) {
+    for file in files
+        .iter()
+        .filter(|f| f.error.is_none() && f.kind != FileKind::Schema)
+    {
         let mut linter = squawk_linter::Linter::from(enabled.iter().map(|(_, sq)| *sq));
         // A migration runs in one transaction unless it says otherwise; pending.sql runs each
         // statement on its own.
