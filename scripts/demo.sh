@@ -14,7 +14,7 @@ step "strata db start   (the embedded PostgreSQL under .strata/)"
 "$strata" db start
 admin_url=$("$strata" db url | sed 's|/dev?|/postgres?|')
 psql -XAtq "$admin_url" -c "DROP DATABASE IF EXISTS demo WITH (FORCE)" -c "CREATE DATABASE demo"
-export DATABASE_URL=${admin_url/\/postgres?//demo?}
+export DATABASE_URL=$(printf %s "$admin_url" | sed 's|/postgres?|/demo?|')
 export STRATA_SHADOW_URL=$admin_url
 
 work=$(mktemp -d /tmp/strata-demo-XXXXXX)
@@ -38,7 +38,7 @@ git log --oneline | head -3
 step "strata status"
 "$strata" status
 
-step "an edit to schema/: users get a nickname; orders lose nothing"
+step "an edit to schema/: users get a nickname; the second plan holds only that"
 sed -i 's/    full_name  text,/    full_name  text,\n    nickname   text,/' schema/tables.sql
 git commit -qam "users.nickname"
 "$strata" plan
