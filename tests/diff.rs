@@ -203,10 +203,31 @@ async fn corpus() {
         .collect();
     assert!(!cases.is_empty(), "no cases");
     let mut failures = Vec::new();
+    let mut known = Vec::new();
     // A few at a time: each case makes two databases.
     for chunk in cases.chunks(4) {
         let results = futures_join(chunk).await;
-        failures.extend(results.into_iter().filter_map(Result::err));
+        for (dir, result) in chunk.iter().zip(results) {
+            // A case with `known_failure` (the reason) must still fail: when it passes,
+            // the file has to go.
+            let reason = std::fs::read_to_string(dir.join("known_failure")).ok();
+            match (result, reason) {
+                (Ok(()), None) => {}
+                (Err(e), None) => failures.push(e),
+                (Err(_), Some(reason)) => known.push(format!(
+                    "{}: {}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    reason.trim()
+                )),
+                (Ok(()), Some(_)) => failures.push(format!(
+                    "[{}] passes now: remove its known_failure file",
+                    dir.file_name().unwrap().to_string_lossy()
+                )),
+            }
+        }
+    }
+    for k in &known {
+        eprintln!("known failure: {k}");
     }
     let total = cases.len();
     if !failures.is_empty() {
@@ -216,7 +237,11 @@ async fn corpus() {
             failures.join("\n\n")
         );
     }
-    eprintln!("{total} diff cases passed");
+    eprintln!(
+        "{} of {total} diff cases passed, {} known failure(s)",
+        total - known.len(),
+        known.len()
+    );
 }
 
 async fn futures_join(chunk: &[PathBuf]) -> Vec<Result<(), String>> {

@@ -1,0 +1,2 @@
+CREATE TABLE t (n int);
+ALTER TABLE t ADD CONSTRAINT pos CHECK (n > 0);

@@ -1,0 +1,2 @@
+CREATE FUNCTION d() RETURNS bigint LANGUAGE sql AS $$ SELECT 2::bigint $$;
+CREATE TABLE t (n int DEFAULT d());

@@ -1,0 +1,2 @@
+CREATE FUNCTION f() RETURNS bigint LANGUAGE sql AS $$ SELECT 1::bigint $$;
+CREATE VIEW v AS SELECT f() AS x;

@@ -1,0 +1,3 @@
+CREATE TABLE t (a int, b int);
+CREATE MATERIALIZED VIEW m AS SELECT a, b FROM t;
+CREATE INDEX m_a ON m (a);

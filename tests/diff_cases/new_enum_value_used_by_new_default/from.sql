@@ -1,0 +1,2 @@
+CREATE TYPE st AS ENUM ('a');
+CREATE TABLE t (id int);

@@ -1,0 +1,2 @@
+CREATE SCHEMA b;
+CREATE TABLE b.t (x int);
