@@ -58,6 +58,12 @@ pub enum Command {
     },
     /// Development: plan and run at once against the (by default embedded) database, no git.
     Apply(ApplyArgs),
+    /// Scaffold pipeline.toml, schema/ and migrations/ here, empty or from an existing database.
+    Init {
+        /// Dump this database's schema into schema/ as the baseline.
+        #[arg(long)]
+        from_database: Option<String>,
+    },
     /// Numbered data migrations (migrations/NNNN_name.sql): create, list, apply, repair.
     Migrate {
         #[command(subcommand)]

@@ -514,3 +514,51 @@ fn apply_plans_and_runs_at_once_without_git() {
         .stdout(contains("nothing to change"));
     assert_eq!(git(&p.root, &["branch", "--list", "change-schema-*"]), "");
 }
+
+#[test]
+fn init_scaffolds_a_project_from_an_existing_database() {
+    let db = TestDb::new();
+    db.psql("CREATE SCHEMA shop; CREATE TABLE shop.items (id int PRIMARY KEY, \"Name\" text); CREATE VIEW shop.v AS SELECT id FROM shop.items");
+    let dir = reachable_tempdir("strata-init-");
+    let run = |args: &[&str]| {
+        let mut cmd = Command::cargo_bin("strata").unwrap();
+        cmd.arg("-C")
+            .arg(dir.path())
+            .args(args)
+            .env("CI", "true")
+            .env_remove("DATABASE_URL");
+        cmd
+    };
+    run(&["init", "--from-database", &db.url])
+        .assert()
+        .success();
+    let schema = std::fs::read_dir(dir.path().join("schema"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert!(schema.contains("CREATE TABLE shop.items"), "{schema}");
+    assert!(dir.path().join("migrations").is_dir());
+    assert!(std::fs::read_to_string(dir.path().join(".gitignore"))
+        .unwrap()
+        .contains("/.strata"));
+    run(&["config"]).assert().success();
+    // The dump is the baseline: planning against the same database changes nothing.
+    run(&["plan", "--no-git", "--database-url", &db.url])
+        .env("STRATA_SHADOW_URL", common::admin_url())
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+    // Never overwrites.
+    run(&["init"])
+        .assert()
+        .code(1)
+        .stderr(contains("already exists"));
+    let empty = reachable_tempdir("strata-init-");
+    let mut cmd = Command::cargo_bin("strata").unwrap();
+    cmd.arg("-C")
+        .arg(empty.path())
+        .arg("init")
+        .assert()
+        .success();
+    assert!(empty.path().join("schema/schema.sql").exists());
+}

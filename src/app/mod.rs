@@ -2,6 +2,7 @@
 
 mod db;
 mod diff;
+mod init;
 mod introspect;
 mod lint;
 mod pipeline;
@@ -80,6 +81,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
         Command::Drift { target } => pipeline::drift(&ctx, &target).await,
         Command::Status { target } => pipeline::status(&ctx, &target).await,
         Command::Apply(args) => pipeline::apply(&ctx, &args).await,
+        Command::Init { from_database } => init::init(&ctx, from_database.as_deref()).await,
     }
 }
 

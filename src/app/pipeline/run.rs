@@ -271,6 +271,11 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
             return Ok(Outcome::Findings);
         }
     }
+    if history::last_snapshot(&client).await?.is_none() {
+        store_snapshot(&client, &current, None).await?;
+        ctx.reporter
+            .note("stored the schema as it is as the baseline for drift checks (first run on this target)");
+    }
     ctx.reporter.note("no pending.sql: no schema change");
     for stage in ctx
         .config
