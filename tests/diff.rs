@@ -83,10 +83,10 @@ fn normalise_dump(text: &str) -> String {
             continue;
         }
         out.push(line.to_string());
-        if line.starts_with("CREATE TABLE") || line.starts_with("CREATE UNLOGGED TABLE") {
-            if line.ends_with('(') {
-                columns = Some(Vec::new());
-            }
+        if (line.starts_with("CREATE TABLE") || line.starts_with("CREATE UNLOGGED TABLE"))
+            && line.ends_with('(')
+        {
+            columns = Some(Vec::new());
         }
     }
     out.join("\n")
@@ -120,10 +120,13 @@ async fn run(client: &tokio_postgres::Client, batch: &mut String) -> Result<(), 
     }
     let sql = format!("BEGIN;\n{batch}COMMIT;");
     batch.clear();
-    client.batch_execute(&sql).await.map_err(|e| {
-        let _ = client.batch_execute("ROLLBACK");
-        strata::pg::describe(&e)
-    })
+    match client.batch_execute(&sql).await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(strata::pg::describe(&e))
+        }
+    }
 }
 
 async fn run_case(dir: &Path) -> Result<(), String> {
@@ -148,7 +151,9 @@ async fn run_case(dir: &Path) -> Result<(), String> {
             return if message.contains(expected.as_str()) {
                 Ok(())
             } else {
-                Err(format!("[{name}] expected an error containing {expected:?}, got: {message}"))
+                Err(format!(
+                    "[{name}] expected an error containing {expected:?}, got: {message}"
+                ))
             };
         }
         (Ok(changes), Some(expected)) => {
@@ -161,9 +166,9 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     };
     let sql = strata::diff::render(&changes);
     let client = a.client().await;
-    apply(&client, &changes).await.map_err(|e| {
-        format!("[{name}] applying the diff failed: {e}\n--- SQL ---\n{sql}")
-    })?;
+    apply(&client, &changes)
+        .await
+        .map_err(|e| format!("[{name}] applying the diff failed: {e}\n--- SQL ---\n{sql}"))?;
     drop(client);
     let migrated = read(&a).await;
     if migrated.fingerprint() != to.fingerprint() {
@@ -252,7 +257,10 @@ async fn futures_join(chunk: &[PathBuf]) -> Vec<Result<(), String>> {
         .collect();
     let mut out = Vec::new();
     for h in handles {
-        out.push(h.await.unwrap_or_else(|e| Err(format!("case panicked: {e}"))));
+        out.push(
+            h.await
+                .unwrap_or_else(|e| Err(format!("case panicked: {e}"))),
+        );
     }
     out
 }
@@ -262,5 +270,8 @@ fn dump_normalisation_sorts_columns() {
     let a = "CREATE TABLE public.t (\n    b integer,\n    a integer\n);\n";
     let b = "CREATE TABLE public.t (\n    a integer,\n    b integer\n);\n";
     assert_eq!(normalise_dump(a), normalise_dump(b));
-    assert_ne!(normalise_dump(a), normalise_dump("CREATE TABLE public.t (\n    a integer\n);"));
+    assert_ne!(
+        normalise_dump(a),
+        normalise_dump("CREATE TABLE public.t (\n    a integer\n);")
+    );
 }

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 /// Where one side of a diff comes from.
 #[derive(Debug, Clone)]
 pub enum SchemaSource {
-    Url(ConnInfo),
+    Url(Box<ConnInfo>),
     Sdl(PathBuf),
     /// The manifest's `[schema] files`.
     Manifest,
@@ -31,7 +31,7 @@ impl SchemaSource {
             || text.starts_with("postgresql://")
             || (text.contains('=') && !std::path::Path::new(text).exists())
         {
-            return Ok(SchemaSource::Url(ConnInfo::parse(text)?));
+            return Ok(SchemaSource::Url(Box::new(ConnInfo::parse(text)?)));
         }
         Ok(SchemaSource::Sdl(PathBuf::from(text)))
     }
@@ -40,7 +40,7 @@ impl SchemaSource {
 pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     let from = match &args.from {
         Some(text) => SchemaSource::parse(text)?,
-        None => SchemaSource::Url(resolve_target(ctx, &args.target)?.conninfo),
+        None => SchemaSource::Url(Box::new(resolve_target(ctx, &args.target)?.conninfo)),
     };
     let to = match &args.to {
         Some(text) => SchemaSource::parse(text)?,
@@ -53,7 +53,8 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
         Format::Json => ctx.reporter.json(&changes),
         Format::Text => {
             if changes.is_empty() {
-                ctx.reporter.note("the schemas are equal: nothing to change");
+                ctx.reporter
+                    .note("the schemas are equal: nothing to change");
             } else {
                 ctx.reporter.result(&crate::diff::render(&changes));
             }
@@ -71,9 +72,9 @@ pub async fn read(ctx: &Context<'_>, source: &SchemaSource, purpose: &str) -> Re
     };
     let admin = resolve_shadow(ctx)?;
     let (shadow, _stats) = {
-        let _progress = ctx
-            .reporter
-            .progress(&format!("loading the {purpose} schema into a shadow database"));
+        let _progress = ctx.reporter.progress(&format!(
+            "loading the {purpose} schema into a shadow database"
+        ));
         shadow_from_sdl(&admin, &sdl, purpose).await?
     };
     let schema = read_database(ctx, &shadow.conninfo).await;

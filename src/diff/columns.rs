@@ -35,7 +35,10 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             ChangeKind::DropColumn,
             Phase::Contract,
             format!("ALTER TABLE {t} DROP COLUMN {}", quote_ident(&c.name)),
-            vec![Hazard::new(DESTRUCTIVE, format!("drops column {t}.{} and its data", quote_ident(&c.name)))],
+            vec![Hazard::new(
+                DESTRUCTIVE,
+                format!("drops column {t}.{} and its data", quote_ident(&c.name)),
+            )],
         );
     }
     for c in new.columns.values() {
@@ -43,13 +46,9 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
         match old.columns.get(&c.name) {
             None if c.local => add(d, t, c),
-            None => {}
-            Some(o) => {
-                // Inherited columns follow their parent's changes.
-                if c.local || o.local {
-                    alter(d, t, o, c)?;
-                }
-            }
+            // Inherited columns follow their parent's changes.
+            Some(o) if c.local || o.local => alter(d, t, o, c)?,
+            _ => {}
         }
         let before = old.columns.get(&c.name);
         diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
@@ -68,21 +67,42 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
 fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
     let mut hazards = Vec::new();
     if c.generated.is_some() {
-        hazards.push(Hazard::new(TABLE_REWRITE, format!("computes {t}.{} for every row", quote_ident(&c.name))));
+        hazards.push(Hazard::new(
+            TABLE_REWRITE,
+            format!("computes {t}.{} for every row", quote_ident(&c.name)),
+        ));
     } else if c.identity.is_some() {
-        hazards.push(Hazard::new(TABLE_REWRITE, format!("fills identity column {t}.{} for every row", quote_ident(&c.name))));
+        hazards.push(Hazard::new(
+            TABLE_REWRITE,
+            format!(
+                "fills identity column {t}.{} for every row",
+                quote_ident(&c.name)
+            ),
+        ));
     } else if c.default.as_deref().is_some_and(is_volatile_default) {
-        hazards.push(Hazard::new(TABLE_REWRITE, format!("a volatile default fills {t}.{} row by row", quote_ident(&c.name))));
+        hazards.push(Hazard::new(
+            TABLE_REWRITE,
+            format!(
+                "a volatile default fills {t}.{} row by row",
+                quote_ident(&c.name)
+            ),
+        ));
     }
     if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
-        hazards.push(Hazard::new(MAY_FAIL, format!("NOT NULL without a default fails when {t} has rows")));
+        hazards.push(Hazard::new(
+            MAY_FAIL,
+            format!("NOT NULL without a default fails when {t} has rows"),
+        ));
     }
     d.push(
         ObjectId::Column(t.clone(), c.name.clone()),
         Step::Create,
         ChangeKind::AddColumn,
         Phase::Expand,
-        format!("ALTER TABLE {t} ADD COLUMN {}", crate::ddl::column_definition(c)),
+        format!(
+            "ALTER TABLE {t} ADD COLUMN {}",
+            crate::ddl::column_definition(c)
+        ),
         hazards,
     );
 }
@@ -90,9 +110,15 @@ fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
 /// Defaults PostgreSQL cannot store once for all rows (they are evaluated per row).
 fn is_volatile_default(expr: &str) -> bool {
     let e = expr.to_ascii_lowercase();
-    ["nextval(", "random(", "gen_random_uuid(", "clock_timestamp(", "uuid_generate"]
-        .iter()
-        .any(|f| e.contains(f))
+    [
+        "nextval(",
+        "random(",
+        "gen_random_uuid(",
+        "clock_timestamp(",
+        "uuid_generate",
+    ]
+    .iter()
+    .any(|f| e.contains(f))
 }
 
 fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), DiffError> {
@@ -121,7 +147,14 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     let default_changes = o.default != c.default && c.generated.is_none();
     // A default that cannot be cast with the column goes first and comes back after.
     if type_changes && o.default.is_some() && o.generated.is_none() {
-        d.push(id.clone(), Step::Alter, ChangeKind::DropDefault, Phase::Expand, format!("{at} DROP DEFAULT"), vec![]);
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::DropDefault,
+            Phase::Expand,
+            format!("{at} DROP DEFAULT"),
+            vec![],
+        );
     }
     if o.identity.is_some() && (c.identity.is_none() || type_changes) {
         if let (Some(a), Some(b)) = (&o.identity, &c.identity) {
@@ -130,11 +163,25 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             }
         }
         if c.identity.is_none() {
-            d.push(id.clone(), Step::Alter, ChangeKind::DropIdentity, Phase::Expand, format!("{at} DROP IDENTITY"), vec![]);
+            d.push(
+                id.clone(),
+                Step::Alter,
+                ChangeKind::DropIdentity,
+                Phase::Expand,
+                format!("{at} DROP IDENTITY"),
+                vec![],
+            );
         }
     }
     if o.not_null && !c.not_null {
-        d.push(id.clone(), Step::Alter, ChangeKind::DropNotNull, Phase::Expand, format!("{at} DROP NOT NULL"), vec![]);
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::DropNotNull,
+            Phase::Expand,
+            format!("{at} DROP NOT NULL"),
+            vec![],
+        );
     }
     if type_changes {
         let widening = is_widening(&o.data_type, &c.data_type) && o.collation == c.collation;
@@ -147,13 +194,28 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
         }
         let mut hazards = Vec::new();
         if !is_binary_compatible(&o.data_type, &c.data_type) || o.collation != c.collation {
-            hazards.push(Hazard::new(TABLE_REWRITE, format!("rewrites {t} and rebuilds its indexes on {col}")));
+            hazards.push(Hazard::new(
+                TABLE_REWRITE,
+                format!("rewrites {t} and rebuilds its indexes on {col}"),
+            ));
         }
-        let phase = if widening { Phase::Expand } else {
-            hazards.push(Hazard::new(MAY_FAIL, format!("values of {t}.{col} may not convert to {}", c.data_type)));
+        let phase = if widening {
+            Phase::Expand
+        } else {
+            hazards.push(Hazard::new(
+                MAY_FAIL,
+                format!("values of {t}.{col} may not convert to {}", c.data_type),
+            ));
             Phase::Contract
         };
-        d.push(id.clone(), Step::Alter, ChangeKind::AlterColumnType, phase, sql, hazards);
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::AlterColumnType,
+            phase,
+            sql,
+            hazards,
+        );
         d.rebuild_dependents.insert(id.clone(), phase);
     }
     if (type_changes && c.default.is_some() && c.generated.is_none())
@@ -163,7 +225,11 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Some(def) => format!("{at} SET DEFAULT {def}"),
             None => format!("{at} DROP DEFAULT"),
         };
-        let kind = if c.default.is_some() { ChangeKind::SetDefault } else { ChangeKind::DropDefault };
+        let kind = if c.default.is_some() {
+            ChangeKind::SetDefault
+        } else {
+            ChangeKind::DropDefault
+        };
         d.push(id.clone(), Step::Alter, kind, Phase::Expand, sql, vec![]);
     }
     if !o.not_null && c.not_null {
@@ -174,7 +240,10 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Phase::Contract,
             format!("{at} SET NOT NULL"),
             vec![
-                Hazard::new(VALIDATION_SCAN, format!("scans {t} under an ACCESS EXCLUSIVE lock")),
+                Hazard::new(
+                    VALIDATION_SCAN,
+                    format!("scans {t} under an ACCESS EXCLUSIVE lock"),
+                ),
                 Hazard::new(MAY_FAIL, format!("fails if {t}.{col} holds NULLs")),
             ],
         );
@@ -191,14 +260,31 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
         (Some(a), Some(b)) => {
             let mut parts = Vec::new();
             if a.always != b.always {
-                parts.push(format!("SET GENERATED {}", if b.always { "ALWAYS" } else { "BY DEFAULT" }));
+                parts.push(format!(
+                    "SET GENERATED {}",
+                    if b.always { "ALWAYS" } else { "BY DEFAULT" }
+                ));
             }
-            parts.extend(changed_options(&a.options, &b.options).into_iter().map(|p| format!("SET {p}")));
+            parts.extend(
+                changed_options(&a.options, &b.options)
+                    .into_iter()
+                    .map(|p| format!("SET {p}")),
+            );
             if a.options.data_type != b.options.data_type && !type_changes {
-                return Err(unsupported(&id, "the identity sequence's type changes without the column's"));
+                return Err(unsupported(
+                    &id,
+                    "the identity sequence's type changes without the column's",
+                ));
             }
             if !parts.is_empty() {
-                d.push(id.clone(), Step::Alter, ChangeKind::AlterIdentity, Phase::Expand, format!("{at} {}", parts.join(" ")), vec![]);
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::AlterIdentity,
+                    Phase::Expand,
+                    format!("{at} {}", parts.join(" ")),
+                    vec![],
+                );
             }
         }
         _ => {}
@@ -231,12 +317,16 @@ fn is_binary_compatible(from: &str, to: &str) -> bool {
     if let (Some(a), Some(b)) = (varchar_len(from), varchar_len(to)) {
         return b >= a;
     }
-    (varchar_len(from).is_some() || from == "character varying") && (to == "text" || to == "character varying")
+    (varchar_len(from).is_some() || from == "character varying")
+        && (to == "text" || to == "character varying")
         || (from == "text" && to == "character varying")
 }
 
 fn varchar_len(t: &str) -> Option<u32> {
-    t.strip_prefix("character varying(")?.strip_suffix(')')?.parse().ok()
+    t.strip_prefix("character varying(")?
+        .strip_suffix(')')?
+        .parse()
+        .ok()
 }
 
 /// A column whose default uses an object that is dropped and created again: the default
@@ -254,17 +344,36 @@ pub(super) fn rebuild_default(
     let (Some(old), Some(new)) = (old, new) else {
         return Ok(());
     };
-    if old.generated.is_some() || old.default.is_none() || !matches!(cause, ObjectId::Function(_) | ObjectId::Sequence(_)) {
+    if old.generated.is_some()
+        || old.default.is_none()
+        || !matches!(cause, ObjectId::Function(_) | ObjectId::Sequence(_))
+    {
         return Err(unsupported(
             &id,
             format!("it depends on {cause}, which has to be dropped and created again"),
         ));
     }
-    d.changes.retain(|c| !(c.object == id && matches!(c.kind, ChangeKind::SetDefault | ChangeKind::DropDefault)));
+    d.changes.retain(|c| {
+        !(c.object == id && matches!(c.kind, ChangeKind::SetDefault | ChangeKind::DropDefault))
+    });
     let at = format!("ALTER TABLE {table} ALTER COLUMN {}", quote_ident(column));
-    d.push(id.clone(), Step::Drop, ChangeKind::DropDefault, phase, format!("{at} DROP DEFAULT"), vec![]);
+    d.push(
+        id.clone(),
+        Step::Drop,
+        ChangeKind::DropDefault,
+        phase,
+        format!("{at} DROP DEFAULT"),
+        vec![],
+    );
     if let Some(def) = &new.default {
-        d.push(id, Step::Create, ChangeKind::SetDefault, phase, format!("{at} SET DEFAULT {def}"), vec![]);
+        d.push(
+            id,
+            Step::Create,
+            ChangeKind::SetDefault,
+            phase,
+            format!("{at} SET DEFAULT {def}"),
+            vec![],
+        );
     }
     Ok(())
 }

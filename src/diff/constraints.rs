@@ -17,14 +17,24 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         }
         match new.constraints.get(&c.name) {
             Some(n) if same(c, n) => {}
-            Some(n) if c.definition.replace(" NOT VALID", "") == n.definition && !c.validated && n.validated => {
+            Some(n)
+                if c.definition.replace(" NOT VALID", "") == n.definition
+                    && !c.validated
+                    && n.validated =>
+            {
                 d.push(
                     ObjectId::Constraint(t.clone(), c.name.clone()),
                     Step::Alter,
                     ChangeKind::AlterTable,
                     Phase::Contract,
-                    format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", quote_ident(&c.name)),
-                    vec![Hazard::new(VALIDATION_SCAN, format!("scans {t}")), Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it"))],
+                    format!(
+                        "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
+                        quote_ident(&c.name)
+                    ),
+                    vec![
+                        Hazard::new(VALIDATION_SCAN, format!("scans {t}")),
+                        Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")),
+                    ],
                 );
             }
             Some(_) => {
@@ -45,7 +55,11 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                 // On columns that already exist, a new constraint may reject what old code
                 // writes: contract. On new columns it is part of the expansion.
                 let existing = c.columns.iter().all(|col| old.columns.contains_key(col));
-                let phase = if existing { Phase::Contract } else { Phase::Expand };
+                let phase = if existing {
+                    Phase::Contract
+                } else {
+                    Phase::Expand
+                };
                 add(d, t, c, phase);
             }
             Some(o) if !d.recreated.contains_key(&id) => {
@@ -82,20 +96,44 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
     match c.kind {
         ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
             hazards.push(Hazard::new(INDEX_BUILD, format!("builds an index on {t}")));
-            hazards.push(Hazard::new(ACCESS_EXCLUSIVE, format!("locks {t} while the index builds")));
-            hazards.push(Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")));
+            hazards.push(Hazard::new(
+                ACCESS_EXCLUSIVE,
+                format!("locks {t} while the index builds"),
+            ));
+            hazards.push(Hazard::new(
+                MAY_FAIL,
+                format!("fails if rows of {t} violate it"),
+            ));
         }
         ConstraintKind::Check | ConstraintKind::ForeignKey if c.validated => {
-            hazards.push(Hazard::new(VALIDATION_SCAN, format!("scans {t} to validate")));
-            hazards.push(Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")));
+            hazards.push(Hazard::new(
+                VALIDATION_SCAN,
+                format!("scans {t} to validate"),
+            ));
+            hazards.push(Hazard::new(
+                MAY_FAIL,
+                format!("fails if rows of {t} violate it"),
+            ));
         }
         _ => {}
     }
     d.push_created(&id, phase, &crate::ddl::add_constraint(t, c), hazards);
 }
 
-pub(super) fn recreate(d: &mut Diff, t: &QualifiedName, name: &str, phase: Phase) -> Result<(), DiffError> {
+pub(super) fn recreate(
+    d: &mut Diff,
+    t: &QualifiedName,
+    name: &str,
+    phase: Phase,
+) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
+    if !from.tables.contains_key(t) {
+        // A domain's check constraint.
+        return Err(super::unsupported(
+            &ObjectId::Constraint(t.clone(), name.to_string()),
+            "a domain check constraint cannot be dropped and created again around its dependencies",
+        ));
+    }
     if let Some(c) = from.tables.get(t).and_then(|x| x.constraints.get(name)) {
         drop(d, t, c, phase);
     }

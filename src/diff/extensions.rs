@@ -8,7 +8,11 @@ use crate::model::{quote_ident, quote_literal, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for name in from.extensions.keys().filter(|n| !to.extensions.contains_key(*n)) {
+    for name in from
+        .extensions
+        .keys()
+        .filter(|n| !to.extensions.contains_key(*n))
+    {
         d.push(
             ObjectId::Extension(name.clone()),
             Step::Drop,
@@ -47,13 +51,22 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                         Step::Alter,
                         ChangeKind::AlterExtension,
                         Phase::Expand,
-                        format!("ALTER EXTENSION {q} UPDATE TO {}", quote_literal(&e.version)),
+                        format!(
+                            "ALTER EXTENSION {q} UPDATE TO {}",
+                            quote_literal(&e.version)
+                        ),
                         vec![],
                     );
                 }
             }
         }
-        diff_comment(d, &id, &format!("EXTENSION {q}"), old.map(|o| &o.comment), &e.comment);
+        diff_comment(
+            d,
+            &id,
+            &format!("EXTENSION {q}"),
+            old.map(|o| &o.comment),
+            &e.comment,
+        );
     }
     Ok(())
 }

@@ -10,17 +10,28 @@ use crate::model::{Function, FunctionKind, FunctionSig, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (_, f) in from.functions.iter().filter(|(s, _)| !to.functions.contains_key(*s)) {
+    for (_, f) in from
+        .functions
+        .iter()
+        .filter(|(s, _)| !to.functions.contains_key(*s))
+    {
         drop(d, f, Phase::Contract);
     }
     for (sig, f) in &to.functions {
         let id = ObjectId::Function(sig.clone());
         match from.functions.get(sig) {
             None => create(d, f, Phase::Expand, None),
-            Some(old) if old.definition != f.definition || old.returns != f.returns || old.kind != f.kind => {
+            Some(old)
+                if old.definition != f.definition
+                    || old.returns != f.returns
+                    || old.kind != f.kind =>
+            {
                 if old.kind == f.kind
                     && old.returns == f.returns
-                    && matches!(f.kind, FunctionKind::Function | FunctionKind::Procedure | FunctionKind::Window)
+                    && matches!(
+                        f.kind,
+                        FunctionKind::Function | FunctionKind::Procedure | FunctionKind::Window
+                    )
                 {
                     d.push(
                         id.clone(),

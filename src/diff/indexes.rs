@@ -30,9 +30,13 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let id = ObjectId::Index(name.clone());
         match from.indexes.get(name) {
             None => create(d, i, Phase::Expand),
-            Some(o) if !d.recreated.contains_key(&id) => {
-                diff_comment(d, &id, &format!("INDEX {name}"), Some(&o.comment), &i.comment)
-            }
+            Some(o) if !d.recreated.contains_key(&id) => diff_comment(
+                d,
+                &id,
+                &format!("INDEX {name}"),
+                Some(&o.comment),
+                &i.comment,
+            ),
             Some(_) => {}
         }
     }
@@ -52,9 +56,15 @@ fn drop(d: &mut Diff, i: &Index, phase: Phase) {
 
 fn create(d: &mut Diff, i: &Index, phase: Phase) {
     let id = ObjectId::Index(i.name.clone());
-    let mut hazards = vec![Hazard::new(INDEX_BUILD, format!("blocks writes to {} while it builds", i.table))];
+    let mut hazards = vec![Hazard::new(
+        INDEX_BUILD,
+        format!("blocks writes to {} while it builds", i.table),
+    )];
     if i.unique {
-        hazards.push(Hazard::new(MAY_FAIL, format!("fails if {} holds duplicates", i.table)));
+        hazards.push(Hazard::new(
+            MAY_FAIL,
+            format!("fails if {} holds duplicates", i.table),
+        ));
     }
     if d.created_tables.contains(&i.table) {
         hazards.clear();

@@ -202,9 +202,19 @@ impl<'a> Diff<'a> {
     /// Pushes a `ddl` rendering (one or more statements, each ending in `;`) as changes on
     /// `object`: the first creates it (with `hazards`), the rest set its owner, comments,
     /// grants and state. The CREATE text is written once, in `crate::ddl`.
-    pub fn push_created(&mut self, object: &ObjectId, phase: Phase, rendered: &str, hazards: Vec<Hazard>) {
+    pub fn push_created(
+        &mut self,
+        object: &ObjectId,
+        phase: Phase,
+        rendered: &str,
+        hazards: Vec<Hazard>,
+    ) {
         for (i, sql) in split_statements(rendered).into_iter().enumerate() {
-            let kind = if i == 0 { ChangeKind::Create } else { classify(&sql) };
+            let kind = if i == 0 {
+                ChangeKind::Create
+            } else {
+                classify(&sql)
+            };
             let hazards = if i == 0 { hazards.clone() } else { vec![] };
             self.push(object.clone(), Step::Create, kind, phase, sql, hazards);
         }
@@ -231,7 +241,11 @@ impl<'a> Diff<'a> {
             .map(|c| {
                 // A change on a sub-object rendered inside its table's statement orders
                 // with that statement.
-                let alias = if c.step == Step::Drop { &alias_from } else { &alias_to };
+                let alias = if c.step == Step::Drop {
+                    &alias_from
+                } else {
+                    &alias_to
+                };
                 let object = alias.get(&c.object).unwrap_or(&c.object).clone();
                 order::Item {
                     rank: rank(&object, c.step),
@@ -242,16 +256,15 @@ impl<'a> Diff<'a> {
             .collect();
         let from_deps = fold(&from.dependencies, &alias_from);
         let to_deps = fold(&to.dependencies, &alias_to);
-        let (sequence, edges) = order::order(&items, &from_deps, &to_deps).map_err(|cycle| {
-            DiffError::Cycle {
+        let (sequence, edges) =
+            order::order(&items, &from_deps, &to_deps).map_err(|cycle| DiffError::Cycle {
                 objects: cycle
                     .0
                     .iter()
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-            }
-        })?;
+            })?;
         propagate_contract(&mut changes, &sequence, &edges);
         let mut ordered: Vec<(usize, Change)> = sequence
             .iter()

@@ -76,11 +76,11 @@ pub fn order<K: Ord + Clone>(
     }
     let changed: BTreeSet<&K> = by_object.keys().copied().collect();
     let add = |edges: &mut BTreeSet<(usize, usize)>,
-                   a: &K,
-                   a_step: Step,
-                   b: &K,
-                   b_step: Step,
-                   a_first: bool| {
+               a: &K,
+               a_step: Step,
+               b: &K,
+               b_step: Step,
+               a_first: bool| {
         let (Some(a_items), Some(b_items)) = (
             by_object.get(a).and_then(|s| s.get(&a_step)),
             by_object.get(b).and_then(|s| s.get(&b_step)),
@@ -194,7 +194,11 @@ mod tests {
         }
     }
 
-    fn ordered(items: &[Item<&'static str>], from: &Deps<&'static str>, to: &Deps<&'static str>) -> Vec<String> {
+    fn ordered(
+        items: &[Item<&'static str>],
+        from: &Deps<&'static str>,
+        to: &Deps<&'static str>,
+    ) -> Vec<String> {
         order(items, from, to)
             .unwrap()
             .0
@@ -215,7 +219,12 @@ mod tests {
         let to = deps(&[("view", "table")]);
         assert_eq!(
             ordered(&items, &from, &to),
-            ["Drop old_view", "Drop old_table", "Create table", "Create view"]
+            [
+                "Drop old_view",
+                "Drop old_table",
+                "Create table",
+                "Create view"
+            ]
         );
     }
 
@@ -238,23 +247,40 @@ mod tests {
 
     #[test]
     fn transitive_through_unchanged_objects() {
-        let items = [item("v2", Step::Drop), item("t.c", Step::Alter), item("v2", Step::Create)];
+        let items = [
+            item("v2", Step::Drop),
+            item("t.c", Step::Alter),
+            item("v2", Step::Create),
+        ];
         // v2 -> v (unchanged: impossible in practice, but ordering must still hold) -> t.c
         let d = deps(&[("v2", "v"), ("v", "t.c")]);
-        assert_eq!(ordered(&items, &d, &d), ["Drop v2", "Alter t.c", "Create v2"]);
+        assert_eq!(
+            ordered(&items, &d, &d),
+            ["Drop v2", "Alter t.c", "Create v2"]
+        );
     }
 
     #[test]
     fn ties_are_deterministic() {
-        let items = [item("b", Step::Create), item("a", Step::Create), item("c", Step::Drop)];
+        let items = [
+            item("b", Step::Create),
+            item("a", Step::Create),
+            item("c", Step::Drop),
+        ];
         let none = Deps::new();
-        assert_eq!(ordered(&items, &none, &none), ["Drop c", "Create a", "Create b"]);
+        assert_eq!(
+            ordered(&items, &none, &none),
+            ["Drop c", "Create a", "Create b"]
+        );
     }
 
     #[test]
     fn cycles_are_reported() {
         let items = [item("a", Step::Create), item("b", Step::Create)];
         let to = deps(&[("a", "b"), ("b", "a")]);
-        assert_eq!(order(&items, &Deps::new(), &to).unwrap_err(), Cycle(vec!["a", "b"]));
+        assert_eq!(
+            order(&items, &Deps::new(), &to).unwrap_err(),
+            Cycle(vec!["a", "b"])
+        );
     }
 }

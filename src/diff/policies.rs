@@ -54,7 +54,14 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
         }
         if changed {
-            d.push(id.clone(), Step::Alter, ChangeKind::AlterPolicy, Phase::Expand, sql, vec![]);
+            d.push(
+                id.clone(),
+                Step::Alter,
+                ChangeKind::AlterPolicy,
+                Phase::Expand,
+                sql,
+                vec![],
+            );
         }
         diff_comment(d, &id, &target(p), Some(&o.comment), &p.comment);
     }
@@ -65,7 +72,11 @@ fn roles(p: &Policy) -> String {
     if p.roles.is_empty() {
         "PUBLIC".to_string()
     } else {
-        p.roles.iter().map(|r| role(r)).collect::<Vec<_>>().join(", ")
+        p.roles
+            .iter()
+            .map(|r| role(r))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -156,11 +156,23 @@ pub(super) fn default_privileges(d: &mut Diff) {
     let mut out = Vec::new();
     for p in from.difference(to) {
         let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
-        out.push((object, Step::Alter, ChangeKind::Revoke, Phase::Contract, render(p, false)));
+        out.push((
+            object,
+            Step::Alter,
+            ChangeKind::Revoke,
+            Phase::Contract,
+            render(p, false),
+        ));
     }
     for p in to.difference(from) {
         let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
-        out.push((object, Step::Create, ChangeKind::Grant, Phase::Expand, render(p, true)));
+        out.push((
+            object,
+            Step::Create,
+            ChangeKind::Grant,
+            Phase::Expand,
+            render(p, true),
+        ));
     }
     for (object, step, kind, phase, sql) in out {
         d.push(object, step, kind, phase, sql, vec![]);

@@ -9,7 +9,11 @@ use crate::model::{quote_ident, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (name, _) in from.schemas.iter().filter(|(n, _)| !to.schemas.contains_key(*n)) {
+    for (name, _) in from
+        .schemas
+        .iter()
+        .filter(|(n, _)| !to.schemas.contains_key(*n))
+    {
         d.push(
             ObjectId::Schema(name.clone()),
             Step::Drop,
@@ -27,9 +31,28 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             d.push_created(&id, Phase::Expand, &crate::ddl::create_schema(s), vec![]);
             continue;
         }
-        diff_owner(d, &id, &format!("SCHEMA {q}"), old.map(|o| &o.owner), &s.owner);
-        diff_comment(d, &id, &format!("SCHEMA {q}"), old.map(|o| &o.comment), &s.comment);
-        diff_grants(d, &id, &format!("SCHEMA {q}"), None, old.map(|o| &o.grants), &s.grants);
+        diff_owner(
+            d,
+            &id,
+            &format!("SCHEMA {q}"),
+            old.map(|o| &o.owner),
+            &s.owner,
+        );
+        diff_comment(
+            d,
+            &id,
+            &format!("SCHEMA {q}"),
+            old.map(|o| &o.comment),
+            &s.comment,
+        );
+        diff_grants(
+            d,
+            &id,
+            &format!("SCHEMA {q}"),
+            None,
+            old.map(|o| &o.grants),
+            &s.grants,
+        );
     }
     Ok(())
 }

@@ -10,7 +10,11 @@ use crate::model::{quote_ident, ObjectId, Sequence, SequenceOptions};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (name, s) in from.sequences.iter().filter(|(n, _)| !to.sequences.contains_key(*n)) {
+    for (name, s) in from
+        .sequences
+        .iter()
+        .filter(|(n, _)| !to.sequences.contains_key(*n))
+    {
         // A sequence owned by a column goes with the column (or its table).
         if let Some((table, column)) = &s.owned_by {
             let column_gone = !to
@@ -27,7 +31,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             ChangeKind::Drop,
             Phase::Contract,
             format!("DROP SEQUENCE {name}"),
-            vec![Hazard::new(DESTRUCTIVE, format!("drops sequence {name} and its current value"))],
+            vec![Hazard::new(
+                DESTRUCTIVE,
+                format!("drops sequence {name} and its current value"),
+            )],
         );
     }
     for (name, s) in &to.sequences {
@@ -45,7 +52,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                         Step::Alter,
                         ChangeKind::AlterSequence,
                         Phase::Expand,
-                        format!("ALTER SEQUENCE {name} {}", alter_options_sql(&old.options, &s.options)),
+                        format!(
+                            "ALTER SEQUENCE {name} {}",
+                            alter_options_sql(&old.options, &s.options)
+                        ),
                         vec![],
                     );
                 }
@@ -132,7 +142,11 @@ pub(super) fn changed_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<S
         out.push(format!("CACHE {}", b.cache));
     }
     if a.cycle != b.cycle {
-        out.push(if b.cycle { "CYCLE".into() } else { "NO CYCLE".into() });
+        out.push(if b.cycle {
+            "CYCLE".into()
+        } else {
+            "NO CYCLE".into()
+        });
     }
     out
 }
@@ -145,4 +159,3 @@ fn alter_options_sql(a: &SequenceOptions, b: &SequenceOptions) -> String {
     parts.extend(changed_options(a, b));
     parts.join(" ")
 }
-

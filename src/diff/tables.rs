@@ -12,12 +12,21 @@ use crate::model::{ObjectId, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    let dropped: Vec<&Table> = from.tables.values().filter(|t| !to.tables.contains_key(&t.name)).collect();
-    d.dropped_tables.extend(dropped.iter().map(|t| t.name.clone()));
+    let dropped: Vec<&Table> = from
+        .tables
+        .values()
+        .filter(|t| !to.tables.contains_key(&t.name))
+        .collect();
+    d.dropped_tables
+        .extend(dropped.iter().map(|t| t.name.clone()));
     for t in dropped {
         drop(d, t);
     }
-    for (name, t) in to.tables.iter().filter(|(n, _)| !from.tables.contains_key(*n)) {
+    for (name, t) in to
+        .tables
+        .iter()
+        .filter(|(n, _)| !from.tables.contains_key(*n))
+    {
         create(d, t);
         d.created_tables.insert(name.clone());
     }
@@ -37,7 +46,9 @@ fn drop(d: &mut Diff, t: &Table) {
     let mut own = Vec::new();
     for c in t.constraints.values() {
         let cross = c.local
-            && c.references.as_ref().is_some_and(|r| r != &t.name && d.dropped_tables.contains(r));
+            && c.references
+                .as_ref()
+                .is_some_and(|r| r != &t.name && d.dropped_tables.contains(r));
         if cross {
             constraints::drop(d, &t.name, c, Phase::Contract);
             own.push(ObjectId::Constraint(t.name.clone(), c.name.clone()));
@@ -52,7 +63,10 @@ fn drop(d: &mut Diff, t: &Table) {
         ChangeKind::Drop,
         Phase::Contract,
         format!("DROP TABLE {}", t.name),
-        vec![Hazard::new(DESTRUCTIVE, format!("drops table {} and its rows", t.name))],
+        vec![Hazard::new(
+            DESTRUCTIVE,
+            format!("drops table {} and its rows", t.name),
+        )],
     );
 }
 
@@ -77,7 +91,8 @@ fn sub_objects(t: &Table) -> Vec<ObjectId> {
 fn create(d: &mut Diff, t: &Table) {
     let id = ObjectId::Table(t.name.clone());
     for c in t.columns.keys() {
-        d.alias_to.insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
+        d.alias_to
+            .insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
     d.push_created(&id, Phase::Expand, &crate::ddl::create_table(t), vec![]);
     for c in t.constraints.values().filter(|c| c.local) {
@@ -89,15 +104,35 @@ fn create(d: &mut Diff, t: &Table) {
 fn attributes(d: &mut Diff, old: Option<&Table>, t: &Table) {
     let id = ObjectId::Table(t.name.clone());
     let name = &t.name;
-    let (was_enabled, was_forced) = old.map(|o| (o.rls_enabled, o.rls_forced)).unwrap_or_default();
+    let (was_enabled, was_forced) = old
+        .map(|o| (o.rls_enabled, o.rls_forced))
+        .unwrap_or_default();
     if was_enabled != t.rls_enabled {
-        let (verb, phase) = if t.rls_enabled { ("ENABLE", Phase::Contract) } else { ("DISABLE", Phase::Expand) };
+        let (verb, phase) = if t.rls_enabled {
+            ("ENABLE", Phase::Contract)
+        } else {
+            ("DISABLE", Phase::Expand)
+        };
         let phase = if old.is_none() { Phase::Expand } else { phase };
-        d.push(id.clone(), Step::Create, ChangeKind::AlterTable, phase, format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"), vec![]);
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::AlterTable,
+            phase,
+            format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"),
+            vec![],
+        );
     }
     if was_forced != t.rls_forced {
         let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
-        d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"), vec![]);
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::AlterTable,
+            Phase::Expand,
+            format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY"),
+            vec![],
+        );
     }
     let target = format!("TABLE {name}");
     diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
@@ -109,48 +144,116 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let id = ObjectId::Table(new.name.clone());
     let name = &new.name;
     if old.partition_by != new.partition_by {
-        return Err(unsupported(&id, "its partitioning changes (a table cannot be partitioned or unpartitioned in place)"));
+        return Err(unsupported(
+            &id,
+            "its partitioning changes (a table cannot be partitioned or unpartitioned in place)",
+        ));
     }
     match (&old.partition_of, &new.partition_of) {
         (a, b) if a == b => {}
         (a, b) => {
             if let Some(p) = a {
-                d.push(id.clone(), Step::Drop, ChangeKind::AlterTable, Phase::Contract,
+                d.push(
+                    id.clone(),
+                    Step::Drop,
+                    ChangeKind::AlterTable,
+                    Phase::Contract,
                     format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
-                    vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))]);
+                    vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))],
+                );
             }
             if let Some(p) = b {
-                d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand,
-                    format!("ALTER TABLE {} ATTACH PARTITION {name} {}", p.parent, p.bound),
-                    vec![Hazard::new(super::hazard::VALIDATION_SCAN, format!("scans {name} to check the bound"))]);
+                d.push(
+                    id.clone(),
+                    Step::Create,
+                    ChangeKind::AlterTable,
+                    Phase::Expand,
+                    format!(
+                        "ALTER TABLE {} ATTACH PARTITION {name} {}",
+                        p.parent, p.bound
+                    ),
+                    vec![Hazard::new(
+                        super::hazard::VALIDATION_SCAN,
+                        format!("scans {name} to check the bound"),
+                    )],
+                );
             }
         }
     }
     if old.inherits != new.inherits {
         for p in old.inherits.iter().filter(|p| !new.inherits.contains(p)) {
-            d.push(id.clone(), Step::Drop, ChangeKind::AlterTable, Phase::Contract, format!("ALTER TABLE {name} NO INHERIT {p}"), vec![]);
+            d.push(
+                id.clone(),
+                Step::Drop,
+                ChangeKind::AlterTable,
+                Phase::Contract,
+                format!("ALTER TABLE {name} NO INHERIT {p}"),
+                vec![],
+            );
         }
         for p in new.inherits.iter().filter(|p| !old.inherits.contains(p)) {
-            d.push(id.clone(), Step::Create, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} INHERIT {p}"), vec![]);
+            d.push(
+                id.clone(),
+                Step::Create,
+                ChangeKind::AlterTable,
+                Phase::Expand,
+                format!("ALTER TABLE {name} INHERIT {p}"),
+                vec![],
+            );
         }
     }
     if old.unlogged != new.unlogged {
         let verb = if new.unlogged { "UNLOGGED" } else { "LOGGED" };
-        d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} SET {verb}"),
-            vec![Hazard::new(TABLE_REWRITE, format!("rewrites {name}"))]);
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::AlterTable,
+            Phase::Expand,
+            format!("ALTER TABLE {name} SET {verb}"),
+            vec![Hazard::new(TABLE_REWRITE, format!("rewrites {name}"))],
+        );
     }
     if old.options != new.options {
-        let removed: Vec<String> = old.options.iter()
+        let removed: Vec<String> = old
+            .options
+            .iter()
             .map(|o| o.split('=').next().unwrap_or(o).to_string())
-            .filter(|k| !new.options.iter().any(|n| n.split('=').next() == Some(k.as_str())))
+            .filter(|k| {
+                !new.options
+                    .iter()
+                    .any(|n| n.split('=').next() == Some(k.as_str()))
+            })
             .collect();
         if !removed.is_empty() {
-            d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand, format!("ALTER TABLE {name} RESET ({})", removed.join(", ")), vec![]);
+            d.push(
+                id.clone(),
+                Step::Alter,
+                ChangeKind::AlterTable,
+                Phase::Expand,
+                format!("ALTER TABLE {name} RESET ({})", removed.join(", ")),
+                vec![],
+            );
         }
-        let set: Vec<&String> = new.options.iter().filter(|o| !old.options.contains(o)).collect();
+        let set: Vec<&String> = new
+            .options
+            .iter()
+            .filter(|o| !old.options.contains(o))
+            .collect();
         if !set.is_empty() {
-            d.push(id.clone(), Step::Alter, ChangeKind::AlterTable, Phase::Expand,
-                format!("ALTER TABLE {name} SET ({})", set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")), vec![]);
+            d.push(
+                id.clone(),
+                Step::Alter,
+                ChangeKind::AlterTable,
+                Phase::Expand,
+                format!(
+                    "ALTER TABLE {name} SET ({})",
+                    set.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                vec![],
+            );
         }
     }
     columns::diff_table(d, old, new)?;
@@ -158,4 +261,3 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     attributes(d, Some(old), new);
     Ok(())
 }
-

@@ -1,1 +1,204 @@
+//! Pure unit tests of the diff: hand-built models, no database (the corpus in
+//! tests/diff_cases covers the rest against PostgreSQL).
 
+use super::*;
+use crate::model::*;
+
+fn q(name: &str) -> QualifiedName {
+    QualifiedName::new("public", name)
+}
+
+fn column(name: &str, data_type: &str) -> Column {
+    Column {
+        name: name.into(),
+        data_type: data_type.into(),
+        collation: None,
+        default: None,
+        not_null: false,
+        identity: None,
+        generated: None,
+        local: true,
+        comment: None,
+        grants: Grants::new(),
+    }
+}
+
+fn table(name: &str, columns: &[Column]) -> Table {
+    Table {
+        name: q(name),
+        columns: columns
+            .iter()
+            .map(|c| (c.name.clone(), c.clone()))
+            .collect(),
+        column_order: ColumnOrder(columns.iter().map(|c| c.name.clone()).collect()),
+        constraints: Default::default(),
+        unlogged: false,
+        partition_by: None,
+        partition_of: None,
+        inherits: vec![],
+        options: vec![],
+        rls_enabled: false,
+        rls_forced: false,
+        owner: None,
+        comment: None,
+        grants: Grants::new(),
+    }
+}
+
+fn view(name: &str, definition: &str) -> View {
+    View {
+        name: q(name),
+        materialized: false,
+        definition: definition.into(),
+        options: vec![],
+        populated: true,
+        owner: None,
+        comment: None,
+        column_comments: Default::default(),
+        grants: Grants::new(),
+    }
+}
+
+fn with_view(column_type: &str) -> Schema {
+    let mut s = Schema::default();
+    s.tables
+        .insert(q("t"), table("t", &[column("a", column_type)]));
+    s.views
+        .insert(q("v"), view("v", " SELECT t.a\n   FROM public.t;"));
+    s.dependencies
+        .entry(ObjectId::View(q("v")))
+        .or_default()
+        .insert(ObjectId::Column(q("t"), "a".into()));
+    s.dependencies
+        .entry(ObjectId::Column(q("t"), "a".into()))
+        .or_default()
+        .insert(ObjectId::Table(q("t")));
+    s
+}
+
+fn enum_schema(labels: &[&str]) -> Schema {
+    let mut s = Schema::default();
+    s.types.insert(
+        q("mood"),
+        TypeDef {
+            name: q("mood"),
+            kind: TypeKind::Enum(labels.iter().map(|l| l.to_string()).collect()),
+            owner: None,
+            comment: None,
+            grants: Grants::from([Grant {
+                grantee: "PUBLIC".into(),
+                privilege: "USAGE".into(),
+                grantable: false,
+            }]),
+        },
+    );
+    s
+}
+
+fn sql(changes: &[Change]) -> Vec<&str> {
+    changes.iter().map(|c| c.sql.as_str()).collect()
+}
+
+#[test]
+fn equal_schemas_give_no_changes() {
+    let s = with_view("integer");
+    assert!(diff(&s, &s).unwrap().is_empty());
+}
+
+#[test]
+fn a_view_over_a_retyped_column_is_dropped_before_and_created_after() {
+    let changes = diff(&with_view("integer"), &with_view("text")).unwrap();
+    assert_eq!(
+        sql(&changes),
+        [
+            "DROP VIEW public.v",
+            "ALTER TABLE public.t ALTER COLUMN a TYPE text USING a::text",
+            "CREATE VIEW public.v AS\n SELECT t.a\n   FROM public.t"
+        ]
+    );
+    // Narrowing is contract; the view follows the change it waits for.
+    assert!(changes.iter().all(|c| c.phase == Phase::Contract));
+    assert!(changes[1]
+        .hazards
+        .iter()
+        .any(|h| h.kind == hazard::TABLE_REWRITE));
+}
+
+#[test]
+fn widening_is_expand_without_using() {
+    let changes = diff(&with_view("integer"), &with_view("bigint")).unwrap();
+    assert_eq!(
+        changes[1].sql,
+        "ALTER TABLE public.t ALTER COLUMN a TYPE bigint"
+    );
+    assert!(changes.iter().all(|c| c.phase == Phase::Expand));
+}
+
+#[test]
+fn dropping_a_column_is_destructive_and_contract() {
+    let mut from = Schema::default();
+    from.tables.insert(
+        q("t"),
+        table("t", &[column("a", "integer"), column("Old Col", "text")]),
+    );
+    let mut to = Schema::default();
+    to.tables
+        .insert(q("t"), table("t", &[column("a", "integer")]));
+    let changes = diff(&from, &to).unwrap();
+    assert_eq!(
+        sql(&changes),
+        ["ALTER TABLE public.t DROP COLUMN \"Old Col\""]
+    );
+    assert!(changes[0].is_destructive());
+    assert_eq!(changes[0].phase, Phase::Contract);
+    let text = render(&changes);
+    assert!(text.starts_with("-- hazard: destructive: "), "{text}");
+}
+
+#[test]
+fn enum_values_are_added_in_place_outside_a_transaction() {
+    let changes = diff(
+        &enum_schema(&["sad", "ok"]),
+        &enum_schema(&["new", "sad", "ok", "it's"]),
+    )
+    .unwrap();
+    assert_eq!(
+        sql(&changes),
+        [
+            "ALTER TYPE public.mood ADD VALUE 'new' BEFORE 'sad'",
+            "ALTER TYPE public.mood ADD VALUE 'it''s' AFTER 'ok'"
+        ]
+    );
+    assert!(changes
+        .iter()
+        .all(|c| !c.transactional && c.phase == Phase::Expand));
+    assert!(render(&changes).contains("-- strata:no-transaction\n"));
+}
+
+#[test]
+fn removing_an_enum_value_is_an_error_naming_the_type() {
+    let e = diff(&enum_schema(&["sad", "ok"]), &enum_schema(&["ok"])).unwrap_err();
+    let text = e.to_string();
+    assert!(text.contains("type public.mood"), "{text}");
+    assert!(text.contains("'sad'"), "{text}");
+}
+
+#[test]
+fn the_same_inputs_give_the_same_changes() {
+    let mut from = with_view("integer");
+    let mut to = with_view("text");
+    for i in 0..20 {
+        let name = format!("x{i}");
+        to.tables
+            .insert(q(&name), table(&name, &[column("id", "integer")]));
+        from.views
+            .insert(q(&format!("w{i}")), view(&format!("w{i}"), "SELECT 1"));
+    }
+    let a = render(&diff(&from, &to).unwrap());
+    let b = render(&diff(&from.clone(), &to.clone()).unwrap());
+    assert_eq!(a, b);
+    // Drops (contract) after creates (expand); creates in name order.
+    let x0 = a.find("CREATE TABLE public.x0").unwrap();
+    let x1 = a.find("CREATE TABLE public.x1 ").unwrap();
+    assert!(x0 < x1);
+}

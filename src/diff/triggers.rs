@@ -54,7 +54,11 @@ fn enable(d: &mut Diff, t: &Trigger, phase: Phase) {
         Step::Create,
         ChangeKind::AlterTrigger,
         phase,
-        format!("ALTER TABLE {} {verb} TRIGGER {}", t.table, quote_ident(&t.name)),
+        format!(
+            "ALTER TABLE {} {verb} TRIGGER {}",
+            t.table,
+            quote_ident(&t.name)
+        ),
         vec![],
     );
 }

@@ -10,7 +10,11 @@ use crate::model::{quote_ident, quote_literal, ObjectId, QualifiedName, TypeDef,
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (name, t) in from.types.iter().filter(|(n, _)| !to.types.contains_key(*n)) {
+    for (name, t) in from
+        .types
+        .iter()
+        .filter(|(n, _)| !to.types.contains_key(*n))
+    {
         d.push(
             ObjectId::Type(name.clone()),
             Step::Drop,
@@ -37,7 +41,14 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         // A new type starts with PostgreSQL's default: USAGE for PUBLIC.
         let defaults = public_grant("USAGE");
         let before = old.map(|o| &o.grants).unwrap_or(&defaults);
-        diff_grants(d, &id, &format!("TYPE {name}"), None, Some(before), &t.grants);
+        diff_grants(
+            d,
+            &id,
+            &format!("TYPE {name}"),
+            None,
+            Some(before),
+            &t.grants,
+        );
     }
     Ok(())
 }
@@ -66,8 +77,14 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     Step::Alter,
                     ChangeKind::AlterType,
                     Phase::Contract,
-                    format!("ALTER TYPE {name} DROP ATTRIBUTE {}", quote_ident(&attr.name)),
-                    vec![Hazard::new(DESTRUCTIVE, format!("drops attribute {} of {name}", attr.name))],
+                    format!(
+                        "ALTER TYPE {name} DROP ATTRIBUTE {}",
+                        quote_ident(&attr.name)
+                    ),
+                    vec![Hazard::new(
+                        DESTRUCTIVE,
+                        format!("drops attribute {} of {name}", attr.name),
+                    )],
                 );
             }
             for attr in b {
@@ -81,7 +98,10 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                         Step::Alter,
                         ChangeKind::AlterType,
                         Phase::Expand,
-                        format!("ALTER TYPE {name} ADD ATTRIBUTE {} {ty}", quote_ident(&attr.name)),
+                        format!(
+                            "ALTER TYPE {name} ADD ATTRIBUTE {} {ty}",
+                            quote_ident(&attr.name)
+                        ),
                         vec![],
                     ),
                     Some(x) if x != attr => d.push(
@@ -119,26 +139,50 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
         }
         (TypeKind::Domain(a), TypeKind::Domain(b)) => {
             if a.base_type != b.base_type || a.collation != b.collation {
-                return Err(unsupported(&id, "the domain's base type or collation changes"));
+                return Err(unsupported(
+                    &id,
+                    "the domain's base type or collation changes",
+                ));
             }
             if a.default != b.default {
                 let sql = match &b.default {
                     Some(def) => format!("ALTER DOMAIN {name} SET DEFAULT {def}"),
                     None => format!("ALTER DOMAIN {name} DROP DEFAULT"),
                 };
-                d.push(id.clone(), Step::Alter, ChangeKind::AlterType, Phase::Expand, sql, vec![]);
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::AlterType,
+                    Phase::Expand,
+                    sql,
+                    vec![],
+                );
             }
             if a.not_null != b.not_null {
                 let (sql, phase, hazards) = if b.not_null {
                     (
                         format!("ALTER DOMAIN {name} SET NOT NULL"),
                         Phase::Contract,
-                        vec![Hazard::new(VALIDATION_SCAN, format!("checks every column of domain {name}"))],
+                        vec![Hazard::new(
+                            VALIDATION_SCAN,
+                            format!("checks every column of domain {name}"),
+                        )],
                     )
                 } else {
-                    (format!("ALTER DOMAIN {name} DROP NOT NULL"), Phase::Expand, vec![])
+                    (
+                        format!("ALTER DOMAIN {name} DROP NOT NULL"),
+                        Phase::Expand,
+                        vec![],
+                    )
                 };
-                d.push(id.clone(), Step::Alter, ChangeKind::AlterType, phase, sql, hazards);
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::AlterType,
+                    phase,
+                    sql,
+                    hazards,
+                );
             }
             for (cname, check) in &a.checks {
                 let cid = ObjectId::Constraint(name.clone(), cname.clone());
@@ -150,11 +194,20 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                                 Step::Alter,
                                 ChangeKind::AlterType,
                                 Phase::Contract,
-                                format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {}", quote_ident(cname)),
-                                vec![Hazard::new(VALIDATION_SCAN, format!("checks every column of domain {name}"))],
+                                format!(
+                                    "ALTER DOMAIN {name} VALIDATE CONSTRAINT {}",
+                                    quote_ident(cname)
+                                ),
+                                vec![Hazard::new(
+                                    VALIDATION_SCAN,
+                                    format!("checks every column of domain {name}"),
+                                )],
                             );
                         } else if check.validated != new.validated {
-                            return Err(unsupported(&cid, "a validated constraint cannot become NOT VALID"));
+                            return Err(unsupported(
+                                &cid,
+                                "a validated constraint cannot become NOT VALID",
+                            ));
                         }
                     }
                     _ => d.push(
@@ -169,7 +222,10 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
             }
             for (cname, check) in &b.checks {
                 let cid = ObjectId::Constraint(name.clone(), cname.clone());
-                if a.checks.get(cname).is_some_and(|c| c.definition == check.definition) {
+                if a.checks
+                    .get(cname)
+                    .is_some_and(|c| c.definition == check.definition)
+                {
                     diff_comment(
                         d,
                         &cid,
@@ -184,8 +240,15 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     Step::Create,
                     ChangeKind::AlterType,
                     Phase::Contract,
-                    format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {}", quote_ident(cname), check.definition),
-                    vec![Hazard::new(MAY_FAIL, format!("checks every column of domain {name}"))],
+                    format!(
+                        "ALTER DOMAIN {name} ADD CONSTRAINT {} {}",
+                        quote_ident(cname),
+                        check.definition
+                    ),
+                    vec![Hazard::new(
+                        MAY_FAIL,
+                        format!("checks every column of domain {name}"),
+                    )],
                 );
                 diff_comment(
                     d,
@@ -238,7 +301,10 @@ fn enum_values(
                 step: Step::Alter,
                 kind: ChangeKind::AddEnumValue,
                 phase: Phase::Expand,
-                sql: format!("ALTER TYPE {name} ADD VALUE {}{clause}", quote_literal(label)),
+                sql: format!(
+                    "ALTER TYPE {name} ADD VALUE {}{clause}",
+                    quote_literal(label)
+                ),
                 hazards: vec![],
                 transactional: true,
             };
@@ -249,12 +315,12 @@ fn enum_values(
         return Ok(());
     }
     if old.len() == new.len() {
-        let renames: Vec<(&String, &String)> = old
+        let renames: Vec<(&String, &String)> =
+            old.iter().zip(new).filter(|(a, b)| a != b).collect();
+        if renames
             .iter()
-            .zip(new)
-            .filter(|(a, b)| a != b)
-            .collect();
-        if renames.iter().all(|(a, b)| !new.contains(a) && !old.contains(b)) {
+            .all(|(a, b)| !new.contains(a) && !old.contains(b))
+        {
             for (a, b) in renames {
                 d.push(
                     id.clone(),

@@ -10,7 +10,11 @@ use crate::model::{quote_ident, ObjectId, QualifiedName, View};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
-    for (_, v) in from.views.iter().filter(|(n, _)| !to.views.contains_key(*n)) {
+    for (_, v) in from
+        .views
+        .iter()
+        .filter(|(n, _)| !to.views.contains_key(*n))
+    {
         drop(d, v, Phase::Contract);
     }
     for (name, v) in &to.views {
@@ -46,19 +50,33 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
         } else if old.options != v.options {
             let keys = |o: &[String]| -> Vec<String> {
-                o.iter().map(|x| x.split('=').next().unwrap_or(x).to_string()).collect()
+                o.iter()
+                    .map(|x| x.split('=').next().unwrap_or(x).to_string())
+                    .collect()
             };
             let removed: Vec<String> = keys(&old.options)
                 .into_iter()
                 .filter(|k| !keys(&v.options).contains(k))
                 .collect();
             if !removed.is_empty() {
-                d.push(id.clone(), Step::Alter, ChangeKind::ReplaceView, Phase::Expand,
-                    format!("ALTER VIEW {name} RESET ({})", removed.join(", ")), vec![]);
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::ReplaceView,
+                    Phase::Expand,
+                    format!("ALTER VIEW {name} RESET ({})", removed.join(", ")),
+                    vec![],
+                );
             }
             if !v.options.is_empty() {
-                d.push(id.clone(), Step::Alter, ChangeKind::ReplaceView, Phase::Expand,
-                    format!("ALTER VIEW {name} SET ({})", v.options.join(", ")), vec![]);
+                d.push(
+                    id.clone(),
+                    Step::Alter,
+                    ChangeKind::ReplaceView,
+                    Phase::Expand,
+                    format!("ALTER VIEW {name} SET ({})", v.options.join(", ")),
+                    vec![],
+                );
             }
         }
         attributes(d, Some(old), v);
@@ -115,10 +133,26 @@ fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
             &Some(comment.clone()),
         );
     }
-    for col in before.keys().filter(|c| !v.column_comments.contains_key(*c)) {
-        diff_comment(d, &id, &format!("COLUMN {}.{}", v.name, quote_ident(col)), Some(&before.get(col).cloned()), &None);
+    for col in before
+        .keys()
+        .filter(|c| !v.column_comments.contains_key(*c))
+    {
+        diff_comment(
+            d,
+            &id,
+            &format!("COLUMN {}.{}", v.name, quote_ident(col)),
+            Some(&before.get(col).cloned()),
+            &None,
+        );
     }
-    diff_grants(d, &id, &format!("TABLE {}", v.name), None, old.map(|o| &o.grants), &v.grants);
+    diff_grants(
+        d,
+        &id,
+        &format!("TABLE {}", v.name),
+        None,
+        old.map(|o| &o.grants),
+        &v.grants,
+    );
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Result<(), DiffError> {
@@ -139,7 +173,10 @@ fn replaceable(old: &View, new: &View) -> bool {
     if old.options != new.options {
         return false;
     }
-    match (output_columns(&old.definition), output_columns(&new.definition)) {
+    match (
+        output_columns(&old.definition),
+        output_columns(&new.definition),
+    ) {
         (Some(a), Some(b)) => b.len() >= a.len() && b[..a.len()] == a[..],
         _ => false,
     }
@@ -148,7 +185,14 @@ fn replaceable(old: &View, new: &View) -> bool {
 fn output_columns(query: &str) -> Option<Vec<String>> {
     use pg_query::NodeEnum;
     let parsed = pg_query::parse(query).ok()?;
-    let stmt = parsed.protobuf.stmts.first()?.stmt.as_ref()?.node.as_ref()?;
+    let stmt = parsed
+        .protobuf
+        .stmts
+        .first()?
+        .stmt
+        .as_ref()?
+        .node
+        .as_ref()?;
     let NodeEnum::SelectStmt(select) = stmt else {
         return None;
     };
