@@ -99,8 +99,28 @@ pub fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// Line numbers of byte offsets, from one pass over the text (binary search per lookup).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// 1-based line of `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
 /// Parses a whole file. A syntax error names the statement it is in (file:line).
 pub fn parse(path: &str, text: &str) -> Result<Vec<Statement>, SourceError> {
+    let lines = LineIndex::new(text);
     match pg_query::parse(text) {
         Ok(result) => Ok(result
             .protobuf
@@ -113,7 +133,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Statement>, SourceError> {
                     sql: text[offset..offset + len].to_string(),
                     offset,
                     len,
-                    line: line_of(text, offset),
+                    line: lines.line(offset),
                     kind: node.map(classify).unwrap_or(StatementKind::Other),
                     node: node.map(node_name).unwrap_or_else(|| "Empty".into()),
                 }
@@ -131,21 +151,23 @@ fn locate_syntax_error(path: &str, text: &str, error: pg_query::Error) -> Source
         other => other.to_string(),
     };
     if let Ok(pieces) = pg_query::split_with_scanner(text) {
+        let mut covered = 0;
         for piece in pieces {
+            let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
+            // The scanner leaves out what it cannot read as a statement at all (`SELEC 1`):
+            // text between two pieces that is more than semicolons and comments is at fault.
+            if let Some(error) = unsplit_statement(path, text, covered, offset, &message) {
+                return error;
+            }
+            covered = offset + piece.len();
             if pg_query::parse(piece).is_err() {
-                let offset = piece.as_ptr() as usize - text.as_ptr() as usize;
                 let trimmed = piece.trim_start();
                 let offset = offset + (piece.len() - trimmed.len());
-                return SourceError::at(
-                    path,
-                    text,
-                    offset,
-                    trimmed.trim_end().len(),
-                    format!("syntax error: {message}"),
-                    "in this statement",
-                    None,
-                );
+                return at_statement(path, text, offset, trimmed.trim_end().len(), &message);
             }
+        }
+        if let Some(error) = unsplit_statement(path, text, covered, text.len(), &message) {
+            return error;
         }
     }
     SourceError::at(
@@ -155,6 +177,41 @@ fn locate_syntax_error(path: &str, text: &str, error: pg_query::Error) -> Source
         0,
         format!("syntax error: {message}"),
         "in this file",
+        None,
+    )
+}
+
+/// A statement in `text[from..to]` (which should hold only semicolons, blanks and comments).
+fn unsplit_statement(
+    path: &str,
+    text: &str,
+    from: usize,
+    to: usize,
+    message: &str,
+) -> Option<SourceError> {
+    let mut i = from;
+    while i < to {
+        i += leading_trivia_len(&text[i..to]);
+        match text[i..to].chars().next() {
+            Some(';') => i += 1,
+            Some(_) => {
+                let len = text[i..to].find(';').unwrap_or(to - i);
+                return Some(at_statement(path, text, i, len, message));
+            }
+            None => break,
+        }
+    }
+    None
+}
+
+fn at_statement(path: &str, text: &str, offset: usize, len: usize, message: &str) -> SourceError {
+    SourceError::at(
+        path,
+        text,
+        offset,
+        len,
+        format!("syntax error: {message}"),
+        "in this statement",
         None,
     )
 }
@@ -282,5 +339,33 @@ mod tests {
         let stmts = parse("f.sql", text).unwrap();
         assert_eq!(stmts.len(), 2);
         assert_eq!(stmts[0].kind, StatementKind::Ddl);
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn line_index_matches_counting() {
+        let text = "a\nbb\n\nccc\n";
+        let index = LineIndex::new(text);
+        for offset in 0..text.len() {
+            assert_eq!(index.line(offset), line_of(text, offset), "offset {offset}");
+        }
+    }
+
+    #[test]
+    fn syntax_error_in_a_statement_the_scanner_cannot_split() {
+        for (text, expected) in [
+            ("SELECT 1;\nSELEC 2;\n", 2),
+            ("\n\nSELEC 1;\nSELECT 2;", 3),
+            ("SELECT 1;\n-- note\nSELECT 2;\n\n  SELEC 3", 5),
+        ] {
+            match parse("s.sql", text).unwrap_err() {
+                SourceError::Sql { line, .. } => assert_eq!(line, expected, "{text:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }
