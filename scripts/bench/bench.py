@@ -625,6 +625,7 @@ def main():
     info = machine(cluster)
     info["peers"] = peer_versions(tools)
     info["runs"] = RUNS
+    info["command"] = os.environ.get("BENCH_COMMAND", "")  # how this run was started, if not make bench
     info["timeout"] = TIMEOUT
     info["slow"] = SLOW
     rows = []

@@ -201,7 +201,7 @@ figures by hand, run it again.
 ## The command
 
 ```sh
-BENCH_SIZES="{sizes_env}" make bench
+{m.get('command') or f'BENCH_SIZES="{sizes_env}" make bench'}
 ```
 
 `make bench` builds strata in release mode, starts a throwaway cluster in a temp directory (removed
