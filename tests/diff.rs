@@ -275,3 +275,84 @@ fn dump_normalisation_sorts_columns() {
         normalise_dump("CREATE TABLE public.t (\n    a integer\n);")
     );
 }
+
+/// `strata diff` from the command line: SDL directories on both sides (through shadow
+/// databases on the test cluster), text and JSON output, equal schemas, an unsupported change.
+#[test]
+fn strata_diff_command() {
+    let project = common::reachable_tempdir("strata-diff-cli-");
+    let dir = project.path();
+    let write = |path: &str, text: &str| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("old/t.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE t (id int PRIMARY KEY, note text);\n");
+    write("new/v.sql", "CREATE VIEW v AS SELECT id FROM t;\n");
+    write("new/t.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\nCREATE TABLE t (id bigint PRIMARY KEY);\n");
+    write(
+        "fewer/t.sql",
+        "CREATE TYPE mood AS ENUM ('ok');\nCREATE TABLE t (id int PRIMARY KEY, note text);\n",
+    );
+    let strata = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("strata")
+            .unwrap()
+            .current_dir(dir)
+            .env("STRATA_SHADOW_URL", common::admin_url())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = strata(&["diff", "--from", "old", "--to", "new"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("ALTER TYPE public.mood ADD VALUE 'happy' AFTER 'ok';"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("-- hazard: destructive: drops column public.t.note"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ALTER TABLE public.t ALTER COLUMN id TYPE bigint;"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.find("ALTER COLUMN id TYPE").unwrap() < stdout.find("CREATE VIEW public.v").unwrap()
+    );
+
+    let out = strata(&["diff", "--from", "old", "--to", "new", "--format", "json"]);
+    assert!(out.status.success());
+    let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"add_enum_value") && kinds.contains(&"drop_column"),
+        "{kinds:?}"
+    );
+
+    let out = strata(&["diff", "--from", "old", "--to", "old/t.sql"]);
+    assert!(out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let out = strata(&["diff", "--from", "old", "--to", "fewer"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("type public.mood") && stderr.contains("'sad'"),
+        "{stderr}"
+    );
+}
