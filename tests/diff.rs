@@ -287,6 +287,11 @@ fn strata_diff_command() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     };
+    // The shadow server is the test cluster (never an embedded cluster in the project).
+    write(
+        "pipeline.toml",
+        &format!("[shadow]\nurl = \"{}\"\n", common::admin_url()),
+    );
     write("old/t.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE t (id int PRIMARY KEY, note text);\n");
     write("new/v.sql", "CREATE VIEW v AS SELECT id FROM t;\n");
     write("new/t.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\nCREATE TABLE t (id bigint PRIMARY KEY);\n");
