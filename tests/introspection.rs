@@ -491,6 +491,17 @@ async fn cli_dump_and_fingerprint() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["fingerprint"], fp.as_str());
     assert_eq!(json["warnings"][0]["kind"], "event trigger");
+    let (model, _) = run(&["dump", "--format", "json"]);
+    let model: strata::model::Schema = serde_json::from_str(&model).unwrap();
+    assert_eq!(model.fingerprint().to_string(), fp);
+    // A stale file of an earlier dump goes; other files stay.
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(
+        out_dir.join("0009_table_app.gone.sql"),
+        "CREATE TABLE gone ();",
+    )
+    .unwrap();
+    std::fs::write(out_dir.join("README"), "mine").unwrap();
     run(&[
         "dump",
         "--split",
@@ -498,6 +509,8 @@ async fn cli_dump_and_fingerprint() {
         "--out",
         out_dir.to_str().unwrap(),
     ]);
+    assert!(out_dir.join("README").exists());
+    std::fs::remove_file(out_dir.join("README")).unwrap();
     let mut names: Vec<String> = std::fs::read_dir(&out_dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -23,8 +23,9 @@ async fn read(ctx: &Context<'_>, target: &TargetArgs) -> Result<Introspection> {
     Ok(found)
 }
 
-/// Writes the live schema as SDL: to stdout, or as files under `out` (made if missing; files
-/// of the same names are overwritten, others left alone).
+/// Writes the live schema as SDL: to stdout, or as files under `out` (made if missing; the
+/// files of an earlier dump there are replaced, other files left alone). With
+/// `--format json` and no `out`, prints the model instead.
 pub async fn dump(
     ctx: &Context<'_>,
     target: &TargetArgs,
@@ -32,6 +33,11 @@ pub async fn dump(
     split: Split,
 ) -> Result<Outcome> {
     let found = read(ctx, target).await?;
+    if ctx.reporter.format == Format::Json && out.is_none() {
+        // The model itself, as snapshots store it.
+        ctx.reporter.json(&found.schema);
+        return Ok(Outcome::Fine);
+    }
     let files = ddl::dump(&found.schema, split);
     match out {
         None => {
@@ -47,6 +53,19 @@ pub async fn dump(
                 }
             };
             std::fs::create_dir_all(dir).map_err(io(dir))?;
+            // A previous dump's files would load after this one's: remove them first.
+            let stale: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+                .map_err(io(dir))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(ddl::is_dump_file_name)
+                })
+                .collect();
+            for path in stale {
+                std::fs::remove_file(&path).map_err(io(&path))?;
+            }
             for f in &files {
                 let path = dir.join(&f.name);
                 std::fs::write(&path, &f.content).map_err(io(&path))?;

@@ -78,6 +78,15 @@ fn object_file_part(id: &ObjectId) -> String {
     format!("{}_{}", id.kind(), file_part(&name))
 }
 
+/// Whether a file name is one `dump` writes (`schema.sql`, `NNNN_....sql`).
+pub fn is_dump_file_name(name: &str) -> bool {
+    if name == "schema.sql" {
+        return true;
+    }
+    let digits = name.chars().take_while(|c| c.is_ascii_digit()).count();
+    digits >= 4 && name[digits..].starts_with('_') && name.ends_with(".sql")
+}
+
 /// The dump of a schema as files. `Single` gives one file, `schema.sql`.
 pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
     let fingerprint = format!("-- fingerprint: {}\n", schema.fingerprint());
@@ -100,6 +109,10 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
             _ => files.push((group, sql)),
         }
     }
+    if files.is_empty() {
+        // Still one file: the header and the fingerprint of the empty schema.
+        files.push(("schema".to_string(), String::new()));
+    }
     let width = files.len().to_string().len().max(4);
     let count = files.len();
     files
@@ -121,4 +134,32 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
             ),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_file_names() {
+        assert!(is_dump_file_name("schema.sql"));
+        assert!(is_dump_file_name("0001_schema_app.sql"));
+        assert!(is_dump_file_name("12345_table_app.t.sql"));
+        assert!(!is_dump_file_name("001_x.sql"));
+        assert!(!is_dump_file_name("0001_x.txt"));
+        assert!(!is_dump_file_name("tables.sql"));
+    }
+
+    #[test]
+    fn an_empty_schema_dumps_to_one_file_with_the_header() {
+        let files = dump(&Schema::default(), Split::PerObject);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].name, "0001_schema.sql");
+        let files = dump(&Schema::default(), Split::Single);
+        assert_eq!(files[0].name, "schema.sql");
+        assert!(files[0].content.contains("-- fingerprint: sha256:"));
+        assert!(files[0]
+            .content
+            .contains("SET check_function_bodies = false;"));
+    }
 }

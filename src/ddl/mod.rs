@@ -22,7 +22,7 @@ mod views;
 
 pub use comments::comment_on;
 pub use constraints::add_constraint;
-pub use dump::{dump, DumpFile, Split};
+pub use dump::{dump, is_dump_file_name, DumpFile, Split};
 pub use functions::create_function;
 pub use indexes::create_index;
 pub use order::create_statements;
