@@ -2,7 +2,10 @@
 //! NOT NULL, identity, generated expression dropped, collation).
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, VALIDATION_SCAN};
+use super::hazard::{
+    Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, TYPE_NARROWING,
+    VALIDATION_SCAN, VOLATILE_DEFAULT,
+};
 use super::privileges::diff_grants;
 use super::sequences::{changed_options, options_sql};
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
@@ -86,6 +89,10 @@ fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
                 "a volatile default fills {t}.{} row by row",
                 quote_ident(&c.name)
             ),
+        ));
+        hazards.push(Hazard::new(
+            VOLATILE_DEFAULT,
+            format!("{} is evaluated for every row of {t}", c.default.as_deref().unwrap_or("")),
         ));
     }
     if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {
@@ -206,6 +213,10 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                 MAY_FAIL,
                 format!("values of {t}.{col} may not convert to {}", c.data_type),
             ));
+            hazards.push(Hazard::new(
+                TYPE_NARROWING,
+                format!("{t}.{col} changes from {} to {}", o.data_type, c.data_type),
+            ));
             Phase::Contract
         };
         d.push(
@@ -244,6 +255,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                     VALIDATION_SCAN,
                     format!("scans {t} under an ACCESS EXCLUSIVE lock"),
                 ),
+                Hazard::new(ACCESS_EXCLUSIVE, format!("locks {t} during the scan")),
                 Hazard::new(MAY_FAIL, format!("fails if {t}.{col} holds NULLs")),
             ],
         );

@@ -3,7 +3,9 @@
 //! `VALIDATE CONSTRAINT`.
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, ACCESS_EXCLUSIVE, INDEX_BUILD, MAY_FAIL, VALIDATION_SCAN};
+use super::hazard::{
+    Hazard, ACCESS_EXCLUSIVE, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, VALIDATION_SCAN,
+};
 use super::{ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
 use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
@@ -110,6 +112,11 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
                 VALIDATION_SCAN,
                 format!("scans {t} to validate"),
             ));
+            hazards.push(if c.kind == ConstraintKind::Check {
+                Hazard::new(ACCESS_EXCLUSIVE, format!("locks {t} during the scan"))
+            } else {
+                Hazard::new(BLOCKS_WRITES, format!("locks {t} against writes during the scan"))
+            });
             hazards.push(Hazard::new(
                 MAY_FAIL,
                 format!("fails if rows of {t} violate it"),

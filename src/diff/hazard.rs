@@ -42,6 +42,40 @@ pub const MAY_FAIL: HazardKind = HazardKind {
     summary: "can fail on existing rows",
 };
 
+/// Blocks writes to a table while it runs (a SHARE or SHARE ROW EXCLUSIVE lock held during
+/// an index build or a validation).
+pub const BLOCKS_WRITES: HazardKind = HazardKind {
+    id: "blocks_writes",
+    summary: "blocks writes to the table while it runs",
+};
+/// Scans the whole table to validate a constraint, without blocking reads or writes
+/// (`VALIDATE CONSTRAINT`, SHARE UPDATE EXCLUSIVE): long on a large table, never an outage.
+pub const FULL_TABLE_VALIDATION: HazardKind = HazardKind {
+    id: "full_table_validation",
+    summary: "scans the whole table to validate, without blocking reads or writes",
+};
+/// Breaks the code still deployed: a column, table or function it uses is dropped or renamed
+/// before the deploy stage.
+pub const BACKWARD_INCOMPATIBLE: HazardKind = HazardKind {
+    id: "backward_incompatible",
+    summary: "drops or renames something the code still deployed may use",
+};
+/// `CREATE INDEX` without `CONCURRENTLY` on a table that already exists.
+pub const NON_CONCURRENT_INDEX: HazardKind = HazardKind {
+    id: "non_concurrent_index",
+    summary: "builds an index on an existing table without CONCURRENTLY",
+};
+/// A new column's default is volatile: every existing row is written.
+pub const VOLATILE_DEFAULT: HazardKind = HazardKind {
+    id: "volatile_default",
+    summary: "a volatile default is evaluated for every existing row (table rewrite)",
+};
+/// A column's type changes to one that cannot hold every value of the old one.
+pub const TYPE_NARROWING: HazardKind = HazardKind {
+    id: "type_narrowing",
+    summary: "changes a column to a type that may not hold every existing value",
+};
+
 /// Every hazard kind, for documentation and lookup.
 pub const ALL: &[HazardKind] = &[
     DESTRUCTIVE,
@@ -50,7 +84,18 @@ pub const ALL: &[HazardKind] = &[
     VALIDATION_SCAN,
     INDEX_BUILD,
     MAY_FAIL,
+    BLOCKS_WRITES,
+    FULL_TABLE_VALIDATION,
+    BACKWARD_INCOMPATIBLE,
+    NON_CONCURRENT_INDEX,
+    VOLATILE_DEFAULT,
+    TYPE_NARROWING,
 ];
+
+/// The kind with this id.
+pub fn by_id(id: &str) -> Option<&'static HazardKind> {
+    ALL.iter().find(|k| k.id == id)
+}
 
 /// A hazard of one statement, with what it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -2,7 +2,7 @@
 //! drop and a create. Indexes of partitions attached to a partitioned index follow it.
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, INDEX_BUILD, MAY_FAIL};
+use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
 use super::{ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
 use crate::model::{Index, ObjectId, QualifiedName};
@@ -56,10 +56,17 @@ fn drop(d: &mut Diff, i: &Index, phase: Phase) {
 
 fn create(d: &mut Diff, i: &Index, phase: Phase) {
     let id = ObjectId::Index(i.name.clone());
-    let mut hazards = vec![Hazard::new(
-        INDEX_BUILD,
-        format!("blocks writes to {} while it builds", i.table),
-    )];
+    let mut hazards = vec![
+        Hazard::new(
+            INDEX_BUILD,
+            format!("blocks writes to {} while it builds", i.table),
+        ),
+        Hazard::new(
+            NON_CONCURRENT_INDEX,
+            format!("{} already exists: built without CONCURRENTLY", i.table),
+        ),
+        Hazard::new(BLOCKS_WRITES, format!("SHARE lock on {}", i.table)),
+    ];
     if i.unique {
         hazards.push(Hazard::new(
             MAY_FAIL,

@@ -202,3 +202,31 @@ fn the_same_inputs_give_the_same_changes() {
     let x1 = a.find("CREATE TABLE public.x1 ").unwrap();
     assert!(x0 < x1);
 }
+
+#[test]
+fn a_view_is_replaced_only_when_its_old_columns_are_certain_to_stay() {
+    let mut from = with_view("integer");
+    let mut to = from.clone();
+    to.views.insert(
+        q("v"),
+        view(
+            "v",
+            " SELECT t.a,\n    1 AS b\n   FROM public.t\n  WHERE t.a > 0;",
+        ),
+    );
+    let changes = diff(&from, &to).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].kind, ChangeKind::ReplaceView);
+    assert!(changes[0]
+        .sql
+        .starts_with("CREATE OR REPLACE VIEW public.v AS"));
+    // Same name, maybe another type: dropped and created again.
+    from.views
+        .insert(q("v"), view("v", " SELECT t.a\n   FROM public.t;"));
+    to.views.insert(
+        q("v"),
+        view("v", " SELECT (t.a)::text AS a\n   FROM public.t;"),
+    );
+    let kinds: Vec<ChangeKind> = diff(&from, &to).unwrap().iter().map(|c| c.kind).collect();
+    assert_eq!(kinds, [ChangeKind::Drop, ChangeKind::Create]);
+}

@@ -166,23 +166,23 @@ pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Resu
     Ok(())
 }
 
-/// `CREATE OR REPLACE VIEW` keeps the existing output columns (names, in order) and may only
-/// append new ones. The output names come from parsing both queries; when they cannot be
-/// read, the view is recreated instead.
+/// `CREATE OR REPLACE VIEW` keeps the existing output columns (names and types, in order) and
+/// may only append new ones. The model has no view column types, so strata replaces only when
+/// that is certain from the queries: the old output expressions are the new query's first ones,
+/// word for word, over the same FROM clause (a changed WHERE, new columns at the end). Anything
+/// else is dropped and created again.
 fn replaceable(old: &View, new: &View) -> bool {
     if old.options != new.options {
         return false;
     }
-    match (
-        output_columns(&old.definition),
-        output_columns(&new.definition),
-    ) {
-        (Some(a), Some(b)) => b.len() >= a.len() && b[..a.len()] == a[..],
-        _ => false,
-    }
+    let (Some(a), Some(b)) = (select_of(&old.definition), select_of(&new.definition)) else {
+        return false;
+    };
+    let n = a.target_list.len();
+    b.target_list.len() >= n && shape(&a, n).is_some() && shape(&a, n) == shape(&b, n)
 }
 
-fn output_columns(query: &str) -> Option<Vec<String>> {
+fn select_of(query: &str) -> Option<pg_query::protobuf::SelectStmt> {
     use pg_query::NodeEnum;
     let parsed = pg_query::parse(query).ok()?;
     let stmt = parsed
@@ -193,28 +193,28 @@ fn output_columns(query: &str) -> Option<Vec<String>> {
         .as_ref()?
         .node
         .as_ref()?;
-    let NodeEnum::SelectStmt(select) = stmt else {
-        return None;
-    };
-    if select.op != pg_query::protobuf::SetOperation::SetopNone as i32 {
-        return None;
-    }
-    let mut out = Vec::new();
-    for target in &select.target_list {
-        let NodeEnum::ResTarget(res) = target.node.as_ref()? else {
-            return None;
-        };
-        if !res.name.is_empty() {
-            out.push(res.name.clone());
-            continue;
+    match stmt {
+        NodeEnum::SelectStmt(select)
+            if select.op == pg_query::protobuf::SetOperation::SetopNone as i32 =>
+        {
+            Some((**select).clone())
         }
-        let NodeEnum::ColumnRef(col) = res.val.as_ref()?.node.as_ref()? else {
-            return None;
-        };
-        match col.fields.last()?.node.as_ref()? {
-            NodeEnum::String(s) => out.push(s.sval.clone()),
-            _ => return None, // `*` (never in pg_get_viewdef output) or something odd
-        }
+        _ => None,
     }
-    Some(out)
+}
+
+/// The first `n` output expressions and the FROM clause, deparsed (no source positions).
+fn shape(select: &pg_query::protobuf::SelectStmt, n: usize) -> Option<String> {
+    // A clone keeps every enum field valid; only what cannot change output types is cleared.
+    let mut only = select.clone();
+    only.target_list.truncate(n);
+    only.where_clause = None;
+    only.having_clause = None;
+    only.group_clause.clear();
+    only.sort_clause.clear();
+    only.limit_count = None;
+    only.limit_offset = None;
+    pg_query::NodeEnum::SelectStmt(Box::new(only))
+        .deparse()
+        .ok()
 }

@@ -1,0 +1,3 @@
+CREATE TABLE t (a int, b int);
+CREATE VIEW v AS SELECT a FROM t WHERE b > 0;
+CREATE VIEW w AS SELECT a FROM v;
