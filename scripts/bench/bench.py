@@ -186,6 +186,9 @@ def free_port():
 # Measuring one command
 
 
+RUNNING = set()  # process groups of the measured commands running now
+
+
 class Result:
     def __init__(self, status, seconds, rss_kb, statements, stdout, stderr):
         self.status = status  # "ok", "failed (exit N)", "timeout"
@@ -207,6 +210,7 @@ def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 env=full_env, cwd=cwd, start_new_session=True)
+        RUNNING.add(proc.pid)
         timed_out = threading.Event()
 
         def kill():
@@ -219,6 +223,7 @@ def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
         timer = threading.Timer(TIMEOUT, kill)
         timer.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        RUNNING.discard(proc.pid)
         seconds = time.perf_counter() - start
         timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -611,8 +616,20 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
 
     atexit.register(cleanup)
+
+    def interrupted(*_):
+        # Clean up here and leave at once: unwinding an exception through the subprocess
+        # module's wait can hang (seen once with a child that had already exited).
+        for child in list(RUNNING):
+            try:
+                os.killpg(child, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        cleanup()
+        os._exit(130)
+
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: sys.exit(130))
+        signal.signal(sig, interrupted)
 
     started = time.time()
     for binary in (STRATA, GEN):
