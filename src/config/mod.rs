@@ -4,7 +4,7 @@ pub mod duration;
 pub mod raw;
 
 pub use duration::{LockTimeout, StatementTimeout};
-pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, StageKind};
+pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, RenameMode, StageKind};
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use raw::{RawManifest, RawStage, RawTarget};
@@ -169,6 +169,13 @@ pub struct Config {
     pub stages: Vec<Stage>,
     pub git: GitConfig,
     pub lint: LintConfig,
+    pub plan: PlanConfig,
+}
+
+/// `[plan]`, resolved.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlanConfig {
+    pub renames: RenameMode,
 }
 
 /// `[lint]`, resolved: which configured rules run, and level overrides by rule id.
@@ -311,6 +318,9 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
                 .unwrap_or_else(|| "change-schema-".into()),
         },
         lint: resolve_lint(ctx, raw.lint)?,
+        plan: PlanConfig {
+            renames: raw.plan.renames.unwrap_or_default(),
+        },
     })
 }
 

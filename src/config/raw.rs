@@ -24,6 +24,28 @@ pub struct RawManifest {
     pub stages: Option<Vec<Spanned<RawStage>>>,
     #[serde(default)]
     pub lint: RawLint,
+    #[serde(default)]
+    pub plan: RawPlan,
+}
+
+/// `[plan]`: how the planner carries out what the SDL annotates (docs/manifest.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    pub renames: Option<RenameMode>,
+}
+
+/// How a column annotated `-- strata:renamed-from` is renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RenameMode {
+    /// New column, trigger keeping both in step, backfill; the old column dropped after the
+    /// deploy. No downtime.
+    #[default]
+    ExpandContract,
+    /// `ALTER TABLE ... RENAME COLUMN`: instant, but code still deployed breaks until the
+    /// new code is deployed.
+    Rename,
 }
 
 /// `[lint]`: the configured rules of `strata lint` and per-rule levels (docs/lint.md).

@@ -92,7 +92,10 @@ fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
         ));
         hazards.push(Hazard::new(
             VOLATILE_DEFAULT,
-            format!("{} is evaluated for every row of {t}", c.default.as_deref().unwrap_or("")),
+            format!(
+                "{} is evaluated for every row of {t}",
+                c.default.as_deref().unwrap_or("")
+            ),
         ));
     }
     if c.not_null && c.default.is_none() && c.identity.is_none() && c.generated.is_none() {

@@ -115,7 +115,10 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
             hazards.push(if c.kind == ConstraintKind::Check {
                 Hazard::new(ACCESS_EXCLUSIVE, format!("locks {t} during the scan"))
             } else {
-                Hazard::new(BLOCKS_WRITES, format!("locks {t} against writes during the scan"))
+                Hazard::new(
+                    BLOCKS_WRITES,
+                    format!("locks {t} against writes during the scan"),
+                )
             });
             hazards.push(Hazard::new(
                 MAY_FAIL,

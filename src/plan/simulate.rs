@@ -5,11 +5,12 @@
 //! the desired schema, or there is no plan.
 
 use super::pending::{Plan, PlannedMigration, PlannedStage, PlannedStatement, StageBody};
-use super::stage::{schema_stage, MigrationDdl};
+use super::stage::{rename_stage, schema_stage, MigrationDdl};
 use crate::config::{Config, Phase, StageKind};
 use crate::model::{Fingerprint, Schema};
 use crate::pg::{describe, ConnInfo, PgError};
 use crate::report::Reporter;
+use crate::source::annotations::Renames;
 use crate::source::migration::{Migration, Mode};
 use miette::Diagnostic;
 use tokio_postgres::Client;
@@ -50,6 +51,8 @@ pub struct Inputs<'a> {
     pub pending_migrations: &'a [&'a Migration],
     pub drift: Vec<String>,
     pub planned_at: String,
+    /// Renames annotated in schema/ (`-- strata:renamed-from`), with the manifest's mode.
+    pub renames: &'a Renames,
 }
 
 /// Simulates the manifest's stages on the clone and returns the plan, proven to converge.
@@ -66,7 +69,13 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         let _progress = reporter.progress(&format!("simulating stage {}", stage.name));
         let body = match stage.kind {
             StageKind::Schema => {
-                let current = crate::catalog::catalog(&client, inputs.config).await?;
+                let mut current = crate::catalog::catalog(&client, inputs.config).await?;
+                // Plain renames first: the diff then sees the objects under their new names.
+                let mut statements = rename_stage(&current, inputs.desired, inputs.renames);
+                if !statements.is_empty() {
+                    apply_statements(&client, &stage.name, &statements).await?;
+                    current = crate::catalog::catalog(&client, inputs.config).await?;
+                }
                 let phase = stage.phase.unwrap_or(Phase::All);
                 // Objects that a later migration creates or renames into place are left to it.
                 let migrations_later = migrations_stage_exists
@@ -78,8 +87,9 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
                 } else {
                     &MigrationDdl::default()
                 };
-                let statements = schema_stage(&current, inputs.desired, phase, skip)?;
-                apply_statements(&client, &stage.name, &statements).await?;
+                let changes = schema_stage(&current, inputs.desired, phase, skip, inputs.renames)?;
+                apply_statements(&client, &stage.name, &changes).await?;
+                statements.extend(changes);
                 StageBody::Statements { statements }
             }
             StageKind::Migrations => {
@@ -115,6 +125,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
             inputs.desired,
             Phase::All,
             &MigrationDdl::default(),
+            &Renames::default(),
         )?
         .iter()
         .map(|s| format!("  {};", s.sql))

@@ -1,30 +1,80 @@
 //! A schema stage's statements: the diff from the simulated database to the desired schema,
 //! the changes of the stage's phase, as planned statements. Also the description of drift.
 
+use super::online;
 use super::pending::PlannedStatement;
 use crate::config::Phase;
-use crate::diff::{self, Change, ChangeKind, Step};
+use crate::diff::{self, hazard, Change, ChangeKind, Step};
 use crate::model::{ObjectId, Schema};
+use crate::source::annotations::Renames;
 use crate::source::migration::Migration;
 use crate::source::StatementKind;
 use pg_query::NodeEnum;
 use std::collections::BTreeSet;
 
 /// The statements that bring `current` to `desired` for one phase; `Contract` and `All`
-/// take every remaining change, so the last schema stage always converges.
+/// take every remaining change, so the last schema stage always converges. Changes are
+/// rewritten into their online forms first (`plan::online`).
 pub fn schema_stage(
     current: &Schema,
     desired: &Schema,
     phase: Phase,
     left_to_migrations: &MigrationDdl,
+    renames: &Renames,
 ) -> Result<Vec<PlannedStatement>, crate::Error> {
-    let changes = diff::diff(current, desired)?;
-    Ok(changes
+    let changes = online::online(diff::diff(current, desired)?, current, desired, renames);
+    let kept: Vec<Change> = changes
         .into_iter()
         .filter(|c| phase != Phase::Expand || c.phase == Phase::Expand)
         .filter(|c| !left_to_migrations.creates(c))
+        .collect();
+    let kept = if phase == Phase::Contract {
+        kept
+    } else {
+        before_deploy(kept, desired)
+    };
+    Ok(kept.into_iter().map(planned).collect())
+}
+
+/// The plain renames a schema stage starts with (`plan::online::plain_renames`): executed
+/// first, so the stage's diff sees the objects under their new names.
+pub fn rename_stage(
+    current: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+) -> Vec<PlannedStatement> {
+    online::plain_renames(current, desired, renames)
+        .into_iter()
         .map(planned)
-        .collect())
+        .collect()
+}
+
+/// In a stage that may run before the deploy (`expand`, `all`), dropping a column, table,
+/// view or function the desired schema no longer has breaks the code still deployed.
+fn before_deploy(mut changes: Vec<Change>, desired: &Schema) -> Vec<Change> {
+    let wanted = desired.object_ids();
+    for c in &mut changes {
+        let gone = match (&c.object, c.kind) {
+            (ObjectId::Column(..), ChangeKind::DropColumn) => true,
+            (ObjectId::Table(_) | ObjectId::View(_) | ObjectId::Function(_), ChangeKind::Drop) => {
+                true
+            }
+            _ => false,
+        };
+        if gone
+            && !wanted.contains(&c.object)
+            && !c
+                .hazards
+                .iter()
+                .any(|h| h.kind == hazard::BACKWARD_INCOMPATIBLE)
+        {
+            c.hazards.push(diff::Hazard::new(
+                hazard::BACKWARD_INCOMPATIBLE,
+                format!("{} is dropped before the deploy", c.object),
+            ));
+        }
+    }
+    changes
 }
 
 fn planned(change: Change) -> PlannedStatement {

@@ -1,5 +1,6 @@
 //! Reading the user's SQL files: statements with their positions and kinds (`statements`).
 
+pub mod annotations;
 pub mod load;
 pub mod migration;
 pub mod sdl;

@@ -118,7 +118,17 @@ pub(crate) async fn make_plan(
             crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners)
                 .await?
         };
-        let plan = simulate_on(ctx, &clone, target_name, &source, &desired, &pending, drift).await;
+        let renames = crate::source::annotations::renames(&sdl, ctx.config.plan.renames);
+        let plan = simulate_on(
+            ctx,
+            &clone,
+            target_name,
+            (&source, &desired),
+            &pending,
+            drift,
+            &renames,
+        )
+        .await;
         let _ = clone.drop_now().await;
         plan
     }
@@ -131,10 +141,10 @@ async fn simulate_on(
     ctx: &Context<'_>,
     clone: &ShadowDb,
     target_name: &str,
-    source: &Schema,
-    desired: &Schema,
+    (source, desired): (&Schema, &Schema),
     pending: &[&Migration],
     drift: Vec<String>,
+    renames: &crate::source::annotations::Renames,
 ) -> Result<Plan> {
     simulate::simulate(
         Inputs {
@@ -146,6 +156,7 @@ async fn simulate_on(
             pending_migrations: pending,
             drift,
             planned_at: now_rfc3339(),
+            renames,
         },
         ctx.reporter,
     )

@@ -1,0 +1,517 @@
+//! Online forms (DESIGN.md §5): a pure rewriting pass over the diff's changes, applied by
+//! `plan::stage::schema_stage` before it keeps the changes of its phase.
+//!
+//! On tables that already exist in the current schema (tables the plan creates are empty and
+//! keep the plain forms):
+//! - `CREATE INDEX` → `CREATE INDEX CONCURRENTLY`, `DROP INDEX` → `DROP INDEX CONCURRENTLY`
+//!   (no-transaction statements: the run builds them alone and drops an invalid leftover);
+//! - a `FOREIGN KEY` or `CHECK` constraint is added `NOT VALID`, then validated by a
+//!   `VALIDATE CONSTRAINT` that runs alone (its own transaction: it holds only SHARE UPDATE
+//!   EXCLUSIVE while it scans, not the lock the `ADD` took);
+//! - `SET NOT NULL` goes through `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT
+//!   NULL` (PostgreSQL 12+ skips its scan when a valid check proves it), then the check is
+//!   dropped;
+//! - a `UNIQUE` or `PRIMARY KEY` constraint is built as a unique index `CONCURRENTLY`, then
+//!   attached with `ADD CONSTRAINT ... USING INDEX`;
+//! - a column renamed with `-- strata:renamed-from` (see `source::annotations`) in
+//!   `expand-contract` mode: the new column, a trigger keeping both in step, a batched
+//!   backfill (expand); the trigger, its function and the old column dropped (contract).
+//!
+//! Temporary names are derived from the objects they serve (deterministic, at most 63 bytes).
+
+use crate::config::{Phase, RenameMode};
+use crate::diff::hazard::{
+    Hazard, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION, INDEX_BUILD,
+    MAY_FAIL, NON_CONCURRENT_INDEX,
+};
+use crate::diff::{Change, ChangeKind, Step};
+use crate::model::{
+    quote_ident, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,
+};
+use crate::source::annotations::Renames;
+use sha2::{Digest, Sha256};
+
+/// Rows per transaction of a rename's backfill.
+pub const BACKFILL_BATCH: u32 = 10_000;
+
+/// PostgreSQL's identifier limit (NAMEDATALEN - 1).
+const MAX_IDENT: usize = 63;
+
+/// The changes rewritten into their online forms.
+pub fn online(
+    changes: Vec<Change>,
+    current: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+) -> Vec<Change> {
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        rewrite(change, current, desired, renames, &mut out);
+    }
+    out
+}
+
+/// Whether `table` exists in `schema` and can be changed online (a partitioned table cannot
+/// be indexed concurrently).
+fn existing(schema: &Schema, table: &QualifiedName) -> bool {
+    schema
+        .tables
+        .get(table)
+        .is_some_and(|t| t.partition_by.is_none())
+}
+
+fn rewrite(
+    change: Change,
+    current: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+    out: &mut Vec<Change>,
+) {
+    let object = change.object.clone();
+    match (&object, change.step, change.kind) {
+        (ObjectId::Index(name), Step::Create, ChangeKind::Create) => {
+            let table = desired.indexes.get(name).map(|i| &i.table);
+            match (table, concurrent_create(&change.sql)) {
+                (Some(table), Some(sql)) if existing(current, table) => out.push(Change {
+                    sql,
+                    transactional: false,
+                    hazards: without(
+                        change.hazards.clone(),
+                        &[INDEX_BUILD.id, NON_CONCURRENT_INDEX.id, BLOCKS_WRITES.id],
+                    ),
+                    ..change
+                }),
+                _ => out.push(change),
+            }
+        }
+        (ObjectId::Index(name), Step::Drop, ChangeKind::Drop)
+            if change.sql.starts_with("DROP INDEX ")
+                && current
+                    .indexes
+                    .get(name)
+                    .is_some_and(|i| existing(current, &i.table)) =>
+        {
+            out.push(Change {
+                sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"),
+                transactional: false,
+                ..change
+            })
+        }
+        (ObjectId::Constraint(table, name), Step::Create, ChangeKind::Create)
+            if existing(current, table) && change.sql.starts_with("ALTER TABLE ") =>
+        {
+            let Some(c) = desired
+                .tables
+                .get(table)
+                .and_then(|t| t.constraints.get(name))
+            else {
+                out.push(change);
+                return;
+            };
+            match c.kind {
+                ConstraintKind::ForeignKey | ConstraintKind::Check
+                    if c.validated && !change.sql.ends_with(" NOT VALID") =>
+                {
+                    let validate = validate_change(&change, table, name);
+                    out.push(Change {
+                        sql: format!("{} NOT VALID", change.sql),
+                        hazards: vec![],
+                        ..change
+                    });
+                    out.push(validate);
+                }
+                ConstraintKind::Unique | ConstraintKind::PrimaryKey if !c.deferrable => {
+                    match index_columns(&c.definition) {
+                        Some((word, columns)) => {
+                            let index = quote_ident(name);
+                            out.push(Change {
+                                sql: format!(
+                                    "CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} {columns}"
+                                ),
+                                transactional: false,
+                                hazards: vec![Hazard::new(
+                                    MAY_FAIL,
+                                    format!("fails if {table} holds duplicates"),
+                                )],
+                                ..change.clone()
+                            });
+                            out.push(Change {
+                                sql: format!(
+                                    "ALTER TABLE {table} ADD CONSTRAINT {index} {word} USING INDEX {index}"
+                                ),
+                                hazards: vec![],
+                                ..change
+                            });
+                        }
+                        None => out.push(change),
+                    }
+                }
+                _ => out.push(change),
+            }
+        }
+        (ObjectId::Column(table, column), Step::Alter, ChangeKind::SetNotNull)
+            if existing(current, table) =>
+        {
+            not_null_via_check(&change, table, column, out)
+        }
+        (ObjectId::Column(table, column), Step::Create, ChangeKind::AddColumn)
+            if renames.mode == RenameMode::ExpandContract =>
+        {
+            match renamed_column(current, desired, renames, table, column) {
+                Some(old) => expand_rename(change, current, desired, table, &old, column, out),
+                None => out.push(change),
+            }
+        }
+        (ObjectId::Column(table, column), Step::Drop, ChangeKind::DropColumn) => {
+            // The column a rename replaces: its data lives on in the new column.
+            let renamed_to = renames.new_name_of(table, column).filter(|new| {
+                desired
+                    .tables
+                    .get(table)
+                    .is_some_and(|t| t.columns.contains_key(new))
+            });
+            match renamed_to {
+                Some(new) if renames.mode == RenameMode::ExpandContract => {
+                    if !current
+                        .tables
+                        .get(table)
+                        .is_some_and(|t| t.columns.contains_key(&new))
+                    {
+                        // The same stage adds the new column: the sync goes first.
+                        out.extend(drop_sync(&change, table, &new));
+                    }
+                    out.push(Change {
+                        hazards: without(change.hazards.clone(), &[DESTRUCTIVE.id]),
+                        ..change
+                    });
+                }
+                _ => out.push(change),
+            }
+        }
+        _ => out.push(change),
+    }
+}
+
+fn without(hazards: Vec<Hazard>, ids: &[&str]) -> Vec<Hazard> {
+    hazards
+        .into_iter()
+        .filter(|h| !ids.contains(&h.kind.id))
+        .collect()
+}
+
+/// `CREATE [UNIQUE] INDEX name ...` with `CONCURRENTLY`.
+fn concurrent_create(sql: &str) -> Option<String> {
+    for prefix in ["CREATE INDEX ", "CREATE UNIQUE INDEX "] {
+        if let Some(rest) = sql.strip_prefix(prefix) {
+            if rest.starts_with("CONCURRENTLY ") {
+                return None;
+            }
+            return Some(format!("{prefix}CONCURRENTLY {rest}"));
+        }
+    }
+    None
+}
+
+/// `UNIQUE (a, b)` / `PRIMARY KEY (a) INCLUDE (b)` → the constraint word and what follows,
+/// when an index can be written from it (no storage options, no NULLS NOT DISTINCT).
+fn index_columns(definition: &str) -> Option<(&'static str, &str)> {
+    let (word, rest) = if let Some(rest) = definition.strip_prefix("UNIQUE ") {
+        ("UNIQUE", rest)
+    } else {
+        ("PRIMARY KEY", definition.strip_prefix("PRIMARY KEY ")?)
+    };
+    let plain = rest.starts_with('(')
+        && rest.ends_with(')')
+        && !rest.contains(" WITH (")
+        && !rest.contains(" USING INDEX TABLESPACE ");
+    plain.then_some((word, rest))
+}
+
+fn validate_change(change: &Change, table: &QualifiedName, name: &str) -> Change {
+    Change {
+        object: change.object.clone(),
+        step: change.step,
+        kind: ChangeKind::AlterTable,
+        phase: change.phase,
+        sql: format!(
+            "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
+            quote_ident(name)
+        ),
+        hazards: vec![
+            Hazard::new(FULL_TABLE_VALIDATION, format!("scans {table}")),
+            Hazard::new(MAY_FAIL, format!("fails if rows of {table} violate it")),
+        ],
+        // Alone, in its own transaction: the ADD's stronger lock is not held during the scan.
+        transactional: false,
+    }
+}
+
+/// `SET NOT NULL` through a validated check constraint.
+fn not_null_via_check(change: &Change, table: &QualifiedName, column: &str, out: &mut Vec<Change>) {
+    let check = temp_name(&[&table.name, column], "not_null");
+    let col = quote_ident(column);
+    let qcheck = quote_ident(&check);
+    let constraint = ObjectId::Constraint(table.clone(), check.clone());
+    let step = |object: &ObjectId, kind, sql: String, hazards, transactional| Change {
+        object: object.clone(),
+        step: change.step,
+        kind,
+        phase: change.phase,
+        sql,
+        hazards,
+        transactional,
+    };
+    out.push(step(
+        &constraint,
+        ChangeKind::AlterTable,
+        format!("ALTER TABLE {table} ADD CONSTRAINT {qcheck} CHECK ({col} IS NOT NULL) NOT VALID"),
+        vec![],
+        true,
+    ));
+    out.push(validate_change(
+        &step(
+            &constraint,
+            ChangeKind::AlterTable,
+            String::new(),
+            vec![],
+            true,
+        ),
+        table,
+        &check,
+    ));
+    out.push(step(
+        &change.object,
+        ChangeKind::SetNotNull,
+        change.sql.clone(),
+        vec![],
+        true,
+    ));
+    out.push(step(
+        &constraint,
+        ChangeKind::AlterTable,
+        format!("ALTER TABLE {table} DROP CONSTRAINT {qcheck}"),
+        vec![],
+        true,
+    ));
+}
+
+/// A name `<parts>_<suffix>`, shortened with a hash of the whole when it exceeds 63 bytes.
+pub fn temp_name(parts: &[&str], suffix: &str) -> String {
+    let full = format!("{}_{suffix}", parts.join("_"));
+    if full.len() <= MAX_IDENT {
+        return full;
+    }
+    let hash = hex::encode(&Sha256::digest(full.as_bytes())[..4]);
+    let tail = format!("_{hash}_{suffix}");
+    let mut cut = MAX_IDENT.saturating_sub(tail.len());
+    let head = parts.join("_");
+    while !head.is_char_boundary(cut.min(head.len())) {
+        cut -= 1;
+    }
+    format!("{}{tail}", &head[..cut.min(head.len())])
+}
+
+/// The old name of `table.column` when it is annotated as renamed and the rename has not
+/// happened yet: the old column exists, the new one does not.
+fn renamed_column(
+    current: &Schema,
+    desired: &Schema,
+    renames: &Renames,
+    table: &QualifiedName,
+    column: &str,
+) -> Option<String> {
+    let old = renames.old_name_of(table, column)?;
+    let now = current.tables.get(table)?;
+    (now.columns.contains_key(&old)
+        && !now.columns.contains_key(column)
+        && desired.tables.get(table)?.columns.contains_key(column))
+    .then_some(old)
+}
+
+fn sync_names(table: &QualifiedName, new: &str) -> (FunctionSig, SubName) {
+    let name = temp_name(&[&table.name, new], "strata_sync");
+    (
+        FunctionSig {
+            name: QualifiedName::new(table.schema.clone(), name.clone()),
+            args: String::new(),
+        },
+        SubName::new(table.clone(), name),
+    )
+}
+
+/// Expand half of a rename: the new column (nullable, no default, until the contract), the
+/// trigger keeping both columns in step, the batched backfill.
+fn expand_rename(
+    change: Change,
+    current: &Schema,
+    desired: &Schema,
+    table: &QualifiedName,
+    old: &str,
+    new: &str,
+    out: &mut Vec<Change>,
+) {
+    let Some(column) = desired.tables.get(table).and_then(|t| t.columns.get(new)) else {
+        out.push(change);
+        return;
+    };
+    let mut relaxed = column.clone();
+    relaxed.not_null = false;
+    relaxed.default = None;
+    let (function, trigger) = sync_names(table, new);
+    let (o, n) = (quote_ident(old), quote_ident(new));
+    let base = Change {
+        sql: format!(
+            "ALTER TABLE {table} ADD COLUMN {}",
+            crate::ddl::column_definition(&relaxed)
+        ),
+        hazards: vec![],
+        ..change
+    };
+    let item = |object: ObjectId, sql: String, transactional: bool| Change {
+        object,
+        step: Step::Create,
+        kind: ChangeKind::Create,
+        phase: base.phase,
+        sql,
+        hazards: vec![],
+        transactional,
+    };
+    let body = format!(
+        "BEGIN\n  IF TG_OP = 'INSERT' THEN\n    IF NEW.{n} IS NULL THEN\n      NEW.{n} := NEW.{o};\n    ELSE\n      NEW.{o} := NEW.{n};\n    END IF;\n  ELSIF NEW.{n} IS DISTINCT FROM OLD.{n} THEN\n    NEW.{o} := NEW.{n};\n  ELSIF NEW.{o} IS DISTINCT FROM OLD.{o} THEN\n    NEW.{n} := NEW.{o};\n  END IF;\n  RETURN NEW;\nEND"
+    );
+    let create_function = item(
+        ObjectId::Function(function.clone()),
+        format!(
+            "CREATE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $strata$\n{body}\n$strata$",
+            function.name
+        ),
+        true,
+    );
+    let create_trigger = item(
+        ObjectId::Trigger(trigger.clone()),
+        format!(
+            "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {}()",
+            quote_ident(&trigger.name),
+            function.name
+        ),
+        true,
+    );
+    let backfill = Change {
+        kind: ChangeKind::AlterTable,
+        hazards: vec![Hazard::new(
+            FULL_TABLE_VALIDATION,
+            format!("updates every row of {table}, {BACKFILL_BATCH} rows per transaction"),
+        )],
+        ..item(
+            ObjectId::Column(table.clone(), new.to_string()),
+            backfill_sql(current, table, old, new),
+            false,
+        )
+    };
+    out.push(base);
+    out.push(create_function);
+    out.push(create_trigger);
+    out.push(backfill);
+}
+
+/// The contract half when the same stage also expands: the trigger and its function go
+/// before the old column.
+fn drop_sync(change: &Change, table: &QualifiedName, new: &str) -> Vec<Change> {
+    let (function, trigger) = sync_names(table, new);
+    let item = |object: ObjectId, sql: String| Change {
+        object,
+        step: Step::Drop,
+        kind: ChangeKind::Drop,
+        phase: change.phase,
+        sql,
+        hazards: vec![],
+        transactional: true,
+    };
+    vec![
+        item(
+            ObjectId::Trigger(trigger.clone()),
+            format!("DROP TRIGGER {} ON {table}", quote_ident(&trigger.name)),
+        ),
+        item(
+            ObjectId::Function(function.clone()),
+            format!("DROP FUNCTION {}()", function.name),
+        ),
+    ]
+}
+
+/// A `DO` block that copies `old` into `new` in batches, committing after each (it runs
+/// alone, outside a transaction block). Keyset on a one-column primary key when there is
+/// one, else batches by `ctid` of the rows still different.
+fn backfill_sql(current: &Schema, table: &QualifiedName, old: &str, new: &str) -> String {
+    let (o, n) = (quote_ident(old), quote_ident(new));
+    let key = current.tables.get(table).and_then(|t| {
+        let pk = t
+            .constraints
+            .values()
+            .find(|c| c.kind == ConstraintKind::PrimaryKey && c.columns.len() == 1)?;
+        let column = t.columns.get(&pk.columns[0])?;
+        Some((quote_ident(&column.name), column.data_type.clone()))
+    });
+    match key {
+        Some((k, ty)) => format!(
+            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {BACKFILL_BATCH}) b;\n    UPDATE {table} SET {n} = {o} WHERE {k} >= strata_from AND {k} <= strata_upto AND {n} IS DISTINCT FROM {o};\n    COMMIT;\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
+        ),
+        None => format!(
+            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {n} = {o} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {n} IS DISTINCT FROM {o} LIMIT {BACKFILL_BATCH}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;\n  END LOOP;\nEND\n$strata$"
+        ),
+    }
+}
+
+/// Plain renames (`[plan] renames = "rename"`, and every table rename): the statements that
+/// rename what is still under its old name in `current`.
+pub fn plain_renames(current: &Schema, desired: &Schema, renames: &Renames) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (new, old) in renames.tables() {
+        if current.tables.contains_key(old)
+            && !current.tables.contains_key(new)
+            && desired.tables.contains_key(new)
+        {
+            let sql = if old.schema == new.schema {
+                format!("ALTER TABLE {old} RENAME TO {}", quote_ident(&new.name))
+            } else {
+                continue;
+            };
+            out.push(rename_change(ObjectId::Table(new.clone()), sql, old));
+        }
+    }
+    if renames.mode != RenameMode::Rename {
+        return out;
+    }
+    for ((table, new), old) in renames.columns() {
+        if renamed_column(current, desired, renames, table, new).is_some() {
+            out.push(rename_change(
+                ObjectId::Column(table.clone(), new.clone()),
+                format!(
+                    "ALTER TABLE {table} RENAME COLUMN {} TO {}",
+                    quote_ident(old),
+                    quote_ident(new)
+                ),
+                old,
+            ));
+        }
+    }
+    out
+}
+
+fn rename_change(object: ObjectId, sql: String, old: &impl std::fmt::Display) -> Change {
+    Change {
+        hazards: vec![Hazard::new(
+            BACKWARD_INCOMPATIBLE,
+            format!("code still deployed that uses {old} fails until the new code is deployed"),
+        )],
+        object,
+        step: Step::Alter,
+        kind: ChangeKind::AlterTable,
+        phase: Phase::Expand,
+        sql,
+        transactional: true,
+    }
+}
+
+#[cfg(test)]
+mod tests;

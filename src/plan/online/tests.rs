@@ -1,0 +1,373 @@
+//! Pure tests of the online rewriting pass: hand-built models through `diff` and `online`.
+
+use super::*;
+use crate::diff::diff;
+use crate::model::*;
+
+fn q(name: &str) -> QualifiedName {
+    QualifiedName::new("public", name)
+}
+
+fn column(name: &str, data_type: &str, not_null: bool) -> Column {
+    Column {
+        name: name.into(),
+        data_type: data_type.into(),
+        collation: None,
+        default: None,
+        not_null,
+        identity: None,
+        generated: None,
+        local: true,
+        comment: None,
+        grants: Grants::new(),
+    }
+}
+
+fn constraint(name: &str, kind: ConstraintKind, definition: &str, columns: &[&str]) -> Constraint {
+    Constraint {
+        name: name.into(),
+        kind,
+        definition: definition.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        references: None,
+        validated: true,
+        deferrable: false,
+        initially_deferred: false,
+        local: true,
+        comment: None,
+    }
+}
+
+fn table(name: &str, columns: &[Column], constraints: &[Constraint]) -> Table {
+    Table {
+        name: q(name),
+        columns: columns
+            .iter()
+            .map(|c| (c.name.clone(), c.clone()))
+            .collect(),
+        column_order: ColumnOrder(columns.iter().map(|c| c.name.clone()).collect()),
+        constraints: constraints
+            .iter()
+            .map(|c| (c.name.clone(), c.clone()))
+            .collect(),
+        unlogged: false,
+        partition_by: None,
+        partition_of: None,
+        inherits: vec![],
+        options: vec![],
+        rls_enabled: false,
+        rls_forced: false,
+        owner: None,
+        comment: None,
+        grants: Grants::new(),
+    }
+}
+
+fn schema(tables: &[Table], indexes: &[Index]) -> Schema {
+    let mut s = Schema::default();
+    for t in tables {
+        s.tables.insert(t.name.clone(), t.clone());
+    }
+    for i in indexes {
+        s.indexes.insert(i.name.clone(), i.clone());
+    }
+    s
+}
+
+fn index(name: &str, table: &str, cols: &str) -> Index {
+    Index {
+        name: q(name),
+        table: q(table),
+        definition: format!("CREATE INDEX {name} ON public.{table} USING btree ({cols})"),
+        unique: false,
+        parent: None,
+        comment: None,
+    }
+}
+
+fn users(extra: &[Column], constraints: &[Constraint]) -> Table {
+    let mut columns = vec![column("id", "bigint", true), column("email", "text", false)];
+    columns.extend(extra.iter().cloned());
+    let mut all = vec![constraint(
+        "users_pkey",
+        ConstraintKind::PrimaryKey,
+        "PRIMARY KEY (id)",
+        &["id"],
+    )];
+    all.extend(constraints.iter().cloned());
+    table("users", &columns, &all)
+}
+
+/// (sql, transactional, hazard ids) of the rewritten plan.
+fn plan(from: &Schema, to: &Schema, renames: &Renames) -> Vec<(String, bool, Vec<&'static str>)> {
+    online(diff(from, to).unwrap(), from, to, renames)
+        .into_iter()
+        .map(|c| {
+            (
+                c.sql,
+                c.transactional,
+                c.hazards.iter().map(|h| h.kind.id).collect(),
+            )
+        })
+        .collect()
+}
+
+fn sqls<'a>(steps: &'a [(String, bool, Vec<&'static str>)]) -> Vec<&'a str> {
+    steps.iter().map(|s| s.0.as_str()).collect()
+}
+
+#[test]
+fn an_index_on_an_existing_table_is_built_concurrently() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let to = schema(
+        &[users(&[], &[])],
+        &[index("users_email_idx", "users", "email")],
+    );
+    let steps = plan(&from, &to, &Renames::default());
+    assert_eq!(
+        steps,
+        vec![(
+            "CREATE INDEX CONCURRENTLY users_email_idx ON public.users USING btree (email)".into(),
+            false,
+            vec![]
+        )]
+    );
+    // And dropped concurrently.
+    let steps = plan(&to, &from, &Renames::default());
+    assert_eq!(
+        steps,
+        vec![(
+            "DROP INDEX CONCURRENTLY IF EXISTS public.users_email_idx".into(),
+            false,
+            vec![]
+        )]
+    );
+}
+
+#[test]
+fn an_index_on_a_new_table_is_not_concurrent() {
+    let to = schema(
+        &[users(&[], &[])],
+        &[index("users_email_idx", "users", "email")],
+    );
+    let steps = plan(&Schema::default(), &to, &Renames::default());
+    let create = steps
+        .iter()
+        .find(|s| s.0.contains("users_email_idx"))
+        .unwrap();
+    assert!(
+        create.0.starts_with("CREATE INDEX users_email_idx"),
+        "{create:?}"
+    );
+    assert!(create.1);
+    assert!(steps.iter().all(|s| s.1), "{steps:?}");
+}
+
+#[test]
+fn a_foreign_key_is_added_not_valid_then_validated_alone() {
+    let orgs = table("orgs", &[column("id", "bigint", true)], &[]);
+    let mut fk = constraint(
+        "users_org_fkey",
+        ConstraintKind::ForeignKey,
+        "FOREIGN KEY (org_id) REFERENCES orgs(id)",
+        &["org_id"],
+    );
+    fk.references = Some(q("orgs"));
+    let from = schema(
+        &[
+            orgs.clone(),
+            users(&[column("org_id", "bigint", false)], &[]),
+        ],
+        &[],
+    );
+    let to = schema(
+        &[orgs, users(&[column("org_id", "bigint", false)], &[fk])],
+        &[],
+    );
+    let steps = plan(&from, &to, &Renames::default());
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "ALTER TABLE public.users ADD CONSTRAINT users_org_fkey FOREIGN KEY (org_id) REFERENCES orgs(id) NOT VALID".into(),
+                true,
+                vec![]
+            ),
+            (
+                "ALTER TABLE public.users VALIDATE CONSTRAINT users_org_fkey".into(),
+                false,
+                vec!["full_table_validation", "may_fail_on_data"]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_check_on_a_new_table_stays_plain() {
+    let check = constraint(
+        "users_email_check",
+        ConstraintKind::Check,
+        "CHECK ((email <> ''::text))",
+        &["email"],
+    );
+    let to = schema(&[users(&[], &[check])], &[]);
+    let steps = plan(&Schema::default(), &to, &Renames::default());
+    assert!(
+        steps.iter().all(|s| !s.0.contains("NOT VALID") && s.1),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn set_not_null_goes_through_a_validated_check() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let mut t = users(&[], &[]);
+    t.columns.get_mut("email").unwrap().not_null = true;
+    let to = schema(&[t], &[]);
+    let steps = plan(&from, &to, &Renames::default());
+    assert_eq!(
+        sqls(&steps),
+        vec![
+            "ALTER TABLE public.users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID",
+            "ALTER TABLE public.users VALIDATE CONSTRAINT users_email_not_null",
+            "ALTER TABLE public.users ALTER COLUMN email SET NOT NULL",
+            "ALTER TABLE public.users DROP CONSTRAINT users_email_not_null",
+        ]
+    );
+    assert_eq!(
+        steps.iter().map(|s| s.1).collect::<Vec<_>>(),
+        vec![true, false, true, true]
+    );
+}
+
+#[test]
+fn a_unique_constraint_is_attached_to_a_concurrent_index() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let unique = constraint(
+        "users_email_key",
+        ConstraintKind::Unique,
+        "UNIQUE (email)",
+        &["email"],
+    );
+    let to = schema(&[users(&[], &[unique])], &[]);
+    let steps = plan(&from, &to, &Renames::default());
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON public.users (email)".into(),
+                false,
+                vec!["may_fail_on_data"]
+            ),
+            (
+                "ALTER TABLE public.users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key".into(),
+                true,
+                vec![]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn temporary_names_fit_in_63_bytes_and_are_stable() {
+    let long = "a".repeat(60);
+    let name = temp_name(&[&long, "column_with_a_long_name"], "not_null");
+    assert!(name.len() <= 63, "{name}");
+    assert!(name.ends_with("_not_null"), "{name}");
+    assert_eq!(
+        name,
+        temp_name(&[&long, "column_with_a_long_name"], "not_null")
+    );
+    assert_ne!(
+        name,
+        temp_name(&[&long, "column_with_a_long_nam2"], "not_null")
+    );
+    assert_eq!(temp_name(&["t", "c"], "not_null"), "t_c_not_null");
+    let multibyte = "é".repeat(40);
+    assert!(temp_name(&[&multibyte], "x").len() <= 63);
+}
+
+fn renamed(mode: RenameMode) -> Renames {
+    let mut r = Renames::new(mode);
+    r.add_column(q("users"), "mail", "email");
+    r
+}
+
+#[test]
+fn a_rename_expands_with_a_sync_trigger_and_a_backfill() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let mut t = users(&[], &[]);
+    let mut mail = t.columns.remove("email").unwrap();
+    mail.name = "mail".into();
+    mail.not_null = true;
+    t.columns.insert("mail".into(), mail);
+    let to = schema(&[t], &[]);
+    let changes = online(
+        diff(&from, &to).unwrap(),
+        &from,
+        &to,
+        &renamed(RenameMode::ExpandContract),
+    );
+    let expand: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.phase == Phase::Expand)
+        .collect();
+    assert_eq!(
+        expand[0].sql,
+        "ALTER TABLE public.users ADD COLUMN mail text"
+    );
+    assert!(expand[1]
+        .sql
+        .starts_with("CREATE FUNCTION public.users_mail_strata_sync() RETURNS trigger"));
+    assert!(expand[1].sql.contains("NEW.email := NEW.mail;"));
+    assert!(expand[2].sql.starts_with(
+        "CREATE TRIGGER users_mail_strata_sync BEFORE INSERT OR UPDATE ON public.users"
+    ));
+    assert!(
+        expand[3].sql.starts_with("DO $strata$"),
+        "{}",
+        expand[3].sql
+    );
+    assert!(
+        expand[3].sql.contains("ORDER BY id LIMIT 10000"),
+        "{}",
+        expand[3].sql
+    );
+    assert!(!expand[3].transactional);
+    let contract: Vec<&str> = changes
+        .iter()
+        .filter(|c| c.phase == Phase::Contract)
+        .map(|c| c.sql.as_str())
+        .collect();
+    assert_eq!(
+        contract[..3],
+        [
+            "DROP TRIGGER users_mail_strata_sync ON public.users",
+            "DROP FUNCTION public.users_mail_strata_sync()",
+            "ALTER TABLE public.users DROP COLUMN email",
+        ]
+    );
+    // The old column's data lives on: not destructive.
+    assert!(changes.iter().all(|c| !c.is_destructive()));
+}
+
+#[test]
+fn plain_rename_mode_renames_in_place() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let mut t = users(&[], &[]);
+    let mut mail = t.columns.remove("email").unwrap();
+    mail.name = "mail".into();
+    t.columns.insert("mail".into(), mail);
+    let to = schema(&[t], &[]);
+    let r = renamed(RenameMode::Rename);
+    let renames = plain_renames(&from, &to, &r);
+    assert_eq!(renames.len(), 1);
+    assert_eq!(
+        renames[0].sql,
+        "ALTER TABLE public.users RENAME COLUMN email TO mail"
+    );
+    assert_eq!(renames[0].hazards[0].kind, BACKWARD_INCOMPATIBLE);
+    // No rename is left once done, and expand-contract mode leaves columns alone.
+    assert!(plain_renames(&to, &to, &r).is_empty());
+    assert!(plain_renames(&from, &to, &renamed(RenameMode::ExpandContract)).is_empty());
+}
