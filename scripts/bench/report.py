@@ -274,4 +274,7 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
 
 {sections}
 """
+    notes = Path(__file__).with_name("notes.md")
+    if notes.exists():
+        text += "\n## Notes (hand-written, `scripts/bench/notes.md`)\n\n" + notes.read_text()
     (out_dir / "benchmarks.md").write_text(text)
