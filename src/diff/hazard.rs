@@ -76,6 +76,13 @@ pub const TYPE_NARROWING: HazardKind = HazardKind {
     summary: "changes a column to a type that may not hold every existing value",
 };
 
+/// Updates every row of a table, in batches of their own transactions (a rename's or a
+/// retype's backfill): no long lock, but WAL and dead rows in proportion to the table.
+pub const BACKFILL: HazardKind = HazardKind {
+    id: "backfill",
+    summary: "updates every row of the table, in batches",
+};
+
 /// Every hazard kind, for documentation and lookup.
 pub const ALL: &[HazardKind] = &[
     DESTRUCTIVE,
@@ -90,6 +97,7 @@ pub const ALL: &[HazardKind] = &[
     NON_CONCURRENT_INDEX,
     VOLATILE_DEFAULT,
     TYPE_NARROWING,
+    BACKFILL,
 ];
 
 /// The kind with this id.

@@ -128,6 +128,22 @@ pub async fn run_alone(
     policy: &ExecPolicy,
     long_timeout: StatementTimeout,
 ) -> Result<bool, ExecError> {
+    let outcome = attempt_alone(client, statement, policy, long_timeout).await;
+    // The timeouts were set for the session: what runs next (a migration, the next
+    // transaction's SET LOCAL aside) must not inherit them.
+    client
+        .batch_execute("RESET lock_timeout; RESET statement_timeout")
+        .await
+        .map_err(PgError::query("resetting timeouts"))?;
+    outcome
+}
+
+async fn attempt_alone(
+    client: &Client,
+    statement: &PlannedStatement,
+    policy: &ExecPolicy,
+    long_timeout: StatementTimeout,
+) -> Result<bool, ExecError> {
     let index = concurrent_index_name(&statement.sql);
     let mut attempt = 0;
     loop {

@@ -1,0 +1,387 @@
+//! Zero downtime by default (issue #7), end to end on real PostgreSQL and git: plans for
+//! existing tables use the online forms (concurrent indexes, NOT VALID + VALIDATE, SET NOT
+//! NULL through a check, UNIQUE USING INDEX), tables created by the plan keep the plain ones,
+//! and `-- strata:renamed-from` renames a column without breaking the code still deployed.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{reachable_tempdir, TestDb};
+use predicates::str::contains;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use strata::config::{LockTimeout, StatementTimeout};
+use strata::plan::PlannedStatement;
+use strata::run::statements::{run_alone, ExecPolicy};
+
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    db: TestDb,
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The deploy hook runs `hook.sh` when the test wrote one: code "still deployed" at that
+/// point is the old code, the new code is being deployed.
+const MANIFEST: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[deploy]
+command = "if test -f hook.sh; then sh hook.sh; fi"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+lock_timeout = "1s"
+retries = 3
+"#;
+
+impl Project {
+    fn new(schema: &str, manifest_extra: &str) -> Project {
+        let dir = reachable_tempdir("strata-online-");
+        let root = dir.path().join("app");
+        std::fs::create_dir_all(root.join("schema")).unwrap();
+        std::fs::write(
+            root.join("pipeline.toml"),
+            format!("{MANIFEST}{manifest_extra}"),
+        )
+        .unwrap();
+        std::fs::write(root.join("schema/app.sql"), schema).unwrap();
+        std::fs::write(root.join(".gitignore"), "/.strata\n*.out\n").unwrap();
+        git(&root, &["init", "-q", "-b", "main"]);
+        git(&root, &["add", "."]);
+        git(&root, &["commit", "-qm", "start"]);
+        Project {
+            _dir: dir,
+            root,
+            db: TestDb::new(),
+        }
+    }
+
+    fn strata(&self) -> Command {
+        let mut cmd = Command::cargo_bin("strata").unwrap();
+        cmd.arg("-C")
+            .arg(&self.root)
+            .env("CI", "true")
+            .env_remove("DATABASE_URL")
+            .env("STRATA_TEST_SHADOW_URL", common::admin_url())
+            .env("STRATA_TEST_TARGET_URL", &self.db.url)
+            .env("GIT_AUTHOR_NAME", "dev")
+            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+            .env("GIT_COMMITTER_NAME", "dev")
+            .env("GIT_COMMITTER_EMAIL", "dev@example.com");
+        cmd
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        std::fs::write(self.root.join(path), text).unwrap();
+    }
+
+    fn commit_all(&self, message: &str) {
+        git(&self.root, &["add", "-A"]);
+        git(&self.root, &["commit", "-qm", message]);
+    }
+
+    /// `strata plan`, then merge its branch as a reviewer would; returns pending.sql.
+    fn plan_and_merge(&self) -> String {
+        self.strata().arg("plan").assert().success();
+        let branches = git(
+            &self.root,
+            &[
+                "branch",
+                "--list",
+                "change-schema-*",
+                "--format=%(refname:short)",
+            ],
+        );
+        let branch = branches.lines().last().expect("plan made a branch");
+        git(&self.root, &["merge", "-q", "--ff-only", branch]);
+        std::fs::read_to_string(self.root.join("pending.sql")).unwrap()
+    }
+
+    /// Schema v1 planned and run, so that its tables exist (and then hold rows).
+    fn start(&self) {
+        self.plan_and_merge();
+        self.strata()
+            .args(["run", "--git-commit"])
+            .assert()
+            .success();
+    }
+
+    /// Plan and run `schema`, returning pending.sql.
+    fn change_to(&self, schema: &str) -> String {
+        self.write("schema/app.sql", schema);
+        self.commit_all("change");
+        let pending = self.plan_and_merge();
+        self.strata()
+            .args(["run", "--git-commit"])
+            .assert()
+            .success();
+        pending
+    }
+}
+
+/// The statement of pending.sql that contains `needle`, with its annotation lines.
+fn statement_block<'a>(pending: &'a str, needle: &str) -> &'a str {
+    pending
+        .split("\n\n")
+        .find(|block| block.contains(needle))
+        .unwrap_or_else(|| panic!("no statement with {needle:?} in:\n{pending}"))
+}
+
+const V1: &str = "
+CREATE TABLE orgs (id bigint PRIMARY KEY);
+CREATE TABLE users (id bigint PRIMARY KEY, email text, org_id bigint);
+";
+
+const V2: &str = "
+CREATE TABLE orgs (id bigint PRIMARY KEY);
+CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  email text NOT NULL CONSTRAINT users_email_key UNIQUE,
+  org_id bigint CONSTRAINT users_org_id_fkey REFERENCES orgs (id)
+);
+CREATE INDEX users_org_idx ON users (org_id);
+CREATE TABLE teams (id bigint PRIMARY KEY, name text);
+CREATE INDEX teams_name_idx ON teams (name);
+";
+
+#[test]
+fn changes_to_existing_tables_take_their_online_forms() {
+    let p = Project::new(V1, "");
+    p.start();
+    p.db.psql(
+        "INSERT INTO orgs SELECT g FROM generate_series(1, 10) g;
+         INSERT INTO users SELECT g, 'u' || g || '@example.com', 1 + g % 10 FROM generate_series(1, 1000) g",
+    );
+    let pending = p.change_to(V2);
+
+    // An index on an existing table: built concurrently, alone, no blocking hazard.
+    let index = statement_block(&pending, "users_org_idx");
+    assert!(
+        index.contains(
+            "-- strata:no-transaction\nCREATE INDEX CONCURRENTLY users_org_idx ON public.users"
+        ),
+        "{index}"
+    );
+    assert!(!index.contains("non_concurrent_index"), "{index}");
+    // An index on a table the plan creates: plain, in the transaction.
+    let new_index = statement_block(&pending, "teams_name_idx");
+    assert!(
+        new_index.contains("CREATE INDEX teams_name_idx ON"),
+        "{new_index}"
+    );
+    assert!(!new_index.contains("no-transaction"), "{new_index}");
+    // The foreign key: NOT VALID, then validated alone.
+    assert!(
+        pending.contains("ADD CONSTRAINT users_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) NOT VALID;")
+            || pending.contains("ADD CONSTRAINT users_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs(id) NOT VALID;"),
+        "{pending}"
+    );
+    let validate = statement_block(&pending, "VALIDATE CONSTRAINT users_org_id_fkey");
+    assert!(
+        validate.contains("-- hazards: full_table_validation, may_fail_on_data"),
+        "{validate}"
+    );
+    assert!(validate.contains("-- strata:no-transaction"), "{validate}");
+    // SET NOT NULL through a check constraint.
+    for needle in [
+        "ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;",
+        "VALIDATE CONSTRAINT users_email_not_null;",
+        "ALTER COLUMN email SET NOT NULL;",
+        "DROP CONSTRAINT users_email_not_null;",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    // UNIQUE through a concurrently built index.
+    let unique = statement_block(&pending, "CREATE UNIQUE INDEX CONCURRENTLY users_email_key");
+    assert!(unique.contains("-- strata:no-transaction"), "{unique}");
+    assert!(
+        pending.contains("ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;"),
+        "{pending}"
+    );
+
+    // After the run: everything valid, nothing temporary left, the plan converged.
+    assert_eq!(
+        p.db.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_org_idx'::regclass"),
+        "t"
+    );
+    assert_eq!(
+        p.db.psql("SELECT contype::text || convalidated::text FROM pg_constraint WHERE conname IN ('users_org_id_fkey', 'users_email_key') ORDER BY conname"),
+        "utrue\nftrue"
+    );
+    assert_eq!(
+        p.db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email'"),
+        "t"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_email_not_null'"),
+        "0"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
+
+#[test]
+fn check_reports_the_hazards_of_the_online_plan() {
+    let p = Project::new(V1, "");
+    p.start();
+    p.write("schema/app.sql", V2);
+    p.commit_all("change");
+    p.plan_and_merge();
+    let out = p.strata().arg("check").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("full_table_validation"), "{text}");
+}
+
+const R1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, fullname text NOT NULL);\n";
+const R2: &str = "CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  -- strata:renamed-from fullname
+  full_name text NOT NULL
+);
+";
+
+/// Old code keeps writing `fullname` while the new code is deployed; what it writes must be
+/// in `full_name`.
+const OLD_CODE_HOOK: &str = r#"set -e
+psql "$STRATA_TEST_TARGET_URL" -XAtq -v ON_ERROR_STOP=1 -c "INSERT INTO users (id, fullname) VALUES (3, 'inserted by old code')" -c "UPDATE users SET fullname = 'updated by old code' WHERE id = 1" -c "INSERT INTO users (id, full_name) VALUES (4, 'inserted by new code')"
+psql "$STRATA_TEST_TARGET_URL" -XAtq -v ON_ERROR_STOP=1 -c "SELECT id, full_name, fullname FROM users ORDER BY id" > during-deploy.out
+"#;
+
+#[test]
+fn a_renamed_column_keeps_its_data_and_both_names_in_step_until_the_contract() {
+    let p = Project::new(R1, "");
+    p.start();
+    p.db.psql("INSERT INTO users VALUES (1, 'Ada'), (2, 'Grace')");
+    p.write("hook.sh", OLD_CODE_HOOK);
+    let pending = p.change_to(R2);
+    for needle in [
+        "ADD COLUMN full_name text;",
+        "CREATE FUNCTION public.users_full_name_strata_sync() RETURNS trigger",
+        "CREATE TRIGGER users_full_name_strata_sync BEFORE INSERT OR UPDATE ON public.users",
+        "DO $strata$",
+        "DROP COLUMN fullname;",
+        "SET NOT NULL;",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    assert!(!pending.contains("destructive"), "{pending}");
+    let during = std::fs::read_to_string(p.root.join("during-deploy.out")).unwrap();
+    assert_eq!(
+        during,
+        "1|updated by old code|updated by old code\n2|Grace|Grace\n3|inserted by old code|inserted by old code\n4|inserted by new code|inserted by new code\n"
+    );
+    assert_eq!(
+        p.db.psql("SELECT string_agg(full_name, ',' ORDER BY id) FROM users"),
+        "updated by old code,Grace,inserted by old code,inserted by new code"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'fullname'"),
+        "0"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%strata_sync'"),
+        "0"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
+
+#[test]
+fn the_plain_rename_switch_renames_in_place() {
+    let p = Project::new(R1, "\n[plan]\nrenames = \"rename\"\n");
+    p.start();
+    p.db.psql("INSERT INTO users VALUES (1, 'Ada')");
+    let pending = p.change_to(R2);
+    let rename = statement_block(&pending, "RENAME COLUMN fullname TO full_name");
+    assert!(rename.contains("backward_incompatible"), "{rename}");
+    assert!(!pending.contains("CREATE TRIGGER"), "{pending}");
+    assert!(!pending.contains("DROP COLUMN"), "{pending}");
+    assert_eq!(p.db.psql("SELECT full_name FROM users"), "Ada");
+}
+
+/// A concurrent build waits for a lock another session holds: it is retried, then built,
+/// and the session's timeouts are reset afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_build_behind_a_lock_is_retried_then_done() {
+    let db = TestDb::new();
+    db.psql("CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000)");
+    let mut holder = db.client().await;
+    let (locked_tx, locked_rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        let tx = holder.transaction().await.unwrap();
+        tx.batch_execute("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")
+            .await
+            .unwrap();
+        locked_tx.send(()).unwrap();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        tx.commit().await.unwrap();
+    });
+    locked_rx.await.unwrap();
+    let client = db.client().await;
+    let policy = ExecPolicy {
+        lock_timeout: LockTimeout(Duration::from_millis(150)),
+        statement_timeout: StatementTimeout(Duration::from_secs(5)),
+        retries: 10,
+        backoff: Duration::from_millis(100),
+    };
+    let build = PlannedStatement {
+        sql: "CREATE INDEX CONCURRENTLY t_id_idx ON public.t (id)".into(),
+        hazards: vec![],
+        transactional: false,
+    };
+    let started = std::time::Instant::now();
+    let ran = run_alone(
+        &client,
+        &build,
+        &policy,
+        StatementTimeout(Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    assert!(ran);
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "it waited for the lock"
+    );
+    handle.await.unwrap();
+    assert_eq!(
+        db.psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_id_idx'::regclass"),
+        "t"
+    );
+    let row = client
+        .query_one(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("0".into(), "0".into())
+    );
+}
