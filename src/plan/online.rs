@@ -21,8 +21,8 @@
 
 use crate::config::{Phase, RenameMode};
 use crate::diff::hazard::{
-    Hazard, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION, INDEX_BUILD,
-    MAY_FAIL, NON_CONCURRENT_INDEX,
+    Hazard, BACKFILL, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION,
+    INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
 };
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{
@@ -399,7 +399,7 @@ fn expand_rename(
     let backfill = Change {
         kind: ChangeKind::AlterTable,
         hazards: vec![Hazard::new(
-            FULL_TABLE_VALIDATION,
+            BACKFILL,
             format!("updates every row of {table}, {BACKFILL_BATCH} rows per transaction"),
         )],
         ..item(
