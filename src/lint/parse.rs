@@ -1,7 +1,7 @@
 //! The files under lint, parsed once with pg_query for strata's own rules.
 
 use super::Input;
-use crate::source::statements::{self, SourceError};
+use crate::source::statements::{self, statement_span, SourceError};
 use pg_query::protobuf::{AlterTableCmd, ColumnDef, Constraint, RangeVar};
 use pg_query::NodeEnum;
 
@@ -47,7 +47,8 @@ impl ParsedFile {
                     .stmts
                     .into_iter()
                     .filter_map(|raw| {
-                        let (offset, len) = span(&input.text, raw.stmt_location, raw.stmt_len);
+                        let (offset, len) =
+                            statement_span(&input.text, raw.stmt_location, raw.stmt_len);
                         Some(ParsedStatement {
                             offset,
                             len,
@@ -202,39 +203,6 @@ fn locate_error(input: &Input) -> ParseError {
             offset: squawk_error_offset(&input.text),
             message: "syntax error".into(),
         },
-    }
-}
-
-/// A statement's first token and length without the trailing semicolon (as
-/// `source::statements` reports them).
-fn span(text: &str, location: i32, len: i32) -> (usize, usize) {
-    let start = usize::try_from(location).unwrap_or(0).min(text.len());
-    let end = match usize::try_from(len) {
-        Ok(0) | Err(_) => text.len(),
-        Ok(len) => (start + len).min(text.len()),
-    };
-    let piece = &text[start..end];
-    let skip = leading_trivia_len(piece);
-    let body = piece[skip..].trim_end();
-    let body = body.strip_suffix(';').unwrap_or(body).trim_end();
-    (start + skip, body.len())
-}
-
-/// Whitespace and comments before a statement's first token.
-fn leading_trivia_len(piece: &str) -> usize {
-    let mut i = 0;
-    loop {
-        let rest = &piece[i..];
-        let trimmed = rest.trim_start();
-        i += rest.len() - trimmed.len();
-        let skip = if trimmed.starts_with("--") {
-            trimmed.find('\n').map_or(trimmed.len(), |n| n + 1)
-        } else if trimmed.starts_with("/*") {
-            trimmed.find("*/").map_or(trimmed.len(), |n| n + 2)
-        } else {
-            return i;
-        };
-        i += skip;
     }
 }
 

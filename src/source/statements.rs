@@ -218,12 +218,11 @@ fn at_statement(path: &str, text: &str, offset: usize, len: usize, message: &str
 
 /// pg_query's statement location starts after the previous semicolon (so it includes leading
 /// comments and blank lines) and a length of 0 means "to the end".
-fn statement_span(text: &str, location: i32, len: i32) -> (usize, usize) {
-    let start = location.max(0) as usize;
-    let end = if len == 0 {
-        text.len()
-    } else {
-        start + len as usize
+pub(crate) fn statement_span(text: &str, location: i32, len: i32) -> (usize, usize) {
+    let start = usize::try_from(location).unwrap_or(0).min(text.len());
+    let end = match usize::try_from(len) {
+        Ok(0) | Err(_) => text.len(),
+        Ok(len) => (start + len).min(text.len()),
     };
     let piece = &text[start..end];
     let skip = leading_trivia_len(piece);
