@@ -18,7 +18,7 @@ lint: setup
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 test: lint
-	$(CARGO) test --locked --all-targets -- --test-threads=4
+	$(CARGO) test --locked --no-fail-fast --all-targets -- --test-threads=4
 
 # Benchmarks side by side with peers (docs/benchmarks.md); BENCH_SIZES="100 1000" for a quick run.
 bench: setup
