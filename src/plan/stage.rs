@@ -54,13 +54,14 @@ pub fn rename_stage(
 fn before_deploy(mut changes: Vec<Change>, desired: &Schema) -> Vec<Change> {
     let wanted = desired.object_ids();
     for c in &mut changes {
-        let gone = match (&c.object, c.kind) {
-            (ObjectId::Column(..), ChangeKind::DropColumn) => true,
-            (ObjectId::Table(_) | ObjectId::View(_) | ObjectId::Function(_), ChangeKind::Drop) => {
-                true
-            }
-            _ => false,
-        };
+        let gone = matches!(
+            (&c.object, c.kind),
+            (ObjectId::Column(..), ChangeKind::DropColumn)
+                | (
+                    ObjectId::Table(_) | ObjectId::View(_) | ObjectId::Function(_),
+                    ChangeKind::Drop
+                )
+        );
         if gone
             && !wanted.contains(&c.object)
             && !c

@@ -371,3 +371,15 @@ fn plain_rename_mode_renames_in_place() {
     assert!(plain_renames(&to, &to, &r).is_empty());
     assert!(plain_renames(&from, &to, &renamed(RenameMode::ExpandContract)).is_empty());
 }
+
+#[test]
+fn every_hazard_is_documented() {
+    let doc = include_str!("../../../docs/hazards.md");
+    for kind in crate::diff::hazard::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", kind.id)),
+            "docs/hazards.md has no row for {}",
+            kind.id
+        );
+    }
+}
