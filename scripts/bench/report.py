@@ -34,8 +34,8 @@ def svg_plot(rows):
     timeouts = series(rows, "timeout")
     for key in timeouts:
         data.setdefault(key, [])
-    width, height = 760, 470
-    left, right, top, bottom = 70, 250, 30, 50
+    width, height = 820, 470
+    left, right, top, bottom = 70, 290, 30, 50
     pw, ph = width - left - right, height - top - bottom
     ns = sorted({n for pts in data.values() for n, _ in pts}) or [100, 1000]
     ts = [t for pts in list(data.values()) + list(timeouts.values()) for _, t in pts] or [0.01, 1]
