@@ -383,3 +383,21 @@ fn every_hazard_is_documented() {
         );
     }
 }
+
+#[test]
+fn a_drop_before_the_deploy_is_backward_incompatible() {
+    use crate::plan::stage::{schema_stage, MigrationDdl};
+    let from = schema(&[users(&[column("nickname", "text", false)], &[])], &[]);
+    let to = schema(&[users(&[], &[])], &[]);
+    let none = MigrationDdl::default();
+    let all = schema_stage(&from, &to, Phase::All, &none, &Renames::default()).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(
+        all[0]
+            .hazards
+            .contains(&"backward_incompatible".to_string()),
+        "{all:?}"
+    );
+    let contract = schema_stage(&from, &to, Phase::Contract, &none, &Renames::default()).unwrap();
+    assert_eq!(contract[0].hazards, vec!["destructive".to_string()]);
+}
