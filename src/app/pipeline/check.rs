@@ -21,7 +21,10 @@ pub async fn check(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
     } else {
         None
     };
-    let stale = staleness(committed.as_ref(), &fresh);
+    // Compare what the file would hold: rendering trims migration texts (and the like), so
+    // the fresh plan goes through the same render and parse as the committed one.
+    let rendered = Plan::parse(FILE_NAME, &fresh.render())?;
+    let stale = staleness(committed.as_ref(), &rendered);
     let shown = committed.as_ref().unwrap_or(&fresh);
     let summary = markdown::plan_summary(shown, stale.as_deref());
     if let Some(file) = std::env::var_os("GITHUB_STEP_SUMMARY") {
