@@ -2,7 +2,7 @@
 CARGO ?= cargo
 STRATA := ./target/debug/strata
 
-.PHONY: setup build demo test lint bench bench-introspect clean
+.PHONY: setup build demo test lint bench bench-introspect bench-online clean
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +28,12 @@ bench: setup
 bench-introspect: setup
 	$(CARGO) build --release --locked --bin strata --bin strata-gen-schema
 	@bash scripts/bench/introspect.sh $(or $(BENCH_TABLES),10000)
+
+# Online schema changes under pgbench load: strata's plan vs the naive statements
+# (BENCH_ROWS, default 1000000; BENCH_SECONDS, default 40; docs/benchmarks.md).
+bench-online: setup
+	$(CARGO) build --locked --bin strata
+	@bash scripts/bench/online.sh
 
 clean:
 	-$(STRATA) db stop

@@ -277,4 +277,8 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
     notes = Path(__file__).with_name("notes.md")
     if notes.exists():
         text += "\n## Notes (hand-written, `scripts/bench/notes.md`)\n\n" + notes.read_text()
+    # Online schema changes under load (`make bench-online`, `scripts/bench/online.sh`).
+    online = Path(__file__).with_name("online.md")
+    if online.exists():
+        text += "\n" + online.read_text()
     (out_dir / "benchmarks.md").write_text(text)
