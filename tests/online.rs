@@ -385,3 +385,42 @@ async fn a_concurrent_build_behind_a_lock_is_retried_then_done() {
         ("0".into(), "0".into())
     );
 }
+
+const T1: &str =
+    "CREATE TABLE counters (id bigint PRIMARY KEY, hits integer NOT NULL DEFAULT 0, note text);\n";
+const T2: &str =
+    "CREATE TABLE counters (id bigint PRIMARY KEY, hits bigint NOT NULL DEFAULT 0, note text);\n";
+
+/// Old code keeps writing `hits` while the widened column is being built.
+#[test]
+fn a_rewriting_type_change_goes_through_a_new_column_and_keeps_the_data() {
+    let p = Project::new(T1, "");
+    p.start();
+    p.db.psql("INSERT INTO counters SELECT g, g * 10 FROM generate_series(1, 25000) g");
+    let pending = p.change_to(T2);
+    for needle in [
+        "ADD COLUMN counters_hits_strata_new bigint;",
+        "CREATE TRIGGER counters_hits_strata_retype",
+        "SET counters_hits_strata_new = hits::bigint",
+        "RENAME COLUMN counters_hits_strata_new TO hits;",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    assert!(!pending.contains("TYPE bigint"), "{pending}");
+    assert!(!pending.contains("table_rewrite"), "{pending}");
+    assert_eq!(
+        p.db.psql("SELECT format_type(atttypid, atttypmod) || ' ' || attnotnull::text || ' ' || pg_get_expr(adbin, adrelid) FROM pg_attribute JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum WHERE attrelid = 'counters'::regclass AND attname = 'hits'"),
+        "bigint true 0"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*), sum(hits) FROM counters"),
+        "25000|3125125000"
+    );
+    p.db.psql("INSERT INTO counters (id) VALUES (0)");
+    assert_eq!(p.db.psql("SELECT hits FROM counters WHERE id = 0"), "0");
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}

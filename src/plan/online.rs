@@ -44,8 +44,20 @@ pub fn online(
     desired: &Schema,
     renames: &Renames,
 ) -> Vec<Change> {
+    let retyped = if renames.mode == RenameMode::ExpandContract {
+        retype::candidates(&changes, current, desired)
+    } else {
+        Default::default()
+    };
     let mut out = Vec::with_capacity(changes.len());
     for change in changes {
+        if retype::replaced(&change, &retyped) {
+            continue;
+        }
+        if change.kind == ChangeKind::AlterColumnType && retyped.contains(&change.object) {
+            retype::retype(&change, current, desired, &mut out);
+            continue;
+        }
         rewrite(change, current, desired, renames, &mut out);
     }
     out
@@ -444,6 +456,17 @@ fn drop_sync(change: &Change, table: &QualifiedName, new: &str) -> Vec<Change> {
 /// one, else batches by `ctid` of the rows still different.
 fn backfill_sql(current: &Schema, table: &QualifiedName, old: &str, new: &str) -> String {
     let (o, n) = (quote_ident(old), quote_ident(new));
+    backfill_loop(
+        current,
+        table,
+        &format!("{n} = {o}"),
+        &format!("{n} IS DISTINCT FROM {o}"),
+    )
+}
+
+/// A `DO` block running `UPDATE table SET <set> WHERE <pending>` in batches, committing after
+/// each: keyset on a one-column primary key when there is one, else by `ctid`.
+fn backfill_loop(current: &Schema, table: &QualifiedName, set: &str, pending: &str) -> String {
     let key = current.tables.get(table).and_then(|t| {
         let pk = t
             .constraints
@@ -454,10 +477,10 @@ fn backfill_sql(current: &Schema, table: &QualifiedName, old: &str, new: &str) -
     });
     match key {
         Some((k, ty)) => format!(
-            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {BACKFILL_BATCH}) b;\n    UPDATE {table} SET {n} = {o} WHERE {k} >= strata_from AND {k} <= strata_upto AND {n} IS DISTINCT FROM {o};\n    COMMIT;\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
+            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {BACKFILL_BATCH}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
         ),
         None => format!(
-            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {n} = {o} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {n} IS DISTINCT FROM {o} LIMIT {BACKFILL_BATCH}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;\n  END LOOP;\nEND\n$strata$"
+            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {set} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {pending} LIMIT {BACKFILL_BATCH}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;\n  END LOOP;\nEND\n$strata$"
         ),
     }
 }
@@ -512,6 +535,8 @@ fn rename_change(object: ObjectId, sql: String, old: &impl std::fmt::Display) ->
         transactional: true,
     }
 }
+
+mod retype;
 
 #[cfg(test)]
 mod tests;

@@ -401,3 +401,59 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
     let contract = schema_stage(&from, &to, Phase::Contract, &none, &Renames::default()).unwrap();
     assert_eq!(contract[0].hazards, vec!["destructive".to_string()]);
 }
+
+#[test]
+fn a_rewriting_type_change_goes_through_a_new_column_and_a_swap() {
+    let mut score = column("score", "integer", true);
+    score.default = Some("0".into());
+    let from = schema(&[users(&[score.clone()], &[])], &[]);
+    score.data_type = "bigint".into();
+    let to = schema(&[users(&[score], &[])], &[]);
+    let steps = plan(&from, &to, &Renames::default());
+    let sql = sqls(&steps);
+    assert_eq!(
+        sql[0],
+        "ALTER TABLE public.users ADD COLUMN users_score_strata_new bigint"
+    );
+    assert!(
+        sql[1].contains("NEW.users_score_strata_new := NEW.score::bigint;"),
+        "{}",
+        sql[1]
+    );
+    assert!(sql[2].starts_with("CREATE TRIGGER users_score_strata_retype BEFORE INSERT OR UPDATE"));
+    assert!(
+        sql[3].contains("SET users_score_strata_new = score::bigint WHERE id >= strata_from"),
+        "{}",
+        sql[3]
+    );
+    assert_eq!(
+        sql[4..],
+        [
+            "ALTER TABLE public.users ADD CONSTRAINT users_score_not_null CHECK (users_score_strata_new IS NOT NULL) NOT VALID",
+            "ALTER TABLE public.users VALIDATE CONSTRAINT users_score_not_null",
+            "DROP TRIGGER users_score_strata_retype ON public.users",
+            "DROP FUNCTION public.users_score_strata_retype()",
+            "ALTER TABLE public.users DROP COLUMN score",
+            "ALTER TABLE public.users RENAME COLUMN users_score_strata_new TO score",
+            "ALTER TABLE public.users ALTER COLUMN score SET DEFAULT 0",
+            "ALTER TABLE public.users ALTER COLUMN score SET NOT NULL",
+            "ALTER TABLE public.users DROP CONSTRAINT users_score_not_null",
+        ]
+    );
+    assert!(
+        steps.iter().all(|s| !s.2.contains(&"table_rewrite")),
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().all(|s| !s.2.contains(&"destructive")),
+        "{steps:?}"
+    );
+    // The plain switch keeps the plain form.
+    let plain = plan(&from, &to, &Renames::new(RenameMode::Rename));
+    assert!(
+        plain
+            .iter()
+            .any(|s| s.0.contains("TYPE bigint") && s.2.contains(&"table_rewrite")),
+        "{plain:?}"
+    );
+}

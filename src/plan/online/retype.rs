@@ -1,0 +1,225 @@
+//! A column type change that would rewrite the table, carried out online: a new column of
+//! the new type, a trigger copying every write of the old column into it, a batched backfill,
+//! then a swap (one transaction: drop the trigger, its function and the old column, rename
+//! the new one, set its default and NOT NULL — the latter proven by a check validated
+//! beforehand). The swap holds ACCESS EXCLUSIVE for an instant instead of for the rewrite.
+//!
+//! Only for columns nothing else depends on (no index, constraint, view, identity,
+//! generation, comment or grant: they would go with the old column) and whose NOT NULL does
+//! not change in the same plan; otherwise the plain `ALTER COLUMN ... TYPE` stays, with its
+//! `table_rewrite` hazard.
+
+use super::{backfill_loop, temp_name};
+use crate::diff::hazard::{Hazard, BACKFILL, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
+use crate::diff::{Change, ChangeKind, Step};
+use crate::model::{quote_ident, ObjectId, QualifiedName, Schema};
+use std::collections::BTreeSet;
+
+/// The columns of `changes` whose type change is carried out online.
+pub(super) fn candidates(
+    changes: &[Change],
+    current: &Schema,
+    desired: &Schema,
+) -> BTreeSet<ObjectId> {
+    let mut out = BTreeSet::new();
+    for c in changes {
+        let ObjectId::Column(table, column) = &c.object else {
+            continue;
+        };
+        if c.kind != ChangeKind::AlterColumnType
+            || !c.hazards.iter().any(|h| h.kind == TABLE_REWRITE)
+            || !super::existing(current, table)
+        {
+            continue;
+        }
+        let (Some(old), Some(new)) = (
+            current
+                .tables
+                .get(table)
+                .and_then(|t| t.columns.get(column)),
+            desired
+                .tables
+                .get(table)
+                .and_then(|t| t.columns.get(column)),
+        ) else {
+            continue;
+        };
+        let plain = |col: &crate::model::Column| {
+            col.identity.is_none()
+                && col.generated.is_none()
+                && col.comment.is_none()
+                && col.grants.is_empty()
+                && col.local
+        };
+        let used = current.dependencies.iter().any(|(user, on)| {
+            on.contains(&c.object) && *user != ObjectId::Table(table.clone()) && *user != c.object
+        });
+        let not_null_changes = changes.iter().any(|o| {
+            o.object == c.object
+                && matches!(o.kind, ChangeKind::SetNotNull | ChangeKind::DropNotNull)
+        });
+        if plain(old) && plain(new) && !used && !not_null_changes && old.not_null == new.not_null {
+            out.insert(c.object.clone());
+        }
+    }
+    out
+}
+
+/// Whether `change` is one the retype replaces (the default dropped and set around the type
+/// change).
+pub(super) fn replaced(change: &Change, retyped: &BTreeSet<ObjectId>) -> bool {
+    retyped.contains(&change.object)
+        && matches!(
+            change.kind,
+            ChangeKind::SetDefault | ChangeKind::DropDefault
+        )
+}
+
+/// The statements that replace the `ALTER COLUMN ... TYPE` of `change`.
+pub(super) fn retype(change: &Change, current: &Schema, desired: &Schema, out: &mut Vec<Change>) {
+    let ObjectId::Column(table, column) = &change.object else {
+        return;
+    };
+    let Some(new) = desired
+        .tables
+        .get(table)
+        .and_then(|t| t.columns.get(column))
+    else {
+        return;
+    };
+    let tmp = temp_name(&[&table.name, column], "strata_new");
+    let sync = temp_name(&[&table.name, column], "strata_retype");
+    let check = temp_name(&[&table.name, column], "not_null");
+    let (c, t) = (quote_ident(column), quote_ident(&tmp));
+    let function = QualifiedName::new(table.schema.clone(), sync.clone());
+    let ty = &new.data_type;
+    let mut relaxed = new.clone();
+    relaxed.name = tmp.clone();
+    relaxed.not_null = false;
+    relaxed.default = None;
+    let fails: Vec<Hazard> = change
+        .hazards
+        .iter()
+        .filter(|h| h.kind != TABLE_REWRITE)
+        .cloned()
+        .collect();
+    let item = |kind, sql: String, hazards: Vec<Hazard>, transactional| Change {
+        object: change.object.clone(),
+        step: Step::Alter,
+        kind,
+        phase: change.phase,
+        sql,
+        hazards,
+        transactional,
+    };
+    use ChangeKind::{AlterColumn, AlterColumnType, AlterTable, Create, Drop};
+    out.push(item(
+        AlterColumn,
+        format!(
+            "ALTER TABLE {table} ADD COLUMN {}",
+            crate::ddl::column_definition(&relaxed)
+        ),
+        vec![],
+        true,
+    ));
+    out.push(item(
+        Create,
+        format!(
+            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $strata$\nBEGIN\n  NEW.{t} := NEW.{c}::{ty};\n  RETURN NEW;\nEND\n$strata$"
+        ),
+        vec![],
+        true,
+    ));
+    out.push(item(
+        Create,
+        format!(
+            "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+            quote_ident(&sync)
+        ),
+        fails.clone(),
+        true,
+    ));
+    let mut backfill_hazards = vec![Hazard::new(
+        BACKFILL,
+        format!("copies {table}.{c} into {t}, in batches"),
+    )];
+    backfill_hazards.extend(fails);
+    out.push(item(
+        AlterTable,
+        backfill_loop(
+            current,
+            table,
+            &format!("{t} = {c}::{ty}"),
+            &format!("{t} IS DISTINCT FROM {c}::{ty}"),
+        ),
+        backfill_hazards,
+        false,
+    ));
+    let qcheck = quote_ident(&check);
+    if new.not_null {
+        out.push(item(
+            AlterTable,
+            format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {qcheck} CHECK ({t} IS NOT NULL) NOT VALID"
+            ),
+            vec![],
+            true,
+        ));
+        out.push(item(
+            AlterTable,
+            format!("ALTER TABLE {table} VALIDATE CONSTRAINT {qcheck}"),
+            vec![
+                Hazard::new(FULL_TABLE_VALIDATION, format!("scans {table}")),
+                Hazard::new(MAY_FAIL, format!("fails if {t} holds NULLs")),
+            ],
+            false,
+        ));
+    }
+    // The swap: consecutive transactional statements, one transaction at run time.
+    out.push(item(
+        Drop,
+        format!("DROP TRIGGER {} ON {table}", quote_ident(&sync)),
+        vec![],
+        true,
+    ));
+    out.push(item(
+        Drop,
+        format!("DROP FUNCTION {function}()"),
+        vec![],
+        true,
+    ));
+    out.push(item(
+        Drop,
+        format!("ALTER TABLE {table} DROP COLUMN {c}"),
+        vec![],
+        true,
+    ));
+    out.push(item(
+        AlterColumnType,
+        format!("ALTER TABLE {table} RENAME COLUMN {t} TO {c}"),
+        vec![],
+        true,
+    ));
+    if let Some(default) = &new.default {
+        out.push(item(
+            ChangeKind::SetDefault,
+            format!("ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"),
+            vec![],
+            true,
+        ));
+    }
+    if new.not_null {
+        out.push(item(
+            ChangeKind::SetNotNull,
+            format!("ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL"),
+            vec![],
+            true,
+        ));
+        out.push(item(
+            AlterTable,
+            format!("ALTER TABLE {table} DROP CONSTRAINT {qcheck}"),
+            vec![],
+            true,
+        ));
+    }
+}
