@@ -13,6 +13,10 @@ build: setup
 demo: build
 	@bash scripts/demo.sh
 
+# Runs the shell blocks of every examples/*/README.md, as written (scratch dirs under /tmp).
+examples: build
+	@bash scripts/example-readmes.sh
+
 lint: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
