@@ -269,8 +269,25 @@ fn template(name: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// What a line-based reader can check of YAML's shape: no tabs, and no indented line before
+/// the first top-level key (a comment block that lost its `#`).
+fn assert_plain_block_yaml(name: &str, yaml: &str) {
+    assert!(!yaml.contains('\t'), "{name}: tabs");
+    let first = yaml
+        .lines()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .unwrap_or_default();
+    assert_eq!(
+        indent(first),
+        0,
+        "{name}: indented line before any key: {first}"
+    );
+}
+
 #[test]
 fn the_extractors_find_every_job() {
+    assert_plain_block_yaml("github-actions.yml", &template("github-actions.yml"));
+    assert_plain_block_yaml("gitlab-ci.yml", &template("gitlab-ci.yml"));
     let gh = github_jobs(&template("github-actions.yml"));
     let names: Vec<&str> = gh.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["check", "run-test", "run-prod", "plan"]);
