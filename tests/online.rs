@@ -424,3 +424,33 @@ fn a_rewriting_type_change_goes_through_a_new_column_and_keeps_the_data() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+/// One `all` stage: expand and contract of the rename in the same stage, on a table without
+/// a primary key (the backfill goes by ctid), with a default on the new column.
+#[test]
+fn a_rename_in_a_single_all_stage_converges() {
+    let p = Project::new(
+        "CREATE TABLE notes (body text NOT NULL, author text);\n",
+        "\n[[stages]]\nname = \"all\"\nkind = \"schema\"\nphase = \"all\"\n",
+    );
+    p.start();
+    p.db.psql("INSERT INTO notes SELECT 'note ' || g, 'a' || g FROM generate_series(1, 12345) g");
+    let pending = p.change_to(
+        "CREATE TABLE notes (\n  -- strata:renamed-from body\n  text text NOT NULL DEFAULT '',\n  author text\n);\n",
+    );
+    assert!(pending.contains("WHERE ctid = ANY"), "{pending}");
+    assert!(pending.contains("SET DEFAULT ''::text;"), "{pending}");
+    assert_eq!(
+        p.db.psql("SELECT count(*), count(DISTINCT text), min(text) FROM notes"),
+        "12345|12345|note 1"
+    );
+    assert_eq!(
+        p.db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'notes'::regclass AND attname = 'text'"),
+        "t"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}

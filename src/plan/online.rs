@@ -184,18 +184,24 @@ fn rewrite(
             });
             match renamed_to {
                 Some(new) if renames.mode == RenameMode::ExpandContract => {
-                    if !current
+                    let same_plan = !current
                         .tables
                         .get(table)
-                        .is_some_and(|t| t.columns.contains_key(&new))
-                    {
-                        // The same stage adds the new column: the sync goes first.
+                        .is_some_and(|t| t.columns.contains_key(&new));
+                    if same_plan {
+                        // The same diff adds the new column: the sync goes first.
                         out.extend(drop_sync(&change, table, &new));
                     }
-                    out.push(Change {
+                    let contract = Change {
                         hazards: without(change.hazards.clone(), &[DESTRUCTIVE.id]),
                         ..change
-                    });
+                    };
+                    out.push(contract.clone());
+                    if same_plan {
+                        // The default and NOT NULL the expansion left out (a later diff
+                        // would find them missing; in one `all` stage there is none).
+                        finish_column(&contract, desired, table, &new, out);
+                    }
                 }
                 _ => out.push(change),
             }
@@ -424,6 +430,43 @@ fn expand_rename(
     out.push(create_function);
     out.push(create_trigger);
     out.push(backfill);
+}
+
+/// The renamed column's default and NOT NULL, after the old column is gone.
+fn finish_column(
+    change: &Change,
+    desired: &Schema,
+    table: &QualifiedName,
+    new: &str,
+    out: &mut Vec<Change>,
+) {
+    let Some(column) = desired.tables.get(table).and_then(|t| t.columns.get(new)) else {
+        return;
+    };
+    let at = format!("ALTER TABLE {table} ALTER COLUMN {}", quote_ident(new));
+    let base = Change {
+        object: ObjectId::Column(table.clone(), new.to_string()),
+        step: Step::Alter,
+        kind: ChangeKind::SetDefault,
+        phase: change.phase,
+        sql: String::new(),
+        hazards: vec![],
+        transactional: true,
+    };
+    if let Some(default) = &column.default {
+        out.push(Change {
+            sql: format!("{at} SET DEFAULT {default}"),
+            ..base.clone()
+        });
+    }
+    if column.not_null {
+        let set = Change {
+            kind: ChangeKind::SetNotNull,
+            sql: format!("{at} SET NOT NULL"),
+            ..base
+        };
+        not_null_via_check(&set, table, new, out);
+    }
 }
 
 /// The contract half when the same stage also expands: the trigger and its function go
