@@ -454,3 +454,30 @@ fn a_rename_in_a_single_all_stage_converges() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+/// A table annotated `renamed-from` is renamed in place, in the first schema stage.
+#[test]
+fn a_renamed_table_is_renamed_in_place() {
+    let p = Project::new(
+        "CREATE TABLE people (id bigint PRIMARY KEY, name text);\n",
+        "",
+    );
+    p.start();
+    p.db.psql("INSERT INTO people VALUES (1, 'Ada')");
+    let pending = p.change_to(
+        "-- strata:renamed-from people\nCREATE TABLE persons (id bigint PRIMARY KEY, name text);\n",
+    );
+    let rename = statement_block(&pending, "RENAME TO persons");
+    assert!(
+        rename.contains("ALTER TABLE public.people RENAME TO persons;"),
+        "{rename}"
+    );
+    assert!(rename.contains("backward_incompatible"), "{rename}");
+    assert!(!pending.contains("DROP TABLE"), "{pending}");
+    assert_eq!(p.db.psql("SELECT name FROM persons"), "Ada");
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
