@@ -481,3 +481,39 @@ fn a_renamed_table_is_renamed_in_place() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+/// A primary key added to an existing table, a check constraint, an index dropped.
+#[test]
+fn a_primary_key_a_check_and_a_dropped_index_on_an_existing_table() {
+    let p = Project::new(
+        "CREATE TABLE events (id bigint NOT NULL, kind text);\nCREATE INDEX events_kind_idx ON events (kind);\n",
+        "",
+    );
+    p.start();
+    p.db.psql("INSERT INTO events SELECT g, 'k' || (g % 7) FROM generate_series(1, 5000) g");
+    let pending = p.change_to(
+        "CREATE TABLE events (id bigint PRIMARY KEY, kind text CONSTRAINT events_kind_check CHECK (kind <> ''));\n",
+    );
+    for needle in [
+        "-- strata:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY events_pkey ON public.events (id);",
+        "ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;",
+        "NOT VALID;",
+        "-- strata:no-transaction\nALTER TABLE public.events VALIDATE CONSTRAINT events_kind_check;",
+        "-- strata:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS public.events_kind_idx;",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    assert_eq!(
+        p.db.psql("SELECT string_agg(conname || ':' || contype::text || ':' || convalidated::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'events'::regclass"),
+        "events_kind_check:c:true,events_pkey:p:true"
+    );
+    assert_eq!(
+        p.db.psql("SELECT to_regclass('events_kind_idx') IS NULL"),
+        "t"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
