@@ -251,7 +251,28 @@ fn check_reports_the_hazards_of_the_online_plan() {
     p.plan_and_merge();
     let out = p.strata().arg("check").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("| contract | schema |"), "{text}");
     assert!(text.contains("full_table_validation"), "{text}");
+    let out = p
+        .strata()
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hazards: Vec<String> = json["plan"]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|stage| stage["body"]["statements"].as_array())
+        .flatten()
+        .filter(|st| st["sql"].as_str().unwrap().contains("VALIDATE CONSTRAINT"))
+        .flat_map(|st| st["hazards"].as_array().unwrap().clone())
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        hazards.contains(&"full_table_validation".to_string()),
+        "{json}"
+    );
 }
 
 const R1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, fullname text NOT NULL);\n";
