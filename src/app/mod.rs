@@ -5,8 +5,8 @@ mod diff;
 mod init;
 mod introspect;
 mod lint;
-mod pipeline;
 mod migrate;
+mod pipeline;
 mod target;
 
 pub use target::{resolve_shadow, resolve_target, ResolvedTarget};

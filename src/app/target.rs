@@ -34,7 +34,10 @@ pub fn resolve_target(ctx: &Context, args: &TargetArgs) -> Result<ResolvedTarget
 /// Connection to the shadow server's maintenance database, where shadow databases are made.
 /// `STRATA_SHADOW_URL` in the environment takes the place of the manifest's `[shadow] url`.
 pub fn resolve_shadow(ctx: &Context) -> Result<ConnInfo> {
-    if let Some(url) = std::env::var("STRATA_SHADOW_URL").ok().filter(|u| !u.is_empty()) {
+    if let Some(url) = std::env::var("STRATA_SHADOW_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         return Ok(ConnInfo::parse(&url)?);
     }
     Ok(match &ctx.config.shadow {
