@@ -11,9 +11,10 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 have_libclang() {
-  ldconfig -p 2>/dev/null | grep -q 'libclang[-.0-9]*\.so' && return 0
-  compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null && return 0
-  compgen -G '/usr/lib/x86_64-linux-gnu/libclang*.so*' >/dev/null
+  # libclang-cpp.so is a different library (the C++ API); bindgen needs libclang.so or libclang-NN.so.
+  local pattern='libclang(-[0-9.]+)?\.so'
+  ldconfig -p 2>/dev/null | grep -Eq "$pattern" && return 0
+  ls /usr/lib/llvm-*/lib/ /usr/lib/x86_64-linux-gnu/ 2>/dev/null | grep -Eq "^$pattern"
 }
 
 have_pg_server() {
