@@ -46,8 +46,13 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
         Some(text) => SchemaSource::parse(text)?,
         None => SchemaSource::Manifest,
     };
-    let from = read(ctx, &from, "from").await?;
-    let to = read(ctx, &to, "to").await?;
+    // Both sides at once: two server backends work in parallel. Not when both are SDL: two
+    // progress spinners would fight over one terminal line.
+    let (from, to) = if matches!(from, SchemaSource::Url(_)) || matches!(to, SchemaSource::Url(_)) {
+        tokio::try_join!(read(ctx, &from, "from"), read(ctx, &to, "to"))?
+    } else {
+        (read(ctx, &from, "from").await?, read(ctx, &to, "to").await?)
+    };
     let changes = crate::diff::diff(&from, &to)?;
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&changes),

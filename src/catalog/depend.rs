@@ -45,24 +45,48 @@ impl Oids {
         self.collapse.insert(relid, id);
     }
 
-    fn get(&self, class_name: &str, oid: u32, sub: i32) -> Option<ObjectId> {
+    fn get(&self, class_name: &str, oid: u32, sub: i32) -> Option<&ObjectId> {
         let class = class(class_name)?;
         if class == "pg_class" && sub > 0 {
             if let Some(id) = self.columns.get(&(oid, sub)) {
-                return Some(id.clone());
+                return Some(id);
             }
-            return self.collapse.get(&oid).cloned();
+            return self.collapse.get(&oid);
         }
-        self.objects.get(&(class, oid)).cloned()
+        self.objects.get(&(class, oid))
+    }
+}
+
+/// The dependency map being built: only edges between two different objects the model
+/// holds (checked here, so nothing is cloned for an edge that would be thrown away).
+struct Edges<'a> {
+    schema: &'a Schema,
+    deps: Dependencies,
+}
+
+impl Edges<'_> {
+    fn add(&mut self, from: &ObjectId, to: &ObjectId) {
+        if from == to || !self.schema.contains(from) || !self.schema.contains(to) {
+            return;
+        }
+        match self.deps.get_mut(from) {
+            Some(set) => {
+                if !set.contains(to) {
+                    set.insert(to.clone());
+                }
+            }
+            None => {
+                self.deps
+                    .insert(from.clone(), std::iter::once(to.clone()).collect());
+            }
+        }
     }
 }
 
 pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencies {
-    let mut deps = Dependencies::new();
-    let mut edge = |from: ObjectId, to: ObjectId| {
-        if from != to {
-            deps.entry(from).or_default().insert(to);
-        }
+    let mut edges = Edges {
+        schema,
+        deps: Dependencies::new(),
     };
     for row in rows {
         let Some(from) = oids.get(
@@ -93,8 +117,9 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
             },
         };
         // A view over a column of its own (pg_rewrite → own columns) is no edge.
-        edge(from, to);
+        edges.add(from, to);
     }
+    let mut edge = |from: ObjectId, to: ObjectId| edges.add(&from, &to);
     for name in schema.types.keys() {
         edge(
             ObjectId::Type(name.clone()),
@@ -179,11 +204,5 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
             );
         }
     }
-    // Keep only edges between objects the model holds.
-    let known = schema.object_ids();
-    deps.retain(|from, to| {
-        to.retain(|t| known.contains(t));
-        known.contains(from) && !to.is_empty()
-    });
-    deps
+    edges.deps
 }

@@ -206,7 +206,10 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         dependencies,
     };
     let owners = config.schema.owners;
-    let schema = build::build(rows, owners)?;
+    // Off the async workers: the other side of a diff reads meanwhile.
+    let schema = tokio::task::spawn_blocking(move || build::build(rows, owners))
+        .await
+        .map_err(|e| CatalogError::Unexpected(format!("building the model: {e}")))??;
     let warnings = unmodelled
         .iter()
         .map(|r| Unmodelled {

@@ -40,6 +40,16 @@ pub fn not_internal(class: &str, oid: &str) -> String {
     )
 }
 
+/// The comment of an object, as `{alias}.description`: a LEFT JOIN on pg_description (unique on
+/// objoid, classoid, objsubid, so it never adds rows). The same answer as obj_description /
+/// col_description, without a SQL-function call per row (a third of a column read's time).
+pub fn describe(alias: &str, class: &str, oid: &str, subid: &str) -> String {
+    format!(
+        "LEFT JOIN pg_description {alias} ON {alias}.objoid = {oid} \
+         AND {alias}.classoid = '{class}'::regclass AND {alias}.objsubid = {subid}"
+    )
+}
+
 /// A collation's qualified name when `coll` differs from the type's default `typcoll`.
 pub fn collation(coll: &str, typcoll: &str) -> String {
     format!(
@@ -52,25 +62,27 @@ pub fn collation(coll: &str, typcoll: &str) -> String {
 pub fn namespaces() -> String {
     format!(
         "SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner) AS owner, \
-           obj_description(n.oid, 'pg_namespace') AS comment, {acl} AS acl, {ext} AS plain \
-         FROM pg_namespace n \
+           ds.description AS comment, {acl} AS acl, {ext} AS plain \
+         FROM pg_namespace n {ds} \
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'strata') \
            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
          ORDER BY n.nspname",
         acl = acl("n.nspacl", 'n', "n.nspowner"),
         ext = not_ext("pg_namespace", "n.oid"),
+        ds = describe("ds", "pg_namespace", "n.oid", "0"),
     )
 }
 
 pub const EXTENSIONS: &str = "SELECT x.oid, x.extname, n.nspname, x.extversion, \
-       obj_description(x.oid, 'pg_extension') AS comment \
+       ds.description AS comment \
      FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace \
+       LEFT JOIN pg_description ds ON ds.objoid = x.oid AND ds.classoid = 'pg_extension'::regclass AND ds.objsubid = 0 \
      WHERE x.extnamespace = ANY($1) ORDER BY x.extname";
 
 pub fn types() -> String {
     format!(
         "SELECT t.oid, t.typarray, t.typrelid, n.nspname, t.typname, t.typtype::text AS typtype, \
-           pg_get_userbyid(t.typowner) AS owner, obj_description(t.oid, 'pg_type') AS comment, \
+           pg_get_userbyid(t.typowner) AS owner, ds.description AS comment, \
            {acl} AS acl, \
            (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e \
              WHERE e.enumtypid = t.oid) AS labels, \
@@ -98,10 +110,11 @@ pub fn types() -> String {
            LEFT JOIN pg_type st ON st.oid = r.rngsubtype \
            LEFT JOIN (SELECT c.contypid, json_agg(json_build_object('oid', c.oid::int8, \
                'name', c.conname, 'definition', pg_get_constraintdef(c.oid), \
-               'validated', c.convalidated, 'comment', obj_description(c.oid, 'pg_constraint')) \
+               'validated', c.convalidated, 'comment', cd.description) \
                ORDER BY c.conname) AS checks \
-             FROM pg_constraint c WHERE c.contypid <> 0 GROUP BY c.contypid) dc \
+             FROM pg_constraint c {cd} WHERE c.contypid <> 0 GROUP BY c.contypid) dc \
              ON dc.contypid = t.oid \
+           {ds} \
          WHERE t.typnamespace = ANY($1) AND {ext} \
            AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND \
              (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))",
@@ -110,6 +123,8 @@ pub fn types() -> String {
         domcoll = collation("t.typcollation", "bt.typcollation"),
         rngcoll = collation("r.rngcollation", "st.typcollation"),
         ext = not_ext("pg_type", "t.oid"),
+        ds = describe("ds", "pg_type", "t.oid", "0"),
+        cd = describe("cd", "pg_constraint", "c.oid", "0"),
     )
 }
 
@@ -118,7 +133,7 @@ pub fn sequences() -> String {
         "SELECT c.oid, n.nspname, c.relname, format_type(s.seqtypid, NULL) AS data_type, \
            s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, \
            c.relpersistence = 'u' AS unlogged, pg_get_userbyid(c.relowner) AS owner, \
-           obj_description(c.oid, 'pg_class') AS comment, {acl} AS acl, \
+           ds.description AS comment, {acl} AS acl, \
            (SELECT json_build_object('schema', tn.nspname, 'table', tc.relname, \
                'column', a.attname, 'identity', d.deptype = 'i') \
              FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid \
@@ -128,10 +143,11 @@ pub fn sequences() -> String {
                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 \
                AND d.deptype IN ('a', 'i') LIMIT 1) AS owned_by \
          FROM pg_class c JOIN pg_sequence s ON s.seqrelid = c.oid \
-           JOIN pg_namespace n ON n.oid = c.relnamespace \
+           JOIN pg_namespace n ON n.oid = c.relnamespace {ds} \
          WHERE c.relkind = 'S' AND c.relnamespace = ANY($1) AND {ext}",
         acl = acl("c.relacl", 's', "c.relowner"),
         ext = not_ext("pg_class", "c.oid"),
+        ds = describe("ds", "pg_class", "c.oid", "0"),
     )
 }
 
@@ -146,12 +162,13 @@ pub fn tables() -> String {
              FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
              WHERE i.inhrelid = c.oid) AS parents, \
-           pg_get_userbyid(c.relowner) AS owner, obj_description(c.oid, 'pg_class') AS comment, \
+           pg_get_userbyid(c.relowner) AS owner, ds.description AS comment, \
            {acl} AS acl \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {ds} \
          WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) AND {ext}",
         acl = acl("c.relacl", 'r', "c.relowner"),
         ext = not_ext("pg_class", "c.oid"),
+        ds = describe("ds", "pg_class", "c.oid", "0"),
     )
 }
 
@@ -161,16 +178,18 @@ pub fn columns() -> String {
         "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS data_type, \
            {coll} AS collation, pg_get_expr(ad.adbin, ad.adrelid) AS default_expr, \
            a.attnotnull, a.attidentity::text AS identity, a.attgenerated::text AS generated, \
-           a.attislocal, col_description(a.attrelid, a.attnum) AS comment, \
+           a.attislocal, ds.description AS comment, \
            {acl} AS acl \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
            JOIN pg_type t ON t.oid = a.atttypid \
            LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+           {ds} \
          WHERE c.relkind IN ('r', 'p', 'v', 'm') AND c.relnamespace = ANY($1) \
            AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum",
         coll = collation("a.attcollation", "t.typcollation"),
         acl = acl("a.attacl", 'c', "c.relowner"),
+        ds = describe("ds", "pg_class", "a.attrelid", "a.attnum"),
     )
 }
 
@@ -180,35 +199,39 @@ pub const CONSTRAINTS: &str = "SELECT con.oid, con.conrelid, con.conname, con.co
        (SELECT json_agg(a.attname ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns, \
        fn.nspname AS ref_schema, fc.relname AS ref_table, \
-       obj_description(con.oid, 'pg_constraint') AS comment \
+       ds.description AS comment \
      FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+       LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0 \
        LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
        LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
      WHERE c.relnamespace = ANY($1) AND con.contype IN ('c', 'p', 'u', 'f', 'x')";
 
+/// Indexes that back no constraint (those are part of their constraint: not deparsed for nothing).
 pub const INDEXES: &str = "SELECT i.indexrelid, n.nspname, ic.relname, i.indrelid, \
        pg_get_indexdef(i.indexrelid) AS definition, i.indisunique, \
        (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
           JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
          WHERE h.inhrelid = i.indexrelid) AS parent, \
-       obj_description(i.indexrelid, 'pg_class') AS comment, con.conname AS constraint_name \
+       ds.description AS comment, con.conname AS constraint_name \
      FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+       LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
        LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
          AND con.contype IN ('p', 'u', 'x') \
        JOIN pg_namespace n ON n.oid = ic.relnamespace \
        JOIN pg_class tc ON tc.oid = i.indrelid \
-     WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1)";
+     WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1) AND con.oid IS NULL";
 
 pub fn views() -> String {
     format!(
         "SELECT c.oid, c.reltype, n.nspname, c.relname, c.relkind = 'm' AS materialized, \
            pg_get_viewdef(c.oid, true) AS definition, coalesce(c.reloptions, '{{}}') AS options, \
            c.relispopulated, pg_get_userbyid(c.relowner) AS owner, \
-           obj_description(c.oid, 'pg_class') AS comment, {acl} AS acl \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           ds.description AS comment, {acl} AS acl \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {ds} \
          WHERE c.relkind IN ('v', 'm') AND c.relnamespace = ANY($1) AND {ext}",
         acl = acl("c.relacl", 'r', "c.relowner"),
         ext = not_ext("pg_class", "c.oid"),
+        ds = describe("ds", "pg_class", "c.oid", "0"),
     )
 }
 
@@ -218,7 +241,7 @@ pub fn functions() -> String {
            p.prokind::text AS prokind, \
            CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition, \
            coalesce(pg_get_function_result(p.oid), '') AS returns, \
-           pg_get_userbyid(p.proowner) AS owner, obj_description(p.oid, 'pg_proc') AS comment, \
+           pg_get_userbyid(p.proowner) AS owner, ds.description AS comment, \
            {acl} AS acl, \
            ag.aggkind::text AS aggkind, ag.aggtransfn::regproc::text AS sfunc, \
            format_type(ag.aggtranstype, NULL) AS stype, \
@@ -227,11 +250,12 @@ pub fn functions() -> String {
            ag.agginitval AS initcond, \
            CASE WHEN ag.aggsortop <> 0 THEN ag.aggsortop::regoperator::text END AS sortop \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-           LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
+           LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid {ds} \
          WHERE p.pronamespace = ANY($1) AND {ext} AND {internal}",
         acl = acl("p.proacl", 'f', "p.proowner"),
         ext = not_ext("pg_proc", "p.oid"),
         internal = not_internal("pg_proc", "p.oid"),
+        ds = describe("ds", "pg_proc", "p.oid", "0"),
     )
 }
 
@@ -239,8 +263,9 @@ pub const TRIGGERS: &str = "SELECT t.oid, n.nspname, c.relname, t.tgname, \
        pg_get_triggerdef(t.oid, false) AS definition, t.tgenabled::text AS enabled, \
        pn.nspname AS fn_schema, p.proname AS fn_name, \
        pg_get_function_identity_arguments(p.oid) AS fn_args, \
-       obj_description(t.oid, 'pg_trigger') AS comment \
+       ds.description AS comment \
      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+       LEFT JOIN pg_description ds ON ds.objoid = t.oid AND ds.classoid = 'pg_trigger'::regclass AND ds.objsubid = 0 \
        JOIN pg_namespace n ON n.oid = c.relnamespace \
        JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace \
      WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relnamespace = ANY($1)";
@@ -251,8 +276,9 @@ pub const POLICIES: &str = "SELECT pol.oid, n.nspname, c.relname, pol.polname, p
            ELSE pg_get_userbyid(r.oid) END AS x FROM unnest(pol.polroles) AS r(oid)) s) AS roles, \
        pg_get_expr(pol.polqual, pol.polrelid) AS using_expr, \
        pg_get_expr(pol.polwithcheck, pol.polrelid) AS check_expr, \
-       obj_description(pol.oid, 'pg_policy') AS comment \
+       ds.description AS comment \
      FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid \
+       LEFT JOIN pg_description ds ON ds.objoid = pol.oid AND ds.classoid = 'pg_policy'::regclass AND ds.objsubid = 0 \
        JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relnamespace = ANY($1)";
 

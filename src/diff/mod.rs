@@ -236,27 +236,27 @@ impl<'a> Diff<'a> {
             alias_from,
             ..
         } = self;
-        let items: Vec<order::Item<ObjectId>> = changes
-            .iter()
-            .map(|c| {
-                // A change on a sub-object rendered inside its table's statement orders
-                // with that statement.
-                let alias = if c.step == Step::Drop {
-                    &alias_from
-                } else {
-                    &alias_to
-                };
-                let object = alias.get(&c.object).unwrap_or(&c.object).clone();
-                order::Item {
-                    rank: rank(&object, c.step),
-                    object,
-                    step: c.step,
-                }
-            })
-            .collect();
-        let from_deps = fold(&from.dependencies, &alias_from);
-        let to_deps = fold(&to.dependencies, &alias_to);
-        let (sequence, edges) =
+        let (sequence, edges) = {
+            let items: Vec<order::Item<&ObjectId>> = changes
+                .iter()
+                .map(|c| {
+                    // A change on a sub-object rendered inside its table's statement orders
+                    // with that statement.
+                    let alias = if c.step == Step::Drop {
+                        &alias_from
+                    } else {
+                        &alias_to
+                    };
+                    let object = alias.get(&c.object).unwrap_or(&c.object);
+                    order::Item {
+                        rank: rank(object, c.step),
+                        object,
+                        step: c.step,
+                    }
+                })
+                .collect();
+            let from_deps = fold(&from.dependencies, &alias_from);
+            let to_deps = fold(&to.dependencies, &alias_to);
             order::order(&items, &from_deps, &to_deps).map_err(|cycle| DiffError::Cycle {
                 objects: cycle
                     .0
@@ -264,7 +264,8 @@ impl<'a> Diff<'a> {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-            })?;
+            })?
+        };
         propagate_contract(&mut changes, &sequence, &edges);
         let mut ordered: Vec<(usize, Change)> = sequence
             .iter()
@@ -359,16 +360,16 @@ fn propagate_contract(changes: &mut [Change], sequence: &[usize], edges: &[(usiz
 /// A sequence's edge to the column that owns it (`OWNED BY`) is left out: the ownership is
 /// set by its own statement after both exist, while the column's default needs the sequence
 /// first.
-fn fold(
-    deps: &crate::model::Dependencies,
-    alias: &BTreeMap<ObjectId, ObjectId>,
-) -> order::Deps<ObjectId> {
-    let map = |id: &ObjectId| alias.get(id).cloned().unwrap_or_else(|| id.clone());
+fn fold<'a>(
+    deps: &'a crate::model::Dependencies,
+    alias: &'a BTreeMap<ObjectId, ObjectId>,
+) -> order::Deps<&'a ObjectId> {
+    let map = |id: &'a ObjectId| alias.get(id).unwrap_or(id);
     let mut out = order::Deps::new();
     for (a, bs) in deps {
         let owned_sequence = matches!(a, ObjectId::Sequence(_));
         let a = map(a);
-        let entry = out.entry(a.clone()).or_default();
+        let entry = out.entry(a).or_default();
         for b in bs {
             if owned_sequence && matches!(b, ObjectId::Column(..) | ObjectId::Table(_)) {
                 continue;
@@ -415,8 +416,6 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             dependents.entry(b).or_default().insert(a);
         }
     }
-    let from_ids = d.from.object_ids();
-    let to_ids = d.to.object_ids();
     let mut work: Vec<(ObjectId, Phase, bool)> = d
         .recreated
         .iter()
@@ -438,7 +437,7 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                 continue;
             }
             // Gone in `to`, or going with its table: dropped anyway.
-            if !to_ids.contains(&user) || !from_ids.contains(&user) {
+            if !d.to.contains(&user) || !d.from.contains(&user) {
                 continue;
             }
             if let Some(table) = table_of(&user) {

@@ -58,6 +58,36 @@ impl Schema {
     }
 
     /// Every object the model holds, by identity (columns and constraints included).
+    /// Whether the model holds `id`: the same answer as `object_ids().contains(id)`, without
+    /// building the set.
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        match id {
+            ObjectId::Schema(name) => self.schemas.contains_key(name),
+            ObjectId::Extension(name) => self.extensions.contains_key(name),
+            ObjectId::Type(name) => self.types.contains_key(name),
+            ObjectId::Sequence(name) => self.sequences.contains_key(name),
+            ObjectId::Table(name) => self.tables.contains_key(name),
+            ObjectId::Column(table, column) => self
+                .tables
+                .get(table)
+                .is_some_and(|t| t.columns.contains_key(column)),
+            ObjectId::Constraint(parent, name) => {
+                self.tables
+                    .get(parent)
+                    .is_some_and(|t| t.constraints.contains_key(name))
+                    || self.types.get(parent).is_some_and(|t| match &t.kind {
+                        TypeKind::Domain(domain) => domain.checks.contains_key(name),
+                        _ => false,
+                    })
+            }
+            ObjectId::Index(name) => self.indexes.contains_key(name),
+            ObjectId::View(name) => self.views.contains_key(name),
+            ObjectId::Function(sig) => self.functions.contains_key(sig),
+            ObjectId::Trigger(key) => self.triggers.contains_key(key),
+            ObjectId::Policy(key) => self.policies.contains_key(key),
+        }
+    }
+
     pub fn object_ids(&self) -> BTreeSet<ObjectId> {
         let mut ids = BTreeSet::new();
         ids.extend(self.schemas.keys().cloned().map(ObjectId::Schema));
