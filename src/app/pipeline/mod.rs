@@ -103,38 +103,48 @@ pub(crate) async fn make_plan(
     let pending = pending_migrations(ctx, client, &migrations).await?;
     let sdl = sdl::load_config(&ctx.config)?;
     let admin = resolve_shadow(ctx)?;
-    let (desired_db, _) = {
+    // Loading schema/ and cloning the target are independent: done at once, each on its own
+    // server backend (one progress line: two spinners would fight over the terminal).
+    let (desired, clone) = {
         let _progress = ctx
             .reporter
-            .progress("loading schema/ into a shadow database");
-        shadow_from_sdl(&admin, &sdl, "desired").await?
-    };
-    let result = async {
-        let desired = read_schema(ctx, &desired_db.conninfo.connect().await?).await?;
-        let clone = {
-            let _progress = ctx
-                .reporter
-                .progress("cloning the target's schema into a shadow database");
-            crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners)
-                .await?
+            .progress("loading schema/ and cloning the target's schema into shadow databases");
+        let desired = async {
+            let (db, _) = shadow_from_sdl(&admin, &sdl, "desired").await?;
+            let schema = match db.conninfo.connect().await {
+                Ok(client) => read_schema(ctx, &client).await,
+                Err(e) => Err(e.into()),
+            };
+            let _ = db.drop_now().await;
+            schema
         };
-        let renames = crate::source::annotations::renames(&sdl, ctx.config.plan.renames);
-        let plan = simulate_on(
-            ctx,
-            &clone,
-            target_name,
-            (&source, &desired),
-            &pending,
-            drift,
-            &renames,
-        )
-        .await;
-        let _ = clone.drop_now().await;
-        plan
-    }
+        let clone =
+            crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners);
+        tokio::join!(desired, clone)
+    };
+    let (desired, clone) = match (desired, clone) {
+        (Ok(desired), Ok(clone)) => (desired, clone),
+        (Err(e), clone) => {
+            if let Ok(clone) = clone {
+                let _ = clone.drop_now().await;
+            }
+            return Err(e);
+        }
+        (Ok(_), Err(e)) => return Err(e.into()),
+    };
+    let renames = crate::source::annotations::renames(&sdl, ctx.config.plan.renames);
+    let plan = simulate_on(
+        ctx,
+        &clone,
+        target_name,
+        (&source, &desired),
+        &pending,
+        drift,
+        &renames,
+    )
     .await;
-    let _ = desired_db.drop_now().await;
-    result
+    let _ = clone.drop_now().await;
+    plan
 }
 
 async fn simulate_on(
