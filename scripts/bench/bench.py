@@ -18,6 +18,7 @@ Environment:
   BENCH_OUT           where benchmarks.md and the plot go (default docs/)
   BENCH_STRATA        the strata binary (default target/release/strata)
   BENCH_GEN           the generator binary (default target/release/strata-gen-schema)
+  BENCH_DIFF          the in-memory diff harness (default target/release/strata-bench-diff)
 """
 
 import atexit
@@ -65,6 +66,7 @@ TIMEOUT = env_int("BENCH_TIMEOUT", 240)
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "docs"))
 STRATA = Path(os.environ.get("BENCH_STRATA", ROOT / "target/release/strata"))
 GEN = Path(os.environ.get("BENCH_GEN", ROOT / "target/release/strata-gen-schema"))
+BENCH_DIFF = Path(os.environ.get("BENCH_DIFF", ROOT / "target/release/strata-bench-diff"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,6 +431,15 @@ def bench_size(cluster, workdir, n, tools, commands):
             row["diff_lines"] = sum(1 for line in first.stdout.splitlines() if line.strip())
         add(tool, "diff from → to", row)
 
+    # The in-memory part alone (issue 4): both models read once into JSON, then only
+    # diff + order + render timed, by strata-bench-diff.
+    if "diff" in commands and BENCH_DIFF.exists():
+        add("strata", "in-memory diff + order + render (no database)",
+            bench_in_memory(cluster, workdir, n, from_url, to_url))
+    else:
+        add("strata", "in-memory diff + order + render (no database)",
+            missing_row(f"{BENCH_DIFF.name} not built"))
+
     # The desired side from SDL files, through a shadow database.
     if "diff" in commands:
         add("strata", "diff from → SDL files", bench_sdl_diff(cluster, workdir, n, changed_sql))
@@ -526,6 +537,37 @@ def make_project(cluster, workdir, n, changed_sql, target):
                   "-qm", "schema"]):
         subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
     return project
+
+
+def bench_in_memory(cluster, workdir, n, from_url, to_url):
+    """strata-bench-diff on the two models as `strata --format json dump` writes them: the
+    median of BENCH_RUNS diff (comparison and ordering) + render times, and the harness's peak
+    RSS (both models held). The models must have the databases' fingerprints."""
+    paths, prints = [], []
+    for side, url in (("from", from_url), ("to", to_url)):
+        path = workdir / f"model_{side}_{n}.json"
+        with open(path, "wb") as f:
+            subprocess.run([*strata_bare(workdir), "--format", "json", "dump", "--database-url",
+                            url], stdout=f, stderr=subprocess.DEVNULL, check=True)
+        paths.append(str(path))
+        prints.append(subprocess.run([*strata_bare(workdir), "fingerprint", "--database-url", url],
+                                     capture_output=True, text=True).stdout.strip())
+    r = run_once(cluster, [str(BENCH_DIFF), *paths, "--runs", str(RUNS)], workdir,
+                 f"strata_inmemory_{n}")
+    row = {"status": r.status, "runs": RUNS, "seconds": float("nan"), "rss_mb": r.rss_kb / 1024,
+           "statements": r.statements}
+    if r.status != "ok":
+        row["error"] = (r.stderr or r.stdout).strip().splitlines()[-5:]
+        return row
+    out = json.loads(r.stdout)
+    row["seconds"] = out["diff_seconds"] + out["render_seconds"]
+    row["rss_mb"] = out["peak_rss_mb"] if out.get("peak_rss_mb") else row["rss_mb"]
+    row["models_rss_mb"] = out.get("peak_rss_mb_models")
+    row["changes"] = out["changes"]
+    if [out["from_fingerprint"], out["to_fingerprint"]] != prints:
+        row["status"] = "failed (the JSON models do not have the databases' fingerprints)"
+        row["error"] = [f"{out['from_fingerprint']} {out['to_fingerprint']} vs {prints}"]
+    return row
 
 
 def bench_sdl_diff(cluster, workdir, n, changed_sql):

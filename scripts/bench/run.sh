@@ -19,5 +19,5 @@ cleanup() {
 }
 trap cleanup EXIT
 
-${CARGO:-cargo} build --release --locked --bin strata --bin strata-gen-schema
+${CARGO:-cargo} build --release --locked --bin strata --bin strata-gen-schema --bin strata-bench-diff
 BENCH_STATE="$state" python3 scripts/bench/bench.py

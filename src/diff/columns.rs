@@ -45,6 +45,10 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         );
     }
     for c in new.columns.values() {
+        let before = old.columns.get(&c.name);
+        if before == Some(c) {
+            continue; // the same on both sides: nothing to compare field by field
+        }
         let id = ObjectId::Column(t.clone(), c.name.clone());
         let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
         match old.columns.get(&c.name) {
@@ -53,7 +57,6 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             Some(o) if c.local || o.local => alter(d, t, o, c)?,
             _ => {}
         }
-        let before = old.columns.get(&c.name);
         diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
         diff_grants(
             d,

@@ -355,32 +355,62 @@ fn propagate_contract(changes: &mut [Change], sequence: &[usize], edges: &[(usiz
 }
 
 /// The dependency map with sub-objects replaced by the object whose statement creates or
-/// drops them.
+/// drops them, answered per object (the orderer asks only about changed objects and what
+/// they reach): `deps_of(x)` is what `x` and every sub-object standing for `x` depend on,
+/// each mapped the same way, `x` itself left out.
 ///
 /// A sequence's edge to the column that owns it (`OWNED BY`) is left out: the ownership is
 /// set by its own statement after both exist, while the column's default needs the sequence
 /// first.
+struct Folded<'a> {
+    deps: &'a crate::model::Dependencies,
+    alias: &'a BTreeMap<ObjectId, ObjectId>,
+    /// object → the sub-objects that stand for it (from `alias`).
+    members: BTreeMap<&'a ObjectId, Vec<&'a ObjectId>>,
+}
+
 fn fold<'a>(
     deps: &'a crate::model::Dependencies,
     alias: &'a BTreeMap<ObjectId, ObjectId>,
-) -> order::Deps<&'a ObjectId> {
-    let map = |id: &'a ObjectId| alias.get(id).unwrap_or(id);
-    let mut out = order::Deps::new();
-    for (a, bs) in deps {
-        let owned_sequence = matches!(a, ObjectId::Sequence(_));
-        let a = map(a);
-        let entry = out.entry(a).or_default();
-        for b in bs {
-            if owned_sequence && matches!(b, ObjectId::Column(..) | ObjectId::Table(_)) {
-                continue;
-            }
-            let b = map(b);
-            if b != a {
-                entry.insert(b);
+) -> Folded<'a> {
+    let mut members: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
+    for (sub, owner) in alias {
+        members.entry(owner).or_default().push(sub);
+    }
+    Folded {
+        deps,
+        alias,
+        members,
+    }
+}
+
+impl<'a> order::DepsOf<&'a ObjectId> for Folded<'a> {
+    fn deps_of(&self, object: &&'a ObjectId) -> Vec<&'a ObjectId> {
+        let object: &ObjectId = object;
+        // An object that stands for another has no edges of its own: they are its owner's.
+        if self.alias.contains_key(object) {
+            return Vec::new();
+        }
+        let mut out: BTreeSet<&'a ObjectId> = BTreeSet::new();
+        let own = self.deps.get_key_value(object);
+        let members = self.members.get(object).into_iter().flatten();
+        for (a, bs) in own
+            .into_iter()
+            .chain(members.filter_map(|m| self.deps.get_key_value(*m)))
+        {
+            let owned_sequence = matches!(a, ObjectId::Sequence(_));
+            for b in bs {
+                if owned_sequence && matches!(b, ObjectId::Column(..) | ObjectId::Table(_)) {
+                    continue;
+                }
+                let b = self.alias.get(b).unwrap_or(b);
+                if b != object {
+                    out.insert(b);
+                }
             }
         }
+        out.into_iter().collect()
     }
-    out
 }
 
 /// Tie-break among ready changes: creates from schemas up to policies, drops the other way.

@@ -41,6 +41,19 @@ pub struct Item<K> {
 /// Dependencies: object → the objects it depends on.
 pub type Deps<K> = BTreeMap<K, BTreeSet<K>>;
 
+/// What the orderer asks of a dependency map: the objects one object depends on. A
+/// `Deps` map answers directly; `diff` answers through a view of the model's map (no copy of
+/// a 10,000-table schema's edges for the few objects that changed).
+pub trait DepsOf<K> {
+    fn deps_of(&self, object: &K) -> Vec<K>;
+}
+
+impl<K: Ord + Clone> DepsOf<K> for Deps<K> {
+    fn deps_of(&self, object: &K) -> Vec<K> {
+        self.get(object).into_iter().flatten().cloned().collect()
+    }
+}
+
 /// The items that could not be ordered (a dependency cycle), by object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle<K>(pub Vec<K>);
@@ -51,8 +64,8 @@ pub type Edges = Vec<(usize, usize)>;
 /// Returns the indices of `items` in execution order, and the edges that constrained it.
 pub fn order<K: Ord + Clone>(
     items: &[Item<K>],
-    from: &Deps<K>,
-    to: &Deps<K>,
+    from: &impl DepsOf<K>,
+    to: &impl DepsOf<K>,
 ) -> Result<(Vec<usize>, Edges), Cycle<K>> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(items.len(), items.len() * 2);
     let nodes: Vec<NodeIndex> = (0..items.len()).map(|i| graph.add_node(i)).collect();
@@ -156,19 +169,24 @@ pub fn order<K: Ord + Clone>(
 }
 
 /// The changed objects `start` depends on, directly or through unchanged objects.
-fn reachable_changed<K: Ord + Clone>(deps: &Deps<K>, start: &K, changed: &BTreeSet<&K>) -> Vec<K> {
+fn reachable_changed<K: Ord + Clone>(
+    deps: &impl DepsOf<K>,
+    start: &K,
+    changed: &BTreeSet<&K>,
+) -> Vec<K> {
     let mut out = BTreeSet::new();
     let mut seen = BTreeSet::new();
-    let mut stack: Vec<&K> = deps.get(start).into_iter().flatten().collect();
+    let mut stack: Vec<K> = deps.deps_of(start);
     while let Some(k) = stack.pop() {
-        if !seen.insert(k) {
+        if seen.contains(&k) {
             continue;
         }
-        if changed.contains(k) {
+        if changed.contains(&k) {
             out.insert(k.clone());
         } else {
-            stack.extend(deps.get(k).into_iter().flatten());
+            stack.extend(deps.deps_of(&k));
         }
+        seen.insert(k);
     }
     out.remove(start);
     out.into_iter().collect()
