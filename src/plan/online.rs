@@ -166,11 +166,15 @@ fn rewrite(
         {
             not_null_via_check(&change, table, column, out)
         }
-        (ObjectId::Column(table, column), Step::Create, ChangeKind::AddColumn)
-            if renames.mode == RenameMode::ExpandContract =>
-        {
-            match renamed_column(current, desired, renames, table, column) {
+        (ObjectId::Column(table, column), Step::Create, ChangeKind::AddColumn) => {
+            let renamed = (renames.mode == RenameMode::ExpandContract)
+                .then(|| renamed_column(current, desired, renames, table, column))
+                .flatten();
+            match renamed {
                 Some(old) => expand_rename(change, current, desired, table, &old, column, out),
+                None if existing(current, table) => {
+                    add_column_then_not_null(change, desired, table, column, out)
+                }
                 None => out.push(change),
             }
         }
@@ -262,6 +266,53 @@ fn validate_change(change: &Change, table: &QualifiedName, name: &str) -> Change
         // Alone, in its own transaction: the ADD's stronger lock is not held during the scan.
         transactional: false,
     }
+}
+
+/// A `NOT NULL` column without a default cannot be added to a table with rows: it is added
+/// nullable (expand), so the data stage can fill it, and made `NOT NULL` through a validated
+/// check in the contract phase.
+fn add_column_then_not_null(
+    change: Change,
+    desired: &Schema,
+    table: &QualifiedName,
+    column: &str,
+    out: &mut Vec<Change>,
+) {
+    let Some(c) = desired
+        .tables
+        .get(table)
+        .and_then(|t| t.columns.get(column))
+        .filter(|c| c.not_null && c.default.is_none())
+        .filter(|c| c.identity.is_none() && c.generated.is_none())
+    else {
+        out.push(change);
+        return;
+    };
+    let nullable = crate::model::Column {
+        not_null: false,
+        ..c.clone()
+    };
+    let col = quote_ident(column);
+    let set_not_null = Change {
+        step: Step::Alter,
+        kind: ChangeKind::SetNotNull,
+        phase: Phase::Contract,
+        sql: format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+        hazards: vec![],
+        ..change.clone()
+    };
+    out.push(Change {
+        sql: format!(
+            "ALTER TABLE {table} ADD COLUMN {}",
+            crate::ddl::column_definition(&nullable)
+        ),
+        hazards: vec![Hazard::new(
+            MAY_FAIL,
+            format!("{table}.{col} has no default: a migration must fill it before the contract makes it NOT NULL"),
+        )],
+        ..change
+    });
+    not_null_via_check(&set_not_null, table, column, out);
 }
 
 /// `SET NOT NULL` through a validated check constraint.
