@@ -27,8 +27,8 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         .iter()
         .filter(|(n, _)| !from.tables.contains_key(*n))
     {
-        create(d, t);
         d.created_tables.insert(name.clone());
+        create(d, t);
     }
     for (name, new) in &to.tables {
         if let Some(old) = from.tables.get(name) {

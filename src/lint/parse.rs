@@ -81,7 +81,47 @@ impl ParsedFile {
     }
 }
 
+impl ParsedFile {
+    /// Whether the statement at `offset` alters or indexes a table that a `CREATE TABLE`
+    /// earlier in this file made: such a table is empty and unseen by the application, so
+    /// rules about locks and scans on live tables do not apply to it.
+    pub fn targets_table_created_earlier(&self, offset: usize) -> bool {
+        let Some(at) = self
+            .statements
+            .iter()
+            .position(|s| (s.offset..s.offset + s.len.max(1)).contains(&offset))
+        else {
+            return false;
+        };
+        let Some(target) = self.statements[at].target_table() else {
+            return false;
+        };
+        self.statements[..at].iter().any(|s| match s.root() {
+            Some(NodeEnum::CreateStmt(create)) => create
+                .relation
+                .as_ref()
+                .is_some_and(|made| same_table(made, target)),
+            _ => false,
+        })
+    }
+}
+
+/// Two references to a table; a reference without a schema matches any schema.
+fn same_table(a: &RangeVar, b: &RangeVar) -> bool {
+    a.relname == b.relname
+        && (a.schemaname.is_empty() || b.schemaname.is_empty() || a.schemaname == b.schemaname)
+}
+
 impl ParsedStatement {
+    /// The table an `ALTER TABLE` or `CREATE INDEX` acts on.
+    fn target_table(&self) -> Option<&RangeVar> {
+        match self.root()? {
+            NodeEnum::AlterTableStmt(alter) => alter.relation.as_ref(),
+            NodeEnum::IndexStmt(index) => index.relation.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The statement's parse tree root.
     pub fn root(&self) -> Option<&NodeEnum> {
         self.node.node.as_ref()

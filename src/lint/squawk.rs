@@ -34,6 +34,12 @@ pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
             {
                 continue;
             }
+            let offset = u32::from(violation.text_range.start()) as usize;
+            if LIVE_TABLE_RULES.contains(&violation.code)
+                && file.targets_table_created_earlier(offset)
+            {
+                continue;
+            }
             findings.push(Finding {
                 rule: rule.id,
                 level: level(rule, config),
@@ -54,6 +60,20 @@ pub fn run(files: &[ParsedFile], config: &LintConfig) -> Vec<Finding> {
 const PLANNED_DROPS: [squawk_linter::Rule; 2] = [
     squawk_linter::Rule::BanDropColumn,
     squawk_linter::Rule::BanDropTable,
+];
+
+/// Rules about locks held and scans made on a table the application is using. squawk skips
+/// tables created earlier only inside one transaction; strata skips them in any file, since a
+/// table created earlier in the file is empty and unused until the file has run.
+const LIVE_TABLE_RULES: [squawk_linter::Rule; 8] = [
+    squawk_linter::Rule::ConstraintMissingNotValid,
+    squawk_linter::Rule::AddingForeignKeyConstraint,
+    squawk_linter::Rule::AddingSerialPrimaryKeyField,
+    squawk_linter::Rule::DisallowedUniqueConstraint,
+    squawk_linter::Rule::RequireConcurrentIndexCreation,
+    squawk_linter::Rule::AddingNotNullableField,
+    squawk_linter::Rule::AddingRequiredField,
+    squawk_linter::Rule::ChangingColumnType,
 ];
 
 /// The line ranges of pending.sql's schema stages (`-- ==== stage NAME (schema...)`).
@@ -136,6 +156,20 @@ mod tests {
              CREATE INDEX t_a ON t (a);\n",
         );
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn constraints_on_tables_created_earlier_need_no_online_forms() {
+        let found = rules(
+            "CREATE TABLE public.owners (id bigint NOT NULL);\n\
+             ALTER TABLE public.owners ADD CONSTRAINT owners_pkey PRIMARY KEY (id);\n\
+             CREATE TABLE pets (id bigint NOT NULL, owner_id bigint);\n\
+             ALTER TABLE public.pets ADD CONSTRAINT pets_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id);\n\
+             ALTER TABLE pets ADD CONSTRAINT pets_id CHECK (id > 0);\n",
+        );
+        assert!(found.is_empty(), "{found:?}");
+        let live = rules("ALTER TABLE pets ADD CONSTRAINT pets_id CHECK (id > 0);\n");
+        assert_eq!(live, ["constraint-missing-not-valid"]);
     }
 
     #[test]
