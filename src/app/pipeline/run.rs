@@ -39,7 +39,7 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
         Duration::from_secs(args.lock_wait),
     )
     .await?;
-    finish_git(ctx, args, &path, &plan)?;
+    finish_git(ctx, args, &path, &plan, &target.name)?;
     Ok(outcome)
 }
 
@@ -300,6 +300,7 @@ fn finish_git(
     args: &RunArgs,
     path: &std::path::Path,
     plan: &Plan,
+    target: &str,
 ) -> Result<()> {
     if !(args.git_commit || args.push) {
         return Ok(());
@@ -308,10 +309,7 @@ fn finish_git(
     if repo.is_tracked(path)? {
         repo.commit_removal(
             path,
-            &format!(
-                "strata: ran {FILE_NAME} on {}\n\n{}\n",
-                plan.target, plan.summary
-            ),
+            &format!("strata: ran {FILE_NAME} on {target}\n\n{}\n", plan.summary),
         )?;
         ctx.reporter
             .note(&format!("removed {FILE_NAME} in a commit"));
