@@ -30,6 +30,23 @@ dir = "migrations"
 # on_drift = "fail"
 "#;
 
+/// The target `init --from-database` adopts; its URL stays out of the file (and of git),
+/// since it may hold a password.
+fn adopted_target(conninfo: &ConnInfo) -> String {
+    format!(
+        r#"
+# The database this project was adopted from: {conninfo}
+# Its URL is read from the environment so that no password lands in git:
+#   export DATABASE_URL='postgresql://...'
+[targets.production]
+url = "env:DATABASE_URL"
+lock_timeout = "3s"
+retries = 5
+on_drift = "fail"
+"#
+    )
+}
+
 const EMPTY_SCHEMA: &str = "-- Declare the schema here, as plain PostgreSQL DDL, e.g.\n\
 -- CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);\n";
 
@@ -37,12 +54,9 @@ pub async fn init(ctx: &Context<'_>, from_database: Option<&str>) -> Result<Outc
     let root = &ctx.root;
     let manifest = root.join(MANIFEST_FILE);
     if manifest.exists() {
-        return Err(io_error(
-            &manifest,
-            "already exists; strata init never overwrites a project",
-        )
-        .into());
+        return Err(ConfigError::AlreadyExists { path: manifest }.into());
     }
+    let mut manifest_text = MANIFEST.to_string();
     let schema_files = match from_database {
         Some(url) => {
             let conninfo = ConnInfo::parse(url)?;
@@ -59,6 +73,7 @@ pub async fn init(ctx: &Context<'_>, from_database: Option<&str>) -> Result<Outc
                 found.schema.tables.len(),
                 found.schema.fingerprint()
             ));
+            manifest_text.push_str(&adopted_target(&conninfo));
             ddl::dump(&found.schema, Split::PerSchema)
                 .into_iter()
                 .map(|f| (f.name, f.content))
@@ -66,7 +81,7 @@ pub async fn init(ctx: &Context<'_>, from_database: Option<&str>) -> Result<Outc
         }
         None => vec![("schema.sql".to_string(), EMPTY_SCHEMA.to_string())],
     };
-    write(&manifest, MANIFEST)?;
+    write(&manifest, &manifest_text)?;
     for (name, content) in &schema_files {
         write(&root.join("schema").join(name), content)?;
     }

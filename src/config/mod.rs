@@ -39,6 +39,9 @@ pub enum ConfigError {
         #[help]
         help: Option<String>,
     },
+    #[error("{} already exists; strata init never overwrites a project", path.display())]
+    #[diagnostic(code(strata::config::exists))]
+    AlreadyExists { path: PathBuf },
     #[error("unknown target `{name}`; the manifest declares: {known}")]
     #[diagnostic(code(strata::config::unknown_target))]
     UnknownTarget { name: String, known: String },
