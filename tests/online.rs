@@ -5,38 +5,13 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::{reachable_tempdir, TestDb};
+use common::project::Project;
+use common::TestDb;
 use predicates::str::contains;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strata::config::{LockTimeout, StatementTimeout};
 use strata::plan::PlannedStatement;
 use strata::run::statements::{run_alone, ExecPolicy};
-
-struct Project {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    db: TestDb,
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// The deploy hook runs `hook.sh` when the test wrote one: code "still deployed" at that
 /// point is the old code, the new code is being deployed.
@@ -55,86 +30,11 @@ retries = 3
 
 impl Project {
     fn new(schema: &str, manifest_extra: &str) -> Project {
-        let dir = reachable_tempdir("strata-online-");
-        let root = dir.path().join("app");
-        std::fs::create_dir_all(root.join("schema")).unwrap();
-        std::fs::write(
-            root.join("pipeline.toml"),
-            format!("{MANIFEST}{manifest_extra}"),
+        Project::create(
+            "strata-online-",
+            &format!("{MANIFEST}{manifest_extra}"),
+            schema,
         )
-        .unwrap();
-        std::fs::write(root.join("schema/app.sql"), schema).unwrap();
-        std::fs::write(root.join(".gitignore"), "/.strata\n*.out\n").unwrap();
-        git(&root, &["init", "-q", "-b", "main"]);
-        git(&root, &["add", "."]);
-        git(&root, &["commit", "-qm", "start"]);
-        Project {
-            _dir: dir,
-            root,
-            db: TestDb::new(),
-        }
-    }
-
-    fn strata(&self) -> Command {
-        let mut cmd = Command::cargo_bin("strata").unwrap();
-        cmd.arg("-C")
-            .arg(&self.root)
-            .env("CI", "true")
-            .env_remove("DATABASE_URL")
-            .env("STRATA_TEST_SHADOW_URL", common::admin_url())
-            .env("STRATA_TEST_TARGET_URL", &self.db.url)
-            .env("GIT_AUTHOR_NAME", "dev")
-            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-            .env("GIT_COMMITTER_NAME", "dev")
-            .env("GIT_COMMITTER_EMAIL", "dev@example.com");
-        cmd
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        std::fs::write(self.root.join(path), text).unwrap();
-    }
-
-    fn commit_all(&self, message: &str) {
-        git(&self.root, &["add", "-A"]);
-        git(&self.root, &["commit", "-qm", message]);
-    }
-
-    /// `strata plan`, then merge its branch as a reviewer would; returns pending.sql.
-    fn plan_and_merge(&self) -> String {
-        self.strata().arg("plan").assert().success();
-        let branches = git(
-            &self.root,
-            &[
-                "branch",
-                "--list",
-                "change-schema-*",
-                "--format=%(refname:short)",
-            ],
-        );
-        let branch = branches.lines().last().expect("plan made a branch");
-        git(&self.root, &["merge", "-q", "--ff-only", branch]);
-        std::fs::read_to_string(self.root.join("pending.sql")).unwrap()
-    }
-
-    /// Schema v1 planned and run, so that its tables exist (and then hold rows).
-    fn start(&self) {
-        self.plan_and_merge();
-        self.strata()
-            .args(["run", "--git-commit"])
-            .assert()
-            .success();
-    }
-
-    /// Plan and run `schema`, returning pending.sql.
-    fn change_to(&self, schema: &str) -> String {
-        self.write("schema/app.sql", schema);
-        self.commit_all("change");
-        let pending = self.plan_and_merge();
-        self.strata()
-            .args(["run", "--git-commit"])
-            .assert()
-            .success();
-        pending
     }
 }
 

@@ -4,34 +4,10 @@
 mod common;
 
 use assert_cmd::Command;
+use common::project::{git, Project};
 use common::{reachable_tempdir, TestDb};
+use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
-use std::path::{Path, PathBuf};
-
-struct Project {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    remote: PathBuf,
-    db: TestDb,
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 const MANIFEST: &str = r#"
 [shadow]
@@ -47,88 +23,8 @@ retries = 2
 "#;
 
 impl Project {
-    /// A git repository (with a bare `origin`) holding pipeline.toml, schema/ and migrations/.
     fn new(schema: &str) -> Project {
-        let dir = reachable_tempdir("strata-pipeline-");
-        let root = dir.path().join("app");
-        let remote = dir.path().join("origin.git");
-        std::fs::create_dir_all(root.join("schema")).unwrap();
-        std::fs::create_dir_all(root.join("migrations")).unwrap();
-        std::fs::write(root.join("pipeline.toml"), MANIFEST).unwrap();
-        std::fs::write(root.join("schema/app.sql"), schema).unwrap();
-        std::fs::write(
-            root.join(".gitignore"),
-            "/.strata\ndeploy.log\nfail-deploy\n",
-        )
-        .unwrap();
-        git(
-            dir.path(),
-            &["init", "-q", "--bare", remote.to_str().unwrap()],
-        );
-        git(&root, &["init", "-q", "-b", "main"]);
-        git(&root, &["add", "."]);
-        git(&root, &["commit", "-qm", "start"]);
-        git(
-            &root,
-            &["remote", "add", "origin", remote.to_str().unwrap()],
-        );
-        Project {
-            _dir: dir,
-            root,
-            remote,
-            db: TestDb::new(),
-        }
-    }
-
-    fn strata(&self) -> Command {
-        let mut cmd = Command::cargo_bin("strata").unwrap();
-        cmd.arg("-C")
-            .arg(&self.root)
-            .env("CI", "true")
-            .env_remove("DATABASE_URL")
-            .env("STRATA_TEST_SHADOW_URL", common::admin_url())
-            .env("STRATA_TEST_TARGET_URL", &self.db.url)
-            .env("GIT_AUTHOR_NAME", "dev")
-            .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-            .env("GIT_COMMITTER_NAME", "dev")
-            .env("GIT_COMMITTER_EMAIL", "dev@example.com");
-        cmd
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let path = self.root.join(path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-
-    fn commit_all(&self, message: &str) {
-        git(&self.root, &["add", "-A"]);
-        git(&self.root, &["commit", "-qm", message]);
-    }
-
-    /// `strata plan`, then merge its branch into main as a reviewer would.
-    fn plan_and_merge(&self) -> String {
-        self.strata().arg("plan").assert().success();
-        let branch = git(
-            &self.root,
-            &[
-                "branch",
-                "--list",
-                "change-schema-*",
-                "--format=%(refname:short)",
-            ],
-        );
-        let branch = branch
-            .lines()
-            .last()
-            .expect("plan made a branch")
-            .to_string();
-        git(&self.root, &["merge", "-q", "--ff-only", &branch]);
-        branch
-    }
-
-    fn pending(&self) -> String {
-        std::fs::read_to_string(self.root.join("pending.sql")).unwrap()
+        Project::create("strata-pipeline-", MANIFEST, schema)
     }
 }
 
@@ -543,7 +439,11 @@ fn init_scaffolds_a_project_from_an_existing_database() {
         .contains("/.strata"));
     run(&["config"]).assert().success();
     // The dump is the baseline: planning against the same database changes nothing.
-    run(&["plan", "--no-git", "--database-url", &db.url])
+    let manifest = std::fs::read_to_string(dir.path().join("pipeline.toml")).unwrap();
+    assert!(manifest.contains("[targets.production]"), "{manifest}");
+    assert!(!manifest.contains(&db.url), "{manifest}");
+    run(&["plan", "--no-git", "--target", "production"])
+        .env("DATABASE_URL", &db.url)
         .env("STRATA_SHADOW_URL", common::admin_url())
         .assert()
         .success()
@@ -552,7 +452,8 @@ fn init_scaffolds_a_project_from_an_existing_database() {
     run(&["init"])
         .assert()
         .code(1)
-        .stderr(contains("already exists"));
+        .stderr(contains("already exists"))
+        .stderr(contains("cannot read").not());
     let empty = reachable_tempdir("strata-init-");
     let mut cmd = Command::cargo_bin("strata").unwrap();
     cmd.arg("-C")
@@ -561,4 +462,83 @@ fn init_scaffolds_a_project_from_an_existing_database() {
         .assert()
         .success();
     assert!(empty.path().join("schema/schema.sql").exists());
+}
+
+#[test]
+fn a_not_null_column_without_default_is_filled_by_a_migration_before_the_contract() {
+    let p = Project::new(V1);
+    p.start();
+    p.db.psql(
+        "INSERT INTO users SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g",
+    );
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, handle text NOT NULL);\n",
+    );
+    p.write(
+        "migrations/0001_fill_handles.sql",
+        "UPDATE users SET handle = split_part(email, '@', 1) WHERE handle IS NULL;\n",
+    );
+    p.commit_all("users get a handle");
+    p.plan_and_merge();
+    let pending = p.pending();
+    let expand = pending.find("ADD COLUMN handle text;").expect(&pending);
+    let migration = pending.find("UPDATE users SET handle").expect(&pending);
+    let set_not_null = pending.find("SET NOT NULL").expect(&pending);
+    assert!(expand < migration && migration < set_not_null, "{pending}");
+    p.strata().args(["run", "--git-commit"]).assert().success();
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM users WHERE handle = split_part(email, '@', 1)"),
+        "50"
+    );
+    assert_eq!(
+        p.db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'handle'"),
+        "t"
+    );
+    p.strata().arg("drift").assert().success();
+}
+
+#[test]
+fn a_not_null_column_nobody_fills_stops_the_run_at_the_contract() {
+    let p = Project::new(V1);
+    p.start();
+    p.db.psql("INSERT INTO users VALUES (1, 'a@example.com')");
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, handle text NOT NULL);\n",
+    );
+    p.commit_all("users get a handle, unfilled");
+    p.plan_and_merge();
+    assert!(p.pending().contains("may_fail_on_data"), "{}", p.pending());
+    p.strata()
+        .arg("run")
+        .assert()
+        .failure()
+        .stderr(contains("handle"));
+    // Expand ran; the column exists and may stay nullable until a migration fills it.
+    assert_eq!(
+        p.db.psql("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'handle'"),
+        "f"
+    );
+}
+
+#[test]
+fn a_plan_that_creates_tables_passes_lint_and_carries_no_lock_hazards() {
+    let p = Project::new(
+        "CREATE TABLE owners (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE);\n\
+         CREATE TABLE pets (id bigint PRIMARY KEY, owner_id bigint NOT NULL REFERENCES owners (id), name text CHECK (name <> ''));\n\
+         CREATE INDEX pets_owner_id_idx ON pets (owner_id);\n",
+    );
+    p.plan_and_merge();
+    let pending = p.pending();
+    let hazards: Vec<&str> = pending
+        .lines()
+        .filter(|l| l.starts_with("-- hazards:") && *l != "-- hazards: none")
+        .collect();
+    assert!(hazards.is_empty(), "{pending}");
+    p.strata()
+        .args(["lint", "pending.sql"])
+        .assert()
+        .success()
+        .stdout(contains("0 errors"));
 }

@@ -5,6 +5,8 @@
 //! Missing PostgreSQL binaries fail the test loudly; nothing is skipped.
 #![allow(dead_code)]
 
+pub mod project;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
