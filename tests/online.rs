@@ -438,3 +438,47 @@ fn a_primary_key_a_check_and_a_dropped_index_on_an_existing_table() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+/// `[plan] backfill_batch` and `backfill_pause` pace the backfill: each batch is its own
+/// transaction (so the rows it locks are released at its commit), on the primary key's
+/// keyset and, without one, by ctid. Rows written by one transaction share its xmin.
+#[test]
+fn the_backfill_commits_every_backfill_batch_rows_and_pauses_between() {
+    const B1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, fullname text);
+CREATE TABLE notes (body text);
+";
+    const B2: &str = "CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  full_name text -- strata:renamed-from fullname
+);
+CREATE TABLE notes (
+  text text -- strata:renamed-from body
+);
+";
+    let p = Project::new(
+        B1,
+        "\n[plan]\nbackfill_batch = 3\nbackfill_pause = \"1ms\"\n",
+    );
+    p.start();
+    p.db.psql(
+        "INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 10) g;
+         INSERT INTO notes SELECT 'note ' || g FROM generate_series(1, 10) g",
+    );
+    let pending = p.change_to(B2);
+    let users = statement_block(&pending, "UPDATE public.users SET full_name");
+    assert!(users.contains("ORDER BY id LIMIT 3) b;"), "{users}");
+    assert!(users.contains("PERFORM pg_sleep(0.001);"), "{users}");
+    let notes = statement_block(&pending, "UPDATE public.notes SET text");
+    assert!(notes.contains("LIMIT 3));"), "{notes}");
+    // 10 rows, 3 per transaction: 4 transactions each.
+    assert_eq!(
+        p.db.psql(
+            "SELECT count(DISTINCT xmin::text), string_agg(full_name, ',' ORDER BY id) FROM users"
+        ),
+        "4|user 1,user 2,user 3,user 4,user 5,user 6,user 7,user 8,user 9,user 10"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(DISTINCT xmin::text), count(*) FILTER (WHERE text LIKE 'note %') FROM notes"),
+        "4|10"
+    );
+}

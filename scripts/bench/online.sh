@@ -12,10 +12,17 @@
 #
 #   scripts/bench/online.sh                    # or: make bench-online
 #   BENCH_ROWS=200000 BENCH_SECONDS=20 scripts/bench/online.sh
+#   BENCH_ONLY="strata" BENCH_KEEP=/tmp/online-logs scripts/bench/online.sh
+# BENCH_ONLY: which rows to run (baseline, naive, strata; default all three).
+# BENCH_KEEP: a directory to keep, per row, the pgbench per-transaction log, the server log
+# (lock waits and statements over 50 ms, every statement of strata's sessions, timestamped)
+# and the change's output, to find what made the worst transactions wait.
 set -euo pipefail
 ROWS=${BENCH_ROWS:-1000000}
 CLIENTS=${BENCH_CLIENTS:-4}
 DURATION=${BENCH_SECONDS:-40}
+ONLY=${BENCH_ONLY:-baseline naive strata}
+KEEP=${BENCH_KEEP:-}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 STRATA=${STRATA:-$ROOT/target/debug/strata}
 command -v pgbench >/dev/null || { echo "needs pgbench (apt-get install postgresql-contrib)" >&2; exit 2; }
@@ -27,6 +34,14 @@ trap cleanup EXIT
 "$STRATA" -C "$WORK" db start >/dev/null 2>&1
 URL=$("$STRATA" -C "$WORK" db url 2>/dev/null)
 DB=${URL/\/dev\?//bench?}
+if [ -n "$KEEP" ]; then
+    mkdir -p "$KEEP"
+    psql "$URL" -Xq -c "ALTER SYSTEM SET log_lock_waits = on" \
+        -c "ALTER SYSTEM SET deadlock_timeout = '20ms'" \
+        -c "ALTER SYSTEM SET log_min_duration_statement = '50ms'" \
+        -c "ALTER SYSTEM SET log_line_prefix = '%m [%p] %a '" -c "SELECT pg_reload_conf()" >/dev/null
+    SERVER_LOG=$(find "$WORK" "${TMPDIR:-/tmp}"/strata-* -name postgres.log 2>/dev/null | head -1)
+fi
 
 V1="CREATE TABLE owners (id bigint PRIMARY KEY);
 CREATE TABLE accounts (
@@ -73,7 +88,7 @@ url = "$URL"
 command = "true"
 
 [targets.bench]
-url = "$DB"
+url = "$DB${KEEP:+&options=-c%20log_min_duration_statement%3D0}"
 lock_timeout = "1s"
 retries = 10
 EOF
@@ -96,6 +111,7 @@ measure() {
     local name=$1
     shift
     rm -f "$WORK"/log.*
+    [ -n "${SERVER_LOG:-}" ] && : > "$SERVER_LOG" # the server appends: truncating is safe
     pgbench -n -c "$CLIENTS" -j 2 -T "$DURATION" -L 500 -D rows="$ROWS" -f "$WORK/app.sql" \
         -l --log-prefix="$WORK/log" "$DB" > "$WORK/pgbench.out" 2>&1 &
     local bench=$!
@@ -114,6 +130,14 @@ measure() {
     # Field 3 of the per-transaction log: latency in microseconds.
     read -r worst p99 < <(cat "$WORK"/log.* | awk '{print $3}' | sort -n |
         awk '{a[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; printf "%.0f %.0f\n", a[NR]/1000, a[i]/1000}')
+    if [ -n "$KEEP" ]; then
+        local d="$KEEP/${name%% *}"
+        mkdir -p "$d"
+        cat "$WORK"/log.* | sort -k5,5n -k6,6n > "$d/pgbench.log"
+        cp "$WORK/change.out" "$WORK/pgbench.out" "$d/"
+        [ -n "${SERVER_LOG:-}" ] && cp "$SERVER_LOG" "$d/postgres.log"
+        echo "$start $end" > "$d/change.times"
+    fi
     printf "| %s | %.1f | %s | %s | %s | %s | %s | %s |\n" "$name" "$(echo "$end - $start" | bc)" \
         "${txs:-?}" "${failed:-0}" "$aborted" "${late:-0}" "$worst" "$p99"
 }
@@ -131,9 +155,12 @@ naive_change() {
 echo "rows=$ROWS clients=$CLIENTS seconds=$DURATION pgbench=$(pgbench --version | awk '{print $3}')" >&2
 echo "| $ROWS rows, $CLIENTS clients, ${DURATION} s | change s | transactions | failed | clients aborted | over 500 ms | worst ms | p99 ms |"
 echo "|---|---|---|---|---|---|---|---|"
-fresh
-measure "no change (baseline)" true
-fresh
-measure "naive statements (psql)" naive_change
-fresh
-measure "strata apply (online forms)" strata_change
+for row in $ONLY; do
+    fresh
+    case $row in
+    baseline) measure "no change (baseline)" true ;;
+    naive) measure "naive statements (psql)" naive_change ;;
+    strata) measure "strata apply (online forms)" strata_change ;;
+    *) echo "unknown row $row (baseline, naive, strata)" >&2; exit 2 ;;
+    esac
+done

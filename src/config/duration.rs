@@ -28,7 +28,7 @@ pub fn as_millis_text(d: Duration) -> String {
     format!("{}ms", d.as_millis())
 }
 
-fn as_text<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn as_text<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&as_millis_text(*d))
 }
 

@@ -179,6 +179,29 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PlanConfig {
     pub renames: RenameMode,
+    pub backfill: Backfill,
+}
+
+/// How a backfill (a rename's or a type change's) paces itself: rows per transaction, and a
+/// pause after each commit. Each batch holds the row locks of its rows until it commits, so
+/// an application updating one of them waits up to one batch's duration: the batch size
+/// bounds that wait, the pause leaves the application (and replicas, and autovacuum) room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Backfill {
+    pub batch: u32,
+    #[serde(serialize_with = "duration::as_text")]
+    pub pause: Duration,
+}
+
+impl Default for Backfill {
+    /// 1,000 rows (a few milliseconds to tens of milliseconds per batch on a busy server),
+    /// then 10 ms of pause.
+    fn default() -> Self {
+        Backfill {
+            batch: 1_000,
+            pause: Duration::from_millis(10),
+        }
+    }
 }
 
 /// `[lint]`, resolved: which configured rules run, and level overrides by rule id.
@@ -321,9 +344,36 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
                 .unwrap_or_else(|| "change-schema-".into()),
         },
         lint: resolve_lint(ctx, raw.lint)?,
-        plan: PlanConfig {
-            renames: raw.plan.renames.unwrap_or_default(),
-        },
+        plan: resolve_plan(ctx, raw.plan)?,
+    })
+}
+
+fn resolve_plan(ctx: &Ctx, raw: raw::RawPlan) -> Result<PlanConfig, ConfigError> {
+    let mut backfill = Backfill::default();
+    if let Some(batch) = raw.backfill_batch {
+        if *batch.get_ref() == 0 {
+            return Err(ctx.invalid(
+                "backfill_batch must be at least 1".into(),
+                batch.span(),
+                "zero rows per transaction",
+                Some("write the rows per transaction, e.g. 1000".into()),
+            ));
+        }
+        backfill.batch = batch.into_inner();
+    }
+    if let Some(pause) = raw.backfill_pause {
+        backfill.pause = duration::parse(pause.get_ref()).map_err(|message| {
+            ctx.invalid(
+                message,
+                pause.span(),
+                "not a duration",
+                Some("write e.g. \"10ms\", \"0ms\" or \"1s\"".into()),
+            )
+        })?;
+    }
+    Ok(PlanConfig {
+        renames: raw.renames.unwrap_or_default(),
+        backfill,
     })
 }
 

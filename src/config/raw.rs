@@ -33,6 +33,8 @@ pub struct RawManifest {
 #[serde(deny_unknown_fields)]
 pub struct RawPlan {
     pub renames: Option<RenameMode>,
+    pub backfill_batch: Option<Spanned<u32>>,
+    pub backfill_pause: Option<Spanned<String>>,
 }
 
 /// How a column annotated `-- strata:renamed-from` is renamed.

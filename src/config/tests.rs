@@ -147,3 +147,26 @@ fn passwords_are_masked_when_shown() {
     let shown = toml::to_string(&config).unwrap();
     assert!(!shown.contains("s3cret"), "{shown}");
 }
+
+#[test]
+fn plan_backfill_pace_defaults_and_overrides() {
+    let default = parse("").unwrap().plan.backfill;
+    assert_eq!(default, Backfill::default());
+    assert_eq!(default.batch, 1_000);
+    let set = parse("[plan]\nbackfill_batch = 200\nbackfill_pause = \"0ms\"\n")
+        .unwrap()
+        .plan
+        .backfill;
+    assert_eq!(
+        set,
+        Backfill {
+            batch: 200,
+            pause: Duration::ZERO
+        }
+    );
+    let (message, snippet) = invalid_message("[plan]\nbackfill_batch = 0\n");
+    assert!(message.contains("at least 1"), "{message}");
+    assert_eq!(snippet, "0");
+    let (_, snippet) = invalid_message("[plan]\nbackfill_pause = \"soon\"\n");
+    assert_eq!(snippet, "\"soon\"");
+}

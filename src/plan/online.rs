@@ -19,7 +19,7 @@
 //!
 //! Temporary names are derived from the objects they serve (deterministic, at most 63 bytes).
 
-use crate::config::{Phase, RenameMode};
+use crate::config::{Backfill, Phase, RenameMode};
 use crate::diff::hazard::{
     Hazard, BACKFILL, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION,
     INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
@@ -30,9 +30,6 @@ use crate::model::{
 };
 use crate::source::annotations::Renames;
 use sha2::{Digest, Sha256};
-
-/// Rows per transaction of a rename's backfill.
-pub const BACKFILL_BATCH: u32 = 10_000;
 
 /// PostgreSQL's identifier limit (NAMEDATALEN - 1).
 const MAX_IDENT: usize = 63;
@@ -55,7 +52,7 @@ pub fn online(
             continue;
         }
         if change.kind == ChangeKind::AlterColumnType && retyped.contains(&change.object) {
-            retype::retype(&change, current, desired, &mut out);
+            retype::retype(&change, current, desired, &renames.backfill, &mut out);
             continue;
         }
         rewrite(change, current, desired, renames, &mut out);
@@ -171,7 +168,20 @@ fn rewrite(
                 .then(|| renamed_column(current, desired, renames, table, column))
                 .flatten();
             match renamed {
-                Some(old) => expand_rename(change, current, desired, table, &old, column, out),
+                Some(old) => {
+                    let backfill = backfill_sql(current, table, &old, column, &renames.backfill);
+                    let hazard =
+                        backfill_hazard(format!("updates every row of {table}"), &renames.backfill);
+                    expand_rename(
+                        change,
+                        desired,
+                        table,
+                        &old,
+                        column,
+                        (backfill, hazard),
+                        out,
+                    )
+                }
                 None if existing(current, table) => {
                     add_column_then_not_null(change, desired, table, column, out)
                 }
@@ -412,11 +422,11 @@ fn sync_names(table: &QualifiedName, new: &str) -> (FunctionSig, SubName) {
 /// trigger keeping both columns in step, the batched backfill.
 fn expand_rename(
     change: Change,
-    current: &Schema,
     desired: &Schema,
     table: &QualifiedName,
     old: &str,
     new: &str,
+    (backfill_sql, backfill_hazard): (String, Hazard),
     out: &mut Vec<Change>,
 ) {
     let Some(column) = desired.tables.get(table).and_then(|t| t.columns.get(new)) else {
@@ -467,13 +477,10 @@ fn expand_rename(
     );
     let backfill = Change {
         kind: ChangeKind::AlterTable,
-        hazards: vec![Hazard::new(
-            BACKFILL,
-            format!("updates every row of {table}, {BACKFILL_BATCH} rows per transaction"),
-        )],
+        hazards: vec![backfill_hazard],
         ..item(
             ObjectId::Column(table.clone(), new.to_string()),
-            backfill_sql(current, table, old, new),
+            backfill_sql,
             false,
         )
     };
@@ -548,19 +555,55 @@ fn drop_sync(change: &Change, table: &QualifiedName, new: &str) -> Vec<Change> {
 /// A `DO` block that copies `old` into `new` in batches, committing after each (it runs
 /// alone, outside a transaction block). Keyset on a one-column primary key when there is
 /// one, else batches by `ctid` of the rows still different.
-fn backfill_sql(current: &Schema, table: &QualifiedName, old: &str, new: &str) -> String {
+fn backfill_sql(
+    current: &Schema,
+    table: &QualifiedName,
+    old: &str,
+    new: &str,
+    pace: &Backfill,
+) -> String {
     let (o, n) = (quote_ident(old), quote_ident(new));
     backfill_loop(
         current,
+        pace,
         table,
         &format!("{n} = {o}"),
         &format!("{n} IS DISTINCT FROM {o}"),
     )
 }
 
-/// A `DO` block running `UPDATE table SET <set> WHERE <pending>` in batches, committing after
-/// each: keyset on a one-column primary key when there is one, else by `ctid`.
-fn backfill_loop(current: &Schema, table: &QualifiedName, set: &str, pending: &str) -> String {
+/// The `backfill` hazard: what is updated, and how it is paced.
+fn backfill_hazard(what: String, pace: &Backfill) -> Hazard {
+    let pause = if pace.pause.is_zero() {
+        String::new()
+    } else {
+        format!(", {} ms pause after each", pace.pause.as_millis())
+    };
+    Hazard::new(
+        BACKFILL,
+        format!("{what}, {} rows per transaction{pause}", pace.batch),
+    )
+}
+
+/// A `DO` block running `UPDATE table SET <set> WHERE <pending>` in batches of `pace.batch`
+/// rows, committing after each and then sleeping `pace.pause`: keyset on a one-column primary
+/// key when there is one, else by `ctid`. A batch holds its rows' locks until it commits, so
+/// the batch size bounds how long the application's update of one of them waits.
+fn backfill_loop(
+    current: &Schema,
+    pace: &Backfill,
+    table: &QualifiedName,
+    set: &str,
+    pending: &str,
+) -> String {
+    let batch = pace.batch.max(1);
+    // pg_sleep takes seconds; milliseconds written exactly, never in exponent form.
+    let pause = if pace.pause.is_zero() {
+        String::new()
+    } else {
+        let ms = pace.pause.as_millis();
+        format!("\n    PERFORM pg_sleep({}.{:03});", ms / 1000, ms % 1000)
+    };
     let key = current.tables.get(table).and_then(|t| {
         let pk = t
             .constraints
@@ -571,10 +614,10 @@ fn backfill_loop(current: &Schema, table: &QualifiedName, set: &str, pending: &s
     });
     match key {
         Some((k, ty)) => format!(
-            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {BACKFILL_BATCH}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
+            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {batch}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;{pause}\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
         ),
         None => format!(
-            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {set} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {pending} LIMIT {BACKFILL_BATCH}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;\n  END LOOP;\nEND\n$strata$"
+            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {set} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {pending} LIMIT {batch}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;{pause}\n  END LOOP;\nEND\n$strata$"
         ),
     }
 }

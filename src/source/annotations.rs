@@ -7,7 +7,7 @@
 //! it instead of a drop and an add (`plan::online`, docs/hazards.md).
 
 use super::sdl::Sdl;
-use crate::config::RenameMode;
+use crate::config::{Backfill, PlanConfig, RenameMode};
 use crate::model::QualifiedName;
 use pg_query::NodeEnum;
 use std::collections::BTreeMap;
@@ -18,6 +18,8 @@ const MARK: &str = "strata:renamed-from";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Renames {
     pub mode: RenameMode,
+    /// How the backfill of a new column (a rename's, a type change's) paces itself.
+    pub backfill: Backfill,
     /// (table, new column) → old column.
     columns: BTreeMap<(QualifiedName, String), String>,
     /// New table → old table.
@@ -67,9 +69,12 @@ impl Renames {
     }
 }
 
-/// The renames annotated in `sdl`.
-pub fn renames(sdl: &Sdl, mode: RenameMode) -> Renames {
-    let mut out = Renames::new(mode);
+/// The renames annotated in `sdl`, carried out as `[plan]` says.
+pub fn renames(sdl: &Sdl, plan: &PlanConfig) -> Renames {
+    let mut out = Renames {
+        backfill: plan.backfill,
+        ..Renames::new(plan.renames)
+    };
     for file in &sdl.files {
         let mut previous_end = 0;
         for s in &file.statements {
@@ -198,7 +203,7 @@ mod tests {
     fn parse(text: &str) -> Renames {
         renames(
             &Sdl::from_text("schema.sql", text).unwrap(),
-            RenameMode::ExpandContract,
+            &PlanConfig::default(),
         )
     }
 

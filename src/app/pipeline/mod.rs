@@ -132,7 +132,7 @@ pub(crate) async fn make_plan(
         }
         (Ok(_), Err(e)) => return Err(e.into()),
     };
-    let renames = crate::source::annotations::renames(&sdl, ctx.config.plan.renames);
+    let renames = crate::source::annotations::renames(&sdl, &ctx.config.plan);
     let plan = simulate_on(
         ctx,
         &clone,

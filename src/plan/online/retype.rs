@@ -9,8 +9,9 @@
 //! not change in the same plan; otherwise the plain `ALTER COLUMN ... TYPE` stays, with its
 //! `table_rewrite` hazard.
 
-use super::{backfill_loop, temp_name};
-use crate::diff::hazard::{Hazard, BACKFILL, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
+use super::{backfill_hazard, backfill_loop, temp_name};
+use crate::config::Backfill;
+use crate::diff::hazard::{Hazard, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{quote_ident, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
@@ -76,7 +77,13 @@ pub(super) fn replaced(change: &Change, retyped: &BTreeSet<ObjectId>) -> bool {
 }
 
 /// The statements that replace the `ALTER COLUMN ... TYPE` of `change`.
-pub(super) fn retype(change: &Change, current: &Schema, desired: &Schema, out: &mut Vec<Change>) {
+pub(super) fn retype(
+    change: &Change,
+    current: &Schema,
+    desired: &Schema,
+    pace: &Backfill,
+    out: &mut Vec<Change>,
+) {
     let ObjectId::Column(table, column) = &change.object else {
         return;
     };
@@ -139,15 +146,16 @@ pub(super) fn retype(change: &Change, current: &Schema, desired: &Schema, out: &
         fails.clone(),
         true,
     ));
-    let mut backfill_hazards = vec![Hazard::new(
-        BACKFILL,
-        format!("copies {table}.{c} into {t}, in batches"),
+    let mut backfill_hazards = vec![backfill_hazard(
+        format!("copies {table}.{c} into {t}"),
+        pace,
     )];
     backfill_hazards.extend(fails);
     out.push(item(
         AlterTable,
         backfill_loop(
             current,
+            pace,
             table,
             &format!("{t} = {c}::{ty}"),
             &format!("{t} IS DISTINCT FROM {c}::{ty}"),

@@ -3,6 +3,7 @@
 use super::*;
 use crate::diff::diff;
 use crate::model::*;
+use std::time::Duration;
 
 fn q(name: &str) -> QualifiedName {
     QualifiedName::new("public", name)
@@ -329,9 +330,20 @@ fn a_rename_expands_with_a_sync_trigger_and_a_backfill() {
         expand[3].sql
     );
     assert!(
-        expand[3].sql.contains("ORDER BY id LIMIT 10000"),
+        expand[3].sql.contains("ORDER BY id LIMIT 1000) b;"),
         "{}",
         expand[3].sql
+    );
+    assert!(
+        expand[3]
+            .sql
+            .contains("COMMIT;\n    PERFORM pg_sleep(0.010);"),
+        "{}",
+        expand[3].sql
+    );
+    assert_eq!(
+        expand[3].hazards[0].detail,
+        "updates every row of public.users, 1000 rows per transaction, 10 ms pause after each"
     );
     assert!(!expand[3].transactional);
     let contract: Vec<&str> = changes
@@ -455,5 +467,48 @@ fn a_rewriting_type_change_goes_through_a_new_column_and_a_swap() {
             .iter()
             .any(|s| s.0.contains("TYPE bigint") && s.2.contains(&"table_rewrite")),
         "{plain:?}"
+    );
+}
+
+#[test]
+fn the_backfill_takes_its_batch_size_and_pause_from_the_plan_settings() {
+    let from = schema(&[users(&[], &[])], &[]);
+    let mut t = users(&[], &[]);
+    let mail = t.columns.remove("email").unwrap();
+    t.columns.insert(
+        "mail".into(),
+        Column {
+            name: "mail".into(),
+            ..mail
+        },
+    );
+    let to = schema(&[t], &[]);
+    let backfill = |pace: Backfill| {
+        let mut r = renamed(RenameMode::ExpandContract);
+        r.backfill = pace;
+        online(diff(&from, &to).unwrap(), &from, &to, &r)
+            .into_iter()
+            .find(|c| c.sql.starts_with("DO $strata$"))
+            .unwrap()
+    };
+    let paced = backfill(Backfill {
+        batch: 250,
+        pause: Duration::from_millis(1500),
+    });
+    assert!(paced.sql.contains("LIMIT 250) b;"), "{}", paced.sql);
+    assert!(
+        paced.sql.contains("PERFORM pg_sleep(1.500);"),
+        "{}",
+        paced.sql
+    );
+    let unpaced = backfill(Backfill {
+        batch: 50_000,
+        pause: Duration::ZERO,
+    });
+    assert!(unpaced.sql.contains("LIMIT 50000) b;"), "{}", unpaced.sql);
+    assert!(!unpaced.sql.contains("pg_sleep"), "{}", unpaced.sql);
+    assert_eq!(
+        unpaced.hazards[0].detail,
+        "updates every row of public.users, 50000 rows per transaction"
     );
 }
