@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::project::{git, init_repo};
 use common::{reachable_tempdir, TestDb};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -142,24 +143,6 @@ fn gitlab_jobs(yaml: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n";
 const V2: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
 const BACKFILL: &str = "-- strata:batch\n\
@@ -193,17 +176,7 @@ impl Project {
             db.psql(V1);
             db.psql("INSERT INTO users VALUES (1, 'a@example.com'), (2, NULL), (3, NULL)");
         }
-        git(
-            dir.path(),
-            &["init", "-q", "--bare", remote.to_str().unwrap()],
-        );
-        git(&root, &["init", "-q", "-b", "main"]);
-        git(&root, &["add", "."]);
-        git(&root, &["commit", "-qm", "start"]);
-        git(
-            &root,
-            &["remote", "add", "origin", remote.to_str().unwrap()],
-        );
+        init_repo(&root, &remote);
         git(&root, &["push", "-q", "origin", "main"]);
         std::fs::write(root.join("schema/app.sql"), V2).unwrap();
         std::fs::write(root.join("migrations/0001_fill_emails.sql"), BACKFILL).unwrap();

@@ -36,6 +36,19 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// `root` as a git repository on `main` with everything in it committed, and a bare
+/// repository at `remote` as its `origin`.
+pub fn init_repo(root: &Path, remote: &Path) {
+    git(
+        remote.parent().unwrap(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "start"]);
+    git(root, &["remote", "add", "origin", remote.to_str().unwrap()]);
+}
+
 impl Project {
     /// A repository holding `manifest` as pipeline.toml, `schema` as schema/app.sql and an
     /// empty migrations/, committed on `main`. The manifest reads the shadow server from
@@ -53,17 +66,7 @@ impl Project {
             "/.strata\ndeploy.log\nfail-deploy\n*.out\n",
         )
         .unwrap();
-        git(
-            dir.path(),
-            &["init", "-q", "--bare", remote.to_str().unwrap()],
-        );
-        git(&root, &["init", "-q", "-b", "main"]);
-        git(&root, &["add", "."]);
-        git(&root, &["commit", "-qm", "start"]);
-        git(
-            &root,
-            &["remote", "add", "origin", remote.to_str().unwrap()],
-        );
+        init_repo(&root, &remote);
         Project {
             _dir: dir,
             root,
