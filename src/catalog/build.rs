@@ -1,7 +1,7 @@
 //! Catalog rows → model values. OIDs are used here only to join rows and resolve
 //! dependencies; none reaches the model.
 
-use super::depend::{self, Oids};
+use super::depend::{self, Catalog, Oids};
 use super::CatalogError;
 use crate::model::*;
 use serde::de::DeserializeOwned;
@@ -71,7 +71,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     for row in &std::mem::take(&mut rows.namespaces) {
         let name: String = row.get("nspname");
         oids.add(
-            "pg_namespace",
+            Catalog::Namespace,
             row.get("oid"),
             ObjectId::Schema(name.clone()),
         );
@@ -89,7 +89,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     for row in &std::mem::take(&mut rows.extensions) {
         let name: String = row.get("extname");
         oids.add(
-            "pg_extension",
+            Catalog::Extension,
             row.get("oid"),
             ObjectId::Extension(name.clone()),
         );
@@ -107,11 +107,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     for row in &std::mem::take(&mut rows.types) {
         let name = qn(row, "nspname", "typname");
         let id = ObjectId::Type(name.clone());
-        oids.add("pg_type", row.get("oid"), id.clone());
-        oids.add("pg_type", row.get("typarray"), id.clone());
+        oids.add(Catalog::Type, row.get("oid"), id.clone());
+        oids.add(Catalog::Type, row.get("typarray"), id.clone());
         let typrelid: u32 = row.get("typrelid");
         if typrelid != 0 {
-            oids.add("pg_class", typrelid, id.clone());
+            oids.add(Catalog::Class, typrelid, id.clone());
             oids.relation_columns_collapse(typrelid, id.clone());
         }
         let typtype: String = row.get("typtype");
@@ -141,7 +141,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
                 let mut map = BTreeMap::new();
                 for c in checks {
                     oids.add(
-                        "pg_constraint",
+                        Catalog::Constraint,
                         c.oid,
                         ObjectId::Constraint(name.clone(), c.name.clone()),
                     );
@@ -207,7 +207,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
             if o.identity {
                 let table = QualifiedName::new(o.schema.clone(), o.table.clone());
                 oids.add(
-                    "pg_class",
+                    Catalog::Class,
                     row.get("oid"),
                     ObjectId::Column(table.clone(), o.column.clone()),
                 );
@@ -215,7 +215,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
                 continue;
             }
         }
-        oids.add("pg_class", row.get("oid"), ObjectId::Sequence(name.clone()));
+        oids.add(
+            Catalog::Class,
+            row.get("oid"),
+            ObjectId::Sequence(name.clone()),
+        );
         schema.sequences.insert(
             name.clone(),
             Sequence {
@@ -234,8 +238,12 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     for row in &std::mem::take(&mut rows.tables) {
         let name = qn(row, "nspname", "relname");
         let oid: u32 = row.get("oid");
-        oids.add("pg_class", oid, ObjectId::Table(name.clone()));
-        oids.add("pg_type", row.get("reltype"), ObjectId::Table(name.clone()));
+        oids.add(Catalog::Class, oid, ObjectId::Table(name.clone()));
+        oids.add(
+            Catalog::Type,
+            row.get("reltype"),
+            ObjectId::Table(name.clone()),
+        );
         table_by_oid.insert(oid, name.clone());
         let parents: Vec<(String, String)> = json(row, "parents")?;
         let parents: Vec<QualifiedName> = parents
@@ -282,9 +290,16 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     for row in &std::mem::take(&mut rows.views) {
         let name = qn(row, "nspname", "relname");
         let oid: u32 = row.get("oid");
-        oids.add("pg_class", oid, ObjectId::View(name.clone()));
-        oids.add("pg_type", row.get("reltype"), ObjectId::View(name.clone()));
+        oids.add(Catalog::Class, oid, ObjectId::View(name.clone()));
+        oids.add(
+            Catalog::Type,
+            row.get("reltype"),
+            ObjectId::View(name.clone()),
+        );
         oids.relation_columns_collapse(oid, ObjectId::View(name.clone()));
+        if let Some(rule) = row.get::<_, Option<u32>>("rule") {
+            oids.add(Catalog::Rewrite, rule, ObjectId::View(name.clone()));
+        }
         view_by_oid.insert(oid, name.clone());
         let definition: String = row.get("definition");
         schema.views.insert(
@@ -307,7 +322,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         let relid: u32 = row.get("attrelid");
         let attnum: i16 = row.get("attnum");
         let name: String = row.get("attname");
+        let default_oid: Option<u32> = row.get("default_oid");
         if let Some(view) = view_by_oid.get(&relid) {
+            if let Some(oid) = default_oid {
+                oids.add(Catalog::Attrdef, oid, ObjectId::View(view.clone()));
+            }
             if let Some(comment) = row.get::<_, Option<String>>("comment") {
                 let v = schema.views.get_mut(view).expect("view read above");
                 v.column_comments.insert(name, comment);
@@ -317,11 +336,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         let Some(table_name) = table_by_oid.get(&relid) else {
             continue; // a relation that belongs to an extension
         };
-        oids.add_column(
-            relid,
-            attnum,
-            ObjectId::Column(table_name.clone(), name.clone()),
-        );
+        let column_id = ObjectId::Column(table_name.clone(), name.clone());
+        if let Some(oid) = default_oid {
+            oids.add(Catalog::Attrdef, oid, column_id.clone());
+        }
+        oids.add_column(relid, attnum, column_id);
         let identity_kind: String = row.get("identity");
         let generated_kind: String = row.get("generated");
         let expr: Option<String> = row.get("default_expr");
@@ -370,11 +389,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         };
         let name: String = row.get("conname");
         let id = ObjectId::Constraint(table_name.clone(), name.clone());
-        oids.add("pg_constraint", row.get("oid"), id.clone());
+        oids.add(Catalog::Constraint, row.get("oid"), id.clone());
         let indid: u32 = row.get("conindid");
         let contype: String = row.get("contype");
         if indid != 0 && contype != "f" {
-            oids.add("pg_class", indid, id.clone());
+            oids.add(Catalog::Class, indid, id.clone());
         }
         let kind = match contype.as_str() {
             "c" => ConstraintKind::Check,
@@ -390,7 +409,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
             name: name.clone(),
             kind,
             definition: row.get("definition"),
-            columns: json(row, "columns")?,
+            columns: constraint_columns(row, relid, &oids)?,
             references,
             validated: row.get("convalidated"),
             deferrable: row.get("condeferrable"),
@@ -413,7 +432,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         }
         let name = qn(row, "nspname", "relname");
         oids.add(
-            "pg_class",
+            Catalog::Class,
             row.get("indexrelid"),
             ObjectId::Index(name.clone()),
         );
@@ -436,7 +455,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
             name: qn(row, "nspname", "proname"),
             args: row.get("args"),
         };
-        oids.add("pg_proc", row.get("oid"), ObjectId::Function(sig.clone()));
+        oids.add(
+            Catalog::Proc,
+            row.get("oid"),
+            ObjectId::Function(sig.clone()),
+        );
         let prokind: String = row.get("prokind");
         let kind = match prokind.as_str() {
             "p" => FunctionKind::Procedure,
@@ -468,7 +491,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         let table = qn(row, "nspname", "relname");
         let name: String = row.get("tgname");
         let key = SubName::new(table.clone(), name.clone());
-        oids.add("pg_trigger", row.get("oid"), ObjectId::Trigger(key.clone()));
+        oids.add(
+            Catalog::Trigger,
+            row.get("oid"),
+            ObjectId::Trigger(key.clone()),
+        );
         let enabled: String = row.get("enabled");
         let enabled = match enabled.as_str() {
             "D" => TriggerEnabled::Disabled,
@@ -496,7 +523,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         let table = qn(row, "nspname", "relname");
         let name: String = row.get("polname");
         let key = SubName::new(table.clone(), name.clone());
-        oids.add("pg_policy", row.get("oid"), ObjectId::Policy(key.clone()));
+        oids.add(
+            Catalog::Policy,
+            row.get("oid"),
+            ObjectId::Policy(key.clone()),
+        );
         let cmd: String = row.get("cmd");
         let command = match cmd.as_str() {
             "r" => "SELECT",
@@ -545,6 +576,25 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
 
     schema.dependencies = depend::resolve(&rows.dependencies, &oids, &schema);
     Ok(schema)
+}
+
+/// The columns `conkey` lists, by name (read from the columns already built, not joined again
+/// in the catalog query).
+fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<String>, CatalogError> {
+    let keys: Option<Vec<i16>> = row.get("conkey");
+    keys.unwrap_or_default()
+        .into_iter()
+        .map(|attnum| {
+            oids.column_name(relid, attnum)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    CatalogError::Unexpected(format!(
+                        "constraint {} names column number {attnum}, which was not read",
+                        row.get::<_, String>("conname")
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// `CREATE AGGREGATE` from pg_aggregate (pg_get_functiondef does not do aggregates).

@@ -6,34 +6,56 @@ use crate::model::*;
 use std::collections::HashMap;
 use tokio_postgres::Row;
 
+/// The system catalogs objects are read from, by their OIDs (fixed in PostgreSQL's catalog
+/// headers, the same in every version): pg_depend names catalogs by these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Catalog {
+    Type = 1247,
+    Proc = 1255,
+    Class = 1259,
+    /// A column default: read as its column.
+    Attrdef = 2604,
+    Constraint = 2606,
+    Namespace = 2615,
+    /// A view's `_RETURN` rule: read as the view.
+    Rewrite = 2618,
+    Trigger = 2620,
+    Extension = 3079,
+    Policy = 3256,
+}
+
+impl Catalog {
+    const ALL: [Catalog; 10] = [
+        Catalog::Type,
+        Catalog::Proc,
+        Catalog::Class,
+        Catalog::Attrdef,
+        Catalog::Constraint,
+        Catalog::Namespace,
+        Catalog::Rewrite,
+        Catalog::Trigger,
+        Catalog::Extension,
+        Catalog::Policy,
+    ];
+
+    fn from_oid(oid: u32) -> Option<Catalog> {
+        Catalog::ALL.into_iter().find(|c| *c as u32 == oid)
+    }
+}
+
 /// OID → object id, per catalog.
 #[derive(Default)]
 pub(super) struct Oids {
-    objects: HashMap<(&'static str, u32), ObjectId>,
+    objects: HashMap<(Catalog, u32), ObjectId>,
     columns: HashMap<(u32, i32), ObjectId>,
     /// Relations whose columns stand for the relation itself (views, composite types).
     collapse: HashMap<u32, ObjectId>,
 }
 
-const CLASSES: &[&str] = &[
-    "pg_namespace",
-    "pg_extension",
-    "pg_type",
-    "pg_class",
-    "pg_constraint",
-    "pg_proc",
-    "pg_trigger",
-    "pg_policy",
-];
-
-fn class(name: &str) -> Option<&'static str> {
-    CLASSES.iter().copied().find(|c| *c == name)
-}
-
 impl Oids {
-    pub fn add(&mut self, class: &'static str, oid: u32, id: ObjectId) {
+    pub fn add(&mut self, catalog: Catalog, oid: u32, id: ObjectId) {
         if oid != 0 {
-            self.objects.insert((class, oid), id);
+            self.objects.insert((catalog, oid), id);
         }
     }
 
@@ -45,15 +67,35 @@ impl Oids {
         self.collapse.insert(relid, id);
     }
 
-    fn get(&self, class_name: &str, oid: u32, sub: i32) -> Option<&ObjectId> {
-        let class = class(class_name)?;
-        if class == "pg_class" && sub > 0 {
+    /// The name of a table's column by number, as `conkey` lists them.
+    pub fn column_name(&self, relid: u32, attnum: i16) -> Option<&str> {
+        match self.columns.get(&(relid, attnum as i32)) {
+            Some(ObjectId::Column(_, name)) => Some(name),
+            _ => system_column(attnum),
+        }
+    }
+
+    fn get(&self, catalog: Catalog, oid: u32, sub: i32) -> Option<&ObjectId> {
+        if catalog == Catalog::Class && sub > 0 {
             if let Some(id) = self.columns.get(&(oid, sub)) {
                 return Some(id);
             }
             return self.collapse.get(&oid);
         }
-        self.objects.get(&(class, oid))
+        self.objects.get(&(catalog, oid))
+    }
+}
+
+/// System columns by their (negative) attribute numbers; a check constraint may name `tableoid`.
+fn system_column(attnum: i16) -> Option<&'static str> {
+    match attnum {
+        -1 => Some("ctid"),
+        -2 => Some("xmin"),
+        -3 => Some("cmin"),
+        -4 => Some("xmax"),
+        -5 => Some("cmax"),
+        -6 => Some("tableoid"),
+        _ => None,
     }
 }
 
@@ -83,38 +125,63 @@ impl Edges<'_> {
     }
 }
 
+/// One pg_depend row.
+struct DependRow {
+    classid: u32,
+    objid: u32,
+    objsubid: i32,
+    refclassid: u32,
+    refobjid: u32,
+    refobjsubid: i32,
+    deptype: i8,
+}
+
+impl DependRow {
+    fn read(row: &Row) -> DependRow {
+        DependRow {
+            classid: row.get("classid"),
+            objid: row.get("objid"),
+            objsubid: row.get("objsubid"),
+            refclassid: row.get("refclassid"),
+            refobjid: row.get("refobjid"),
+            refobjsubid: row.get("refobjsubid"),
+            deptype: row.get("deptype"),
+        }
+    }
+}
+
+const EXTENSION_MEMBER: i8 = b'e' as i8;
+const AUTO: i8 = b'a' as i8;
+
 pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencies {
     let mut edges = Edges {
         schema,
         deps: Dependencies::new(),
     };
-    for row in rows {
-        let Some(from) = oids.get(
-            row.get::<_, &str>("class"),
-            row.get("objid"),
-            row.get("objsubid"),
-        ) else {
+    let rows: Vec<DependRow> = rows.iter().map(DependRow::read).collect();
+    // What belongs to an extension, in any catalog (an operator class, a function, ...): a
+    // dependency on it is a dependency on the extension.
+    let extension_of: HashMap<(u32, u32), u32> = rows
+        .iter()
+        .filter(|r| r.deptype == EXTENSION_MEMBER)
+        .map(|r| ((r.classid, r.objid), r.refobjid))
+        .collect();
+    let lookup = |classid: u32, oid: u32, sub: i32| oids.get(Catalog::from_oid(classid)?, oid, sub);
+    for row in rows.iter().filter(|r| r.deptype != EXTENSION_MEMBER) {
+        let Some(from) = lookup(row.classid, row.objid, row.objsubid) else {
             continue;
         };
-        let deptype: &str = row.get("deptype");
         // A sequence's OWNED BY is its `owned_by` field, not an ordering edge: the column's
         // default depends on the sequence, not the other way round.
-        if deptype == "a" && matches!(from, ObjectId::Sequence(_)) {
+        if row.deptype == AUTO && matches!(from, ObjectId::Sequence(_)) {
             continue;
         }
-        let to = match oids.get(
-            row.get::<_, &str>("refclass"),
-            row.get("refobjid"),
-            row.get("refobjsubid"),
-        ) {
-            Some(to) => to,
-            None => match row.get::<_, Option<u32>>("ref_extension") {
-                Some(ext) => match oids.get("pg_extension", ext, 0) {
-                    Some(to) => to,
-                    None => continue,
-                },
-                None => continue,
-            },
+        let to = lookup(row.refclassid, row.refobjid, row.refobjsubid).or_else(|| {
+            let extension = extension_of.get(&(row.refclassid, row.refobjid))?;
+            oids.get(Catalog::Extension, *extension, 0)
+        });
+        let Some(to) = to else {
+            continue;
         };
         // A view over a column of its own (pg_rewrite → own columns) is no edge.
         edges.add(from, to);
