@@ -7,14 +7,16 @@ cd "$(dirname "$0")/../.."
 state="$(mktemp)"
 cleanup() {
   # bench.py stops its cluster itself (atexit); this catches a driver that died harder.
-  local dir
-  dir="$(cat "$state" 2>/dev/null || true)"
-  if [ -n "$dir" ] && [ -f "$dir/cluster/data/postmaster.pid" ]; then
-    pid="$(head -1 "$dir/cluster/data/postmaster.pid")"
+  local dir data
+  dir="$(sed -n 1p "$state" 2>/dev/null || true)"
+  data="$(sed -n 2p "$state" 2>/dev/null || true)"
+  if [ -n "$data" ] && [ -f "$data/postmaster.pid" ]; then
+    pid="$(head -1 "$data/postmaster.pid")"
     kill -QUIT "$pid" 2>/dev/null || true
     sleep 1
   fi
   if [ -n "$dir" ]; then rm -rf "$dir"; fi
+  if [ -n "$data" ]; then rm -rf "$data"; fi
   rm -f "$state"
 }
 trap cleanup EXIT

@@ -40,8 +40,10 @@ pub async fn clone_schema(
     owners: bool,
 ) -> Result<ShadowDb, PgError> {
     create_missing_roles(source, admin).await?;
-    let shadow = ShadowDb::create(admin, purpose).await?;
-    let cloned = match dump(source, owners).await {
+    // pg_dump reads the source while the server copies the template: neither waits on the other.
+    let (shadow, dumped) = tokio::join!(ShadowDb::create(admin, purpose), dump(source, owners));
+    let shadow = shadow?;
+    let cloned = match dumped {
         Ok(text) => match restore_in_batches(&text, &shadow.conninfo).await {
             Ok(()) => Ok(()),
             Err(_) => restore_with_psql(source, text, &shadow.conninfo).await,

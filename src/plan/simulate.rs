@@ -13,6 +13,7 @@ use crate::report::Reporter;
 use crate::source::annotations::Renames;
 use crate::source::migration::{Migration, Mode};
 use miette::Diagnostic;
+use std::borrow::Cow;
 use tokio_postgres::Client;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -65,16 +66,22 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         .stages
         .iter()
         .any(|s| s.kind == StageKind::Migrations);
+    // Until a stage has changed it, the clone holds the target's schema, already read.
+    let mut clone_is_source = true;
     for (index, stage) in inputs.config.stages.iter().enumerate() {
         let _progress = reporter.progress(&format!("simulating stage {}", stage.name));
         let body = match stage.kind {
             StageKind::Schema => {
-                let mut current = crate::catalog::catalog(&client, inputs.config).await?;
+                let mut current = if clone_is_source {
+                    Cow::Borrowed(inputs.source)
+                } else {
+                    Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?)
+                };
                 // Plain renames first: the diff then sees the objects under their new names.
                 let mut statements = rename_stage(&current, inputs.desired, inputs.renames);
                 if !statements.is_empty() {
                     apply_statements(&client, &stage.name, &statements).await?;
-                    current = crate::catalog::catalog(&client, inputs.config).await?;
+                    current = Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?);
                 }
                 let phase = stage.phase.unwrap_or(Phase::All);
                 // Objects that a later migration creates or renames into place are left to it.
@@ -90,9 +97,11 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
                 let changes = schema_stage(&current, inputs.desired, phase, skip, inputs.renames)?;
                 apply_statements(&client, &stage.name, &changes).await?;
                 statements.extend(changes);
+                clone_is_source &= statements.is_empty();
                 StageBody::Statements { statements }
             }
             StageKind::Migrations => {
+                clone_is_source &= inputs.pending_migrations.is_empty();
                 for migration in inputs.pending_migrations {
                     run_migration_on_shadow(&client, migration).await?;
                 }
