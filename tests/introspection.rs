@@ -163,6 +163,24 @@ async fn varied_schema_round_trips() {
         .functions
         .keys()
         .any(|f| f.name.name.starts_with("citext")));
+    let orders = QualifiedName::new("app", "orders");
+    assert_eq!(
+        s.tables[&orders].constraints["own_table"].columns,
+        ["tableoid", "id"]
+    );
+    // The exclusion constraint uses btree_gist's operator class: a dependency on the extension.
+    let no_overlap = ObjectId::Constraint(orders.clone(), "no_overlap".into());
+    assert!(s.dependencies[&no_overlap].contains(&ObjectId::Extension("btree_gist".into())));
+    // A view depends on the columns it reads (through its rewrite rule), a default on its
+    // sequence (through pg_attrdef).
+    let order_id = ObjectId::Column(orders, "id".into());
+    let sequence = ObjectId::Sequence(QualifiedName::new("app", "order_no"));
+    assert!(s.dependencies[&order_id].contains(&sequence));
+    assert!(s
+        .dependencies
+        .iter()
+        .any(|(from, to)| matches!(from, ObjectId::View(_))
+            && to.iter().any(|t| matches!(t, ObjectId::Column(..)))));
 }
 
 #[tokio::test]

@@ -77,6 +77,8 @@ CREATE TABLE app.orders (
   CONSTRAINT no_overlap EXCLUDE USING gist (user_id WITH =, during WITH &&)
 );
 ALTER TABLE app.orders ADD CONSTRAINT note_short CHECK (length(note) < 1000) NOT VALID;
+-- tableoid is the one system column a check may name (conkey holds -6 for it)
+ALTER TABLE app.orders ADD CONSTRAINT own_table CHECK (tableoid <> 0 OR id < 0);
 CREATE UNIQUE INDEX orders_user_note ON app.orders (user_id, lower(note)) INCLUDE (total)
   WHERE note IS NOT NULL;
 CREATE INDEX "orders by During" ON app.orders USING gist (during);
