@@ -253,7 +253,8 @@ bodies, new enum values, altered sequences. Output is deterministic (no randomne
 ## How each figure is taken
 
 - **median s**: median wall time of {m['runs']} runs (a row whose first run takes more than
-  {m['slow']} s is timed once; a run is killed after {m['timeout']} s and recorded as `timeout`).
+  {m['slow']} s is timed once; a run is killed after {m['timeout']} s and recorded as `timeout`;
+  a run that fails or times out is not repeated). The `runs` column says how many were timed.
 - **peak RSS MB**: the client process's peak resident set (`wait4` rusage, which covers the
   process and the children it waited for). The server's memory is not included.
 - **statements**: the statements the server logged during the run (`log_statement = 'all'`,
