@@ -51,7 +51,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         }
         let id = ObjectId::Column(t.clone(), c.name.clone());
         let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
-        match old.columns.get(&c.name) {
+        match before {
             None if c.local => add(d, t, c),
             // Inherited columns follow their parent's changes.
             Some(o) if c.local || o.local => alter(d, t, o, c)?,

@@ -127,10 +127,7 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
         }
         _ => {}
     }
-    if d.created_tables.contains(t) {
-        // An empty table: nothing to scan, build or lock out.
-        hazards.clear();
-    }
+    let hazards = d.on_live_table(t, hazards);
     d.push_created(&id, phase, &crate::ddl::add_constraint(t, c), hazards);
 }
 

@@ -73,9 +73,7 @@ fn create(d: &mut Diff, i: &Index, phase: Phase) {
             format!("fails if {} holds duplicates", i.table),
         ));
     }
-    if d.created_tables.contains(&i.table) {
-        hazards.clear();
-    }
+    let hazards = d.on_live_table(&i.table, hazards);
     // pg_get_indexdef writes `ON ONLY` for a partitioned table's index; created without
     // ONLY it is built on every partition too, as the partitions' attached indexes are.
     let rendered = crate::ddl::create_index(i).replacen(" ON ONLY ", " ON ", 1);

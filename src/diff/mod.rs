@@ -199,6 +199,20 @@ impl<'a> Diff<'a> {
         });
     }
 
+    /// The hazards of a statement that locks, scans or builds on `table`: none when this diff
+    /// creates the table, which is empty and unused until the change has run.
+    pub fn on_live_table(
+        &self,
+        table: &crate::model::QualifiedName,
+        hazards: Vec<Hazard>,
+    ) -> Vec<Hazard> {
+        if self.created_tables.contains(table) {
+            Vec::new()
+        } else {
+            hazards
+        }
+    }
+
     /// Pushes a `ddl` rendering (one or more statements, each ending in `;`) as changes on
     /// `object`: the first creates it (with `hazards`), the rest set its owner, comments,
     /// grants and state. The CREATE text is written once, in `crate::ddl`.

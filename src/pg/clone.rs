@@ -88,15 +88,20 @@ async fn create_missing_roles(source: &ConnInfo, admin: &ConnInfo) -> Result<(),
     Ok(())
 }
 
+/// A clone of `source` that failed, with what went wrong.
+fn clone_error(source: &ConnInfo) -> impl Fn(String) -> PgError + '_ {
+    move |message| PgError::Clone {
+        source_db: source.to_string(),
+        message,
+    }
+}
+
 /// pg_dump entries sent in one round trip.
 const ENTRIES_PER_BATCH: usize = 200;
 
 /// `pg_dump --schema-only` of `source`, as text.
 async fn dump(source: &ConnInfo, owners: bool) -> Result<String, PgError> {
-    let fail = |message: String| PgError::Clone {
-        source_db: source.to_string(),
-        message,
-    };
+    let fail = clone_error(source);
     let mut dump = tokio::process::Command::new(program("pg_dump"));
     // strata's own schema (history, snapshots) is not part of the schema being simulated.
     dump.args(["--schema-only", "--exclude-schema=strata"]);
@@ -178,10 +183,7 @@ async fn restore_with_psql(
     target: &ConnInfo,
 ) -> Result<(), PgError> {
     use tokio::io::AsyncWriteExt;
-    let fail = |message: String| PgError::Clone {
-        source_db: source.to_string(),
-        message,
-    };
+    let fail = clone_error(source);
     let mut restore = tokio::process::Command::new(program("psql"))
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
         .envs(target.libpq_env())
