@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::project::{git, init_repo};
+use common::project::{git, init_repo, record_push_options};
 use common::{reachable_tempdir, TestDb};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 /// Marks a step or line of a template that needs the real CI service.
@@ -396,18 +395,7 @@ fn gitlab_ci_template_runs() {
     };
     let db = TestDb::new();
     let p = Project::new(GITLAB_MANIFEST, &[&db]);
-    // The remote records the push options a GitLab server would act on.
-    let hook = p.remote.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do\n  eval \"echo \\$GIT_PUSH_OPTION_$i\" >> \"$GIT_DIR/push-options\"\n  i=$((i+1))\ndone\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    git(
-        &p.remote,
-        &["config", "receive.advertisePushOptions", "true"],
-    );
+    record_push_options(&p.remote);
     git(&p.root, &["push", "-q", "origin", "main"]);
     let gitlab = |source: &str, branch: &str| -> Vec<(&'static str, String)> {
         vec![

@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::project::{git, Project};
+use common::project::{git, record_push_options, Project};
 use common::{reachable_tempdir, TestDb};
 use predicates::prelude::PredicateBooleanExt;
 use predicates::str::contains;
@@ -184,21 +184,7 @@ fn destructive_statements_need_approval() {
 #[test]
 fn plan_pushes_with_merge_request_options() {
     let p = Project::new(V1);
-    std::fs::write(
-        p.remote.join("hooks/pre-receive"),
-        "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do\n  eval \"echo \\$GIT_PUSH_OPTION_$i\" >> \"$GIT_DIR/push-options\"\n  i=$((i+1))\ndone\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        p.remote.join("hooks/pre-receive"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    git(
-        &p.remote,
-        &["config", "receive.advertisePushOptions", "true"],
-    );
+    record_push_options(&p.remote);
     p.strata()
         .args(["plan", "--push", "--merge-request"])
         .assert()

@@ -257,6 +257,34 @@ async fn clone_reproduces_a_schema() {
 }
 
 #[tokio::test]
+async fn clone_of_a_body_holding_pg_dump_entry_markers_goes_through_psql() {
+    // The batched restore cuts the dump at pg_dump's `-- Name:` entry headers; 250 such lines
+    // inside one function body put a cut inside the body, that batch fails, and the clone
+    // must come out whole through the psql fallback.
+    let db = TestDb::new();
+    let body = format!(
+        "\n{}SELECT 1;\n",
+        "--\n-- Name: fake; Type: TABLE\n".repeat(250)
+    );
+    db.psql(&format!(
+        "CREATE SCHEMA app;\nCREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $body${body}$body$;"
+    ));
+    let shadow =
+        strata::pg::clone::clone_schema(&db.conninfo, &common::admin_conninfo(), "clone", false)
+            .await
+            .unwrap();
+    let client = shadow.conninfo.connect().await.unwrap();
+    let cloned: String = client
+        .query_one("SELECT prosrc FROM pg_proc WHERE proname = 'one'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(cloned, body);
+    drop(client);
+    shadow.drop_now().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_long_chain_written_backwards_loads_in_few_passes() {
     // t0 references t1 references t2 ... : every statement needs the next one.
     let n = 2000;

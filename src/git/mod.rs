@@ -213,6 +213,3 @@ pub fn plan_branch_name(prefix: &str, now: time::OffsetDateTime) -> String {
             .expect("formattable")
     )
 }
-
-#[cfg(test)]
-mod tests;

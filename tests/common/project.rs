@@ -49,6 +49,20 @@ pub fn init_repo(root: &Path, remote: &Path) {
     git(root, &["remote", "add", "origin", remote.to_str().unwrap()]);
 }
 
+/// Makes the bare repository `remote` accept push options and record them, one a line, in
+/// `remote/push-options` (as a GitLab server would act on them).
+pub fn record_push_options(remote: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do\n  eval \"echo \\$GIT_PUSH_OPTION_$i\" >> \"$GIT_DIR/push-options\"\n  i=$((i+1))\ndone\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    git(remote, &["config", "receive.advertisePushOptions", "true"]);
+}
+
 impl Project {
     /// A repository holding `manifest` as pipeline.toml, `schema` as schema/app.sql and an
     /// empty migrations/, committed on `main`. The manifest reads the shadow server from

@@ -1,48 +1,21 @@
-use super::*;
+//! strata's git layer (`strata::git`) on real repositories: a work tree whose `origin` is a
+//! local bare repository that records the push options it receives.
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@t")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@t")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+mod common;
 
-/// A work tree with one commit on `main`, a bare `origin` whose pre-receive hook records the
-/// push options it receives.
+use common::project::{git, init_repo, record_push_options};
+use std::path::PathBuf;
+use strata::git::{merge_request_options, plan_branch_name, GitError, Repo};
+
+/// A work tree with one commit on `main`, a bare `origin` that records push options.
 fn repo_with_remote() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("work");
     let bare = dir.path().join("origin.git");
     std::fs::create_dir(&work).unwrap();
-    git(
-        dir.path(),
-        &["init", "-q", "--bare", bare.to_str().unwrap()],
-    );
-    git(&bare, &["config", "receive.advertisePushOptions", "true"]);
-    let hook = bare.join("hooks/pre-receive");
-    std::fs::write(
-        &hook,
-        "#!/bin/sh\ni=0\nwhile [ $i -lt \"${GIT_PUSH_OPTION_COUNT:-0}\" ]; do\n  eval \"echo \\$GIT_PUSH_OPTION_$i\" >> \"$GIT_DIR/push-options\"\n  i=$((i+1))\ndone\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    git(&work, &["init", "-q", "-b", "main"]);
     std::fs::write(work.join("README"), "hello\n").unwrap();
-    git(&work, &["add", "README"]);
-    git(&work, &["commit", "-qm", "first"]);
-    git(&work, &["remote", "add", "origin", bare.to_str().unwrap()]);
+    init_repo(&work, &bare);
+    record_push_options(&bare);
     (dir, work, bare)
 }
 
