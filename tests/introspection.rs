@@ -278,6 +278,98 @@ async fn query_count_does_not_grow_with_the_schema() {
     assert!(a.queries <= 20, "{}", a.queries);
 }
 
+/// Index and key constraint definitions are written in the client for plain shapes
+/// (`catalog::deparse`): each must read exactly as the server's own deparser writes it.
+#[tokio::test]
+async fn index_and_constraint_definitions_are_the_servers() {
+    let db = TestDb::new();
+    roles(&db);
+    for corpus in [
+        include_str!("introspection/definitions.sql"),
+        VARIED,
+        &large_schema(12),
+    ] {
+        db.psql(corpus);
+    }
+    let client = db.client().await;
+    let schema = catalog::catalog(&client, &config(""))
+        .await
+        .expect("introspect");
+    // As strata reads: every name the server prints schema-qualified.
+    client.batch_execute("SET search_path = ''").await.unwrap();
+    let indexes = name_and_text(
+        &client,
+        "SELECT format('%s.%s', quote_ident(n.nspname), quote_ident(c.relname)), \
+           pg_get_indexdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('i', 'I')",
+    )
+    .await;
+    let constraints = name_and_text(
+        &client,
+        "SELECT format('%s.%s %s', quote_ident(n.nspname), quote_ident(t.relname), con.conname), \
+           pg_get_constraintdef(con.oid) FROM pg_constraint con \
+           JOIN pg_class t ON t.oid = con.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace",
+    )
+    .await;
+    let mut checked = 0;
+    for (name, index) in &schema.indexes {
+        assert_eq!(
+            Some(&index.definition),
+            indexes.get(&name.to_string()),
+            "{name}"
+        );
+        checked += 1;
+    }
+    for (name, table) in &schema.tables {
+        for (cname, c) in &table.constraints {
+            let key = format!("{name} {cname}");
+            assert_eq!(Some(&c.definition), constraints.get(&key), "{key}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
+async fn name_and_text(
+    client: &tokio_postgres::Client,
+    sql: &str,
+) -> std::collections::BTreeMap<String, String> {
+    let rows = client.query(sql, &[]).await.expect(sql);
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+/// Plain indexes and keys cost no query of their own; one that the client cannot write
+/// (here an operator class that is not the default) costs one more, whatever their number.
+#[tokio::test]
+async fn definitions_left_to_the_server_cost_one_query() {
+    let cfg = config("");
+    let plain = TestDb::new();
+    plain.psql(
+        "CREATE TABLE t (a int PRIMARY KEY, b text UNIQUE, c int REFERENCES t);
+         CREATE INDEX ON t (b DESC, c);",
+    );
+    let other = TestDb::new();
+    other.psql(
+        "CREATE TABLE t (a int PRIMARY KEY, b text UNIQUE, c int REFERENCES t);
+         CREATE INDEX ON t (b text_pattern_ops, c);
+         CREATE INDEX ON t (b COLLATE \"C\");",
+    );
+    let (plain, other) = (
+        introspect(&plain, &cfg).await,
+        introspect(&other, &cfg).await,
+    );
+    assert_eq!(plain.queries + 1, other.queries);
+    let definitions: BTreeSet<&str> = other
+        .schema
+        .indexes
+        .values()
+        .map(|i| i.definition.as_str())
+        .collect();
+    assert!(definitions
+        .contains("CREATE INDEX t_b_c_idx ON public.t USING btree (b text_pattern_ops, c)"));
+    assert!(definitions.contains("CREATE INDEX t_b_idx ON public.t USING btree (b COLLATE \"C\")"));
+}
+
 #[tokio::test]
 async fn dependencies_are_recorded_by_identity() {
     let db = TestDb::new();

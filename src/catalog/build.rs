@@ -1,6 +1,7 @@
 //! Catalog rows → model values. OIDs are used here only to join rows and resolve
 //! dependencies; none reaches the model.
 
+use super::deparse::{self, Left};
 use super::depend::{self, Catalog, Oids};
 use super::CatalogError;
 use crate::model::*;
@@ -17,6 +18,7 @@ pub(super) struct Rows {
     pub columns: Vec<Row>,
     pub constraints: Vec<Row>,
     pub indexes: Vec<Row>,
+    pub opclasses: Vec<Row>,
     pub views: Vec<Row>,
     pub functions: Vec<Row>,
     pub triggers: Vec<Row>,
@@ -64,9 +66,15 @@ struct CheckRow {
     comment: Option<String>,
 }
 
-pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError> {
+/// The model, and the definitions the client could not write (`deparse.rs`).
+pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), CatalogError> {
     let mut schema = Schema::default();
     let mut oids = Oids::default();
+    let mut catalog = deparse::Catalog::default();
+    let mut left = Left::default();
+    for row in &std::mem::take(&mut rows.opclasses) {
+        catalog.add_opclass(row);
+    }
 
     for row in &std::mem::take(&mut rows.namespaces) {
         let name: String = row.get("nspname");
@@ -341,6 +349,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
             oids.add(Catalog::Attrdef, oid, column_id.clone());
         }
         oids.add_column(relid, attnum, column_id);
+        catalog.add_column(relid, attnum, row.get("atttypid"), row.get("attcollation"));
         let identity_kind: String = row.get("identity");
         let generated_kind: String = row.get("generated");
         let expr: Option<String> = row.get("default_expr");
@@ -405,10 +414,17 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
         let references = row
             .get::<_, Option<String>>("ref_schema")
             .map(|s| QualifiedName::new(s, row.get::<_, String>("ref_table")));
+        let definition = row
+            .get::<_, Option<String>>("definition")
+            .or_else(|| deparse::constraint(row, &oids))
+            .unwrap_or_else(|| {
+                left.constraint(row.get("oid"), table_name, &name);
+                String::new()
+            });
         let constraint = Constraint {
             name: name.clone(),
             kind,
-            definition: row.get("definition"),
+            definition,
             columns: constraint_columns(row, relid, &oids)?,
             references,
             validated: row.get("convalidated"),
@@ -437,12 +453,19 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
             ObjectId::Index(name.clone()),
         );
         let parent: Option<(String, String)> = json(row, "parent")?;
+        let definition = row
+            .get::<_, Option<String>>("definition")
+            .or_else(|| deparse::index(row, &oids, &catalog))
+            .unwrap_or_else(|| {
+                left.index(row.get("indexrelid"), &name);
+                String::new()
+            });
         schema.indexes.insert(
             name.clone(),
             Index {
                 name,
                 table,
-                definition: row.get("definition"),
+                definition,
                 unique: row.get("indisunique"),
                 parent: parent.map(|(s, n)| QualifiedName::new(s, n)),
                 comment: row.get("comment"),
@@ -575,7 +598,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<Schema, CatalogError
     }
 
     schema.dependencies = depend::resolve(&rows.dependencies, &oids, &schema);
-    Ok(schema)
+    Ok((schema, left))
 }
 
 /// The columns `conkey` lists, by name (read from the columns already built, not joined again

@@ -6,6 +6,7 @@
 //! as `Unmodelled` warnings, never silently dropped.
 
 mod build;
+mod deparse;
 mod depend;
 mod sql;
 
@@ -82,16 +83,21 @@ pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, Catalog
 
 /// Reads the schema the manifest manages, with warnings and the query count.
 pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    let saved: String = client
-        .query_one("SELECT current_setting('search_path')", &[])
+    let settings = client
+        .query_one(
+            "SELECT current_setting('search_path'), \
+               current_setting('server_version_num')::int4",
+            &[],
+        )
         .await
-        .map_err(crate::pg::PgError::query("reading search_path"))?
-        .get(0);
+        .map_err(crate::pg::PgError::query("reading search_path"))?;
+    let saved: String = settings.get(0);
+    let version = settings.get::<_, i32>(1).unsigned_abs();
     client
         .execute("SELECT set_config('search_path', '', false)", &[])
         .await
         .map_err(crate::pg::PgError::query("clearing search_path"))?;
-    let result = read(client, config).await;
+    let result = read(client, config, version).await;
     client
         .execute("SELECT set_config('search_path', $1, false)", &[&saved])
         .await
@@ -123,7 +129,11 @@ impl Queries<'_> {
     }
 }
 
-async fn read(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+async fn read(
+    client: &Client,
+    config: &Config,
+    version: u32,
+) -> Result<Introspection, CatalogError> {
     let q = Queries {
         client,
         count: AtomicU32::new(0),
@@ -157,6 +167,7 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         sql::functions(),
         sql::unmodelled(),
     );
+    let (constraints_sql, indexes_sql) = (sql::constraints(version), sql::indexes(version));
     // Sent together: tokio-postgres pipelines them on the one connection.
     let (
         extensions,
@@ -166,6 +177,7 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         columns,
         constraints,
         indexes,
+        opclasses,
         views,
         functions,
         triggers,
@@ -179,8 +191,9 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         q.rows("sequences", &seq_sql, &p),
         q.rows("tables", &tables_sql, &p),
         q.rows("columns", &cols_sql, &p),
-        q.rows("constraints", sql::CONSTRAINTS, &p),
-        q.rows("indexes", sql::INDEXES, &p),
+        q.rows("constraints", &constraints_sql, &p),
+        q.rows("indexes", &indexes_sql, &p),
+        q.rows("operator classes", sql::OPCLASSES, &[]),
         q.rows("views", &views_sql, &p),
         q.rows("functions", &fn_sql, &p),
         q.rows("triggers", sql::TRIGGERS, &p),
@@ -198,6 +211,7 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         columns,
         constraints,
         indexes,
+        opclasses,
         views,
         functions,
         triggers,
@@ -207,9 +221,19 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
     };
     let owners = config.schema.owners;
     // Off the async workers: the other side of a diff reads meanwhile.
-    let schema = tokio::task::spawn_blocking(move || build::build(rows, owners))
+    let (mut schema, left) = tokio::task::spawn_blocking(move || build::build(rows, owners))
         .await
         .map_err(|e| CatalogError::Unexpected(format!("building the model: {e}")))??;
+    if !left.is_empty() {
+        let rows = q
+            .rows(
+                "index and constraint definitions",
+                sql::DEFINITIONS,
+                &[&left.index_oids(), &left.constraint_oids()],
+            )
+            .await?;
+        left.fill(&mut schema, &rows)?;
+    }
     let warnings = unmodelled
         .iter()
         .map(|r| Unmodelled {

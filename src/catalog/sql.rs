@@ -179,6 +179,7 @@ pub fn tables() -> String {
 pub fn columns() -> String {
     format!(
         "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS data_type, \
+           a.atttypid, a.attcollation, \
            {coll} AS collation, \
            pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END) \
              AS default_expr, \
@@ -199,32 +200,86 @@ pub fn columns() -> String {
     )
 }
 
-pub const CONSTRAINTS: &str = "SELECT con.oid, con.conrelid, con.conname, con.contype::text AS contype, \
-       pg_get_constraintdef(con.oid) AS definition, con.convalidated, con.condeferrable, \
-       con.condeferred, con.conislocal AND con.conparentid = 0 AS local, con.conindid, \
-       con.conkey, \
-       fn.nspname AS ref_schema, fc.relname AS ref_table, \
-       ds.description AS comment \
-     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-       LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0 \
-       LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
-       LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-     WHERE c.relnamespace = ANY($1) AND con.contype IN ('c', 'p', 'u', 'f', 'x')";
+/// Constraints. Primary keys, unique and foreign keys come without `definition` (written in
+/// the client, `deparse.rs`) but with the columns it needs; the others are deparsed here.
+pub fn constraints(version: u32) -> String {
+    // PostgreSQL 15 added ON DELETE SET NULL (columns) and NULLS NOT DISTINCT; 18 temporal
+    // keys (WITHOUT OVERLAPS, PERIOD) and NOT ENFORCED, left to the server's deparser.
+    let (delete_columns, nulls_not_distinct) = if version >= 150000 {
+        ("con.confdelsetcols", "ix.indnullsnotdistinct")
+    } else {
+        ("NULL::int2[]", "false")
+    };
+    let server_only = if version >= 180000 {
+        "con.contype NOT IN ('p', 'u', 'f') OR con.conperiod OR NOT con.conenforced"
+    } else {
+        "con.contype NOT IN ('p', 'u', 'f')"
+    };
+    format!(
+        "SELECT con.oid, con.conrelid, con.conname, con.contype::text AS contype, \
+           CASE WHEN {server_only} THEN pg_get_constraintdef(con.oid) END AS definition, \
+           con.convalidated, con.condeferrable, \
+           con.condeferred, con.conislocal AND con.conparentid = 0 AS local, con.conindid, \
+           con.conkey, con.confrelid, con.confkey, con.confmatchtype::text AS match_type, \
+           con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete, \
+           {delete_columns} AS on_delete_columns, \
+           ix.indkey::int2[] AS index_columns, ix.indnkeyatts AS index_key_count, \
+           {nulls_not_distinct} AS nulls_not_distinct, \
+           fn.nspname AS ref_schema, fc.relname AS ref_table, \
+           ds.description AS comment \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+           LEFT JOIN pg_description ds ON ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass AND ds.objsubid = 0 \
+           LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
+           LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+           LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
+         WHERE c.relnamespace = ANY($1) AND con.contype IN ('c', 'p', 'u', 'f', 'x')"
+    )
+}
 
-/// Indexes that back no constraint (those are part of their constraint: not deparsed for nothing).
-pub const INDEXES: &str = "SELECT i.indexrelid, n.nspname, ic.relname, i.indrelid, \
-       pg_get_indexdef(i.indexrelid) AS definition, i.indisunique, \
-       (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
-          JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-         WHERE h.inhrelid = i.indexrelid) AS parent, \
-       ds.description AS comment, con.conname AS constraint_name \
-     FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-       LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
-       LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
-         AND con.contype IN ('p', 'u', 'x') \
-       JOIN pg_namespace n ON n.oid = ic.relnamespace \
-       JOIN pg_class tc ON tc.oid = i.indrelid \
-     WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1) AND con.oid IS NULL";
+/// Indexes that back no constraint (those are part of their constraint: not deparsed for
+/// nothing). Those without expressions, predicate, storage options or a column with options,
+/// of a built-in access method, come without `definition` (written in the client,
+/// `deparse.rs`) but with the columns it needs.
+pub fn indexes(version: u32) -> String {
+    let nulls_not_distinct = if version >= 150000 {
+        "i.indnullsnotdistinct"
+    } else {
+        "false"
+    };
+    format!(
+        "SELECT i.indexrelid, n.nspname, ic.relname, i.indrelid, tc.relname AS table_name, \
+           CASE WHEN i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR ic.reloptions IS NOT NULL \
+               OR am.amname NOT IN ('btree', 'hash', 'gist', 'gin', 'brin', 'spgist') \
+               OR EXISTS (SELECT 1 FROM pg_attribute ia WHERE ia.attrelid = i.indexrelid \
+                 AND ia.attoptions IS NOT NULL) \
+             THEN pg_get_indexdef(i.indexrelid) END AS definition, \
+           i.indisunique, ic.relkind::text AS index_kind, am.amname AS access_method, \
+           i.indkey::int2[] AS index_columns, i.indnkeyatts AS index_key_count, \
+           i.indoption::int2[] AS index_options, i.indcollation::oid[] AS index_collations, \
+           i.indclass::oid[] AS index_opclasses, {nulls_not_distinct} AS nulls_not_distinct, \
+           (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
+              JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+             WHERE h.inhrelid = i.indexrelid) AS parent, \
+           ds.description AS comment, con.conname AS constraint_name \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+           JOIN pg_am am ON am.oid = ic.relam \
+           LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
+           LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
+             AND con.contype IN ('p', 'u', 'x') \
+           JOIN pg_namespace n ON n.oid = ic.relnamespace \
+           JOIN pg_class tc ON tc.oid = i.indrelid \
+         WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1) AND con.oid IS NULL"
+    )
+}
+
+/// Operator classes: whether each is its input type's default (`deparse.rs` prints none then).
+pub const OPCLASSES: &str = "SELECT oid, opcdefault, opcintype FROM pg_opclass";
+
+/// The server's own definitions of the indexes ($1) and constraints ($2) the client could
+/// not write (`deparse.rs`).
+pub const DEFINITIONS: &str = "SELECT 'index' AS kind, o.oid, pg_get_indexdef(o.oid) AS definition \
+     FROM unnest($1::oid[]) o(oid) \
+     UNION ALL SELECT 'constraint', o.oid, pg_get_constraintdef(o.oid) FROM unnest($2::oid[]) o(oid)";
 
 pub fn views() -> String {
     format!(

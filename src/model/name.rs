@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Quotes an identifier when PostgreSQL would not read it back unchanged
-/// (upper case, spaces, quotes, non-ASCII, leading digit, reserved words).
+/// Quotes an identifier when PostgreSQL would not read it back unchanged (upper case, spaces,
+/// quotes, `$`, non-ASCII, leading digit, keywords that are not unreserved): the same rule as
+/// the server's `quote_ident`, so definitions written in the client (`catalog::deparse`)
+/// read exactly as the server's deparser writes them.
 pub fn quote_ident(name: &str) -> String {
     if is_plain_ident(name) {
         name.to_string()
@@ -29,12 +31,12 @@ fn is_plain_ident(name: &str) -> bool {
         return false;
     };
     (first.is_ascii_lowercase() || first == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !is_keyword(name)
 }
 
-/// Any keyword pg_query knows that is not an unreserved keyword must be quoted; quoting
-/// an unreserved keyword too keeps this simple and is always correct.
+/// A keyword that is not unreserved must be quoted (unreserved ones are not, as the server
+/// does).
 fn is_keyword(name: &str) -> bool {
     KEYWORDS.binary_search(&name).is_ok()
 }
