@@ -3,7 +3,7 @@
 //! a partition's index on its parent's index).
 
 use crate::model::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use tokio_postgres::Row;
 
 /// The system catalogs objects are read from, by their OIDs (fixed in PostgreSQL's catalog
@@ -43,46 +43,63 @@ impl Catalog {
     }
 }
 
-/// OID → object id, per catalog.
+/// OID → object id, per catalog. Each id is stored once in `ids` (the OIDs of one object,
+/// added one after the other, share its slot) and the maps hold slots: dependencies are
+/// resolved to slots, and whether the model holds an object is asked once per slot.
 #[derive(Default)]
 pub(super) struct Oids {
-    objects: HashMap<(Catalog, u32), ObjectId>,
-    columns: HashMap<(u32, i32), ObjectId>,
+    ids: Vec<ObjectId>,
+    objects: FxHashMap<(Catalog, u32), usize>,
+    columns: FxHashMap<(u32, i32), usize>,
     /// Relations whose columns stand for the relation itself (views, composite types).
-    collapse: HashMap<u32, ObjectId>,
+    collapse: FxHashMap<u32, usize>,
 }
 
 impl Oids {
     pub fn add(&mut self, catalog: Catalog, oid: u32, id: ObjectId) {
         if oid != 0 {
-            self.objects.insert((catalog, oid), id);
+            let slot = self.slot(id);
+            self.objects.insert((catalog, oid), slot);
         }
     }
 
     pub fn add_column(&mut self, relid: u32, attnum: i16, id: ObjectId) {
-        self.columns.insert((relid, attnum as i32), id);
+        let slot = self.slot(id);
+        self.columns.insert((relid, attnum as i32), slot);
     }
 
     pub fn relation_columns_collapse(&mut self, relid: u32, id: ObjectId) {
-        self.collapse.insert(relid, id);
+        let slot = self.slot(id);
+        self.collapse.insert(relid, slot);
+    }
+
+    fn slot(&mut self, id: ObjectId) -> usize {
+        if self.ids.last() != Some(&id) {
+            self.ids.push(id);
+        }
+        self.ids.len() - 1
     }
 
     /// The name of a table's column by number, as `conkey` lists them.
     pub fn column_name(&self, relid: u32, attnum: i16) -> Option<&str> {
-        match self.columns.get(&(relid, attnum as i32)) {
+        match self
+            .columns
+            .get(&(relid, attnum as i32))
+            .map(|&s| &self.ids[s])
+        {
             Some(ObjectId::Column(_, name)) => Some(name),
             _ => system_column(attnum),
         }
     }
 
-    fn get(&self, catalog: Catalog, oid: u32, sub: i32) -> Option<&ObjectId> {
+    fn get(&self, catalog: Catalog, oid: u32, sub: i32) -> Option<usize> {
         if catalog == Catalog::Class && sub > 0 {
-            if let Some(id) = self.columns.get(&(oid, sub)) {
-                return Some(id);
+            if let Some(&slot) = self.columns.get(&(oid, sub)) {
+                return Some(slot);
             }
-            return self.collapse.get(&oid);
+            return self.collapse.get(&oid).copied();
         }
-        self.objects.get(&(catalog, oid))
+        self.objects.get(&(catalog, oid)).copied()
     }
 }
 
@@ -99,32 +116,6 @@ fn system_column(attnum: i16) -> Option<&'static str> {
     }
 }
 
-/// The dependency map being built: only edges between two different objects the model
-/// holds (checked here, so nothing is cloned for an edge that would be thrown away).
-struct Edges<'a> {
-    schema: &'a Schema,
-    deps: Dependencies,
-}
-
-impl Edges<'_> {
-    fn add(&mut self, from: &ObjectId, to: &ObjectId) {
-        if from == to || !self.schema.contains(from) || !self.schema.contains(to) {
-            return;
-        }
-        match self.deps.get_mut(from) {
-            Some(set) => {
-                if !set.contains(to) {
-                    set.insert(to.clone());
-                }
-            }
-            None => {
-                self.deps
-                    .insert(from.clone(), std::iter::once(to.clone()).collect());
-            }
-        }
-    }
-}
-
 /// One pg_depend row.
 struct DependRow {
     classid: u32,
@@ -137,38 +128,143 @@ struct DependRow {
 }
 
 impl DependRow {
-    fn read(row: &Row) -> DependRow {
-        DependRow {
-            classid: row.get("classid"),
-            objid: row.get("objid"),
-            objsubid: row.get("objsubid"),
-            refclassid: row.get("refclassid"),
-            refobjid: row.get("refobjid"),
-            refobjsubid: row.get("refobjsubid"),
-            deptype: row.get("deptype"),
-        }
+    /// Every row, reading the columns by position (looked up once: `Row::get` by name
+    /// searches the column list on every call).
+    fn read_all(rows: &[Row]) -> Vec<DependRow> {
+        let Some(first) = rows.first() else {
+            return Vec::new();
+        };
+        let at = |name: &str| {
+            first
+                .columns()
+                .iter()
+                .position(|c| c.name() == name)
+                .unwrap_or_else(|| panic!("the dependencies query returns no column {name}"))
+        };
+        let [classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype] = [
+            "classid",
+            "objid",
+            "objsubid",
+            "refclassid",
+            "refobjid",
+            "refobjsubid",
+            "deptype",
+        ]
+        .map(at);
+        rows.iter()
+            .map(|row| DependRow {
+                classid: row.get(classid),
+                objid: row.get(objid),
+                objsubid: row.get(objsubid),
+                refclassid: row.get(refclassid),
+                refobjid: row.get(refobjid),
+                refobjsubid: row.get(refobjsubid),
+                deptype: row.get(deptype),
+            })
+            .collect()
     }
 }
 
 const EXTENSION_MEMBER: i8 = b'e' as i8;
 const AUTO: i8 = b'a' as i8;
 
+/// An [`ObjectId`] made of borrowed parts, ordered the same way (same variants in the same
+/// order, fields compared alike): edges are gathered, sorted and deduplicated as pairs of
+/// these, and only the edges kept become owned ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum IdRef<'a> {
+    Schema(&'a str),
+    Extension(&'a str),
+    Type(&'a QualifiedName),
+    Sequence(&'a QualifiedName),
+    Table(&'a QualifiedName),
+    Column(&'a QualifiedName, &'a str),
+    Constraint(&'a QualifiedName, &'a str),
+    Index(&'a QualifiedName),
+    View(&'a QualifiedName),
+    Function(&'a FunctionSig),
+    Trigger(&'a SubName),
+    Policy(&'a SubName),
+}
+
+impl<'a> From<&'a ObjectId> for IdRef<'a> {
+    fn from(id: &'a ObjectId) -> Self {
+        match id {
+            ObjectId::Schema(n) => IdRef::Schema(n),
+            ObjectId::Extension(n) => IdRef::Extension(n),
+            ObjectId::Type(n) => IdRef::Type(n),
+            ObjectId::Sequence(n) => IdRef::Sequence(n),
+            ObjectId::Table(n) => IdRef::Table(n),
+            ObjectId::Column(t, c) => IdRef::Column(t, c),
+            ObjectId::Constraint(t, c) => IdRef::Constraint(t, c),
+            ObjectId::Index(n) => IdRef::Index(n),
+            ObjectId::View(n) => IdRef::View(n),
+            ObjectId::Function(sig) => IdRef::Function(sig),
+            ObjectId::Trigger(key) => IdRef::Trigger(key),
+            ObjectId::Policy(key) => IdRef::Policy(key),
+        }
+    }
+}
+
+impl IdRef<'_> {
+    fn to_id(self) -> ObjectId {
+        match self {
+            IdRef::Schema(n) => ObjectId::Schema(n.to_string()),
+            IdRef::Extension(n) => ObjectId::Extension(n.to_string()),
+            IdRef::Type(n) => ObjectId::Type(n.clone()),
+            IdRef::Sequence(n) => ObjectId::Sequence(n.clone()),
+            IdRef::Table(n) => ObjectId::Table(n.clone()),
+            IdRef::Column(t, c) => ObjectId::Column(t.clone(), c.to_string()),
+            IdRef::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.to_string()),
+            IdRef::Index(n) => ObjectId::Index(n.clone()),
+            IdRef::View(n) => ObjectId::View(n.clone()),
+            IdRef::Function(sig) => ObjectId::Function(sig.clone()),
+            IdRef::Trigger(key) => ObjectId::Trigger(key.clone()),
+            IdRef::Policy(key) => ObjectId::Policy(key.clone()),
+        }
+    }
+}
+
+type Edge<'a> = (IdRef<'a>, IdRef<'a>);
+
+/// The dependency map: only edges between two different objects the model holds.
+///
+/// The edges are gathered as pairs of borrowed ids, sorted and deduplicated once, and the
+/// map is built from the sorted pairs, so each id is cloned once per edge kept.
 pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencies {
-    let mut edges = Edges {
-        schema,
-        deps: Dependencies::new(),
-    };
-    let rows: Vec<DependRow> = rows.iter().map(DependRow::read).collect();
+    let mut edges = structural_edges(schema);
+    edges.extend(recorded_edges(rows, oids, schema));
+    // A stable sort: the structural edges, gathered in order, are one run it only merges.
+    edges.sort();
+    edges.dedup();
+    edges
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|group| {
+            let tos = group.iter().map(|(_, to)| to.to_id()).collect();
+            (group[0].0.to_id(), tos)
+        })
+        .collect()
+}
+
+/// The edges pg_depend records, resolved to ids (a view over a column of its own,
+/// pg_rewrite → own columns, is no edge).
+fn recorded_edges<'a>(rows: &[Row], oids: &'a Oids, schema: &Schema) -> Vec<Edge<'a>> {
+    let rows = DependRow::read_all(rows);
     // What belongs to an extension, in any catalog (an operator class, a function, ...): a
     // dependency on it is a dependency on the extension.
-    let extension_of: HashMap<(u32, u32), u32> = rows
+    let extension_of: FxHashMap<(u32, u32), u32> = rows
         .iter()
         .filter(|r| r.deptype == EXTENSION_MEMBER)
         .map(|r| ((r.classid, r.objid), r.refobjid))
         .collect();
-    let lookup = |classid: u32, oid: u32, sub: i32| oids.get(Catalog::from_oid(classid)?, oid, sub);
+    let held: Vec<bool> = oids.ids.iter().map(|id| schema.contains(id)).collect();
+    let lookup = |classid: u32, oid: u32, sub: i32| {
+        let slot = oids.get(Catalog::from_oid(classid)?, oid, sub)?;
+        Some((slot, &oids.ids[slot]))
+    };
+    let mut edges = Vec::with_capacity(rows.len());
     for row in rows.iter().filter(|r| r.deptype != EXTENSION_MEMBER) {
-        let Some(from) = lookup(row.classid, row.objid, row.objsubid) else {
+        let Some((from_slot, from)) = lookup(row.classid, row.objid, row.objsubid) else {
             continue;
         };
         // A sequence's OWNED BY is its `owned_by` field, not an ordering edge: the column's
@@ -178,98 +274,136 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
         }
         let to = lookup(row.refclassid, row.refobjid, row.refobjsubid).or_else(|| {
             let extension = extension_of.get(&(row.refclassid, row.refobjid))?;
-            oids.get(Catalog::Extension, *extension, 0)
+            let slot = oids.get(Catalog::Extension, *extension, 0)?;
+            Some((slot, &oids.ids[slot]))
         });
-        let Some(to) = to else {
+        let Some((to_slot, to)) = to else {
             continue;
         };
-        // A view over a column of its own (pg_rewrite → own columns) is no edge.
-        edges.add(from, to);
+        if held[from_slot] && held[to_slot] && from != to {
+            edges.push((from.into(), to.into()));
+        }
     }
-    let mut edge = |from: ObjectId, to: ObjectId| edges.add(&from, &to);
+    edges
+}
+
+/// The edges pg_depend does not record: an object in its schema, a column/constraint/
+/// trigger/policy/index on its table, a partition's index on its parent's index. The
+/// dependent object comes from the model's own maps, so only the other end is looked up.
+/// Gathered kind by kind in the order of `ObjectId`.
+fn structural_edges<'a>(schema: &'a Schema) -> Vec<Edge<'a>> {
+    let in_schema = |name: &str| {
+        let (name, _) = schema.schemas.get_key_value(name)?;
+        Some(IdRef::Schema(name))
+    };
+    let table = |name: &QualifiedName| {
+        let (name, _) = schema.tables.get_key_value(name)?;
+        Some(IdRef::Table(name))
+    };
+    // An index or a trigger may be on a view.
+    let relation = |name: &QualifiedName| match schema.views.get_key_value(name) {
+        Some((name, _)) => Some(IdRef::View(name)),
+        None => table(name),
+    };
+    let mut edges = Vec::new();
+    let mut edge = |from: IdRef<'a>, to: Option<IdRef<'a>>| match to {
+        Some(to) if to != from => edges.push((from, to)),
+        _ => {}
+    };
+    for (name, ext) in &schema.extensions {
+        edge(IdRef::Extension(name), in_schema(&ext.schema));
+    }
     for name in schema.types.keys() {
-        edge(
-            ObjectId::Type(name.clone()),
-            ObjectId::Schema(name.schema.clone()),
-        );
+        edge(IdRef::Type(name), in_schema(&name.schema));
     }
     for name in schema.sequences.keys() {
-        edge(
-            ObjectId::Sequence(name.clone()),
-            ObjectId::Schema(name.schema.clone()),
-        );
+        edge(IdRef::Sequence(name), in_schema(&name.schema));
     }
-    for (name, table) in &schema.tables {
-        let t = ObjectId::Table(name.clone());
-        edge(t.clone(), ObjectId::Schema(name.schema.clone()));
-        for column in table.columns.keys() {
-            edge(ObjectId::Column(name.clone(), column.clone()), t.clone());
+    for (name, t) in &schema.tables {
+        edge(IdRef::Table(name), in_schema(&name.schema));
+        if let Some(p) = &t.partition_of {
+            edge(IdRef::Table(name), table(&p.parent));
         }
-        for constraint in table.constraints.keys() {
+        for parent in &t.inherits {
+            edge(IdRef::Table(name), table(parent));
+        }
+    }
+    for (name, t) in &schema.tables {
+        for column in t.columns.keys() {
+            edge(IdRef::Column(name, column), Some(IdRef::Table(name)));
+        }
+    }
+    for (name, t) in &schema.tables {
+        for constraint in t.constraints.keys() {
             edge(
-                ObjectId::Constraint(name.clone(), constraint.clone()),
-                t.clone(),
+                IdRef::Constraint(name, constraint),
+                Some(IdRef::Table(name)),
             );
-        }
-        if let Some(p) = &table.partition_of {
-            edge(t.clone(), ObjectId::Table(p.parent.clone()));
-        }
-        for parent in &table.inherits {
-            edge(t.clone(), ObjectId::Table(parent.clone()));
         }
     }
     for (name, index) in &schema.indexes {
-        let i = ObjectId::Index(name.clone());
-        edge(i.clone(), ObjectId::Schema(name.schema.clone()));
-        let table = if schema.views.contains_key(&index.table) {
-            ObjectId::View(index.table.clone())
-        } else {
-            ObjectId::Table(index.table.clone())
-        };
-        edge(i.clone(), table);
+        edge(IdRef::Index(name), in_schema(&name.schema));
+        edge(IdRef::Index(name), relation(&index.table));
         if let Some(parent) = &index.parent {
-            if schema.indexes.contains_key(parent) {
-                edge(i.clone(), ObjectId::Index(parent.clone()));
+            if let Some((parent, _)) = schema.indexes.get_key_value(parent) {
+                edge(IdRef::Index(name), Some(IdRef::Index(parent)));
             }
         }
     }
     for name in schema.views.keys() {
-        edge(
-            ObjectId::View(name.clone()),
-            ObjectId::Schema(name.schema.clone()),
-        );
+        edge(IdRef::View(name), in_schema(&name.schema));
     }
     for sig in schema.functions.keys() {
-        edge(
-            ObjectId::Function(sig.clone()),
-            ObjectId::Schema(sig.name.schema.clone()),
-        );
+        edge(IdRef::Function(sig), in_schema(&sig.name.schema));
     }
     for (key, trigger) in &schema.triggers {
-        let t = ObjectId::Trigger(key.clone());
-        let table = if schema.views.contains_key(&key.table) {
-            ObjectId::View(key.table.clone())
-        } else {
-            ObjectId::Table(key.table.clone())
-        };
-        edge(t.clone(), table);
-        if schema.functions.contains_key(&trigger.function) {
-            edge(t, ObjectId::Function(trigger.function.clone()));
+        edge(IdRef::Trigger(key), relation(&key.table));
+        if let Some((function, _)) = schema.functions.get_key_value(&trigger.function) {
+            edge(IdRef::Trigger(key), Some(IdRef::Function(function)));
         }
     }
     for key in schema.policies.keys() {
-        edge(
-            ObjectId::Policy(key.clone()),
-            ObjectId::Table(key.table.clone()),
-        );
+        edge(IdRef::Policy(key), table(&key.table));
     }
-    for ext in schema.extensions.values() {
-        if schema.schemas.contains_key(&ext.schema) {
-            edge(
-                ObjectId::Extension(ext.name.clone()),
-                ObjectId::Schema(ext.schema.clone()),
-            );
+    edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `IdRef` mirrors `ObjectId`: it gives the same id back and sorts the same way.
+    #[test]
+    fn id_ref_orders_as_object_id() {
+        let q = |schema: &str, name: &str| QualifiedName::new(schema, name);
+        let sig = |name: &str, args: &str| FunctionSig {
+            name: q("a", name),
+            args: args.into(),
+        };
+        let ids = [
+            ObjectId::Schema("a".into()),
+            ObjectId::Schema("b".into()),
+            ObjectId::Extension("x".into()),
+            ObjectId::Type(q("a", "t")),
+            ObjectId::Sequence(q("a", "s")),
+            ObjectId::Table(q("a", "t")),
+            ObjectId::Table(q("b", "a")),
+            ObjectId::Column(q("a", "t"), "c".into()),
+            ObjectId::Column(q("a", "t"), "d".into()),
+            ObjectId::Column(q("a", "u"), "a".into()),
+            ObjectId::Constraint(q("a", "t"), "k".into()),
+            ObjectId::Index(q("a", "i")),
+            ObjectId::View(q("a", "v")),
+            ObjectId::Function(sig("f", "")),
+            ObjectId::Function(sig("f", "integer")),
+            ObjectId::Trigger(SubName::new(q("a", "t"), "g")),
+            ObjectId::Policy(SubName::new(q("a", "t"), "p")),
+        ];
+        for a in &ids {
+            assert_eq!(IdRef::from(a).to_id(), *a);
+            for b in &ids {
+                assert_eq!(IdRef::from(a).cmp(&IdRef::from(b)), a.cmp(b), "{a} / {b}");
+            }
         }
     }
-    edges.deps
 }

@@ -31,6 +31,7 @@ pub use order::Step;
 use crate::config::Phase;
 use crate::model::{ObjectId, Schema};
 use miette::Diagnostic;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -454,10 +455,12 @@ fn rank(id: &ObjectId, step: Step) -> u8 {
 /// Drops and recreates whatever depends (in `from`) on a recreated object or on an object
 /// changed in a way its dependents do not survive, transitively.
 fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
-    let mut dependents: BTreeMap<&ObjectId, BTreeSet<&ObjectId>> = BTreeMap::new();
+    // A lookup index only (never iterated): each object's users in the order of `from`'s
+    // dependency map, which holds every edge once.
+    let mut dependents: FxHashMap<&ObjectId, Vec<&ObjectId>> = FxHashMap::default();
     for (a, bs) in &d.from.dependencies {
         for b in bs {
-            dependents.entry(b).or_default().insert(a);
+            dependents.entry(b).or_default().push(a);
         }
     }
     let mut work: Vec<(ObjectId, Phase, bool)> = d
