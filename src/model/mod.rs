@@ -11,7 +11,7 @@ mod objects;
 pub mod pairs;
 
 pub use fingerprint::Fingerprint;
-pub use id::{FunctionSig, ObjectId, SubName};
+pub use id::{FunctionSig, IdSet, ObjectId, SubName};
 pub use name::{quote_ident, quote_literal, QualifiedName};
 pub use objects::*;
 
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Dependencies between modelled objects: object → the objects it depends on.
-pub type Dependencies = BTreeMap<ObjectId, BTreeSet<ObjectId>>;
+pub type Dependencies = BTreeMap<ObjectId, IdSet>;
 
 /// One database's schema, as far as strata manages it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
