@@ -65,6 +65,10 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             }
         }
     }
+    // The process ends once the command returns: freeing the two models one allocation at
+    // a time would take about 15 ms at 1,000 tables, for nothing (clang's driver skips
+    // freeing at exit for the same reason).
+    std::mem::forget((from, to));
     Ok(Outcome::Fine)
 }
 
