@@ -443,9 +443,6 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             (Some(t), _) | (None, Some(t)) => t.clone(),
             (None, None) => continue,
         };
-        if row.get::<_, Option<String>>("constraint_name").is_some() {
-            continue; // part of its constraint
-        }
         let name = qn(row, "nspname", "relname");
         oids.add(
             Catalog::Class,

@@ -260,15 +260,14 @@ pub fn indexes(version: u32) -> String {
            (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
               JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
              WHERE h.inhrelid = i.indexrelid) AS parent, \
-           ds.description AS comment, con.conname AS constraint_name \
-         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-           JOIN pg_am am ON am.oid = ic.relam \
-           LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
-           LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
-             AND con.contype IN ('p', 'u', 'x') \
+           ds.description AS comment \
+         FROM pg_class tc JOIN pg_index i ON i.indrelid = tc.oid \
+           JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam \
            JOIN pg_namespace n ON n.oid = ic.relnamespace \
-           JOIN pg_class tc ON tc.oid = i.indrelid \
-         WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1) AND con.oid IS NULL"
+           LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0 \
+         WHERE tc.relkind IN ('r', 'p', 'm') AND tc.relnamespace = ANY($1) \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
+             AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))"
     )
 }
 
