@@ -70,10 +70,10 @@ struct CheckRow {
 pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), CatalogError> {
     let mut schema = Schema::default();
     let mut oids = Oids::default();
-    let mut catalog = deparse::Catalog::default();
+    let mut defaults = deparse::Defaults::default();
     let mut left = Left::default();
     for row in &std::mem::take(&mut rows.opclasses) {
-        catalog.add_opclass(row);
+        defaults.add_opclass(row);
     }
 
     for row in &std::mem::take(&mut rows.namespaces) {
@@ -349,7 +349,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             oids.add(Catalog::Attrdef, oid, column_id.clone());
         }
         oids.add_column(relid, attnum, column_id);
-        catalog.add_column(relid, attnum, row.get("atttypid"), row.get("attcollation"));
+        defaults.add_column(relid, attnum, row.get("atttypid"), row.get("attcollation"));
         let identity_kind: String = row.get("identity");
         let generated_kind: String = row.get("generated");
         let expr: Option<String> = row.get("default_expr");
@@ -452,7 +452,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let parent: Option<(String, String)> = json(row, "parent")?;
         let definition = row
             .get::<_, Option<String>>("definition")
-            .or_else(|| deparse::index(row, &oids, &catalog))
+            .or_else(|| deparse::index(row, &oids, &defaults))
             .unwrap_or_else(|| {
                 left.index(row.get("indexrelid"), &name);
                 String::new()
@@ -602,19 +602,15 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 /// in the catalog query).
 fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<String>, CatalogError> {
     let keys: Option<Vec<i16>> = row.get("conkey");
-    keys.unwrap_or_default()
-        .into_iter()
-        .map(|attnum| {
-            oids.column_name(relid, attnum)
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    CatalogError::Unexpected(format!(
-                        "constraint {} names column number {attnum}, which was not read",
-                        row.get::<_, String>("conname")
-                    ))
-                })
-        })
-        .collect()
+    let names = oids
+        .column_names(relid, &keys.unwrap_or_default())
+        .map_err(|attnum| {
+            CatalogError::Unexpected(format!(
+                "constraint {} names column number {attnum}, which was not read",
+                row.get::<_, String>("conname")
+            ))
+        })?;
+    Ok(names.into_iter().map(str::to_string).collect())
 }
 
 /// `CREATE AGGREGATE` from pg_aggregate (pg_get_functiondef does not do aggregates).

@@ -21,10 +21,10 @@ const VARCHAR: u32 = 1043;
 const DESC: i16 = 1;
 const NULLS_FIRST: i16 = 2;
 
-/// What the client knows of the catalog to write definitions: column types and collations,
-/// and which operator classes are their type's default.
+/// What an index column is written against: each table column's type and collation, and
+/// which operator classes are their input type's default.
 #[derive(Default)]
-pub(super) struct Catalog {
+pub(super) struct Defaults {
     columns: HashMap<(u32, i16), ColumnType>,
     opclasses: HashMap<u32, Opclass>,
 }
@@ -40,7 +40,7 @@ struct Opclass {
     input_type: u32,
 }
 
-impl Catalog {
+impl Defaults {
     pub fn add_column(&mut self, relid: u32, attnum: i16, type_oid: u32, collation: u32) {
         self.columns.insert(
             (relid, attnum),
@@ -104,15 +104,16 @@ fn key_constraint(keyword: &str, row: &Row, relid: u32, oids: &Oids) -> Option<S
     } else {
         ""
     };
-    let mut text = format!("{keyword} {nulls}({})", column_list(oids, relid, &keys)?);
-    let included = index_columns.get(usize::try_from(key_count).ok()?..)?;
-    if !included.is_empty() {
-        text.push_str(&format!(
-            " INCLUDE ({})",
-            column_list(oids, relid, included)?
-        ));
-    }
-    Some(text)
+    Some(format!(
+        "{keyword} {nulls}({}){}",
+        column_list(oids, relid, &keys)?,
+        include(
+            oids,
+            relid,
+            &index_columns,
+            usize::try_from(key_count).ok()?
+        )?
+    ))
 }
 
 fn foreign_key(row: &Row, relid: u32, oids: &Oids) -> Option<String> {
@@ -160,7 +161,7 @@ fn referential_action(code: &str) -> Option<Option<&'static str>> {
 /// `pg_get_indexdef` of an index (its row of `sql::INDEXES`) whose `definition` the query left
 /// NULL (no expressions, predicate or storage options, a built-in access method), or `None`
 /// when the server must write it after all.
-pub(super) fn index(row: &Row, oids: &Oids, catalog: &Catalog) -> Option<String> {
+pub(super) fn index(row: &Row, oids: &Oids, defaults: &Defaults) -> Option<String> {
     let relid: u32 = row.get("indrelid");
     let columns: Vec<i16> = row.get("index_columns");
     let key_count = usize::try_from(row.get::<_, i16>("index_key_count")).ok()?;
@@ -170,42 +171,36 @@ pub(super) fn index(row: &Row, oids: &Oids, catalog: &Catalog) -> Option<String>
     let method: &str = row.get("access_method");
     let mut keys = Vec::with_capacity(key_count);
     for (k, attnum) in columns.iter().take(key_count).enumerate() {
-        let column = *catalog.columns.get(&(relid, *attnum))?;
+        let column = *defaults.columns.get(&(relid, *attnum))?;
         let collation = *collations.get(k)?;
         if (collation != 0 && collation != column.collation)
-            || !catalog.default_opclass(*opclasses.get(k)?, column)
+            || !defaults.default_opclass(*opclasses.get(k)?, column)
         {
             return None;
         }
-        let mut key = quote_ident(oids.column_name(relid, *attnum)?);
+        let mut key = column_list(oids, relid, &[*attnum])?;
         key.push_str(order(method, *options.get(k)?)?);
         keys.push(key);
     }
+    let included = include(oids, relid, &columns, key_count)?;
+    let unique = if row.get("indisunique") {
+        "UNIQUE "
+    } else {
+        ""
+    };
+    let only = if row.get::<_, &str>("index_kind") == "I" {
+        "ONLY "
+    } else {
+        ""
+    };
     let mut text = format!(
-        "CREATE {unique}INDEX {name} ON {only}{schema}.{table} USING {method} ({keys})",
-        unique = if row.get("indisunique") {
-            "UNIQUE "
-        } else {
-            ""
-        },
-        name = quote_ident(row.get("relname")),
-        only = if row.get::<_, &str>("index_kind") == "I" {
-            "ONLY "
-        } else {
-            ""
-        },
-        schema = quote_ident(row.get("nspname")),
-        table = quote_ident(row.get("table_name")),
-        method = quote_ident(method),
-        keys = keys.join(", "),
+        "CREATE {unique}INDEX {} ON {only}{}.{} USING {} ({}){included}",
+        quote_ident(row.get("relname")),
+        quote_ident(row.get("nspname")),
+        quote_ident(row.get("table_name")),
+        quote_ident(method),
+        keys.join(", "),
     );
-    let included = columns.get(key_count..)?;
-    if !included.is_empty() {
-        text.insert_str(
-            text.len() - 1,
-            &format!(") INCLUDE ({}", column_list(oids, relid, included)?),
-        );
-    }
     if row.get("nulls_not_distinct") {
         text.push_str(" NULLS NOT DISTINCT");
     }
@@ -225,12 +220,21 @@ fn order(method: &str, option: i16) -> Option<&'static str> {
     })
 }
 
+/// ` INCLUDE (...)` for an index's columns past its `key_count` key columns, if any.
+fn include(oids: &Oids, relid: u32, columns: &[i16], key_count: usize) -> Option<String> {
+    match columns.get(key_count..)? {
+        [] => Some(String::new()),
+        included => Some(format!(
+            " INCLUDE ({})",
+            column_list(oids, relid, included)?
+        )),
+    }
+}
+
 fn column_list(oids: &Oids, relid: u32, attnums: &[i16]) -> Option<String> {
-    let names: Option<Vec<String>> = attnums
-        .iter()
-        .map(|n| Some(quote_ident(oids.column_name(relid, *n)?)))
-        .collect();
-    Some(names?.join(", "))
+    let names = oids.column_names(relid, attnums).ok()?;
+    let quoted: Vec<String> = names.into_iter().map(quote_ident).collect();
+    Some(quoted.join(", "))
 }
 
 /// Definitions left to the server's deparser: asked for in one more query, only when any.

@@ -80,8 +80,17 @@ impl Oids {
         self.ids.len() - 1
     }
 
-    /// The name of a table's column by number, as `conkey` lists them.
-    pub fn column_name(&self, relid: u32, attnum: i16) -> Option<&str> {
+    /// The names of a table's columns by number, as `conkey` or `indkey` list them; the
+    /// first number not read otherwise.
+    pub fn column_names(&self, relid: u32, attnums: &[i16]) -> Result<Vec<&str>, i16> {
+        attnums
+            .iter()
+            .map(|&n| self.column_name(relid, n).ok_or(n))
+            .collect()
+    }
+
+    /// The name of a table's column by number.
+    fn column_name(&self, relid: u32, attnum: i16) -> Option<&str> {
         match self
             .columns
             .get(&(relid, attnum as i32))

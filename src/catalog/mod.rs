@@ -86,13 +86,15 @@ pub async fn introspect(client: &Client, config: &Config) -> Result<Introspectio
     let settings = client
         .query_one(
             "SELECT current_setting('search_path'), \
-               current_setting('server_version_num')::int4",
+               current_setting('server_version_num')::oid",
             &[],
         )
         .await
-        .map_err(crate::pg::PgError::query("reading search_path"))?;
+        .map_err(crate::pg::PgError::query(
+            "reading search_path and the server version",
+        ))?;
     let saved: String = settings.get(0);
-    let version = settings.get::<_, i32>(1).unsigned_abs();
+    let version: u32 = settings.get(1);
     client
         .execute("SELECT set_config('search_path', '', false)", &[])
         .await
