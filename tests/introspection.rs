@@ -637,3 +637,73 @@ async fn cli_dump_and_fingerprint() {
         ]
     );
 }
+
+/// DDL committed while a read is under way is not half-seen: every catalog query of one read
+/// shares one snapshot. The read is held mid-way (at the views query, whose deparsing waits
+/// for a lock on the view) while a function and a table are created; later queries (functions,
+/// dependencies) ran after them but must not see them.
+#[tokio::test]
+async fn a_read_sees_one_snapshot_while_ddl_commits() {
+    let cfg = config("");
+    let db = TestDb::new();
+    db.psql(
+        "CREATE TABLE t (a int CHECK (a > 0));
+         CREATE VIEW v AS SELECT a FROM t;
+         CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+    );
+    let before = introspect(&db, &cfg).await.schema;
+    let (reader, watcher, writer, locker) = (
+        db.client().await,
+        db.client().await,
+        db.client().await,
+        db.client().await,
+    );
+    locker
+        .batch_execute("BEGIN; LOCK TABLE public.v IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let reader_pid: i32 = reader
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let meanwhile = async {
+        wait_for_lock(&watcher, reader_pid).await;
+        writer
+            .batch_execute(
+                "CREATE FUNCTION public.added() RETURNS int LANGUAGE sql AS 'SELECT 2';
+                 CREATE TABLE public.added_table (b int);",
+            )
+            .await
+            .unwrap();
+        locker.batch_execute("ROLLBACK").await.unwrap();
+    };
+    let (during, ()) = tokio::join!(catalog::introspect(&reader, &cfg), meanwhile);
+    let during = during.expect("introspect").schema;
+    assert_eq!(explain(&before, &during), "");
+    assert_eq!(before.fingerprint(), during.fingerprint());
+    let after = introspect(&db, &cfg).await.schema;
+    assert_eq!(after.functions.len(), 2, "{:?}", after.functions.keys());
+    assert!(after
+        .tables
+        .contains_key(&QualifiedName::new("public", "added_table")));
+}
+
+/// Waits until backend `pid` waits for a lock (fails after 20 s: the test would prove nothing).
+async fn wait_for_lock(watcher: &tokio_postgres::Client, pid: i32) {
+    for _ in 0..400 {
+        let waiting: bool = watcher
+            .query_one(
+                "SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1",
+                &[&pid],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the read never waited for the lock on the view");
+}

@@ -82,29 +82,42 @@ pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, Catalog
 }
 
 /// Reads the schema the manifest manages, with warnings and the query count.
+///
+/// Every catalog query runs in one read-only REPEATABLE READ transaction, so all of them see
+/// the same snapshot: DDL committed meanwhile (a partition manager, another deploy) is either
+/// wholly in the model or not at all. Like pg_dump, the read then holds the ACCESS SHARE locks
+/// the server's deparse functions take (views, CHECK constraints, expression indexes) until it
+/// ends. Must not be called inside a transaction of the caller's.
 pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    let settings = client
-        .query_one(
-            "SELECT current_setting('search_path'), \
-               current_setting('server_version_num')::oid",
-            &[],
+    client
+        .batch_execute(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''",
         )
         .await
-        .map_err(crate::pg::PgError::query(
-            "reading search_path and the server version",
-        ))?;
-    let saved: String = settings.get(0);
-    let version: u32 = settings.get(1);
-    client
-        .execute("SELECT set_config('search_path', '', false)", &[])
+        .map_err(crate::pg::PgError::query("starting the catalog read"))?;
+    match read_in_snapshot(client, config).await {
+        Ok(read) => {
+            client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(crate::pg::PgError::query("ending the catalog read"))?;
+            Ok(read)
+        }
+        Err(e) => {
+            // The read's own error is the one to report; a failed ROLLBACK adds nothing.
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
+}
+
+async fn read_in_snapshot(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    let version: u32 = client
+        .query_one("SELECT current_setting('server_version_num')::oid", &[])
         .await
-        .map_err(crate::pg::PgError::query("clearing search_path"))?;
-    let result = read(client, config, version).await;
-    client
-        .execute("SELECT set_config('search_path', $1, false)", &[&saved])
-        .await
-        .map_err(crate::pg::PgError::query("restoring search_path"))?;
-    result
+        .map_err(crate::pg::PgError::query("reading the server version"))?
+        .get(0);
+    read(client, config, version).await
 }
 
 /// Counts the catalog queries sent.
