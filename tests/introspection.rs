@@ -639,9 +639,8 @@ async fn cli_dump_and_fingerprint() {
 }
 
 /// DDL committed while a read is under way is not half-seen: every catalog query of one read
-/// shares one snapshot. The read is held mid-way (at the views query, whose deparsing waits
-/// for a lock on the view) while a function and a table are created; later queries (functions,
-/// dependencies) ran after them but must not see them.
+/// shares one snapshot. The read is held mid-way while a function and a table are created;
+/// later queries (functions, dependencies) ran after them but must not see them.
 #[tokio::test]
 async fn a_read_sees_one_snapshot_while_ddl_commits() {
     let cfg = config("");
@@ -652,6 +651,58 @@ async fn a_read_sees_one_snapshot_while_ddl_commits() {
          CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
     );
     let before = introspect(&db, &cfg).await.schema;
+    let during = read_while(
+        &db,
+        &cfg,
+        "CREATE FUNCTION public.added() RETURNS int LANGUAGE sql AS 'SELECT 2';
+         CREATE TABLE public.added_table (b int);",
+    )
+    .await
+    .expect("introspect")
+    .schema;
+    assert_eq!(explain(&before, &during), "");
+    assert_eq!(before.fingerprint(), during.fingerprint());
+    let after = introspect(&db, &cfg).await.schema;
+    assert_eq!(after.functions.len(), 2, "{:?}", after.functions.keys());
+    assert!(after
+        .tables
+        .contains_key(&QualifiedName::new("public", "added_table")));
+}
+
+/// Objects of the read's snapshot dropped before the server deparsed them (its deparse
+/// functions read the latest catalog and answer NULL): the read starts over with a new
+/// snapshot and returns the schema without them, never a model with holes or a panic.
+#[tokio::test]
+async fn objects_dropped_during_a_read_make_it_start_over() {
+    let cfg = config("");
+    let db = TestDb::new();
+    db.psql(
+        "CREATE TABLE t (a int CHECK (a > 0));
+         CREATE VIEW v AS SELECT a FROM t;
+         CREATE FUNCTION gone() RETURNS int LANGUAGE sql AS 'SELECT 1';
+         CREATE TABLE guarded (x int);
+         CREATE POLICY only_positive ON guarded USING (x > 0) WITH CHECK (x < 100);
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TABLE touched (x int);
+         CREATE TRIGGER touch BEFORE INSERT ON touched FOR EACH ROW EXECUTE FUNCTION touch();",
+    );
+    let during = read_while(
+        &db,
+        &cfg,
+        "DROP FUNCTION public.gone(); DROP TABLE public.guarded; DROP TABLE public.touched;",
+    )
+    .await
+    .expect("introspect")
+    .schema;
+    let after = introspect(&db, &cfg).await.schema;
+    assert_eq!(explain(&after, &during), "");
+    assert!(during.policies.is_empty() && during.triggers.is_empty());
+    assert_eq!(during.functions.len(), 1, "{:?}", during.functions.keys());
+}
+
+/// Introspects `db` with the read held at its views query (deparsing `public.v` waits for a
+/// lock another session holds) while `ddl` commits, then lets it go on.
+async fn read_while(db: &TestDb, cfg: &Config, ddl: &str) -> Result<Introspection, CatalogError> {
     let (reader, watcher, writer, locker) = (
         db.client().await,
         db.client().await,
@@ -669,24 +720,11 @@ async fn a_read_sees_one_snapshot_while_ddl_commits() {
         .get(0);
     let meanwhile = async {
         wait_for_lock(&watcher, reader_pid).await;
-        writer
-            .batch_execute(
-                "CREATE FUNCTION public.added() RETURNS int LANGUAGE sql AS 'SELECT 2';
-                 CREATE TABLE public.added_table (b int);",
-            )
-            .await
-            .unwrap();
+        writer.batch_execute(ddl).await.unwrap();
         locker.batch_execute("ROLLBACK").await.unwrap();
     };
-    let (during, ()) = tokio::join!(catalog::introspect(&reader, &cfg), meanwhile);
-    let during = during.expect("introspect").schema;
-    assert_eq!(explain(&before, &during), "");
-    assert_eq!(before.fingerprint(), during.fingerprint());
-    let after = introspect(&db, &cfg).await.schema;
-    assert_eq!(after.functions.len(), 2, "{:?}", after.functions.keys());
-    assert!(after
-        .tables
-        .contains_key(&QualifiedName::new("public", "added_table")));
+    let (read, ()) = tokio::join!(catalog::introspect(&reader, cfg), meanwhile);
+    read
 }
 
 /// Waits until backend `pid` waits for a lock (fails after 20 s: the test would prove nothing).

@@ -41,6 +41,28 @@ fn grants(row: &Row) -> Result<Grants, CatalogError> {
     Ok(list.into_iter().collect())
 }
 
+/// Text the server deparsed for an object of the snapshot. The deparse functions read the
+/// latest catalog: NULL means the object was dropped after the snapshot was taken, and the
+/// read starts over (`introspect`).
+fn deparsed(
+    row: &Row,
+    column: &str,
+    what: impl FnOnce() -> String,
+) -> Result<String, CatalogError> {
+    row.get::<_, Option<String>>(column)
+        .ok_or_else(|| CatalogError::Changed(what()))
+}
+
+/// `deparsed` for text only some objects have (`present` says whether this one does).
+fn deparsed_if(
+    present: bool,
+    row: &Row,
+    column: &str,
+    what: impl FnOnce() -> String,
+) -> Result<Option<String>, CatalogError> {
+    present.then(|| deparsed(row, column, what)).transpose()
+}
+
 fn owner(row: &Row, owners: bool) -> Option<String> {
     owners.then(|| row.get("owner"))
 }
@@ -61,7 +83,7 @@ struct OwnedBy {
 struct CheckRow {
     oid: u32,
     name: String,
-    definition: String,
+    definition: Option<String>,
     validated: bool,
     comment: Option<String>,
 }
@@ -153,10 +175,13 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                         c.oid,
                         ObjectId::Constraint(name.clone(), c.name.clone()),
                     );
+                    let definition = c.definition.ok_or_else(|| {
+                        CatalogError::Changed(format!("constraint {} on domain {name}", c.name))
+                    })?;
                     map.insert(
                         c.name,
                         DomainCheck {
-                            definition: c.definition,
+                            definition,
                             validated: c.validated,
                             comment: c.comment,
                         },
@@ -266,13 +291,17 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             (
                 Some(PartitionOf {
                     parent,
-                    bound: row.get("bound"),
+                    bound: deparsed(row, "bound", || format!("partition {name}"))?,
                 }),
                 vec![],
             )
         } else {
             (None, parents)
         };
+        let relkind: String = row.get("relkind");
+        let partition_by = deparsed_if(relkind == "p", row, "partition_by", || {
+            format!("table {name}")
+        })?;
         schema.tables.insert(
             name.clone(),
             Table {
@@ -281,7 +310,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 column_order: ColumnOrder::default(),
                 constraints: BTreeMap::new(),
                 unlogged: row.get("unlogged"),
-                partition_by: row.get("partition_by"),
+                partition_by,
                 partition_of,
                 inherits,
                 options: row.get("options"),
@@ -309,7 +338,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             oids.add(Catalog::Rewrite, rule, ObjectId::View(name.clone()));
         }
         view_by_oid.insert(oid, name.clone());
-        let definition: String = row.get("definition");
+        let definition = deparsed(row, "definition", || format!("view {name}"))?;
         schema.views.insert(
             name.clone(),
             View {
@@ -352,7 +381,9 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         defaults.add_column(relid, attnum, row.get("atttypid"), row.get("attcollation"));
         let identity_kind: String = row.get("identity");
         let generated_kind: String = row.get("generated");
-        let expr: Option<String> = row.get("default_expr");
+        let expr = deparsed_if(default_oid.is_some(), row, "default_expr", || {
+            format!("the default of {table_name}.{name}")
+        })?;
         let identity = if identity_kind.is_empty() {
             None
         } else {
@@ -471,9 +502,10 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     }
 
     for row in &std::mem::take(&mut rows.functions) {
+        let name = qn(row, "nspname", "proname");
         let sig = FunctionSig {
-            name: qn(row, "nspname", "proname"),
-            args: row.get("args"),
+            args: deparsed(row, "args", || format!("function {name}"))?,
+            name,
         };
         oids.add(
             Catalog::Proc,
@@ -490,16 +522,17 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let definition = if kind == FunctionKind::Aggregate {
             aggregate_definition(&sig, row)
         } else {
-            let text: String = row.get("definition");
+            let text = deparsed(row, "definition", || format!("function {sig}"))?;
             text.trim_end().to_string()
         };
+        let returns = deparsed(row, "returns", || format!("function {sig}"))?;
         schema.functions.insert(
             sig.clone(),
             Function {
                 sig,
                 kind,
                 definition,
-                returns: row.get("returns"),
+                returns,
                 owner: owner(row, owners),
                 comment: row.get("comment"),
                 grants: grants(row)?,
@@ -523,15 +556,17 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             "A" => TriggerEnabled::Always,
             _ => TriggerEnabled::Origin,
         };
+        let definition = deparsed(row, "definition", || format!("trigger {key}"))?;
+        let function_args = deparsed(row, "fn_args", || format!("trigger {key}"))?;
         schema.triggers.insert(
             key,
             Trigger {
                 table,
                 name,
-                definition: row.get("definition"),
+                definition,
                 function: FunctionSig {
                     name: qn(row, "fn_schema", "fn_name"),
-                    args: row.get("fn_args"),
+                    args: function_args,
                 },
                 enabled,
                 comment: row.get("comment"),
@@ -556,6 +591,12 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             "d" => "DELETE",
             _ => "ALL",
         };
+        let using = deparsed_if(row.get("has_using"), row, "using_expr", || {
+            format!("policy {key}")
+        })?;
+        let with_check = deparsed_if(row.get("has_check"), row, "check_expr", || {
+            format!("policy {key}")
+        })?;
         schema.policies.insert(
             key,
             Policy {
@@ -564,8 +605,8 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 permissive: row.get("polpermissive"),
                 command: command.to_string(),
                 roles: json(row, "roles")?,
-                using: row.get("using_expr"),
-                with_check: row.get("check_expr"),
+                using,
+                with_check,
                 comment: row.get("comment"),
             },
         );

@@ -276,9 +276,7 @@ impl Left {
             written
                 .get_mut(&(kind, oid))
                 .and_then(Option::take)
-                .ok_or_else(|| {
-                    CatalogError::Unexpected(format!("{what} was dropped while being read"))
-                })
+                .ok_or(CatalogError::Changed(what))
         };
         for (oid, name) in self.indexes {
             let definition = take("index", oid, format!("index {name}"))?;

@@ -34,12 +34,39 @@ pub enum CatalogError {
     #[error("cannot write {path}: {message}")]
     #[diagnostic(code(strata::dump::write))]
     Write { path: String, message: String },
+    #[error(
+        "{0} was dropped or replaced while strata read the catalog, on each of {n} tries",
+        n = ATTEMPTS
+    )]
+    #[diagnostic(
+        code(strata::catalog::changed),
+        help("DDL kept committing during the read; run again once it is done")
+    )]
+    Changed(String),
     #[error("unexpected catalog data: {0}")]
     #[diagnostic(code(strata::catalog::unexpected))]
     Unexpected(String),
 }
 
 impl CatalogError {
+    /// What vanished, when an object of the read's snapshot was dropped before the server
+    /// deparsed it: the server's deparse functions read the latest catalog, not the snapshot.
+    /// They answer NULL (turned into `Changed` where the model is built) or fail with one of
+    /// these internal errors.
+    fn vanished(&self) -> Option<String> {
+        match self {
+            CatalogError::Changed(what) => Some(what.clone()),
+            CatalogError::Pg(crate::pg::PgError::Query { source, .. }) => {
+                let db = source.as_db_error()?;
+                let lost = *db.code() == tokio_postgres::error::SqlState::INTERNAL_ERROR
+                    && (db.message().starts_with("cache lookup failed")
+                        || db.message().starts_with("could not open relation with OID"));
+                lost.then(|| format!("an object ({})", db.message()))
+            }
+            _ => None,
+        }
+    }
+
     /// 1 for a manifest that does not match the database, 2 when reading failed.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -81,14 +108,31 @@ pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, Catalog
     Ok(introspect(client, config).await?.schema)
 }
 
+/// How many times a read is tried when objects vanish under it (each try a new snapshot).
+const ATTEMPTS: u32 = 3;
+
 /// Reads the schema the manifest manages, with warnings and the query count.
 ///
 /// Every catalog query runs in one read-only REPEATABLE READ transaction, so all of them see
 /// the same snapshot: DDL committed meanwhile (a partition manager, another deploy) is either
 /// wholly in the model or not at all. Like pg_dump, the read then holds the ACCESS SHARE locks
 /// the server's deparse functions take (views, CHECK constraints, expression indexes) until it
-/// ends. Must not be called inside a transaction of the caller's.
+/// ends. An object dropped between the snapshot and its deparsing makes the read start over
+/// with a new snapshot (`ATTEMPTS` in all). Must not be called inside a transaction of the
+/// caller's.
 pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    let mut attempt = 1;
+    loop {
+        let result = read_once(client, config).await;
+        match result.as_ref().err().and_then(CatalogError::vanished) {
+            Some(_) if attempt < ATTEMPTS => attempt += 1,
+            Some(what) => return Err(CatalogError::Changed(what)),
+            None => return result,
+        }
+    }
+}
+
+async fn read_once(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
     client
         .batch_execute(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''",

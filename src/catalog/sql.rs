@@ -300,7 +300,7 @@ pub fn functions() -> String {
         "SELECT p.oid, n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS args, \
            p.prokind::text AS prokind, \
            CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END AS definition, \
-           coalesce(pg_get_function_result(p.oid), '') AS returns, \
+           CASE WHEN p.prokind = 'p' THEN '' ELSE pg_get_function_result(p.oid) END AS returns, \
            pg_get_userbyid(p.proowner) AS owner, ds.description AS comment, \
            {acl} AS acl, \
            ag.aggkind::text AS aggkind, ag.aggtransfn::regproc::text AS sfunc, \
@@ -336,6 +336,7 @@ pub const POLICIES: &str = "SELECT pol.oid, n.nspname, c.relname, pol.polname, p
            ELSE pg_get_userbyid(r.oid) END AS x FROM unnest(pol.polroles) AS r(oid)) s) AS roles, \
        pg_get_expr(pol.polqual, pol.polrelid) AS using_expr, \
        pg_get_expr(pol.polwithcheck, pol.polrelid) AS check_expr, \
+       pol.polqual IS NOT NULL AS has_using, pol.polwithcheck IS NOT NULL AS has_check, \
        ds.description AS comment \
      FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid \
        LEFT JOIN pg_description ds ON ds.objoid = pol.oid AND ds.classoid = 'pg_policy'::regclass AND ds.objsubid = 0 \
