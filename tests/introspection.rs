@@ -700,6 +700,47 @@ async fn objects_dropped_during_a_read_make_it_start_over() {
     assert_eq!(during.functions.len(), 1, "{:?}", during.functions.keys());
 }
 
+/// A read that cannot get a lock within its lock_timeout (3 s) starts over, and after three
+/// tries says so, without leaving its transaction open: waiting on would make DDL on the
+/// tables it has read wait for it, and the application behind that DDL.
+#[tokio::test]
+async fn a_read_gives_up_on_a_lock_held_too_long() {
+    let cfg = config("");
+    let db = TestDb::new();
+    db.psql("CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;");
+    let (reader, locker) = (db.client().await, db.client().await);
+    locker
+        .batch_execute("BEGIN; LOCK TABLE public.v IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let error = catalog::introspect(&reader, &cfg).await.unwrap_err();
+    assert!(matches!(error, CatalogError::LockWait), "{error:?}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(9));
+    let search_path: String = reader
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(search_path, "\"$user\", public");
+    let reader_pid: i32 = reader
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let reader_state: String = locker
+        .query_one(
+            "SELECT state FROM pg_stat_activity WHERE pid = $1",
+            &[&reader_pid],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reader_state, "idle");
+    locker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(introspect(&db, &cfg).await.schema.views.len(), 1);
+}
+
 /// Introspects `db` with the read held at its views query (deparsing `public.v` waits for a
 /// lock another session holds) while `ddl` commits, then lets it go on.
 async fn read_while(db: &TestDb, cfg: &Config, ddl: &str) -> Result<Introspection, CatalogError> {

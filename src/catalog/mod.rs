@@ -15,6 +15,7 @@ use crate::model::Schema;
 use miette::Diagnostic;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU32, Ordering};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
@@ -43,28 +44,47 @@ pub enum CatalogError {
         help("DDL kept committing during the read; run again once it is done")
     )]
     Changed(String),
+    #[error(
+        "the catalog read waited over {} ms for a lock on each of {n} tries",
+        READ_LOCK_TIMEOUT.as_millis(),
+        n = ATTEMPTS
+    )]
+    #[diagnostic(
+        code(strata::catalog::lock_wait),
+        help(
+            "another session holds or waits for an ACCESS EXCLUSIVE lock on a table or view \
+              strata reads (see pg_locks); run again once it is done"
+        )
+    )]
+    LockWait,
     #[error("unexpected catalog data: {0}")]
     #[diagnostic(code(strata::catalog::unexpected))]
     Unexpected(String),
 }
 
 impl CatalogError {
-    /// What vanished, when an object of the read's snapshot was dropped before the server
-    /// deparsed it: the server's deparse functions read the latest catalog, not the snapshot.
-    /// They answer NULL (turned into `Changed` where the model is built) or fail with one of
-    /// these internal errors.
-    fn vanished(&self) -> Option<String> {
+    /// Why a read that failed this way is worth starting over, with a new snapshot.
+    fn retry(&self) -> Option<Retry> {
         match self {
-            CatalogError::Changed(what) => Some(what.clone()),
+            CatalogError::Changed(what) => Some(Retry::Vanished(what.clone())),
             CatalogError::Pg(crate::pg::PgError::Query { source, .. }) => {
                 let db = source.as_db_error()?;
-                let lost = *db.code() == tokio_postgres::error::SqlState::INTERNAL_ERROR
+                if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+                    return Some(Retry::LockWait);
+                }
+                let lost = *db.code() == SqlState::INTERNAL_ERROR
                     && (db.message().starts_with("cache lookup failed")
                         || db.message().starts_with("could not open relation with OID"));
-                lost.then(|| format!("an object ({})", db.message()))
+                lost.then(|| Retry::Vanished(format!("an object ({})", db.message())))
             }
             _ => None,
         }
+    }
+
+    /// "current transaction is aborted": the consequence of an earlier error, not a cause.
+    fn follows_another(&self) -> bool {
+        matches!(self, CatalogError::Pg(crate::pg::PgError::Query { source, .. })
+            if source.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION))
     }
 
     /// 1 for a manifest that does not match the database, 2 when reading failed.
@@ -108,8 +128,24 @@ pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, Catalog
     Ok(introspect(client, config).await?.schema)
 }
 
-/// How many times a read is tried when objects vanish under it (each try a new snapshot).
+/// How many times a read is tried when objects vanish under it or a lock wait times out
+/// (each try a new snapshot).
 const ATTEMPTS: u32 = 3;
+
+/// How long the read waits for any one lock. It holds the locks it has taken while it waits:
+/// waiting behind an ACCESS EXCLUSIVE lock for long would make DDL on the tables already read
+/// wait for strata, and the application's queries wait behind that DDL.
+const READ_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// A failed read worth starting over.
+enum Retry {
+    /// An object of the read's snapshot was dropped before the server deparsed it: the
+    /// server's deparse functions read the latest catalog, not the snapshot. They answer NULL
+    /// (turned into `Changed` where the model is built) or fail with an internal error.
+    Vanished(String),
+    /// A lock wait went over `READ_LOCK_TIMEOUT`.
+    LockWait,
+}
 
 /// Reads the schema the manifest manages, with warnings and the query count.
 ///
@@ -117,16 +153,17 @@ const ATTEMPTS: u32 = 3;
 /// the same snapshot: DDL committed meanwhile (a partition manager, another deploy) is either
 /// wholly in the model or not at all. Like pg_dump, the read then holds the ACCESS SHARE locks
 /// the server's deparse functions take (views, CHECK constraints, expression indexes) until it
-/// ends. An object dropped between the snapshot and its deparsing makes the read start over
-/// with a new snapshot (`ATTEMPTS` in all). Must not be called inside a transaction of the
-/// caller's.
+/// ends, and waits at most `READ_LOCK_TIMEOUT` for each. An object dropped between the
+/// snapshot and its deparsing, or a lock wait that times out, makes the read start over with
+/// a new snapshot (`ATTEMPTS` in all). Must not be called inside a transaction of the caller's.
 pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
     let mut attempt = 1;
     loop {
         let result = read_once(client, config).await;
-        match result.as_ref().err().and_then(CatalogError::vanished) {
+        match result.as_ref().err().and_then(CatalogError::retry) {
             Some(_) if attempt < ATTEMPTS => attempt += 1,
-            Some(what) => return Err(CatalogError::Changed(what)),
+            Some(Retry::Vanished(what)) => return Err(CatalogError::Changed(what)),
+            Some(Retry::LockWait) => return Err(CatalogError::LockWait),
             None => return result,
         }
     }
@@ -134,9 +171,11 @@ pub async fn introspect(client: &Client, config: &Config) -> Result<Introspectio
 
 async fn read_once(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
     client
-        .batch_execute(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''",
-        )
+        .batch_execute(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''; \
+             SET LOCAL lock_timeout = '{}'",
+            crate::config::duration::as_millis_text(READ_LOCK_TIMEOUT)
+        ))
         .await
         .map_err(crate::pg::PgError::query("starting the catalog read"))?;
     match read_in_snapshot(client, config).await {
@@ -162,6 +201,31 @@ async fn read_in_snapshot(client: &Client, config: &Config) -> Result<Introspect
         .map_err(crate::pg::PgError::query("reading the server version"))?
         .get(0);
     read(client, config, version).await
+}
+
+/// The rows of each pipelined query, or the error that made them fail: once one query of
+/// the transaction fails, the ones after it fail with "current transaction is aborted", which
+/// says nothing (and may be the first error polled).
+fn all_or_cause<const N: usize>(
+    results: [Result<Vec<Row>, CatalogError>; N],
+) -> Result<[Vec<Row>; N], CatalogError> {
+    let mut rows = Vec::with_capacity(N);
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(r) => rows.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        let cause = errors
+            .iter()
+            .position(|e| !e.follows_another())
+            .unwrap_or(0);
+        return Err(errors.swap_remove(cause));
+    }
+    rows.try_into()
+        .map_err(|_| CatalogError::Unexpected("a query without its rows".to_string()))
 }
 
 /// Counts the catalog queries sent.
@@ -228,23 +292,7 @@ async fn read(
     );
     let (constraints_sql, indexes_sql) = (sql::constraints(version), sql::indexes(version));
     // Sent together: tokio-postgres pipelines them on the one connection.
-    let (
-        extensions,
-        types,
-        sequences,
-        tables,
-        columns,
-        constraints,
-        indexes,
-        opclasses,
-        views,
-        functions,
-        triggers,
-        policies,
-        default_privileges,
-        dependencies,
-        unmodelled,
-    ) = tokio::try_join!(
+    let results = tokio::join!(
         q.rows("extensions", sql::EXTENSIONS, &p),
         q.rows("types", &types_sql, &p),
         q.rows("sequences", &seq_sql, &p),
@@ -260,7 +308,16 @@ async fn read(
         q.rows("default privileges", sql::DEFAULT_PRIVILEGES, &p),
         q.rows("dependencies", sql::DEPENDENCIES, &[]),
         q.rows("unmodelled objects", &unm_sql, &p),
-    )?;
+    );
+    #[rustfmt::skip]
+    let [
+        extensions, types, sequences, tables, columns, constraints, indexes, opclasses, views,
+        functions, triggers, policies, default_privileges, dependencies, unmodelled,
+    ] =
+        all_or_cause([
+            results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
+            results.8, results.9, results.10, results.11, results.12, results.13, results.14,
+        ])?;
     let rows = build::Rows {
         namespaces: managed_rows,
         extensions,
