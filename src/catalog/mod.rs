@@ -63,28 +63,36 @@ pub enum CatalogError {
 }
 
 impl CatalogError {
-    /// Why a read that failed this way is worth starting over, with a new snapshot.
-    fn retry(&self) -> Option<Retry> {
-        match self {
-            CatalogError::Changed(what) => Some(Retry::Vanished(what.clone())),
-            CatalogError::Pg(crate::pg::PgError::Query { source, .. }) => {
-                let db = source.as_db_error()?;
-                if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
-                    return Some(Retry::LockWait);
-                }
-                let lost = *db.code() == SqlState::INTERNAL_ERROR
-                    && (db.message().starts_with("cache lookup failed")
-                        || db.message().starts_with("could not open relation with OID"));
-                lost.then(|| Retry::Vanished(format!("an object ({})", db.message())))
-            }
-            _ => None,
+    /// When this failure comes from DDL or locks of other sessions during the read (worth
+    /// starting over with a new snapshot), the error to report if it persists. The server's
+    /// deparse functions read the latest catalog, not the snapshot: for an object dropped
+    /// after the snapshot was taken they answer NULL (turned into `Changed` where the model is
+    /// built) or fail with an internal error.
+    fn concurrent(&self) -> Option<CatalogError> {
+        if let CatalogError::Changed(what) = self {
+            return Some(CatalogError::Changed(what.clone()));
         }
+        let db = self.db_error()?;
+        if *db.code() == SqlState::LOCK_NOT_AVAILABLE {
+            return Some(CatalogError::LockWait);
+        }
+        let lost = *db.code() == SqlState::INTERNAL_ERROR
+            && (db.message().starts_with("cache lookup failed")
+                || db.message().starts_with("could not open relation with OID"));
+        lost.then(|| CatalogError::Changed(format!("an object ({})", db.message())))
     }
 
     /// "current transaction is aborted": the consequence of an earlier error, not a cause.
     fn follows_another(&self) -> bool {
-        matches!(self, CatalogError::Pg(crate::pg::PgError::Query { source, .. })
-            if source.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION))
+        self.db_error()
+            .is_some_and(|db| *db.code() == SqlState::IN_FAILED_SQL_TRANSACTION)
+    }
+
+    fn db_error(&self) -> Option<&tokio_postgres::error::DbError> {
+        match self {
+            CatalogError::Pg(crate::pg::PgError::Query { source, .. }) => source.as_db_error(),
+            _ => None,
+        }
     }
 
     /// 1 for a manifest that does not match the database, 2 when reading failed.
@@ -137,16 +145,6 @@ const ATTEMPTS: u32 = 3;
 /// wait for strata, and the application's queries wait behind that DDL.
 const READ_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
-/// A failed read worth starting over.
-enum Retry {
-    /// An object of the read's snapshot was dropped before the server deparsed it: the
-    /// server's deparse functions read the latest catalog, not the snapshot. They answer NULL
-    /// (turned into `Changed` where the model is built) or fail with an internal error.
-    Vanished(String),
-    /// A lock wait went over `READ_LOCK_TIMEOUT`.
-    LockWait,
-}
-
 /// Reads the schema the manifest manages, with warnings and the query count.
 ///
 /// Every catalog query runs in one read-only REPEATABLE READ transaction, so all of them see
@@ -160,10 +158,9 @@ pub async fn introspect(client: &Client, config: &Config) -> Result<Introspectio
     let mut attempt = 1;
     loop {
         let result = read_once(client, config).await;
-        match result.as_ref().err().and_then(CatalogError::retry) {
+        match result.as_ref().err().and_then(CatalogError::concurrent) {
             Some(_) if attempt < ATTEMPTS => attempt += 1,
-            Some(Retry::Vanished(what)) => return Err(CatalogError::Changed(what)),
-            Some(Retry::LockWait) => return Err(CatalogError::LockWait),
+            Some(persisting) => return Err(persisting),
             None => return result,
         }
     }
@@ -178,7 +175,7 @@ async fn read_once(client: &Client, config: &Config) -> Result<Introspection, Ca
         ))
         .await
         .map_err(crate::pg::PgError::query("starting the catalog read"))?;
-    match read_in_snapshot(client, config).await {
+    match read(client, config).await {
         Ok(read) => {
             client
                 .batch_execute("COMMIT")
@@ -192,15 +189,6 @@ async fn read_once(client: &Client, config: &Config) -> Result<Introspection, Ca
             Err(e)
         }
     }
-}
-
-async fn read_in_snapshot(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    let version: u32 = client
-        .query_one("SELECT current_setting('server_version_num')::oid", &[])
-        .await
-        .map_err(crate::pg::PgError::query("reading the server version"))?
-        .get(0);
-    read(client, config, version).await
 }
 
 /// The rows of each pipelined query, or the error that made them fail: once one query of
@@ -252,11 +240,12 @@ impl Queries<'_> {
     }
 }
 
-async fn read(
-    client: &Client,
-    config: &Config,
-    version: u32,
-) -> Result<Introspection, CatalogError> {
+async fn read(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    let version: u32 = client
+        .query_one("SELECT current_setting('server_version_num')::oid", &[])
+        .await
+        .map_err(crate::pg::PgError::query("reading the server version"))?
+        .get(0);
     let q = Queries {
         client,
         count: AtomicU32::new(0),

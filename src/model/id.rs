@@ -135,14 +135,6 @@ impl IdSet {
     pub fn iter(&self) -> std::slice::Iter<'_, ObjectId> {
         self.0.iter()
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl FromIterator<ObjectId> for IdSet {
