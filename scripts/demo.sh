@@ -27,7 +27,7 @@ git init -q -b main . && git add -A && git commit -qm "the example app"
 
 step "strata plan   (simulates the pipeline on a shadow database, commits pending.sql on a branch)"
 "$strata" plan
-branch=$(git branch --list 'change-schema-*' --format='%(refname:short)' | tail -1)
+branch=$(git branch --no-merged HEAD --list 'change-schema-*' --format='%(refname:short)')
 echo "(branch $branch; merging it as a reviewer would)"
 git merge -q --ff-only "$branch"
 
@@ -42,7 +42,7 @@ step "an edit to schema/: users get a nickname; the second plan holds only that"
 sed -i 's/    full_name  text,/    full_name  text,\n    nickname   text,/' schema/tables.sql
 git commit -qam "users.nickname"
 "$strata" plan
-branch=$(git branch --list 'change-schema-*' --format='%(refname:short)' | tail -1)
+branch=$(git branch --no-merged HEAD --list 'change-schema-*' --format='%(refname:short)')
 git merge -q --ff-only "$branch"
 "$strata" run --git-commit
 

@@ -50,7 +50,7 @@ impl Error {
             Error::Config(_) => 1,
             Error::Source(_) => 1,
             Error::Pg(_) => 2,
-            Error::Git(_) => 2,
+            Error::Git(e) => e.exit_code(),
             Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,
             Error::Run(_) => 2,
             Error::Migration(_) => 1,

@@ -114,20 +114,12 @@ impl Project {
 
     /// `strata plan`, then merge its branch into main as a reviewer would; the branch's name.
     pub fn plan_and_merge(&self) -> String {
-        self.strata().arg("plan").assert().success();
-        let branches = git(
-            &self.root,
-            &[
-                "branch",
-                "--list",
-                "change-schema-*",
-                "--format=%(refname:short)",
-            ],
-        );
-        let branch = branches
+        let out = self.strata().arg("plan").assert().success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        let branch = stderr
             .lines()
-            .last()
-            .expect("plan made a branch")
+            .find_map(|line| line.strip_prefix("committed pending.sql on branch "))
+            .unwrap_or_else(|| panic!("plan made no branch: {stderr}"))
             .to_string();
         git(&self.root, &["merge", "-q", "--ff-only", &branch]);
         branch

@@ -56,14 +56,22 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
         let branch = git::plan_branch_name(
             &ctx.config.git.branch_prefix,
             time::OffsetDateTime::now_utc(),
+            &plan.desired_fingerprint,
         );
         let message = format!(
             "{}\n\nPlanned by strata for target `{}`.\n",
             plan.summary, plan.target
         );
-        repo.commit_file_on_new_branch(&branch, &path, text.as_bytes(), &message)?;
+        let made = repo.commit_file_on_new_branch(&branch, &path, text.as_bytes(), &message)?;
+        let branch = made.branch;
         ctx.reporter
             .note(&format!("committed {FILE_NAME} on branch {branch}"));
+        if !made.hooks_not_run.is_empty() {
+            ctx.reporter.warn(&format!(
+                "the plan branch's commit is made with `git commit-tree` (nothing is checked out), which runs no commit hooks; not run: {}",
+                made.hooks_not_run.join(", ")
+            ));
+        }
         if args.push || args.merge_request {
             let options = match (&base, args.merge_request) {
                 (Some(base), true) => git::merge_request_options(base, &plan.summary),

@@ -29,6 +29,7 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
     let text = read_file(&path)?;
     let plan = Plan::parse(FILE_NAME, &text)?;
     let plan_id = plan_id(&text);
+    check_git_commit(ctx, args, &path)?;
     let outcome = execute_plan(
         ctx,
         &target,
@@ -295,6 +296,21 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
     Ok(Outcome::Fine)
 }
 
+/// `--git-commit`/`--push` need pending.sql committed (not only written by `plan --no-git`):
+/// refused before the run, which changes nothing, rather than a run with no commit after it.
+fn check_git_commit(ctx: &Context<'_>, args: &RunArgs, path: &std::path::Path) -> Result<()> {
+    if !(args.git_commit || args.push) {
+        return Ok(());
+    }
+    if !Repo::discover(&ctx.root)?.is_tracked(path)? {
+        return Err(crate::git::GitError::NotCommitted {
+            file: FILE_NAME.to_string(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 fn finish_git(
     ctx: &Context<'_>,
     args: &RunArgs,
@@ -306,14 +322,12 @@ fn finish_git(
         return Ok(());
     }
     let repo = Repo::discover(&ctx.root)?;
-    if repo.is_tracked(path)? {
-        repo.commit_removal(
-            path,
-            &format!("strata: ran {FILE_NAME} on {target}\n\n{}\n", plan.summary),
-        )?;
-        ctx.reporter
-            .note(&format!("removed {FILE_NAME} in a commit"));
-    }
+    repo.commit_removal(
+        path,
+        &format!("strata: ran {FILE_NAME} on {target}\n\n{}\n", plan.summary),
+    )?;
+    ctx.reporter
+        .note(&format!("removed {FILE_NAME} in a commit"));
     if args.push {
         if let Some(branch) = repo.current_branch()? {
             repo.push(&ctx.config.git.remote, &branch, &[])?;
