@@ -3,6 +3,7 @@
 pub mod clone;
 mod conninfo;
 pub mod embedded;
+pub mod failpoint;
 pub mod lock;
 pub mod shadow;
 mod tls;
