@@ -274,3 +274,86 @@ fn a_role_statement_in_schema_files_is_refused_at_its_line() {
         "0"
     );
 }
+
+/// Processes whose command line names `dir` (the server and its children run with `-D`
+/// under it).
+fn processes_under(dir: &std::path::Path) -> usize {
+    let needle = dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().parse::<u32>().is_ok())
+        .filter(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .map(|c| String::from_utf8_lossy(&c).contains(&needle))
+                .unwrap_or(false)
+        })
+        .count()
+}
+
+#[test]
+fn an_implicitly_started_cluster_stops_itself_once_idle_and_db_start_keeps_it() {
+    let dir = common::reachable_tempdir("strata-idle-");
+    let state = common::reachable_tempdir("strata-state-");
+    let project = dir.path().join("app");
+    std::fs::create_dir_all(project.join("schema")).unwrap();
+    std::fs::write(project.join("schema/app.sql"), V1).unwrap();
+    std::fs::write(project.join("pipeline.toml"), "").unwrap();
+    let strata = |idle: &str, args: &[&str]| {
+        let mut cmd = assert_cmd::Command::cargo_bin("strata").unwrap();
+        cmd.arg("-C")
+            .arg(&project)
+            .args(args)
+            .env("CI", "true")
+            .env_remove("DATABASE_URL")
+            .env_remove("STRATA_SHADOW_URL")
+            .env("XDG_STATE_HOME", state.path())
+            .env("STRATA_IDLE_STOP", idle);
+        cmd
+    };
+    let status = || {
+        let out = strata("1s", &["db", "status"]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // plan needs a shadow server and a target: the embedded cluster, started for it.
+    strata("1s", &["plan", "--no-git"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("it stops after 1s idle"));
+    let listed = strata("1s", &["db", "status", "--all"]).output().unwrap();
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listed.contains(&format!(
+            "running (stops after 1s idle)  {}",
+            project.display()
+        )),
+        "{listed}"
+    );
+    // The server, and the watcher that stops it, end on their own.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !status().starts_with("stopped") || processes_under(&project) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running: {} ({} processes)",
+            status(),
+            processes_under(&project)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Started implicitly again, then `db start`: it keeps running past its idle time.
+    strata("2s", &["db", "url"]).assert().success();
+    strata("2s", &["db", "start"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("no longer stops itself"));
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(status().starts_with("running (/"), "{}", status());
+    strata("2s", &["db", "stop"]).assert().success();
+    assert_eq!(processes_under(&project), 0);
+    let listed = strata("1s", &["db", "status", "--all"]).output().unwrap();
+    assert!(
+        String::from_utf8(listed.stdout)
+            .unwrap()
+            .starts_with("stopped  "),
+    );
+}
