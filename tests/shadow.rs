@@ -136,8 +136,18 @@ fn two_plans_at_once_with_the_same_pid_on_one_shadow_server_both_succeed() {
         ["container-a", "container-a", "container-b", "container-b"]
     );
     std::fs::write(go, "").unwrap();
-    assert_eq!(exit_code(child_a), Some(0), "{:?}", rx_a.try_iter().collect::<Vec<_>>());
-    assert_eq!(exit_code(child_b), Some(0), "{:?}", rx_b.try_iter().collect::<Vec<_>>());
+    assert_eq!(
+        exit_code(child_a),
+        Some(0),
+        "{:?}",
+        rx_a.try_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        exit_code(child_b),
+        Some(0),
+        "{:?}",
+        rx_b.try_iter().collect::<Vec<_>>()
+    );
     for p in [&a, &b] {
         let branches = git(&p.root, &["branch", "--list", "change-schema-*"]);
         assert!(!branches.is_empty(), "a plan branch");
@@ -351,9 +361,7 @@ fn an_implicitly_started_cluster_stops_itself_once_idle_and_db_start_keeps_it() 
     strata("2s", &["db", "stop"]).assert().success();
     assert_eq!(processes_under(&project), 0);
     let listed = strata("1s", &["db", "status", "--all"]).output().unwrap();
-    assert!(
-        String::from_utf8(listed.stdout)
-            .unwrap()
-            .starts_with("stopped  "),
-    );
+    assert!(String::from_utf8(listed.stdout)
+        .unwrap()
+        .starts_with("stopped  "),);
 }

@@ -66,7 +66,11 @@ fn status(reporter: &Reporter, cluster: &Cluster) -> Result<()> {
             "idle_stop_ms": idle_stop.map(|d| d.as_millis() as u64),
         })),
         Format::Text => {
-            let mut text = format!("{} ({})", describe(state, idle_stop), cluster.base().display());
+            let mut text = format!(
+                "{} ({})",
+                describe(state, idle_stop),
+                cluster.base().display()
+            );
             if let Some(url) = url {
                 text.push_str(&format!("\nurl: {url}"));
             }

@@ -358,9 +358,8 @@ impl Cluster {
             return;
         };
         let entry = serde_json::json!({ "base": self.base, "project": project });
-        let _ = std::fs::create_dir_all(&dir).and_then(|_| {
-            std::fs::write(dir.join(registry_name(&self.base)), entry.to_string())
-        });
+        let _ = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(dir.join(registry_name(&self.base)), entry.to_string()));
     }
 
     /// Stops at once, for throwaway clusters.

@@ -161,7 +161,9 @@ impl Owner {
             host: std::env::var("STRATA_TEST_OWNER_HOST").unwrap_or_else(|_| host_identity()),
             hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_default(),
             pid: test_pid.unwrap_or(pid),
-            start: test_pid.map_or_else(|| start_time(pid), start_time).unwrap_or(0),
+            start: test_pid
+                .map_or_else(|| start_time(pid), start_time)
+                .unwrap_or(0),
         }
     }
 

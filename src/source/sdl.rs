@@ -304,7 +304,10 @@ mod tests {
             let text = format!("CREATE TABLE t (id int);\n{sql};\n");
             match Sdl::from_text("roles.sql", &text).unwrap_err() {
                 SourceError::Sql {
-                    line, message, help, ..
+                    line,
+                    message,
+                    help,
+                    ..
                 } => {
                     assert_eq!(line, 2, "{sql}");
                     assert!(message.contains("role statement"), "{sql}: {message}");
@@ -313,7 +316,8 @@ mod tests {
                 other => panic!("{sql}: {other:?}"),
             }
         }
-        let grants = "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\nALTER TABLE t RENAME TO u;\n";
+        let grants =
+            "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\nALTER TABLE t RENAME TO u;\n";
         assert!(Sdl::from_text("grants.sql", grants).is_ok());
     }
 
