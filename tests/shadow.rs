@@ -50,9 +50,9 @@ fn spawn(p: &Project, args: &[&str], env: &[(&str, &str)]) -> (Child, Receiver<S
     (child, rx)
 }
 
-/// Waits until `failpoint` has been reached `times` times; panics with the stderr seen if the
-/// process ends first or takes a minute.
-fn reached(rx: &Receiver<String>, failpoint: &str, times: usize) {
+/// Waits until `failpoint` has been reached `times` times; returns the stderr lines seen.
+/// Panics with them if the process ends first or takes a minute.
+fn reached(rx: &Receiver<String>, failpoint: &str, times: usize) -> Vec<String> {
     let wanted = format!("failpoint {failpoint} reached");
     let mut seen = Vec::new();
     while seen.iter().filter(|l: &&String| **l == wanted).count() < times {
@@ -61,6 +61,7 @@ fn reached(rx: &Receiver<String>, failpoint: &str, times: usize) {
             Err(e) => panic!("{wanted} x{times} not seen ({e}); stderr so far:\n{seen:#?}"),
         }
     }
+    seen
 }
 
 /// Shadow databases on the test cluster whose ownership record has `"pid":<pid>`, with the
@@ -325,11 +326,47 @@ fn an_implicitly_started_cluster_stops_itself_once_idle_and_db_start_keeps_it() 
         let out = strata("1s", &["db", "status"]).output().unwrap();
         String::from_utf8(out.stdout).unwrap()
     };
-    // plan needs a shadow server and a target: the embedded cluster, started for it.
-    strata("1s", &["plan", "--no-git"])
-        .assert()
-        .success()
-        .stderr(predicates::str::contains("it stops after 1s idle"));
+    // plan needs a shadow server and a target: the embedded cluster, started for it. Held at
+    // a failpoint with no connection open for three times the idle time, it keeps its
+    // cluster running.
+    let go = state.path().join("go");
+    let mut plan = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
+    for (k, v) in strata("1s", &["plan", "--no-git"]).get_envs() {
+        match v {
+            Some(v) => plan.env(k, v),
+            None => plan.env_remove(k),
+        };
+    }
+    let mut plan = plan
+        .arg("-C")
+        .arg(&project)
+        .args(["plan", "--no-git"])
+        .env("STRATA_FAILPOINT", "shadow-created")
+        .env("STRATA_FAILPOINT_RELEASE", &go)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = plan.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let seen = reached(&rx, "shadow-created", 2);
+    assert!(
+        seen.iter().any(|l| l.contains("it stops after 1s idle")),
+        "{seen:?}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        status().starts_with("running (stops after 1s idle)"),
+        "{}",
+        status()
+    );
+    std::fs::write(&go, "").unwrap();
+    assert_eq!(plan.wait().unwrap().code(), Some(0));
     let listed = strata("1s", &["db", "status", "--all"]).output().unwrap();
     let listed = String::from_utf8(listed.stdout).unwrap();
     assert!(

@@ -166,9 +166,10 @@ fn idle_stop_setting() -> Result<Option<Duration>, PgError> {
 }
 
 /// Starts the project's cluster for a command that needs it; a cluster this call starts
-/// stops itself once idle. Either way, the cluster is marked used.
+/// stops itself once idle. Either way, the cluster is in use until this process ends.
 pub fn start_implicitly(reporter: &Reporter, cluster: &Cluster) -> Result<()> {
     let idle = idle_stop_setting()?;
+    let held = cluster.hold_in_use();
     if cluster.start()? {
         match idle {
             Some(idle) => {
@@ -186,6 +187,9 @@ pub fn start_implicitly(reporter: &Reporter, cluster: &Cluster) -> Result<()> {
                 cluster.base().display()
             )),
         }
+    }
+    if !held {
+        cluster.hold_in_use();
     }
     cluster.touch();
     Ok(())
@@ -224,7 +228,8 @@ fn spawn_idle_watch(base: &Path) -> Result<(), PgError> {
 }
 
 /// The watcher: polls until the cluster has had no client and no command for its idle stop,
-/// then stops it. Gives up when the idle stop is disarmed (`db start`, `db stop`) or the
+/// then stops it. A command holding the cluster in use, or any client connection, counts as
+/// use. Gives up when the idle stop is disarmed (`db start`, `db stop`) or the
 /// server it watches is gone (stopped, or restarted by someone else).
 async fn idle_watch(cluster: &Cluster) {
     let Some(server) = cluster.postmaster_pid() else {
@@ -239,6 +244,10 @@ async fn idle_watch(cluster: &Cluster) {
         if cluster.postmaster_pid() != Some(server) {
             return;
         }
+        let Some(_no_command) = cluster.idle_lock() else {
+            cluster.touch();
+            continue;
+        };
         match cluster.client_count().await {
             Ok(0) => {}
             Ok(_) => {

@@ -204,10 +204,6 @@ impl Cluster {
         &self.base
     }
 
-    pub fn project(&self) -> Option<&Path> {
-        self.project.as_deref()
-    }
-
     pub fn binaries(&self) -> &Binaries {
         &self.bins
     }
@@ -317,6 +313,32 @@ impl Cluster {
     /// Marks the cluster used now: its idle time starts over.
     pub fn touch(&self) {
         let _ = std::fs::write(self.base.join("last-used"), b"");
+    }
+
+    /// Marks the cluster in use for as long as this process lives (a shared lock on
+    /// `<base>/in-use`, released by the kernel when the process ends), so that the idle
+    /// watcher never stops it between two of a command's connections. Waits while the
+    /// watcher is stopping it. Returns false when the cluster's directory does not exist yet.
+    pub fn hold_in_use(&self) -> bool {
+        use nix::fcntl::{Flock, FlockArg};
+        let Ok(file) = std::fs::File::create(self.base.join("in-use")) else {
+            return false;
+        };
+        match Flock::lock(file, FlockArg::LockShared) {
+            Ok(lock) => {
+                std::mem::forget(lock);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The exclusive lock on `<base>/in-use` when no process holds the cluster in use
+    /// ([`Cluster::hold_in_use`]); while the watcher holds it, no command starts using it.
+    pub fn idle_lock(&self) -> Option<impl Drop> {
+        use nix::fcntl::{Flock, FlockArg};
+        let file = std::fs::File::create(self.base.join("in-use")).ok()?;
+        Flock::lock(file, FlockArg::LockExclusiveNonblock).ok()
     }
 
     /// Time since the cluster was last marked used.
