@@ -326,9 +326,10 @@ fn an_implicitly_started_cluster_stops_itself_once_idle_and_db_start_keeps_it() 
         let out = strata("1s", &["db", "status"]).output().unwrap();
         String::from_utf8(out.stdout).unwrap()
     };
-    // plan needs a shadow server and a target: the embedded cluster, started for it. Held at
-    // a failpoint with no connection open for three times the idle time, it keeps its
-    // cluster running.
+    // plan needs a shadow server: the embedded cluster, started for it (the target is a
+    // database of the test cluster). Held at a failpoint, with no connection to the
+    // embedded cluster open, for three times the idle time, it keeps its cluster running.
+    let target = common::TestDb::new();
     let go = state.path().join("go");
     let mut plan = std::process::Command::new(assert_cmd::cargo::cargo_bin("strata"));
     for (k, v) in strata("1s", &["plan", "--no-git"]).get_envs() {
@@ -341,6 +342,7 @@ fn an_implicitly_started_cluster_stops_itself_once_idle_and_db_start_keeps_it() 
         .arg("-C")
         .arg(&project)
         .args(["plan", "--no-git"])
+        .env("DATABASE_URL", &target.url)
         .env("STRATA_FAILPOINT", "shadow-created")
         .env("STRATA_FAILPOINT_RELEASE", &go)
         .stdout(Stdio::null())
