@@ -47,8 +47,9 @@ impl ShadowDb {
                 create_owned(&client, &name).await
             })
         };
+        // The task is never aborted, so it fails only by panicking: pass that on.
         task.await
-            .map_err(|e| PgError::Embedded(format!("creating shadow database {name}: {e}")))??;
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
         failpoint::pause("shadow-created").await;
         Ok(ShadowDb {
             conninfo: admin.with_dbname(&name),
