@@ -94,9 +94,21 @@ pub enum DbAction {
     /// Stop the cluster.
     Stop,
     /// Say whether the cluster runs, and where.
-    Status,
+    Status {
+        /// Every project's embedded cluster of this user, with its project.
+        #[arg(long)]
+        all: bool,
+    },
     /// Print the URL of the embedded development database.
     Url,
+    /// Internal: stop the cluster in the project directory (-C) once it is idle; started by
+    /// the command that started the cluster implicitly.
+    #[command(name = "_idle-watch", hide = true)]
+    IdleWatch {
+        /// The cluster's directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,7 @@ impl Error {
         match self {
             Error::Config(_) => 1,
             Error::Source(_) => 1,
+            Error::Pg(crate::pg::PgError::BadIdleStop { .. }) => 1,
             Error::Pg(_) => 2,
             Error::Git(e) => e.exit_code(),
             Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,

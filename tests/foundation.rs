@@ -135,16 +135,17 @@ async fn shadow_databases_are_dropped() {
         .unwrap();
     let name = shadow.name.clone();
     shadow.conninfo.connect().await.unwrap();
-    strata::pg::shadow::ShadowDb::create(&admin, "leftover")
+    let leftover = strata::pg::shadow::ShadowDb::create(&admin, "leftover")
         .await
-        .unwrap();
+        .unwrap()
+        .name;
     shadow.drop_now().await.unwrap();
     strata::pg::shadow::cleanup_all().await;
     let client = admin.connect().await.unwrap();
     let n: i64 = client
         .query_one(
-            "SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_shadow_%' AND datname LIKE $1",
-            &[&format!("%{}%", std::process::id())],
+            "SELECT count(*) FROM pg_database WHERE datname = ANY($1)",
+            &[&vec![name.clone(), leftover]],
         )
         .await
         .unwrap()

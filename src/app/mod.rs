@@ -49,11 +49,25 @@ pub fn main(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     runtime.block_on(async {
         let result = tokio::select! {
             result = dispatch(cli, reporter) => result,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            _ = interrupted() => Err(Error::Interrupted),
         };
         crate::pg::shadow::cleanup_all().await;
         result
     })
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM (a CI job cancelled, a container stopped): the command stops
+/// where it is and its shadow databases are dropped.
+async fn interrupted() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {

@@ -54,11 +54,6 @@ pub fn resolve_shadow(ctx: &Context) -> Result<ConnInfo> {
 
 fn embedded(ctx: &Context) -> Result<Cluster> {
     let cluster = Cluster::for_project(&ctx.root)?;
-    if cluster.start()? {
-        ctx.reporter.note(&format!(
-            "started the embedded PostgreSQL in {}",
-            cluster.base().display()
-        ));
-    }
+    super::db::start_implicitly(ctx.reporter, &cluster)?;
     Ok(cluster)
 }

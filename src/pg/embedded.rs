@@ -1,6 +1,12 @@
 //! strata's embedded PostgreSQL: a local cluster under `.strata/` in the project, reached
 //! through a Unix socket, used as the default target and the default shadow server.
 //!
+//! A cluster that a command started because it needed one (not `strata db start`) stops
+//! itself once idle: the command arms an idle stop (`<base>/idle-stop`) and starts a watcher
+//! process that stops the server after that long without a client or a command using it
+//! (`<base>/last-used`). Every project's cluster is recorded in the user's state directory
+//! ([`registered`]) so that `strata db status --all` can list them.
+//!
 //! PostgreSQL refuses to run as root. When strata runs as root, it runs initdb, pg_ctl and
 //! the server as the `postgres` system user and gives that user the cluster directory.
 
@@ -11,6 +17,10 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+/// How long a cluster a command started implicitly may stay idle before it stops itself.
+pub const DEFAULT_IDLE_STOP: Duration = Duration::from_secs(5 * 60);
 
 /// Superuser created by initdb and used for every connection to the cluster. Not `strata`:
 /// with `search_path = "$user", public`, objects a person creates with psql would land in
@@ -137,6 +147,8 @@ impl RunAs {
 #[derive(Debug, Clone)]
 pub struct Cluster {
     base: PathBuf,
+    /// The project it belongs to (`None` for a cluster made with [`Cluster::at`]).
+    project: Option<PathBuf>,
     bins: Binaries,
     run_as: Option<RunAs>,
 }
@@ -172,13 +184,17 @@ impl Cluster {
             let digest = Sha256::digest(project.as_os_str().as_encoded_bytes());
             std::env::temp_dir().join(format!("strata-{}", &hex::encode(digest)[..12]))
         };
-        Cluster::at(base)
+        Ok(Cluster {
+            project: Some(project),
+            ..Cluster::at(base)?
+        })
     }
 
     /// A cluster whose files live in `base` (tests use a temp dir).
     pub fn at(base: PathBuf) -> Result<Cluster, PgError> {
         Ok(Cluster {
             base,
+            project: None,
             bins: Binaries::locate()?,
             run_as: RunAs::needed()?,
         })
@@ -253,11 +269,15 @@ impl Cluster {
             )));
         }
         self.ensure_dev_database()?;
+        // A new server: whoever started it decides whether it stops itself.
+        self.disarm_idle_stop();
+        self.register();
         Ok(true)
     }
 
     /// Stops the cluster if it runs; returns whether it was running.
     pub fn stop(&self) -> Result<bool, PgError> {
+        self.disarm_idle_stop();
         if self.state()? != ClusterState::Running {
             return Ok(false);
         }
@@ -269,6 +289,99 @@ impl Cluster {
             )));
         }
         Ok(true)
+    }
+
+    /// Makes the running cluster stop itself after `idle` without use (see the module docs;
+    /// the caller starts the watcher). `idle` is kept in `<base>/idle-stop`.
+    pub fn arm_idle_stop(&self, idle: Duration) -> Result<(), PgError> {
+        self.touch();
+        let path = self.idle_stop_file();
+        std::fs::write(&path, idle.as_millis().to_string()).map_err(|e| self.io_error(&path, e))
+    }
+
+    /// Keeps the cluster running for good; returns whether an idle stop was armed.
+    pub fn disarm_idle_stop(&self) -> bool {
+        std::fs::remove_file(self.idle_stop_file()).is_ok()
+    }
+
+    /// The armed idle stop, if any.
+    pub fn idle_stop(&self) -> Option<Duration> {
+        let text = std::fs::read_to_string(self.idle_stop_file()).ok()?;
+        text.trim().parse().ok().map(Duration::from_millis)
+    }
+
+    /// Marks the cluster used now: its idle time starts over.
+    pub fn touch(&self) {
+        let _ = std::fs::write(self.base.join("last-used"), b"");
+    }
+
+    /// Marks the cluster in use for as long as this process lives (a shared lock on
+    /// `<base>/in-use`, released by the kernel when the process ends), so that the idle
+    /// watcher never stops it between two of a command's connections. Waits while the
+    /// watcher is stopping it. Returns false when the cluster's directory does not exist yet.
+    pub fn hold_in_use(&self) -> bool {
+        use nix::fcntl::{Flock, FlockArg};
+        let Ok(file) = std::fs::File::create(self.base.join("in-use")) else {
+            return false;
+        };
+        match Flock::lock(file, FlockArg::LockShared) {
+            Ok(lock) => {
+                std::mem::forget(lock);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The exclusive lock on `<base>/in-use` when no process holds the cluster in use
+    /// ([`Cluster::hold_in_use`]); while the watcher holds it, no command starts using it.
+    pub fn idle_lock(&self) -> Option<impl Drop> {
+        use nix::fcntl::{Flock, FlockArg};
+        let file = std::fs::File::create(self.base.join("in-use")).ok()?;
+        Flock::lock(file, FlockArg::LockExclusiveNonblock).ok()
+    }
+
+    /// Time since the cluster was last marked used.
+    pub fn idle_for(&self) -> Duration {
+        std::fs::metadata(self.base.join("last-used"))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// The running server's process id (`data/postmaster.pid`), if it runs.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    /// Client connections other than the caller's own.
+    pub async fn client_count(&self) -> Result<i64, PgError> {
+        let client = self.conninfo("postgres")?.connect().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(PgError::query("counting the embedded cluster's clients"))?;
+        Ok(row.get(0))
+    }
+
+    fn idle_stop_file(&self) -> PathBuf {
+        self.base.join("idle-stop")
+    }
+
+    /// Records this project's cluster in the user's registry (best effort).
+    fn register(&self) {
+        let (Some(dir), Some(project)) = (registry_dir(), &self.project) else {
+            return;
+        };
+        let entry = serde_json::json!({ "base": self.base, "project": project });
+        let _ = std::fs::create_dir_all(&dir)
+            .and_then(|_| std::fs::write(dir.join(registry_name(&self.base)), entry.to_string()));
     }
 
     /// Stops at once, for throwaway clusters.
@@ -442,6 +555,51 @@ impl Cluster {
     fn io_error(&self, path: &Path, e: std::io::Error) -> PgError {
         PgError::Embedded(format!("{}: {e}", path.display()))
     }
+}
+
+/// Where the clusters of this user are recorded: `$XDG_STATE_HOME/strata/clusters`, else
+/// `~/.local/state/strata/clusters`.
+fn registry_dir() -> Option<PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(state.join("strata/clusters"))
+}
+
+fn registry_name(base: &Path) -> String {
+    let digest = Sha256::digest(base.as_os_str().as_encoded_bytes());
+    format!("{}.json", &hex::encode(digest)[..16])
+}
+
+/// Every project cluster recorded in the registry whose files still exist, as
+/// (cluster directory, project), sorted by project. Entries of removed clusters are dropped.
+pub fn registered() -> Vec<(PathBuf, PathBuf)> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        base: PathBuf,
+        project: PathBuf,
+    }
+    let Some(dir) = registry_dir() else {
+        return Vec::new();
+    };
+    let mut found: Vec<(PathBuf, PathBuf)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let entry: Entry = serde_json::from_str(&text).ok()?;
+            if entry.base.join("cluster.json").exists() {
+                Some((entry.base, entry.project))
+            } else {
+                let _ = std::fs::remove_file(e.path());
+                None
+            }
+        })
+        .collect();
+    found.sort_by(|a, b| a.1.cmp(&b.1));
+    found
 }
 
 fn read_all(mut file: std::fs::File) -> Vec<u8> {

@@ -3,6 +3,7 @@
 pub mod clone;
 mod conninfo;
 pub mod embedded;
+pub mod failpoint;
 pub mod lock;
 pub mod shadow;
 mod tls;
@@ -45,6 +46,12 @@ pub enum PgError {
     #[error("the embedded cluster in {} is not initialised", base.display())]
     #[diagnostic(code(strata::pg::not_initialised), help("run `strata db start`"))]
     NotInitialised { base: PathBuf },
+    #[error("STRATA_IDLE_STOP: {message}")]
+    #[diagnostic(
+        code(strata::pg::idle_stop),
+        help("write how long an implicitly started embedded cluster may stay idle, e.g. \"5min\" or \"30s\", or \"off\"")
+    )]
+    BadIdleStop { message: String },
     #[error("embedded PostgreSQL: {0}")]
     #[diagnostic(code(strata::pg::embedded))]
     Embedded(String),

@@ -171,6 +171,14 @@ fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), Sour
             }
             StatementKind::Ddl | StatementKind::Other => {}
         }
+        if is_role_statement(&statement) {
+            return Err(refuse(
+                "role statement",
+                "roles belong to the whole cluster, not to one database's schema: create them \
+                 outside strata (by the team that runs the server) or in a numbered migration; \
+                 GRANT ... ON <object> TO <role> stays in the schema files",
+            ));
+        }
         statements.push(SdlStatement {
             statement,
             settings: settings.len(),
@@ -184,6 +192,22 @@ fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), Sour
         },
         settings,
     ))
+}
+
+/// CREATE/ALTER/DROP ROLE (and USER, GROUP), role membership and role renames: loaded into a
+/// shadow database, they would change the shadow server's roles, which outlive the shadow.
+fn is_role_statement(statement: &Statement) -> bool {
+    match statement.node.as_str() {
+        "CreateRoleStmt" | "AlterRoleStmt" | "AlterRoleSetStmt" | "DropRoleStmt"
+        | "GrantRoleStmt" => true,
+        "RenameStmt" => pg_query::parse(&statement.sql).is_ok_and(|parsed| {
+            matches!(
+                parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref()),
+                Some(NodeEnum::RenameStmt(r)) if r.rename_type() == pg_query::protobuf::ObjectType::ObjectRole
+            )
+        }),
+        _ => false,
+    }
 }
 
 /// `SET x = y` / `RESET x`, and `SELECT pg_catalog.set_config(...)` (as pg_dump writes it).
@@ -263,6 +287,38 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn role_statements_are_refused_with_their_line() {
+        for sql in [
+            "CREATE ROLE reporting NOLOGIN",
+            "CREATE USER app",
+            "CREATE GROUP staff",
+            "ALTER ROLE app SET search_path = x",
+            "ALTER USER app NOLOGIN",
+            "DROP ROLE IF EXISTS app",
+            "GRANT staff TO app",
+            "ALTER ROLE app RENAME TO app2",
+        ] {
+            let text = format!("CREATE TABLE t (id int);\n{sql};\n");
+            match Sdl::from_text("roles.sql", &text).unwrap_err() {
+                SourceError::Sql {
+                    line,
+                    message,
+                    help,
+                    ..
+                } => {
+                    assert_eq!(line, 2, "{sql}");
+                    assert!(message.contains("role statement"), "{sql}: {message}");
+                    assert!(help.unwrap().contains("migration"), "{sql}");
+                }
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+        let grants =
+            "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\nALTER TABLE t RENAME TO u;\n";
+        assert!(Sdl::from_text("grants.sql", grants).is_ok());
     }
 
     #[test]

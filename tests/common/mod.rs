@@ -22,6 +22,10 @@ struct Harness {
 static HARNESS: OnceLock<Harness> = OnceLock::new();
 static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// For every strata a test runs: an embedded cluster that a command starts because it needs
+/// one stops itself soon after the test (`make test` checks that none is left running).
+pub const IDLE_STOP: (&str, &str) = ("STRATA_IDLE_STOP", "5s");
+
 /// Directories the cluster's user (postgres, when tests run as root) can reach.
 pub fn reachable_tempdir(prefix: &str) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()

@@ -97,6 +97,7 @@ impl Project {
             .env_remove("DATABASE_URL")
             .env("STRATA_TEST_SHADOW_URL", admin_url())
             .env("STRATA_TEST_TARGET_URL", &self.db.url)
+            .env(super::IDLE_STOP.0, super::IDLE_STOP.1)
             .envs(COMMITTER);
         cmd
     }
