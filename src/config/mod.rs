@@ -1,10 +1,13 @@
 //! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
 
 pub mod duration;
+mod print;
 pub mod raw;
+mod secrets;
 
 pub use duration::{LockTimeout, StatementTimeout};
 pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, RenameMode, StageKind};
+pub use secrets::mask_secrets;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use raw::{RawManifest, RawStage, RawTarget};
@@ -117,6 +120,8 @@ impl UrlSource {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
+    /// The key of `[targets.NAME]`, not a key of its own.
+    #[serde(skip)]
     pub name: String,
     pub url: UrlSource,
     pub allow_destructive: bool,
@@ -126,7 +131,7 @@ pub struct Target {
     pub on_drift: OnDrift,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stage {
     pub name: String,
     pub kind: StageKind,
@@ -158,17 +163,25 @@ pub struct GitConfig {
     pub branch_prefix: String,
 }
 
-/// The resolved manifest: every default filled in, every reference checked.
+/// The resolved manifest: every default filled in, every reference checked. It serialises
+/// as a manifest (`strata config`): the keys of pipeline.toml, loadable again (print.rs).
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     #[serde(skip)]
     pub root: PathBuf,
+    pub default_target: String,
     pub schema: SchemaConfig,
     pub migrations: MigrationsConfig,
+    #[serde(serialize_with = "print::shadow_table")]
     pub shadow: UrlSource,
+    #[serde(
+        rename = "deploy",
+        serialize_with = "print::deploy_table",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deploy_command: Option<String>,
-    pub default_target: String,
     pub targets: BTreeMap<String, Target>,
+    #[serde(skip_serializing_if = "print::are_default_stages")]
     pub stages: Vec<Stage>,
     pub git: GitConfig,
     pub lint: LintConfig,
@@ -179,6 +192,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PlanConfig {
     pub renames: RenameMode,
+    /// Written `backfill_batch` and `backfill_pause` in `[plan]`.
+    #[serde(flatten)]
     pub backfill: Backfill,
 }
 
@@ -188,8 +203,9 @@ pub struct PlanConfig {
 /// bounds that wait, the pause leaves the application (and replicas, and autovacuum) room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Backfill {
+    #[serde(rename = "backfill_batch")]
     pub batch: u32,
-    #[serde(serialize_with = "duration::as_text")]
+    #[serde(rename = "backfill_pause", serialize_with = "duration::as_text")]
     pub pause: Duration,
 }
 
@@ -294,12 +310,13 @@ impl Ctx<'_> {
         label: &str,
         help: Option<String>,
     ) -> ConfigError {
+        // The snippet may show a line with a URL: never its password.
         ConfigError::Invalid {
-            message,
-            src: NamedSource::new(self.file, self.text.to_string()),
+            message: mask_secrets(&message),
+            src: NamedSource::new(self.file, mask_secrets(self.text)),
             span: (span.start, span.end.saturating_sub(span.start)).into(),
-            label: label.to_string(),
-            help,
+            label: mask_secrets(label),
+            help: help.map(|h| mask_secrets(&h)),
         }
     }
 }
