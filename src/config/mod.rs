@@ -51,7 +51,7 @@ pub enum ConfigError {
     #[error("environment variable {var} (named by target `{target}`) is not set")]
     #[diagnostic(
         code(strata::config::env_unset),
-        help("export {var}, or pass --database-url / DATABASE_URL")
+        help("export {var}, or pass --database-url URL")
     )]
     EnvUnset { var: String, target: String },
 }
@@ -165,23 +165,18 @@ pub struct GitConfig {
 
 /// The resolved manifest: every default filled in, every reference checked. It serialises
 /// as a manifest (`strata config`): the keys of pipeline.toml, loadable again (print.rs).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Config {
-    #[serde(skip)]
     pub root: PathBuf,
     pub default_target: String,
     pub schema: SchemaConfig,
     pub migrations: MigrationsConfig,
-    #[serde(serialize_with = "print::shadow_table")]
     pub shadow: UrlSource,
-    #[serde(
-        rename = "deploy",
-        serialize_with = "print::deploy_table",
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deploy_command: Option<String>,
     pub targets: BTreeMap<String, Target>,
-    #[serde(skip_serializing_if = "print::are_default_stages")]
+    /// Whether pipeline.toml declares `[targets.*]`; without, `targets` holds the implicit
+    /// `local` target (and the `PG*` variables may name the server: app/target.rs).
+    pub declares_targets: bool,
     pub stages: Vec<Stage>,
     pub git: GitConfig,
     pub lint: LintConfig,
@@ -282,11 +277,19 @@ impl Config {
 impl Target {
     /// The database URL, resolved from the environment when written `env:VAR`.
     pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
+        self.resolve_url_with(|var| std::env::var(var).ok())
+    }
+
+    /// [`Target::resolve_url`] with the environment passed in.
+    pub fn resolve_url_with(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
         match &self.url {
             UrlSource::Embedded => Ok(None),
             UrlSource::Literal(url) => Ok(Some(url.clone())),
-            UrlSource::Env(var) => match std::env::var(var) {
-                Ok(url) if !url.is_empty() => Ok(Some(url)),
+            UrlSource::Env(var) => match env(var) {
+                Some(url) if !url.is_empty() => Ok(Some(url)),
                 _ => Err(ConfigError::EnvUnset {
                     var: var.clone(),
                     target: self.name.clone(),
@@ -338,6 +341,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         .url
         .map(|u| UrlSource::parse(u.get_ref()))
         .unwrap_or(UrlSource::Embedded);
+    let declares_targets = !raw.targets.is_empty();
     let targets = resolve_targets(ctx, raw.targets)?;
     let default_target = resolve_default_target(ctx, raw.default_target, &targets)?;
     let stages = match raw.stages {
@@ -352,6 +356,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         deploy_command: raw.deploy.command,
         default_target,
         targets,
+        declares_targets,
         stages,
         git: GitConfig {
             remote: raw.git.remote.unwrap_or_else(|| "origin".into()),
