@@ -32,7 +32,10 @@ fn project(manifest: &str) -> tempfile::TempDir {
 /// strata in `dir` with no DATABASE_URL and no PG* variable unless the test sets them.
 fn strata(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("strata").unwrap();
-    cmd.arg("-C").arg(dir).env("CI", "true").env_remove("DATABASE_URL");
+    cmd.arg("-C")
+        .arg(dir)
+        .env("CI", "true")
+        .env_remove("DATABASE_URL");
     for var in PG_VARS {
         cmd.env_remove(var);
     }
@@ -101,7 +104,12 @@ fn an_explicit_target_beats_an_ambient_database_url() {
         .args(["status", "--target", "prod"])
         .env("DATABASE_URL", &rich.url));
     assert_eq!(status_fingerprint(&out), prod_fp, "{}", out.stdout);
-    assert!(out.stdout.contains(&format!("/{} ", prod.name)) || out.stdout.contains(&format!("/{})", prod.name)), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("/{} ", prod.name))
+            || out.stdout.contains(&format!("/{})", prod.name)),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stdout.contains(&rich.name), "{}", out.stdout);
     assert!(
         out.stderr
@@ -114,7 +122,11 @@ fn an_explicit_target_beats_an_ambient_database_url() {
         "{}",
         out.stdout
     );
-    assert!(out.stderr.contains("target prod: postgresql://"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("target prod: postgresql://"),
+        "{}",
+        out.stderr
+    );
 
     // No target named: DATABASE_URL fills in (the default target's policies), and says so.
     let out = ok(strata(dir.path())
@@ -122,21 +134,38 @@ fn an_explicit_target_beats_an_ambient_database_url() {
         .env("DATABASE_URL", &rich.url)
         .env("TEST_URL", &prod.url));
     assert_eq!(status_fingerprint(&out), rich_fp);
-    assert!(out.stdout.contains("target:             test ("), "{}", out.stdout);
-    assert!(out.stdout.contains("DATABASE_URL (no --target given)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("target:             test ("),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("DATABASE_URL (no --target given)"),
+        "{}",
+        out.stdout
+    );
     assert!(!out.stderr.contains("warning"), "{}", out.stderr);
 
     // Neither: the default target's own URL.
     let out = ok(strata(dir.path()).arg("status").env("TEST_URL", &rich.url));
     assert_eq!(status_fingerprint(&out), rich_fp);
-    assert!(out.stdout.contains("url = \"env:TEST_URL\" of [targets.test]"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("url = \"env:TEST_URL\" of [targets.test]"),
+        "{}",
+        out.stdout
+    );
 
     // --database-url is the explicit override, whatever else is set.
     let out = ok(strata(dir.path())
         .args(["status", "--target", "prod", "--database-url", &rich.url])
         .env("DATABASE_URL", &prod.url));
     assert_eq!(status_fingerprint(&out), rich_fp);
-    assert!(out.stdout.contains("database from:      --database-url"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("database from:      --database-url"),
+        "{}",
+        out.stdout
+    );
 
     // The JSON says it too.
     let out = ok(strata(dir.path())
@@ -167,8 +196,9 @@ fn pg_variables_name_the_server_when_no_target_is_declared() {
     let out = ok(&mut cmd);
     assert_eq!(status_fingerprint(&out), rich_fp, "{}", out.stdout);
     assert!(
-        out.stdout
-            .contains("database from:      the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER"),
+        out.stdout.contains(
+            "database from:      the libpq environment (PGHOST, PGPORT, PGDATABASE, PGUSER"
+        ),
         "{}",
         out.stdout
     );
@@ -194,8 +224,14 @@ fn a_config_error_never_prints_the_password() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(text.contains("lock_timeout"), "{text}");
-        assert!(text.contains("postgres://app:*******@db.example.com/app"), "{text}");
-        assert!(!text.contains("hunter2") && !text.contains("swordfish"), "{text}");
+        assert!(
+            text.contains("postgres://app:*******@db.example.com/app"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("hunter2") && !text.contains("swordfish"),
+            "{text}"
+        );
     }
 }
 

@@ -20,7 +20,11 @@ fn runnable_blocks(markdown: &str) -> Vec<String> {
             continue;
         }
         let fence = lines.next().unwrap_or_default();
-        assert_eq!(fence.trim(), "```sh", "{MARKER} must stand right above a ```sh fence");
+        assert_eq!(
+            fence.trim(),
+            "```sh",
+            "{MARKER} must stand right above a ```sh fence"
+        );
         let block: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
         blocks.push(block.join("\n"));
     }
@@ -100,7 +104,10 @@ fn every_runnable_block_of_the_docs_runs() {
             continue;
         }
         run_page(&page, &blocks);
-        ran.push((page.file_name().unwrap().to_string_lossy().to_string(), blocks.len()));
+        ran.push((
+            page.file_name().unwrap().to_string_lossy().to_string(),
+            blocks.len(),
+        ));
     }
     // The first session and the migrate examples of commands.md at least.
     let commands = ran.iter().find(|(name, _)| name == "commands.md");

@@ -26,7 +26,10 @@ pub struct ResolvedTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UrlChoice {
     Flag(String),
-    Target { url: String, written: String },
+    Target {
+        url: String,
+        written: String,
+    },
     DatabaseUrl(String),
     /// The `PG*` variables that are set (libpq fills in the rest).
     PgEnv(Vec<&'static str>),
@@ -97,7 +100,9 @@ impl UrlChoice {
     pub fn describe(&self, target: &str) -> String {
         match self {
             UrlChoice::Flag(_) => "--database-url".into(),
-            UrlChoice::Target { written, .. } => format!("url = \"{written}\" of [targets.{target}]"),
+            UrlChoice::Target { written, .. } => {
+                format!("url = \"{written}\" of [targets.{target}]")
+            }
             UrlChoice::DatabaseUrl(_) => "DATABASE_URL (no --target given)".into(),
             UrlChoice::PgEnv(vars) => format!(
                 "the libpq environment ({}; no target declared in pipeline.toml)",
@@ -192,8 +197,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let (policy, choice, warning) =
-            choose_url(config, args, |k| env.get(k).cloned()).unwrap();
+        let (policy, choice, warning) = choose_url(config, args, |k| env.get(k).cloned()).unwrap();
         (policy.name.clone(), choice, warning)
     }
 
@@ -209,9 +213,14 @@ mod tests {
             &[("DATABASE_URL", "postgres://x@rich/rich")],
         );
         assert_eq!(name, "prod");
-        assert!(matches!(&choice, UrlChoice::Target { url, .. } if url == "postgres://app@prod/app"));
+        assert!(
+            matches!(&choice, UrlChoice::Target { url, .. } if url == "postgres://app@prod/app")
+        );
         let warning = warning.expect("a warning");
-        assert!(warning.contains("DATABASE_URL is set but ignored"), "{warning}");
+        assert!(
+            warning.contains("DATABASE_URL is set but ignored"),
+            "{warning}"
+        );
         assert!(!warning.contains("rich"), "{warning}");
     }
 
@@ -224,11 +233,16 @@ mod tests {
         ];
         let (name, choice, warning) = choose(&config, &args(None, None), &env);
         assert_eq!(name, "test");
-        assert_eq!(choice, UrlChoice::DatabaseUrl("postgres://x@rich/rich".into()));
+        assert_eq!(
+            choice,
+            UrlChoice::DatabaseUrl("postgres://x@rich/rich".into())
+        );
         assert_eq!(warning, None);
         // Without it, the default target's own URL.
         let (_, choice, _) = choose(&config, &args(None, None), &env[1..]);
-        assert!(matches!(&choice, UrlChoice::Target { url, written } if url == "postgres://t@test/t" && written == "env:TEST_URL"));
+        assert!(
+            matches!(&choice, UrlChoice::Target { url, written } if url == "postgres://t@test/t" && written == "env:TEST_URL")
+        );
     }
 
     #[test]

@@ -77,8 +77,14 @@ impl Config {
                 map.entry(key).or_insert(v);
             };
             add("default_target", self.default_target.clone().into());
-            add("targets", serde_json::to_value(&self.targets).expect("targets"));
-            add("stages", serde_json::to_value(&self.stages).expect("stages"));
+            add(
+                "targets",
+                serde_json::to_value(&self.targets).expect("targets"),
+            );
+            add(
+                "stages",
+                serde_json::to_value(&self.stages).expect("stages"),
+            );
         }
         value
     }

@@ -9,7 +9,10 @@ use std::ops::Range;
 /// valid.
 pub fn mask_secrets(text: &str) -> String {
     let mut bytes = text.as_bytes().to_vec();
-    for range in url_passwords(text).into_iter().chain(keyword_passwords(text)) {
+    for range in url_passwords(text)
+        .into_iter()
+        .chain(keyword_passwords(text))
+    {
         bytes[range].fill(b'*');
     }
     // The ranges end at ASCII delimiters, so whole characters were replaced.
