@@ -266,6 +266,13 @@ fn data_migration_between_stages() {
             < at("VALIDATE CONSTRAINT prices_currency_fkey")
     );
     assert!(at("VALIDATE CONSTRAINT prices_currency_fkey") < at("-- ==== stage deploy (hook)"));
+    // As the README says: lint of the migration and this pending.sql finds no error (the
+    // constraints of the table the plan creates once raised some).
+    ex.strata()
+        .arg("lint")
+        .assert()
+        .success()
+        .stdout(contains("2 files checked: 0 errors"));
     ex.strata()
         .arg("run")
         .env("DATABASE_URL", &db.url)
