@@ -89,10 +89,7 @@ fn target_choice(policy: &Target, env: impl Fn(&str) -> Option<String>) -> Resul
 
 /// The target's `url` as the manifest writes it (a literal URL with its password masked).
 fn written(policy: &Target) -> String {
-    match serde_json::to_value(&policy.url) {
-        Ok(serde_json::Value::String(text)) => text,
-        _ => "?".into(),
-    }
+    policy.url.to_string()
 }
 
 impl UrlChoice {
@@ -202,7 +199,7 @@ mod tests {
     }
 
     const TWO: &str = "default_target = \"test\"\n[targets.test]\nurl = \"env:TEST_URL\"\n\
-                       [targets.prod]\nurl = \"postgres://app@prod/app\"\n";
+                       [targets.prod]\nurl = \"postgres://app:pw123@prod/app\"\n";
 
     #[test]
     fn an_explicit_target_beats_database_url_with_a_warning() {
@@ -214,14 +211,22 @@ mod tests {
         );
         assert_eq!(name, "prod");
         assert!(
-            matches!(&choice, UrlChoice::Target { url, .. } if url == "postgres://app@prod/app")
+            matches!(&choice, UrlChoice::Target { url, .. } if url == "postgres://app:pw123@prod/app")
+        );
+        // What is shown never holds the password.
+        assert_eq!(
+            choice.describe(&name),
+            "url = \"postgres://app:***@prod/app\" of [targets.prod]"
         );
         let warning = warning.expect("a warning");
         assert!(
             warning.contains("DATABASE_URL is set but ignored"),
             "{warning}"
         );
-        assert!(!warning.contains("rich"), "{warning}");
+        assert!(
+            !warning.contains("rich") && !warning.contains("pw123"),
+            "{warning}"
+        );
     }
 
     #[test]

@@ -65,13 +65,20 @@ pub enum UrlSource {
     Env(String),
 }
 
+impl std::fmt::Display for UrlSource {
+    /// As the manifest writes it, a literal URL's password masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UrlSource::Embedded => f.write_str(EMBEDDED),
+            UrlSource::Env(var) => write!(f, "env:{var}"),
+            UrlSource::Literal(url) => f.write_str(&mask_password(url)),
+        }
+    }
+}
+
 impl Serialize for UrlSource {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            UrlSource::Embedded => s.serialize_str(EMBEDDED),
-            UrlSource::Env(var) => s.serialize_str(&format!("env:{var}")),
-            UrlSource::Literal(url) => s.serialize_str(&mask_password(url)),
-        }
+        s.collect_str(self)
     }
 }
 
