@@ -71,7 +71,7 @@ impl std::fmt::Display for UrlSource {
         match self {
             UrlSource::Embedded => f.write_str(EMBEDDED),
             UrlSource::Env(var) => write!(f, "env:{var}"),
-            UrlSource::Literal(url) => f.write_str(&mask_password(url)),
+            UrlSource::Literal(url) => f.write_str(&mask_secrets(url)),
         }
     }
 }
@@ -79,37 +79,6 @@ impl std::fmt::Display for UrlSource {
 impl Serialize for UrlSource {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
-    }
-}
-
-/// Masks the password of a URL (`user:secret@host`) or key=value string (`password=secret`).
-pub fn mask_password(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}{tail}")
-                    .split('&')
-                    .map(mask_pair)
-                    .collect::<Vec<_>>()
-                    .join("&");
-            }
-        }
-        return url.split('&').map(mask_pair).collect::<Vec<_>>().join("&");
-    }
-    url.split_whitespace()
-        .map(mask_pair)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn mask_pair(pair: &str) -> String {
-    match pair.split_once("password=") {
-        Some((before, _)) if before.is_empty() || before.ends_with('?') => {
-            format!("{before}password=***")
-        }
-        _ => pair.to_string(),
     }
 }
 
@@ -321,10 +290,12 @@ impl Ctx<'_> {
         help: Option<String>,
     ) -> ConfigError {
         // The snippet may show a line with a URL: never its password.
+        let masked = secrets::mask(self.text);
+        let (start, end) = (masked.offset(span.start), masked.offset(span.end));
         ConfigError::Invalid {
             message: mask_secrets(&message),
-            src: NamedSource::new(self.file, mask_secrets(self.text)),
-            span: (span.start, span.end.saturating_sub(span.start)).into(),
+            src: NamedSource::new(self.file, masked.text),
+            span: (start, end.saturating_sub(start)).into(),
             label: mask_secrets(label),
             help: help.map(|h| mask_secrets(&h)),
         }

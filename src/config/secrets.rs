@@ -1,22 +1,73 @@
 //! Passwords never reach a diagnostic: the manifest's text is masked before it becomes a
-//! miette source, so a snippet that shows a URL line shows `user:****@host`.
+//! miette source, so a snippet that shows a URL line shows `user:***@host`.
 
 use std::ops::Range;
 
-/// `text` with every password replaced by as many `*` as it had bytes: the password of a URL
-/// (`scheme://user:password@host`) and the value of `password=...` (key/value conninfo strings,
-/// URL query parameters, `PGPASSWORD=...`). The length is kept so that spans into the text stay
-/// valid.
-pub fn mask_secrets(text: &str) -> String {
-    let mut bytes = text.as_bytes().to_vec();
-    for range in url_passwords(text)
-        .into_iter()
-        .chain(keyword_passwords(text))
-    {
-        bytes[range].fill(b'*');
+/// What every password is replaced by: the same whatever its length.
+const MASK: &str = "***";
+
+/// A text with its passwords masked, and where they were, to move offsets into the
+/// original text (spans of errors) onto the masked one.
+pub struct Masked {
+    pub text: String,
+    /// The passwords' byte ranges in the original text, in order, not overlapping.
+    secrets: Vec<Range<usize>>,
+}
+
+impl Masked {
+    /// The offset in the masked text of `at` in the original; an offset inside a password
+    /// moves to the start of its mask.
+    pub fn offset(&self, at: usize) -> usize {
+        let mut shift = 0isize;
+        for secret in &self.secrets {
+            if at <= secret.start {
+                break;
+            }
+            if at < secret.end {
+                return (secret.start as isize + shift) as usize;
+            }
+            shift += MASK.len() as isize - secret.len() as isize;
+        }
+        (at as isize + shift) as usize
     }
-    // The ranges end at ASCII delimiters, so whole characters were replaced.
-    String::from_utf8(bytes).expect("masking keeps UTF-8 valid")
+}
+
+/// `text` with every password replaced by `***`: the password of a URL
+/// (`scheme://user:password@host`) and the value of `password=...` (key/value conninfo strings,
+/// URL query parameters, `PGPASSWORD=...`).
+pub fn mask_secrets(text: &str) -> String {
+    mask(text).text
+}
+
+/// [`mask_secrets`], keeping the places of the passwords for [`Masked::offset`].
+pub fn mask(text: &str) -> Masked {
+    let mut found = url_passwords(text);
+    // A `password=` inside a URL's password is part of it, not a value of its own.
+    let keywords: Vec<Range<usize>> = keyword_passwords(text)
+        .into_iter()
+        .filter(|k| !found.iter().any(|u| u.contains(&k.start)))
+        .collect();
+    found.extend(keywords);
+    found.sort_by_key(|r| r.start);
+    let mut secrets: Vec<Range<usize>> = Vec::new();
+    for range in found {
+        match secrets.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => secrets.push(range),
+        }
+    }
+    let mut masked = String::with_capacity(text.len());
+    let mut from = 0;
+    for secret in &secrets {
+        masked.push_str(&text[from..secret.start]);
+        masked.push_str(MASK);
+        from = secret.end;
+    }
+    masked.push_str(&text[from..]);
+    Masked {
+        text: masked,
+        secrets,
+    }
 }
 
 /// A value ends at whitespace or a quote (the TOML string around it).
@@ -91,19 +142,17 @@ fn closing_quote(text: &str, from: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::mask_secrets;
+    use super::{mask, mask_secrets};
 
     #[test]
-    fn url_passwords_are_masked_and_lengths_kept() {
+    fn url_passwords_are_masked() {
         let text = "url = \"postgres://app:hunter2@db.example.com:5432/app?sslmode=require\"\n";
-        let masked = mask_secrets(text);
         assert_eq!(
-            masked,
-            "url = \"postgres://app:*******@db.example.com:5432/app?sslmode=require\"\n"
+            mask_secrets(text),
+            "url = \"postgres://app:***@db.example.com:5432/app?sslmode=require\"\n"
         );
-        assert_eq!(masked.len(), text.len());
         let odd = "postgresql://u:p/a@ss@h/db";
-        assert_eq!(mask_secrets(odd), "postgresql://u:******@h/db");
+        assert_eq!(mask_secrets(odd), "postgresql://u:***@h/db");
     }
 
     #[test]
@@ -122,20 +171,42 @@ mod tests {
     fn keyword_passwords_are_masked() {
         assert_eq!(
             mask_secrets("\"host=db password=s3cret user=app\""),
-            "\"host=db password=****** user=app\""
+            "\"host=db password=*** user=app\""
         );
         assert_eq!(
             mask_secrets("host=db password = 'a b\\'c' user=app"),
-            "host=db password = ******** user=app"
+            "host=db password = *** user=app"
         );
         assert_eq!(
             mask_secrets("postgres://db/app?user=u&password=pw&sslmode=disable"),
-            "postgres://db/app?user=u&password=**&sslmode=disable"
+            "postgres://db/app?user=u&password=***&sslmode=disable"
         );
-        assert_eq!(mask_secrets("PGPASSWORD=topsecret"), "PGPASSWORD=*********");
+        assert_eq!(mask_secrets("PGPASSWORD=topsecret"), "PGPASSWORD=***");
         assert_eq!(
             mask_secrets("non-ASCII: password=pässwörd end"),
-            "non-ASCII: password=********** end"
+            "non-ASCII: password=*** end"
         );
+        // Both rules on one URL: one mask.
+        assert_eq!(
+            mask_secrets("postgres://u:password=x@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+
+    #[test]
+    fn offsets_move_with_the_masks() {
+        let text = "a = \"postgres://u:longsecret@h/db\"\nb = 1\n";
+        let masked = mask(text);
+        let b = text.find("b = 1").unwrap();
+        assert_eq!(
+            &masked.text[masked.offset(b)..masked.offset(b) + 5],
+            "b = 1"
+        );
+        let a = text.find("a =").unwrap();
+        assert_eq!(masked.offset(a), a);
+        // Inside the password: the start of its mask.
+        let inside = text.find("secret").unwrap();
+        assert_eq!(&masked.text[masked.offset(inside)..][..3], "***");
+        assert_eq!(masked.offset(text.len()), masked.text.len());
     }
 }

@@ -132,15 +132,15 @@ fn durations() {
 #[test]
 fn passwords_are_masked_when_shown() {
     assert_eq!(
-        mask_password("postgres://app:s3cret@db:5432/x?sslmode=require"),
+        mask_secrets("postgres://app:s3cret@db:5432/x?sslmode=require"),
         "postgres://app:***@db:5432/x?sslmode=require"
     );
     assert_eq!(
-        mask_password("postgres://db/x?user=a&password=s3cret"),
+        mask_secrets("postgres://db/x?user=a&password=s3cret"),
         "postgres://db/x?user=a&password=***"
     );
     assert_eq!(
-        mask_password("host=db password=s3cret"),
+        mask_secrets("host=db password=s3cret"),
         "host=db password=***"
     );
     let config = parse("[targets.prod]\nurl = \"postgres://app:s3cret@db/x\"\n").unwrap();
@@ -320,11 +320,16 @@ fn config_errors_never_show_a_password() {
                 retries = \"three\"\n\
                 [shadow]\nurl = \"host=shadow password=swordfish user=x\"\n";
     let err = parse(text).unwrap_err();
-    let ConfigError::Invalid { src, .. } = &err else {
+    let ConfigError::Invalid { src, span, .. } = &err else {
         panic!("{err:?}")
     };
     let source = src.inner();
-    assert!(source.contains("postgres://app:*******@db/app"), "{source}");
+    // The span, moved onto the masked text, still points at the wrong value.
+    assert_eq!(
+        &source[span.offset()..span.offset() + span.len()],
+        "\"three\""
+    );
+    assert!(source.contains("postgres://app:***@db/app"), "{source}");
     let rendered = format!("{:?}", miette::Report::new(err));
     for secret in ["hunter2", "swordfish"] {
         assert!(!rendered.contains(secret), "{rendered}");
