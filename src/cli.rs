@@ -170,8 +170,9 @@ pub struct TargetArgs {
     /// Target name from pipeline.toml (default: the manifest's default target).
     #[arg(long)]
     pub target: Option<String>,
-    /// Database URL; takes the place of the target's URL.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    /// Database URL; takes the place of the target's URL. The DATABASE_URL environment
+    /// variable is used only when no --target is given (docs/manifest.md, "Which database").
+    #[arg(long)]
     pub database_url: Option<String>,
 }
 

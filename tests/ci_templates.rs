@@ -3,8 +3,10 @@
 //! (the templates are plain block YAML; no YAML crate needed for that), then executed in a
 //! temporary git project with a bare `origin`, strata on PATH, the runner's variables imitated
 //! (CI=true, GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, CI_COMMIT_BRANCH, ...) and DATABASE_URL at
-//! throwaway databases of the test cluster. What cannot be imitated (actions, services,
-//! environment approvals, installing strata) is marked in the templates and skipped here.
+//! throwaway databases of the test cluster. Every shell step runs: the install steps find
+//! strata and a new enough pg_dump on PATH, and `gh` is a stand-in that records its arguments
+//! and the pull request's body. What cannot be imitated (actions, services, environment
+//! approvals) is not shell and not run.
 
 mod common;
 
@@ -143,7 +145,12 @@ fn gitlab_jobs(yaml: &str) -> Vec<(String, String)> {
 }
 
 const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n";
-const V2: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+/// Also a new table with a primary key and a foreign key: its constraints in pending.sql must
+/// not fail `strata lint` (they did once; the GitHub template carried a "known limitation").
+const V2: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\
+CREATE TABLE orders (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \
+user_id bigint NOT NULL REFERENCES users (id), total numeric(10,2) NOT NULL);\n\
+CREATE INDEX orders_user_id ON orders (user_id);\n";
 const BACKFILL: &str = "-- strata:batch\n\
 UPDATE users SET email = id || '@example.invalid'\n\
 WHERE id IN (SELECT id FROM users WHERE email IS NULL LIMIT 100);\n";
@@ -166,7 +173,8 @@ impl Project {
         let files = dir.path().join("runner");
         std::fs::create_dir_all(root.join("schema")).unwrap();
         std::fs::create_dir_all(root.join("migrations")).unwrap();
-        std::fs::create_dir_all(&files).unwrap();
+        std::fs::create_dir_all(files.join("bin")).unwrap();
+        write_gh_stand_in(&files);
         std::fs::write(root.join("pipeline.toml"), manifest).unwrap();
         std::fs::write(root.join("schema/app.sql"), V1).unwrap();
         std::fs::write(root.join("migrations/.gitkeep"), "").unwrap();
@@ -194,7 +202,8 @@ impl Project {
     fn sh(&self, what: &str, script: &str, vars: &[(&str, String)]) -> String {
         let strata = assert_cmd::cargo::cargo_bin("strata");
         let path = format!(
-            "{}:{}",
+            "{}:{}:{}",
+            self.files.join("bin").display(),
             strata.parent().unwrap().display(),
             std::env::var("PATH").unwrap_or_default()
         );
@@ -209,7 +218,9 @@ impl Project {
             .env("GIT_AUTHOR_NAME", "runner")
             .env("GIT_AUTHOR_EMAIL", "runner@example.com")
             .env("GIT_COMMITTER_NAME", "runner")
-            .env("GIT_COMMITTER_EMAIL", "runner@example.com");
+            .env("GIT_COMMITTER_EMAIL", "runner@example.com")
+            .env("PG_MAJOR", pg_dump_major())
+            .env("GH_RECORD", &self.files);
         for (k, v) in vars {
             cmd.env(k, v);
         }
@@ -230,6 +241,40 @@ impl Project {
     fn file(&self, name: &str) -> PathBuf {
         self.files.join(name)
     }
+}
+
+/// `gh` for the plan job: records its arguments (one per line) in `gh-args` and the file
+/// given with `--body-file` in `gh-body.md`, next to the runner's other files.
+fn write_gh_stand_in(files: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let gh = files.join("bin/gh");
+    std::fs::write(
+        &gh,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$GH_RECORD/gh-args\"\n\
+         while [ $# -gt 0 ]; do\n\
+           if [ \"$1\" = --body-file ]; then cp \"$2\" \"$GH_RECORD/gh-body.md\"; fi\n\
+           shift\n\
+         done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// The major version of the pg_dump on PATH, as the templates' PG_MAJOR: their install step
+/// then finds it new enough and installs nothing.
+fn pg_dump_major() -> String {
+    let out = std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .expect("pg_dump");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let digits: String = text
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    assert!(!digits.is_empty(), "pg_dump --version: {text}");
+    digits
 }
 
 fn read(path: &Path) -> String {
@@ -263,22 +308,30 @@ fn the_extractors_find_every_job() {
     let gh = github_jobs(&template("github-actions.yml"));
     let names: Vec<&str> = gh.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["check", "run-test", "run-prod", "plan"]);
-    // Installing strata and `gh pr create` need GitHub; everything else is run.
-    assert!(gh.iter().all(|(_, steps)| steps
-        .iter()
-        .all(|s| !s.contains("cargo install") && !s.contains("gh pr create"))));
+    // Every job starts by installing what strata needs: a new enough pg_dump, and libclang
+    // to build strata; every step is run by the tests.
+    for (name, steps) in &gh {
+        assert!(
+            steps[0].contains("postgresql-client-$PG_MAJOR") && steps[0].contains("libclang-dev"),
+            "{name}: {}",
+            steps[0]
+        );
+        assert!(steps.iter().all(|s| !s.contains(NOT_RUN)));
+    }
     assert!(gh[0].1.iter().any(|s| s.contains("strata check")));
     assert!(gh[0]
         .1
         .iter()
         .any(|s| s.contains("strata lint --format github")));
-    assert!(gh[2].1[0].contains("strata run --target prod --git-commit --push"));
+    assert!(gh[2].1[1].contains("strata run --target prod --git-commit --push"));
+    assert!(gh[3].1[1].contains("gh pr create"));
 
     let gl = gitlab_jobs(&template("gitlab-ci.yml"));
     let names: Vec<&str> = gl.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["plan", "check", "run"]);
     for (_, script) in &gl {
-        assert!(!script.starts_with("command -v strata ||"));
+        assert!(script.contains("postgresql-client-$PG_MAJOR"), "{script}");
+        assert!(script.contains("libclang-dev"), "{script}");
         assert!(script.contains("git config user.name"), "{script}");
     }
     assert!(gl[0].1.contains("strata plan --push --merge-request"));
@@ -318,6 +371,7 @@ fn github_actions_template_runs() {
             ("GITHUB_STEP_SUMMARY", summary.display().to_string()),
             ("GITHUB_OUTPUT", output.display().to_string()),
             ("GITHUB_ACTIONS", "true".to_string()),
+            ("GITHUB_REF_NAME", "main".to_string()),
         ];
         let mut log = String::new();
         for (i, step) in job(job_name).iter().enumerate() {
@@ -326,17 +380,35 @@ fn github_actions_template_runs() {
         (log, read(&summary))
     };
 
-    // workflow_dispatch: plan against test, push the branch.
+    // workflow_dispatch: plan against test, push the branch, open the pull request.
     let (log, _) = runner("plan", &test_db);
     assert!(log.contains("Schema change:"), "{log}");
-    let output = read(&p.file("plan-output"));
-    let branch = output
-        .trim()
-        .strip_prefix("branch=")
-        .unwrap_or_else(|| panic!("GITHUB_OUTPUT: {output}"))
-        .to_string();
+    let args = read(&p.file("gh-args"));
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(args[..3], ["pr", "create", "--head"], "{args:?}");
+    let branch = args[3].to_string();
     assert!(branch.starts_with("change-schema-"), "{branch}");
     assert!(!git(&p.remote, &["branch", "--list", &branch]).is_empty());
+    let pending = std::process::Command::new("git")
+        .args(["show", &format!("origin/{branch}:pending.sql")])
+        .current_dir(&p.root)
+        .output()
+        .unwrap();
+    let pending = String::from_utf8(pending.stdout).unwrap();
+    assert!(pending.contains("CREATE TABLE public.orders"), "{pending}");
+    let summary = pending
+        .lines()
+        .find_map(|l| l.strip_prefix("-- summary: "))
+        .expect("a summary line");
+    assert_eq!(args[4..], ["--title", summary, "--body-file", "body.md"]);
+    let body = read(&p.file("gh-body.md"));
+    assert_eq!(
+        body,
+        format!(
+            "Planned by strata against `test` from `main`. Review pending.sql;\n\
+             after the merge, `strata run` executes it as written.\n\n```sql\n{pending}```\n"
+        )
+    );
 
     // pull_request: the PR's head checked out; check and lint.
     git(&p.root, &["checkout", "-q", &branch]);

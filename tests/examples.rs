@@ -110,7 +110,16 @@ fn every_example_is_complete_valid_and_lint_clean() {
         let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
         assert!(ignore.lines().any(|l| l.trim() == "/.strata"), "{name}");
         let copy = Copy::of(name);
-        copy.strata().arg("config").assert().success();
+        // `strata config` prints a manifest that loads back as the same one.
+        let printed = copy.strata().arg("config").assert().success();
+        let printed = printed.get_output().stdout.clone();
+        std::fs::write(copy.path("pipeline.toml"), &printed).unwrap();
+        let again = copy.strata().arg("config").assert().success();
+        assert_eq!(
+            String::from_utf8_lossy(&again.get_output().stdout),
+            String::from_utf8_lossy(&printed),
+            "{name}"
+        );
         copy.strata()
             .args(["lint", "migrations"])
             .assert()
@@ -266,6 +275,13 @@ fn data_migration_between_stages() {
             < at("VALIDATE CONSTRAINT prices_currency_fkey")
     );
     assert!(at("VALIDATE CONSTRAINT prices_currency_fkey") < at("-- ==== stage deploy (hook)"));
+    // As the README says: lint of the migration and this pending.sql finds no error (the
+    // constraints of the table the plan creates once raised some).
+    ex.strata()
+        .arg("lint")
+        .assert()
+        .success()
+        .stdout(contains("2 files checked: 0 errors"));
     ex.strata()
         .arg("run")
         .env("DATABASE_URL", &db.url)

@@ -22,7 +22,8 @@ dir = "migrations"
 # [deploy]
 # command = "./deploy.sh"      # runs between the expand and contract halves of a change
 
-# Without targets, the target is the embedded PostgreSQL under .strata/.
+# Without targets, the target is $DATABASE_URL, else the server the PG* variables name,
+# else the embedded PostgreSQL under .strata/ (docs/manifest.md, "Which database").
 # [targets.production]
 # url = "env:DATABASE_URL"
 # lock_timeout = "3s"

@@ -101,10 +101,8 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
 
 fn show_config(ctx: &Context) -> Result<Outcome> {
     match ctx.reporter.format {
-        Format::Json => ctx.reporter.json(&ctx.config),
-        Format::Text => ctx.reporter.result(
-            &toml::to_string_pretty(&ctx.config).expect("the resolved manifest serialises"),
-        ),
+        Format::Json => ctx.reporter.json(&ctx.config.to_json()),
+        Format::Text => ctx.reporter.result(&ctx.config.to_toml()),
     }
     Ok(Outcome::Fine)
 }

@@ -1,10 +1,13 @@
 //! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
 
 pub mod duration;
+mod print;
 pub mod raw;
+mod secrets;
 
 pub use duration::{LockTimeout, StatementTimeout};
 pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, RenameMode, StageKind};
+pub use secrets::mask_secrets;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use raw::{RawManifest, RawStage, RawTarget};
@@ -48,7 +51,7 @@ pub enum ConfigError {
     #[error("environment variable {var} (named by target `{target}`) is not set")]
     #[diagnostic(
         code(strata::config::env_unset),
-        help("export {var}, or pass --database-url / DATABASE_URL")
+        help("export {var}, or pass --database-url URL")
     )]
     EnvUnset { var: String, target: String },
 }
@@ -62,44 +65,20 @@ pub enum UrlSource {
     Env(String),
 }
 
+impl std::fmt::Display for UrlSource {
+    /// As the manifest writes it, a literal URL's password masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UrlSource::Embedded => f.write_str(EMBEDDED),
+            UrlSource::Env(var) => write!(f, "env:{var}"),
+            UrlSource::Literal(url) => f.write_str(&mask_secrets(url)),
+        }
+    }
+}
+
 impl Serialize for UrlSource {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            UrlSource::Embedded => s.serialize_str(EMBEDDED),
-            UrlSource::Env(var) => s.serialize_str(&format!("env:{var}")),
-            UrlSource::Literal(url) => s.serialize_str(&mask_password(url)),
-        }
-    }
-}
-
-/// Masks the password of a URL (`user:secret@host`) or key=value string (`password=secret`).
-pub fn mask_password(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://") {
-        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        if let Some((userinfo, host)) = authority.rsplit_once('@') {
-            if let Some((user, _)) = userinfo.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}{tail}")
-                    .split('&')
-                    .map(mask_pair)
-                    .collect::<Vec<_>>()
-                    .join("&");
-            }
-        }
-        return url.split('&').map(mask_pair).collect::<Vec<_>>().join("&");
-    }
-    url.split_whitespace()
-        .map(mask_pair)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn mask_pair(pair: &str) -> String {
-    match pair.split_once("password=") {
-        Some((before, _)) if before.is_empty() || before.ends_with('?') => {
-            format!("{before}password=***")
-        }
-        _ => pair.to_string(),
+        s.collect_str(self)
     }
 }
 
@@ -117,6 +96,8 @@ impl UrlSource {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
+    /// The key of `[targets.NAME]`, not a key of its own.
+    #[serde(skip)]
     pub name: String,
     pub url: UrlSource,
     pub allow_destructive: bool,
@@ -126,7 +107,7 @@ pub struct Target {
     pub on_drift: OnDrift,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Stage {
     pub name: String,
     pub kind: StageKind,
@@ -158,17 +139,20 @@ pub struct GitConfig {
     pub branch_prefix: String,
 }
 
-/// The resolved manifest: every default filled in, every reference checked.
-#[derive(Debug, Clone, Serialize)]
+/// The resolved manifest: every default filled in, every reference checked. It serialises
+/// as a manifest (`strata config`): the keys of pipeline.toml, loadable again (print.rs).
+#[derive(Debug, Clone)]
 pub struct Config {
-    #[serde(skip)]
     pub root: PathBuf,
+    pub default_target: String,
     pub schema: SchemaConfig,
     pub migrations: MigrationsConfig,
     pub shadow: UrlSource,
     pub deploy_command: Option<String>,
-    pub default_target: String,
     pub targets: BTreeMap<String, Target>,
+    /// Whether pipeline.toml declares `[targets.*]`; without, `targets` holds the implicit
+    /// `local` target (and the `PG*` variables may name the server: app/target.rs).
+    pub declares_targets: bool,
     pub stages: Vec<Stage>,
     pub git: GitConfig,
     pub lint: LintConfig,
@@ -179,6 +163,8 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PlanConfig {
     pub renames: RenameMode,
+    /// Written `backfill_batch` and `backfill_pause` in `[plan]`.
+    #[serde(flatten)]
     pub backfill: Backfill,
 }
 
@@ -188,8 +174,9 @@ pub struct PlanConfig {
 /// bounds that wait, the pause leaves the application (and replicas, and autovacuum) room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Backfill {
+    #[serde(rename = "backfill_batch")]
     pub batch: u32,
-    #[serde(serialize_with = "duration::as_text")]
+    #[serde(rename = "backfill_pause", serialize_with = "duration::as_text")]
     pub pause: Duration,
 }
 
@@ -266,11 +253,19 @@ impl Config {
 impl Target {
     /// The database URL, resolved from the environment when written `env:VAR`.
     pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
+        self.resolve_url_with(|var| std::env::var(var).ok())
+    }
+
+    /// [`Target::resolve_url`] with the environment passed in.
+    pub fn resolve_url_with(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<String>, ConfigError> {
         match &self.url {
             UrlSource::Embedded => Ok(None),
             UrlSource::Literal(url) => Ok(Some(url.clone())),
-            UrlSource::Env(var) => match std::env::var(var) {
-                Ok(url) if !url.is_empty() => Ok(Some(url)),
+            UrlSource::Env(var) => match env(var) {
+                Some(url) if !url.is_empty() => Ok(Some(url)),
                 _ => Err(ConfigError::EnvUnset {
                     var: var.clone(),
                     target: self.name.clone(),
@@ -294,12 +289,15 @@ impl Ctx<'_> {
         label: &str,
         help: Option<String>,
     ) -> ConfigError {
+        // The snippet may show a line with a URL: never its password.
+        let masked = secrets::mask(self.text);
+        let (start, end) = (masked.offset(span.start), masked.offset(span.end));
         ConfigError::Invalid {
-            message,
-            src: NamedSource::new(self.file, self.text.to_string()),
-            span: (span.start, span.end.saturating_sub(span.start)).into(),
-            label: label.to_string(),
-            help,
+            message: mask_secrets(&message),
+            src: NamedSource::new(self.file, masked.text),
+            span: (start, end.saturating_sub(start)).into(),
+            label: mask_secrets(label),
+            help: help.map(|h| mask_secrets(&h)),
         }
     }
 }
@@ -321,6 +319,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         .url
         .map(|u| UrlSource::parse(u.get_ref()))
         .unwrap_or(UrlSource::Embedded);
+    let declares_targets = !raw.targets.is_empty();
     let targets = resolve_targets(ctx, raw.targets)?;
     let default_target = resolve_default_target(ctx, raw.default_target, &targets)?;
     let stages = match raw.stages {
@@ -335,6 +334,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         deploy_command: raw.deploy.command,
         default_target,
         targets,
+        declares_targets,
         stages,
         git: GitConfig {
             remote: raw.git.remote.unwrap_or_else(|| "origin".into()),

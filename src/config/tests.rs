@@ -132,15 +132,15 @@ fn durations() {
 #[test]
 fn passwords_are_masked_when_shown() {
     assert_eq!(
-        mask_password("postgres://app:s3cret@db:5432/x?sslmode=require"),
+        mask_secrets("postgres://app:s3cret@db:5432/x?sslmode=require"),
         "postgres://app:***@db:5432/x?sslmode=require"
     );
     assert_eq!(
-        mask_password("postgres://db/x?user=a&password=s3cret"),
+        mask_secrets("postgres://db/x?user=a&password=s3cret"),
         "postgres://db/x?user=a&password=***"
     );
     assert_eq!(
-        mask_password("host=db password=s3cret"),
+        mask_secrets("host=db password=s3cret"),
         "host=db password=***"
     );
     let config = parse("[targets.prod]\nurl = \"postgres://app:s3cret@db/x\"\n").unwrap();
@@ -169,4 +169,170 @@ fn plan_backfill_pace_defaults_and_overrides() {
     assert_eq!(snippet, "0");
     let (_, snippet) = invalid_message("[plan]\nbackfill_pause = \"soon\"\n");
     assert_eq!(snippet, "\"soon\"");
+}
+
+/// Every key pipeline.toml knows, each set to a value other than its default.
+const EVERY_KEY: &str = r#"
+default_target = "prod"
+
+[schema]
+files = ["schema/*.sql", "schema/views/**/*.sql"]
+include_schemas = ["public", "app"]
+exclude_schemas = ["scratch"]
+owners = true
+
+[migrations]
+dir = "migrations"
+ddl = "error"
+allow_out_of_order = true
+
+[shadow]
+url = "env:SHADOW_URL"
+
+[deploy]
+command = "./deploy.sh --fast"
+
+[git]
+remote = "upstream"
+branch_prefix = "schema/"
+
+[targets.prod]
+url = "env:PROD_URL"
+allow_destructive = true
+lock_timeout = "2s"
+statement_timeout = "10min"
+retries = 9
+on_drift = "reconcile"
+
+[targets.test]
+url = "postgres://app@test-db:5432/app?sslmode=require"
+on_drift = "warn"
+
+[targets.dev]
+url = "embedded"
+
+[[stages]]
+name = "ddl"
+kind = "schema"
+phase = "all"
+
+[[stages]]
+name = "dml"
+kind = "migrations"
+
+[[stages]]
+name = "ship"
+kind = "hook"
+command = "make ship"
+
+[[stages]]
+name = "ship-again"
+kind = "hook"
+
+[lint]
+naming = "snake_case"
+require_primary_key = true
+require_fk_index = true
+banned_types = ["json", "varchar(n)"]
+
+[lint.levels]
+prefer-timestamp-tz = "error"
+adding-field-with-default = "off"
+
+[plan]
+renames = "rename"
+backfill_batch = 250
+backfill_pause = "1s"
+"#;
+
+/// Every key path (`a.b.c`) of a TOML document; array-of-tables entries share one path.
+fn key_paths(value: &toml::Value, prefix: &str, out: &mut BTreeSet<String>) {
+    match value {
+        toml::Value::Table(table) => {
+            for (key, value) in table {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                out.insert(path.clone());
+                key_paths(value, &path, out);
+            }
+        }
+        toml::Value::Array(items) => {
+            for item in items.iter().filter(|i| i.is_table()) {
+                key_paths(item, prefix, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The key paths of a manifest, targets' names replaced by `*`.
+fn paths_of(text: &str) -> BTreeSet<String> {
+    let mut paths = BTreeSet::new();
+    key_paths(&toml::from_str(text).unwrap(), "", &mut paths);
+    paths
+        .into_iter()
+        .map(|p| match p.strip_prefix("targets.") {
+            Some(rest) => match rest.split_once('.') {
+                Some((_, key)) => format!("targets.*.{key}"),
+                None => "targets.*".into(),
+            },
+            None => p,
+        })
+        .collect()
+}
+
+/// `strata config` prints a manifest that loads again into the same configuration.
+#[test]
+fn printed_manifest_loads_back_to_the_same_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["schema/views", "migrations"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let config = Config::parse(dir.path(), EVERY_KEY).unwrap();
+    let printed = config.to_toml();
+    let again = Config::parse(dir.path(), &printed)
+        .unwrap_or_else(|e| panic!("{e:?}\n--- printed:\n{printed}"));
+    assert_eq!(format!("{again:?}"), format!("{config:?}"), "{printed}");
+    assert_eq!(again.to_toml(), printed);
+    assert_eq!(again.to_json(), config.to_json());
+    // Every key of the manifest is printed, and nothing that is not a manifest key.
+    let written: BTreeSet<String> = paths_of(EVERY_KEY);
+    let shown = paths_of(&printed);
+    assert_eq!(shown, written, "{printed}");
+
+    // The defaults round-trip too (the default stages are left out, being the default).
+    let empty = Config::parse(dir.path(), "").unwrap();
+    let printed = empty.to_toml();
+    let again = Config::parse(dir.path(), &printed).unwrap();
+    assert_eq!(format!("{again:?}"), format!("{empty:?}"), "{printed}");
+    assert!(!printed.lines().any(|l| l == "[[stages]]"), "{printed}");
+    assert_eq!(again.to_json()["stages"][0]["name"], "expand");
+}
+
+/// A manifest with a password in a literal URL and an error elsewhere in the same table:
+/// the diagnostic shows the URL's line, never the password.
+#[test]
+fn config_errors_never_show_a_password() {
+    let text = "[targets.prod]\nurl = \"postgres://app:hunter2@db/app\"\n\
+                retries = \"three\"\n\
+                [shadow]\nurl = \"host=shadow password=swordfish user=x\"\n";
+    let err = parse(text).unwrap_err();
+    let ConfigError::Invalid { src, span, .. } = &err else {
+        panic!("{err:?}")
+    };
+    let source = src.inner();
+    // The span, moved onto the masked text, still points at the wrong value.
+    assert_eq!(
+        &source[span.offset()..span.offset() + span.len()],
+        "\"three\""
+    );
+    assert!(source.contains("postgres://app:***@db/app"), "{source}");
+    let rendered = format!("{:?}", miette::Report::new(err));
+    for secret in ["hunter2", "swordfish"] {
+        assert!(!rendered.contains(secret), "{rendered}");
+    }
+    assert!(rendered.contains("retries"), "{rendered}");
 }

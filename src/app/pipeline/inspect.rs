@@ -81,6 +81,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
         Format::Json => ctx.reporter.json(&serde_json::json!({
             "target": target.name,
             "database": target.conninfo.to_string(),
+            "database_source": target.source,
             "fingerprint": current.fingerprint().to_string(),
             "last_run": last.as_ref().map(|(f, _, at)| serde_json::json!({"fingerprint": f, "recorded_at": at})),
             "drift": drift,
@@ -89,9 +90,10 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
         })),
         Format::Text => {
             let mut text = format!(
-                "target:             {} ({})\nfingerprint:        {}\n",
+                "target:             {} ({})\ndatabase from:      {}\nfingerprint:        {}\n",
                 target.name,
                 target.conninfo,
+                target.source,
                 current.fingerprint()
             );
             text.push_str(&format!(
