@@ -51,7 +51,7 @@ fn view(name: &str, definition: &str) -> View {
         materialized: false,
         definition: definition.into(),
         options: vec![],
-        populated: true,
+        populated: Default::default(),
         owner: None,
         comment: None,
         column_comments: Default::default(),

@@ -316,13 +316,21 @@ fn add_column_then_not_null(
             "ALTER TABLE {table} ADD COLUMN {}",
             crate::ddl::column_definition(&nullable)
         ),
-        hazards: vec![Hazard::new(
-            MAY_FAIL,
-            format!("{table}.{col} has no default: a migration must fill it before the contract makes it NOT NULL"),
-        )],
+        // Added nullable, it cannot fail; the validation before SET NOT NULL can.
+        hazards: vec![],
         ..change
     });
+    let validation = out.len() + 1;
     not_null_via_check(&set_not_null, table, column, out);
+    if let Some(h) = out[validation]
+        .hazards
+        .iter_mut()
+        .find(|h| h.kind == MAY_FAIL)
+    {
+        h.detail = format!(
+            "fails if {table}.{col} holds NULLs: it has no default, a migration must fill it first"
+        );
+    }
 }
 
 /// `SET NOT NULL` through a validated check constraint.

@@ -18,12 +18,16 @@ use tokio_postgres::Client;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum PlanError {
-    #[error("the plan does not converge: after every stage the simulated database still differs from schema/:\n{remaining}")]
+    #[error("the plan does not converge: after every stage the simulated database still differs from schema/:\n{}\nstatements still left:\n{remaining}", differences.join("\n"))]
     #[diagnostic(
         code(strata::plan::not_converging),
-        help("this is a limitation of strata's diff for these objects; the statements above are what is left. Please report it with the schema involved")
+        help("this is a limitation of strata's diff for these objects; the objects and statements above are what is left. Please report it with the schema involved")
     )]
-    NotConverging { remaining: String },
+    NotConverging {
+        /// `kind name: attribute: value here, value there`, one line per difference.
+        differences: Vec<String>,
+        remaining: String,
+    },
     #[error("migration {file} failed on the shadow copy of the target: {message}")]
     #[diagnostic(
         code(strata::plan::migration_failed),
@@ -140,7 +144,17 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         .map(|s| format!("  {};", s.sql))
         .collect::<Vec<_>>()
         .join("\n");
+        let differences = super::compare::differences(
+            &result,
+            inputs.desired,
+            ("the simulated database", "schema/"),
+            20,
+        )
+        .into_iter()
+        .map(|line| format!("  {line}"))
+        .collect();
         return Err(PlanError::NotConverging {
+            differences,
             remaining: if remaining.is_empty() {
                 "  (no statement: the difference is in something strata reads but cannot change)"
                     .into()

@@ -512,3 +512,31 @@ fn the_backfill_takes_its_batch_size_and_pause_from_the_plan_settings() {
         "updates every row of public.users, 50000 rows per transaction"
     );
 }
+
+#[test]
+fn a_column_added_nullable_cannot_fail_only_its_validation_can() {
+    let from = schema(&[users(&[], &[])], &[]);
+    for not_null in [false, true] {
+        let to = schema(&[users(&[column("nick", "text", not_null)], &[])], &[]);
+        let steps = plan(&from, &to, &Renames::default());
+        assert_eq!(
+            steps[0],
+            (
+                "ALTER TABLE public.users ADD COLUMN nick text".into(),
+                true,
+                vec![]
+            )
+        );
+        let may_fail: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.2.contains(&"may_fail_on_data"))
+            .map(|s| s.0.as_str())
+            .collect();
+        let expected: &[&str] = if not_null {
+            &["ALTER TABLE public.users VALIDATE CONSTRAINT users_nick_not_null"]
+        } else {
+            &[]
+        };
+        assert_eq!(may_fail, expected);
+    }
+}
