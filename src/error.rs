@@ -51,7 +51,10 @@ impl Error {
             Error::Source(_) => 1,
             Error::Pg(_) => 2,
             Error::Git(_) => 2,
-            Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,
+            Error::Run(
+                crate::run::pipeline::RunError::DestructiveNotAllowed { .. }
+                | crate::run::pipeline::RunError::UnsafeStatement { .. },
+            ) => 1,
             Error::Run(_) => 2,
             Error::Migration(_) => 1,
             Error::Migrate(e) => e.exit_code(),

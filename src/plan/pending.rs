@@ -9,6 +9,7 @@
 use crate::config::{Phase, StageKind};
 use crate::source::statements::{self, SourceError};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 pub const FILE_NAME: &str = "pending.sql";
 const STAGE_MARK: &str = "-- ==== stage ";
@@ -41,13 +42,26 @@ pub enum StageBody {
     Hook { command: Option<String> },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PlannedStatement {
     pub sql: String,
     /// Hazard ids (see docs/hazards.md).
     pub hazards: Vec<String>,
     pub transactional: bool,
+    /// 1-based line of the statement in pending.sql, 0 for a plan not read from a file.
+    /// Where a statement is says nothing about what it is: left out of comparisons.
+    #[serde(skip)]
+    pub line: usize,
 }
+
+impl PartialEq for PlannedStatement {
+    fn eq(&self, other: &PlannedStatement) -> bool {
+        (&self.sql, &self.hazards, self.transactional)
+            == (&other.sql, &other.hazards, other.transactional)
+    }
+}
+
+impl Eq for PlannedStatement {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedMigration {
@@ -98,6 +112,7 @@ impl Plan {
         push_header(&mut out, "target", &self.target);
         push_header(&mut out, "planned-at", &self.planned_at);
         push_header(&mut out, "summary", &self.summary);
+        push_header(&mut out, DIGEST, &self.digest());
         if self.drift.is_empty() {
             push_header(&mut out, "drift", "none");
         } else {
@@ -112,10 +127,61 @@ impl Plan {
         out
     }
 
+    /// Parses pending.sql and checks it before anything trusts it: the digest must match
+    /// (else the file was edited after planning), and every statement of a schema stage must
+    /// be a schema change whose `destructive` hazard, when it is one, is written
+    /// (`plan::classify`, without the target's schema; `run` checks again with it).
     pub fn parse(path: &str, text: &str) -> Result<Plan, SourceError> {
-        Parser { path, text }.plan()
+        let parser = Parser { path, text };
+        let plan = parser.plan()?;
+        let review = super::classify::review(&plan, None);
+        if let Some(refused) = review.refused.first() {
+            return Err(parser.at_line(refused.line, refused.message.clone()));
+        }
+        parser.check_digest(&plan)?;
+        Ok(plan)
+    }
+
+    /// `sha256:<hex>` over what the plan executes and binds to: both fingerprints, and each
+    /// stage's name, kind, phase and body (statements with their transaction mode,
+    /// migrations with checksum, directives and text, the hook command). Hazards, drift,
+    /// summary and dates are left out: they describe, they do not run (`run` classifies the
+    /// statements itself).
+    pub fn digest(&self) -> String {
+        let mut hash = Sha256::new();
+        let mut field = |text: &str| {
+            hash.update((text.len() as u64).to_le_bytes());
+            hash.update(text.as_bytes());
+        };
+        field(&self.source_fingerprint);
+        field(&self.desired_fingerprint);
+        for stage in &self.stages {
+            field(&stage.name);
+            field(stage_kind_word(stage.kind));
+            field(stage.phase.map_or("", phase_word));
+            match &stage.body {
+                StageBody::Statements { statements } => {
+                    for s in statements {
+                        field(if s.transactional { "tx" } else { "no-tx" });
+                        field(s.sql.trim_end());
+                    }
+                }
+                StageBody::Migrations { migrations } => {
+                    for m in migrations {
+                        field(&m.file);
+                        field(&m.checksum);
+                        field(&m.directives.join(", "));
+                        field(m.text.trim_end());
+                    }
+                }
+                StageBody::Hook { command } => field(&one_line(command.as_deref().unwrap_or(""))),
+            }
+        }
+        format!("sha256:{}", hex::encode(hash.finalize()))
     }
 }
+
+const DIGEST: &str = "digest";
 
 fn push_header(out: &mut String, key: &str, value: &str) {
     out.push_str(&format!("-- {key}: {}\n", one_line(value)));
@@ -219,6 +285,43 @@ impl Parser<'_> {
                     .into(),
             ),
         )
+    }
+
+    /// An error at the start of a 1-based line.
+    fn at_line(&self, line: usize, message: String) -> SourceError {
+        let offset = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        self.error(offset, message)
+    }
+
+    fn check_digest(&self, plan: &Plan) -> Result<(), SourceError> {
+        let line = self
+            .text
+            .match_indices(&format!("-- {DIGEST}: "))
+            .map(|(i, _)| i)
+            .find(|&i| i == 0 || self.text.as_bytes()[i - 1] == b'\n');
+        let Some(at) = line else {
+            return Err(self.error(
+                0,
+                "the header has no `-- digest:` line: pending.sql was written by an older strata or edited; run `strata plan` again",
+            ));
+        };
+        let written = self.text[at..]
+            .lines()
+            .next()
+            .and_then(|l| l.split_once(": "))
+            .map_or("", |(_, v)| v.trim());
+        if written != plan.digest() {
+            return Err(self.error(
+                at,
+                "pending.sql was edited after planning: its statements, stages or fingerprints no longer match its digest; run `strata plan` again",
+            ));
+        }
+        Ok(())
     }
 
     fn plan(&self) -> Result<Plan, SourceError> {
@@ -343,6 +446,7 @@ impl Parser<'_> {
                 sql: statement.sql,
                 hazards,
                 transactional,
+                line: crate::source::statements::line_of(self.text, start + statement.offset),
             });
         }
         Ok(out)
@@ -430,11 +534,13 @@ mod tests {
                                 sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$".into(),
                                 hazards: vec![],
                                 transactional: true,
+                                line: 0,
                             },
                             PlannedStatement {
                                 sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
                                 hazards: vec!["blocks-writes".into(), "long-running".into()],
                                 transactional: false,
+                                line: 0,
                             },
                         ],
                     },
@@ -469,6 +575,7 @@ mod tests {
                             sql: "ALTER TABLE t DROP COLUMN old".into(),
                             hazards: vec!["destructive".into()],
                             transactional: true,
+                            line: 0,
                         }],
                     },
                 },

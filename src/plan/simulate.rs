@@ -28,6 +28,12 @@ pub enum PlanError {
         differences: Vec<String>,
         remaining: String,
     },
+    #[error("strata planned a statement that `run` would refuse ({message}):\n  {sql}")]
+    #[diagnostic(
+        code(strata::plan::unclassified),
+        help("this is a limitation of strata's statement classification (plan::classify); please report it with the schema involved")
+    )]
+    Unclassified { sql: String, message: String },
     #[error("migration {file} failed on the shadow copy of the target: {message}")]
     #[diagnostic(
         code(strata::plan::migration_failed),
@@ -173,6 +179,14 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         drift: inputs.drift,
         stages,
     };
+    // Hazards as `run` will judge them: the same classification, from the same schema.
+    if let Some(refused) = super::classify::mark(&mut plan, inputs.source).into_iter().next() {
+        return Err(PlanError::Unclassified {
+            sql: refused.sql,
+            message: refused.message,
+        }
+        .into());
+    }
     plan.summary = summarise(&plan);
     Ok(plan)
 }

@@ -55,7 +55,7 @@ pub(crate) async fn execute_plan(
     lock_wait: Duration,
 ) -> Result<Outcome> {
     let allow_destructive = allow_destructive || target.policy.allow_destructive;
-    check_destructive(plan, &target.name, allow_destructive)?;
+    check_destructive(plan, None, &target.name, allow_destructive)?;
     let mut locked = LockedConnection::acquire(&target.conninfo, lock_wait, || {
         ctx.reporter
             .note("another strata run holds the target's lock; waiting")
@@ -81,6 +81,8 @@ pub(crate) async fn execute_plan(
         }
         .into());
     }
+    // Again with the target's schema: a lossy type change is judged from the column's type.
+    check_destructive(plan, Some(&current), &target.name, allow_destructive)?;
     if resuming {
         ctx.reporter
             .note("resuming: steps that completed in an earlier run are skipped");
