@@ -142,6 +142,33 @@ impl Plan {
         Ok(plan)
     }
 
+    /// The checks of `parse`, for `strata lint`, on a file that may be a fragment: one
+    /// without the plan's header (`-- source-fingerprint:`) is checked statement by
+    /// statement only (its schema stages hold schema changes, destructive ones say so).
+    pub fn check_text(path: &str, text: &str) -> Result<(), SourceError> {
+        let parser = Parser { path, text };
+        if parser.header_line("source-fingerprint").is_some() {
+            return Plan::parse(path, text).map(drop);
+        }
+        let plan = parser.stages(Plan::empty())?;
+        match super::classify::review(&plan, None).refused.first() {
+            Some(refused) => Err(parser.at_line(refused.line, refused.message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn empty() -> Plan {
+        Plan {
+            source_fingerprint: String::new(),
+            desired_fingerprint: String::new(),
+            target: String::new(),
+            planned_at: String::new(),
+            summary: String::new(),
+            drift: Vec::new(),
+            stages: Vec::new(),
+        }
+    }
+
     /// `sha256:<hex>` over what the plan executes and binds to: both fingerprints, and each
     /// stage's name, kind, phase and body (statements with their transaction mode,
     /// migrations with checksum, directives and text, the hook command). Hazards, drift,
@@ -299,12 +326,7 @@ impl Parser<'_> {
     }
 
     fn check_digest(&self, plan: &Plan) -> Result<(), SourceError> {
-        let line = self
-            .text
-            .match_indices(&format!("-- {DIGEST}: "))
-            .map(|(i, _)| i)
-            .find(|&i| i == 0 || self.text.as_bytes()[i - 1] == b'\n');
-        let Some(at) = line else {
+        let Some(at) = self.header_line(DIGEST) else {
             return Err(self.error(
                 0,
                 "the header has no `-- digest:` line: pending.sql was written by an older strata or edited; run `strata plan` again",
@@ -327,15 +349,7 @@ impl Parser<'_> {
     fn plan(&self) -> Result<Plan, SourceError> {
         let first_stage = self.text.find(&format!("\n{STAGE_MARK}")).map(|i| i + 1);
         let header_end = first_stage.unwrap_or(self.text.len());
-        let mut plan = Plan {
-            source_fingerprint: String::new(),
-            desired_fingerprint: String::new(),
-            target: String::new(),
-            planned_at: String::new(),
-            summary: String::new(),
-            drift: Vec::new(),
-            stages: Vec::new(),
-        };
+        let mut plan = Plan::empty();
         for line in self.text[..header_end].lines() {
             let Some((key, value)) = line.strip_prefix("-- ").and_then(|l| l.split_once(": "))
             else {
@@ -360,6 +374,19 @@ impl Parser<'_> {
                 return Err(self.error(0, format!("the header has no `-- {key}: sha256:...` line")));
             }
         }
+        self.stages(plan)
+    }
+
+    /// Byte offset of the header line `-- key: ...`.
+    fn header_line(&self, key: &str) -> Option<usize> {
+        self.text
+            .match_indices(&format!("-- {key}: "))
+            .map(|(i, _)| i)
+            .find(|&i| i == 0 || self.text.as_bytes()[i - 1] == b'\n')
+    }
+
+    /// `plan` with its stages read from the file.
+    fn stages(&self, mut plan: Plan) -> Result<Plan, SourceError> {
         let mut starts: Vec<usize> = self
             .text
             .match_indices(STAGE_MARK)

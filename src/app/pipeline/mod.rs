@@ -98,10 +98,17 @@ pub(crate) async fn make_plan(
     client: &Client,
     source: Schema,
     drift: Vec<String>,
+    allow_empty_schema: bool,
 ) -> Result<Plan> {
     let migrations = load_migrations(ctx)?;
     let pending = pending_migrations(ctx, client, &migrations).await?;
     let sdl = sdl::load_config(&ctx.config)?;
+    sdl::require_intent(
+        &sdl,
+        &ctx.config.schema.files,
+        sdl::object_count(&source),
+        allow_empty_schema,
+    )?;
     let admin = resolve_shadow(ctx)?;
     // Loading schema/ and cloning the target are independent: done at once, each on its own
     // server backend (one progress line: two spinners would fight over the terminal).
