@@ -273,3 +273,17 @@ fn a_new_materialized_view_is_created_as_declared() {
         .success()
         .stdout(contains("nothing to change"));
 }
+
+#[test]
+fn a_run_that_does_not_reach_the_plan_names_the_objects_that_differ() {
+    let manifest = format!(
+        "{MANIFEST}\n[deploy]\ncommand = \"psql \\\"$STRATA_TEST_TARGET_URL\\\" -XAtq -c 'CREATE TABLE intruder (id int)'\"\n"
+    );
+    let p = Project::create("strata-safety-", &manifest, "CREATE TABLE t (id int);\n");
+    p.plan_and_merge();
+    p.strata()
+        .arg("run")
+        .assert()
+        .code(2)
+        .stderr(contains("table public.intruder: only in the target"));
+}

@@ -180,6 +180,37 @@ async fn simulate_on(
     .await
 }
 
+/// What differs between `actual` and the schema a plan was to reach (`planned`, its
+/// fingerprint), object by object, for the error that says the two differ: schema/ is
+/// loaded again; when it no longer has that fingerprint, only that is said. Never fails:
+/// it words an error already being reported.
+pub(crate) async fn divergence(ctx: &Context<'_>, actual: &Schema, planned: &str) -> Vec<String> {
+    let desired: Result<Schema> = async {
+        let sdl = sdl::load_config(&ctx.config)?;
+        let admin = resolve_shadow(ctx)?;
+        let (db, _) = shadow_from_sdl(&admin, &sdl, "desired").await?;
+        let schema = match db.conninfo.connect().await {
+            Ok(client) => read_schema(ctx, &client).await,
+            Err(e) => Err(e.into()),
+        };
+        let _ = db.drop_now().await;
+        schema
+    }
+    .await;
+    match desired {
+        Ok(desired) if simulate::same_fingerprint(planned, &desired) => {
+            crate::plan::compare::differences(
+                actual,
+                &desired,
+                ("the target", "the planned schema"),
+                20,
+            )
+        }
+        Ok(_) => vec!["(schema/ changed since the plan: the objects cannot be named)".into()],
+        Err(e) => vec![format!("(the planned schema could not be read to name the objects: {e})")],
+    }
+}
+
 pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

@@ -1,4 +1,4 @@
-use super::{drift_since_last_run, load_migrations, plan_id, read_schema};
+use super::{divergence, drift_since_last_run, load_migrations, plan_id, read_schema};
 use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::RunArgs;
 use crate::config::{StageKind, StatementTimeout};
@@ -129,6 +129,7 @@ pub(crate) async fn execute_plan(
         return Err(RunRefused::Diverged {
             planned: plan.desired_fingerprint.clone(),
             actual: after.fingerprint().to_string(),
+            differences: divergence(ctx, &after, &plan.desired_fingerprint).await,
         }
         .into());
     }
@@ -238,6 +239,7 @@ async fn rehearse(
             return Err(RunRefused::RehearsalDiverged {
                 planned: plan.desired_fingerprint.clone(),
                 actual: after.fingerprint().to_string(),
+                differences: divergence(ctx, &after, &plan.desired_fingerprint).await,
             }
             .into());
         }
