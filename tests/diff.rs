@@ -141,7 +141,10 @@ fn classified(
     for change in changes {
         let verdict = walker.classify(&change.sql);
         if let Err(why) = verdict.allowed {
-            return Err(format!("[{name}] run would refuse: {why}\n  {}", change.sql));
+            return Err(format!(
+                "[{name}] run would refuse: {why}\n  {}",
+                change.sql
+            ));
         }
         let says = change.hazards.iter().any(|h| h.kind.id == "destructive");
         if let (Some(why), false) = (verdict.destructive, says) {

@@ -47,7 +47,10 @@ fn a_hand_edited_hazard_comment_is_refused_with_its_line() {
     let p = project("CREATE TABLE users (id bigint PRIMARY KEY, legacy text);\n");
     p.start();
     p.db.psql("INSERT INTO users VALUES (1, 'keep me')");
-    p.write("schema/app.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+    );
     p.commit_all("drop legacy");
     p.plan_and_merge();
     let pending = p.pending();
@@ -181,7 +184,10 @@ fn numeric_narrowing_is_destructive_and_the_data_survives_a_refusal() {
     // The ALTER ... TYPE of the indexed column is judged with the target's column type:
     // hiding it is caught by run, which reads that type, at its line.
     let line = line_of(&pending, "ALTER COLUMN total TYPE numeric(10,0)");
-    p.write("pending.sql", &with_hazards(&pending, line, "table_rewrite"));
+    p.write(
+        "pending.sql",
+        &with_hazards(&pending, line, "table_rewrite"),
+    );
     p.strata()
         .args(["run", "--allow-destructive"])
         .assert()
@@ -208,7 +214,10 @@ fn a_glob_that_matches_nothing_needs_intent() {
             .code(1)
             .stderr(contains("schema/*.sqll").and(contains("--allow-empty-schema")));
     }
-    assert_eq!(p.db.psql("SELECT count(*) FROM pg_tables WHERE tablename = 't'"), "1");
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_tables WHERE tablename = 't'"),
+        "1"
+    );
     p.strata()
         .args(["diff", "--allow-empty-schema"])
         .assert()

@@ -51,9 +51,7 @@ impl TypeShape {
         let catalog = names.len() == 2 && names[0] == "pg_catalog";
         let base = match names {
             [only] => internal_name(only).unwrap_or(only).to_string(),
-            _ if catalog => internal_name(&names[1])
-                .unwrap_or(&names[1])
-                .to_string(),
+            _ if catalog => internal_name(&names[1]).unwrap_or(&names[1]).to_string(),
             _ => names.join("."),
         };
         TypeShape { base, mods, array }
@@ -135,7 +133,10 @@ pub fn lossy(from: &TypeShape, to: &TypeShape) -> Option<String> {
         };
     }
     if is(TIMESTAMPS, a) && is(&["date", "time", "timetz"], b) {
-        return Some(format!("a {a} loses its {}", if b == "date" { "time of day" } else { "date" }));
+        return Some(format!(
+            "a {a} loses its {}",
+            if b == "date" { "time of day" } else { "date" }
+        ));
     }
     if is(FRACTIONS, a) && is(INTEGERS, b) {
         return Some("fractions are rounded away".into());
@@ -151,7 +152,9 @@ pub fn lossy(from: &TypeShape, to: &TypeShape) -> Option<String> {
         return Some("every non-zero number becomes true".into());
     }
     if is(STRINGS, a) && is(REPARSED, b) {
-        return Some(format!("the text is re-read as {b}: its spelling is not kept"));
+        return Some(format!(
+            "the text is re-read as {b}: its spelling is not kept"
+        ));
     }
     None
 }
@@ -172,7 +175,9 @@ fn narrowed(base: &str, from: &[i64], to: &[i64]) -> Option<String> {
             };
             let s1 = from.get(1).copied().unwrap_or(0);
             if s2 < s1 {
-                Some(format!("the scale narrows from {s1} to {s2}: values are rounded"))
+                Some(format!(
+                    "the scale narrows from {s1} to {s2}: values are rounded"
+                ))
             } else if p2 - s2 < p1 - s1 {
                 Some(format!(
                     "the precision narrows from numeric({p1},{s1}) to numeric({p2},{s2})"
@@ -182,14 +187,17 @@ fn narrowed(base: &str, from: &[i64], to: &[i64]) -> Option<String> {
             }
         }
         _ if LENGTHS.contains(&base) => match (from.first(), to.first()) {
-            (Some(a), Some(b)) if b < a => {
-                Some(format!("the length narrows from {a} to {b}: longer values are cut"))
-            }
+            (Some(a), Some(b)) if b < a => Some(format!(
+                "the length narrows from {a} to {b}: longer values are cut"
+            )),
             (None, Some(b)) => Some(format!("values longer than {b} are cut")),
             _ => None,
         },
         _ if PRECISE.contains(&base) => {
-            let (a, b) = (from.first().copied().unwrap_or(6), to.first().copied().unwrap_or(6));
+            let (a, b) = (
+                from.first().copied().unwrap_or(6),
+                to.first().copied().unwrap_or(6),
+            );
             (b < a).then(|| format!("fractional seconds are rounded from {a} to {b} digits"))
         }
         _ => None,
@@ -235,7 +243,10 @@ mod tests {
             TypeShape::from_format_type("character varying(20)").base,
             "varchar"
         );
-        assert_eq!(TypeShape::from_format_type("public.mood").base, "public.mood");
+        assert_eq!(
+            TypeShape::from_format_type("public.mood").base,
+            "public.mood"
+        );
     }
 
     #[test]

@@ -244,7 +244,12 @@ fn a_lossy_type_change_is_destructive_and_a_narrowing_that_fails_is_not() {
     };
     assert_eq!(
         hazards("numeric(10,2)", "numeric(10,0)"),
-        ["destructive", "table_rewrite", "may_fail_on_data", "type_narrowing"]
+        [
+            "destructive",
+            "table_rewrite",
+            "may_fail_on_data",
+            "type_narrowing"
+        ]
     );
     assert!(hazards("timestamp with time zone", "date").contains(&"destructive"));
     // bigint -> integer fails on a value that does not fit; it never changes one.

@@ -21,19 +21,21 @@ fn check(files: &[ParsedFile], _: &LintConfig) -> Vec<Hit> {
         .iter()
         .enumerate()
         .filter(|(_, file)| file.kind == FileKind::Pending)
-        .filter_map(|(index, file)| match Plan::check_text(&file.path, &file.text) {
-            Ok(()) => None,
-            Err(SourceError::Sql { message, span, .. }) => Some(Hit {
-                file: index,
-                offset: span.offset(),
-                message,
-            }),
-            Err(other) => Some(Hit {
-                file: index,
-                offset: 0,
-                message: other.to_string(),
-            }),
-        })
+        .filter_map(
+            |(index, file)| match Plan::check_text(&file.path, &file.text) {
+                Ok(()) => None,
+                Err(SourceError::Sql { message, span, .. }) => Some(Hit {
+                    file: index,
+                    offset: span.offset(),
+                    message,
+                }),
+                Err(other) => Some(Hit {
+                    file: index,
+                    offset: 0,
+                    message: other.to_string(),
+                }),
+            },
+        )
         .collect()
 }
 
@@ -72,7 +74,8 @@ mod tests {
 
     #[test]
     fn rows_in_a_schema_stage_are_an_error() {
-        let text = format!("{STAGE}-- hazards: none\nALTER TABLE t ADD COLUMN a int;\nDELETE FROM t;\n");
+        let text =
+            format!("{STAGE}-- hazards: none\nALTER TABLE t ADD COLUMN a int;\nDELETE FROM t;\n");
         let found = integrity(&text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 5);

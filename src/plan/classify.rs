@@ -222,9 +222,7 @@ impl Walker {
         match node {
             NodeEnum::DoStmt(_) => match backfill_update(sql) {
                 Some(update) => allowed(self.backfill(update)),
-                None => refused(
-                    "a DO block that is not strata's batched backfill".into(),
-                ),
+                None => refused("a DO block that is not strata's batched backfill".into()),
             },
             NodeEnum::TruncateStmt(_) => refused("TRUNCATE removes rows".into()),
             NodeEnum::DropStmt(drop) => allowed(self.drop(drop)),
@@ -387,10 +385,7 @@ impl Walker {
                 && self.column(table, &copy.to).is_some_and(|c| c.added)
         });
         let why = match kept {
-            None => Some(format!(
-                "drops column {}.{column} and its data",
-                table.1
-            )),
+            None => Some(format!("drops column {}.{column} and its data", table.1)),
             Some(copy) => {
                 let to = copy
                     .cast
@@ -416,9 +411,8 @@ impl Walker {
     fn retype(&mut self, table: &Table, column: &str, new: Option<TypeShape>) -> Option<String> {
         let col = self.tables.get_mut(table)?.get_mut(column)?;
         let why = match (&col.shape, &new) {
-            (Some(old), Some(new)) => lossy(old, new).map(|why| {
-                format!("changes the type of {}.{column} lossily: {why}", table.1)
-            }),
+            (Some(old), Some(new)) => lossy(old, new)
+                .map(|why| format!("changes the type of {}.{column} lossily: {why}", table.1)),
             _ => None,
         };
         col.shape = new;
@@ -577,7 +571,8 @@ mod tests {
 
     #[test]
     fn a_lossy_type_change_is_destructive_when_the_old_type_is_known() {
-        let sql = "ALTER TABLE public.t ALTER COLUMN price TYPE numeric(10,0) USING price::numeric(10,0)";
+        let sql =
+            "ALTER TABLE public.t ALTER COLUMN price TYPE numeric(10,0) USING price::numeric(10,0)";
         assert_eq!(verdict(sql).destructive, None);
         let schema = numeric_schema();
         let v = Walker::new(Some(&schema)).classify(sql);

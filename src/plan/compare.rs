@@ -13,7 +13,12 @@ pub fn differences(
     (left_name, right_name): (&str, &str),
     limit: usize,
 ) -> Vec<String> {
-    values_differences(&to_value(left), &to_value(right), (left_name, right_name), limit)
+    values_differences(
+        &to_value(left),
+        &to_value(right),
+        (left_name, right_name),
+        limit,
+    )
 }
 
 fn values_differences(
@@ -70,10 +75,9 @@ fn singular(kind: &str) -> String {
 fn entries(value: &Value) -> BTreeMap<String, &Value> {
     match value {
         Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
-        Value::Array(items) if items.iter().all(is_pair) => items
-            .iter()
-            .map(|p| (key_label(&p[0]), &p[1]))
-            .collect(),
+        Value::Array(items) if items.iter().all(is_pair) => {
+            items.iter().map(|p| (key_label(&p[0]), &p[1])).collect()
+        }
         Value::Null => BTreeMap::new(),
         other => BTreeMap::from([(String::new(), other)]),
     }

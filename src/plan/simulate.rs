@@ -180,7 +180,10 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         stages,
     };
     // Hazards as `run` will judge them: the same classification, from the same schema.
-    if let Some(refused) = super::classify::mark(&mut plan, inputs.source).into_iter().next() {
+    if let Some(refused) = super::classify::mark(&mut plan, inputs.source)
+        .into_iter()
+        .next()
+    {
         return Err(PlanError::Unclassified {
             sql: refused.sql,
             message: refused.message,

@@ -207,7 +207,9 @@ pub(crate) async fn divergence(ctx: &Context<'_>, actual: &Schema, planned: &str
             )
         }
         Ok(_) => vec!["(schema/ changed since the plan: the objects cannot be named)".into()],
-        Err(e) => vec![format!("(the planned schema could not be read to name the objects: {e})")],
+        Err(e) => vec![format!(
+            "(the planned schema could not be read to name the objects: {e})"
+        )],
     }
 }
 

@@ -544,7 +544,10 @@ fn a_column_added_nullable_cannot_fail_only_its_validation_can() {
 #[test]
 fn the_run_recognises_every_backfill_loop_and_nothing_else() {
     let keyed = schema(&[users(&[], &[])], &[]);
-    let keyless = schema(&[table("users", &[column("email", "text", false)], &[])], &[]);
+    let keyless = schema(
+        &[table("users", &[column("email", "text", false)], &[])],
+        &[],
+    );
     for (current, pause) in [
         (&keyed, Duration::ZERO),
         (&keyed, Duration::from_millis(1500)),
@@ -572,7 +575,10 @@ fn the_run_recognises_every_backfill_loop_and_nothing_else() {
                 "users_email_strata_new IS DISTINCT FROM email::character varying(20)",
                 "true",
             ),
-            sql.replace("LIMIT 100", "LIMIT 100 OFFSET (SELECT count(*) FROM pg_sleep(1))"),
+            sql.replace(
+                "LIMIT 100",
+                "LIMIT 100 OFFSET (SELECT count(*) FROM pg_sleep(1))",
+            ),
             format!("{sql} "),
         ] {
             assert!(backfill_update(&tampered).is_none(), "{tampered}");
