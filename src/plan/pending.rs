@@ -635,6 +635,61 @@ mod tests {
     }
 
     #[test]
+    fn the_digest_covers_what_runs_and_not_what_describes() {
+        let text = sample().render();
+        assert!(text.contains(&format!("-- digest: {}\n", sample().digest())));
+        for edited in [
+            text.replace(
+                "CREATE INDEX CONCURRENTLY i ON t (a)",
+                "CREATE INDEX CONCURRENTLY i ON t (b)",
+            ),
+            text.replace("-- strata:no-transaction\n", ""),
+            text.replace("UPDATE t SET a = 1", "UPDATE t SET a = 2"),
+            text.replace("-- hook: ./deploy.sh", "-- hook: ./other.sh"),
+            text.replace(
+                "-- desired-fingerprint: sha256:bb",
+                "-- desired-fingerprint: sha256:bc",
+            ),
+        ] {
+            let err = Plan::parse("pending.sql", &edited).unwrap_err();
+            assert!(err.to_string().contains("edited after planning"), "{err}");
+        }
+        let described = text
+            .replace("-- summary: 3 statements", "-- summary: three statements")
+            .replace(
+                "-- hazards: blocks-writes, long-running",
+                "-- hazards: none",
+            );
+        assert!(Plan::parse("pending.sql", &described).is_ok());
+        let undigested: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-- digest:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let err = Plan::parse("pending.sql", &undigested).unwrap_err();
+        assert!(err.to_string().contains("no `-- digest:` line"), "{err}");
+    }
+
+    #[test]
+    fn a_drop_whose_hazards_line_is_edited_is_refused_at_its_line() {
+        let text = sample()
+            .render()
+            .replace("-- hazards: destructive\n", "-- hazards: none\n");
+        match Plan::parse("pending.sql", &text).unwrap_err() {
+            SourceError::Sql { line, message, .. } => {
+                let expected = text
+                    .lines()
+                    .position(|l| l.contains("DROP COLUMN old"))
+                    .unwrap()
+                    + 1;
+                assert_eq!(line, expected);
+                assert!(message.contains("destructive"), "{message}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
     fn unterminated_migration_is_an_error() {
         let text = sample().render().replace("-- end migration\n", "");
         assert!(Plan::parse("pending.sql", &text).is_err());

@@ -95,12 +95,13 @@ pub fn check_destructive(
             .destructive
             .iter()
             .map(|f| {
-                format!(
-                    "  {FILE_NAME}:{}: {} ({})",
-                    f.line,
-                    first_line(&f.sql),
-                    f.message
-                )
+                // A plan not read from a file (`apply`) has no lines to name.
+                let at = if f.line > 0 {
+                    format!("{FILE_NAME}:{}: ", f.line)
+                } else {
+                    String::new()
+                };
+                format!("  {at}{} ({})", first_line(&f.sql), f.message)
             })
             .collect(),
     })
