@@ -45,6 +45,7 @@ pub fn review(plan: &Plan, schema: Option<&Schema>) -> Review {
     let mut walker = Walker::new(schema);
     let mut review = Review::default();
     for stage in &plan.stages {
+        walker.follow_migrations(&stage.body);
         let StageBody::Statements { statements } = &stage.body else {
             continue;
         };
@@ -94,6 +95,7 @@ pub fn mark(plan: &mut Plan, schema: &Schema) -> Vec<Finding> {
     let mut walker = Walker::new(Some(schema));
     let mut refused = Vec::new();
     for stage in &mut plan.stages {
+        walker.follow_migrations(&stage.body);
         if stage.kind != StageKind::Schema {
             continue;
         }
@@ -243,6 +245,22 @@ impl Walker {
                 "{} is not a statement strata plans",
                 statement.node
             )),
+        }
+    }
+
+    /// Follows the DDL of a migrations stage's migrations (a rename, a type change), so
+    /// that later statements are judged against the columns as the migrations leave them.
+    /// Their verdicts do not matter: migrations are not schema stages.
+    pub fn follow_migrations(&mut self, body: &StageBody) {
+        let StageBody::Migrations { migrations } = body else {
+            return;
+        };
+        for migration in migrations {
+            for statement in parse::parse(&migration.file, &migration.text).unwrap_or_default() {
+                if statement.kind == StatementKind::Ddl {
+                    self.classify(&statement.sql);
+                }
+            }
         }
     }
 
@@ -567,6 +585,22 @@ mod tests {
             "column_order":["price"],"constraints":{},"unlogged":false,"partition_by":null,"partition_of":null,"inherits":[],"options":[],"rls_enabled":false,"rls_forced":false,"owner":null,"comment":null,"grants":[]}]],
             "indexes":[],"views":[],"functions":[],"triggers":[],"policies":[],"default_privileges":[],"dependencies":[]}"#;
         serde_json::from_str(text).expect("a schema")
+    }
+
+    #[test]
+    fn a_migration_that_changes_a_column_is_followed() {
+        let schema = numeric_schema();
+        let mut walker = Walker::new(Some(&schema));
+        walker.follow_migrations(&StageBody::Migrations {
+            migrations: vec![crate::plan::PlannedMigration {
+                file: "0001_widen.sql".into(),
+                checksum: "sha256:00".into(),
+                directives: vec![],
+                text: "ALTER TABLE public.t ALTER COLUMN price TYPE numeric(12,4);\nUPDATE public.t SET price = 1;".into(),
+            }],
+        });
+        let sql = "ALTER TABLE public.t ALTER COLUMN price TYPE numeric(12,2)";
+        assert!(walker.classify(sql).destructive.unwrap().contains("scale"));
     }
 
     #[test]
