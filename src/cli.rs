@@ -45,6 +45,9 @@ pub enum Command {
     Check {
         #[command(flatten)]
         target: TargetArgs,
+        /// Accept a desired schema that is empty (no file matches `[schema] files`, or they declare nothing).
+        #[arg(long)]
+        allow_empty_schema: bool,
     },
     /// List objects changed outside strata since the last run; exit 1 when any.
     Drift {
@@ -162,6 +165,9 @@ pub struct DiffArgs {
     pub to: Option<String>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Accept a desired schema that is empty (no file matches `[schema] files`, or they declare nothing).
+    #[arg(long)]
+    pub allow_empty_schema: bool,
 }
 
 /// Which database a command works on.
@@ -189,6 +195,9 @@ pub struct PlanArgs {
     /// Only write pending.sql; no branch, no commit.
     #[arg(long, conflicts_with_all = ["push", "merge_request"])]
     pub no_git: bool,
+    /// Accept a desired schema that is empty (no file matches `[schema] files`, or they declare nothing).
+    #[arg(long)]
+    pub allow_empty_schema: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -216,6 +225,9 @@ pub struct RunArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Accept a desired schema that is empty (no file matches `[schema] files`, or they declare nothing).
+    #[arg(long)]
+    pub allow_empty_schema: bool,
     /// Allow statements that can lose data (drops, narrowing).
     #[arg(long)]
     pub allow_destructive: bool,

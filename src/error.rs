@@ -52,7 +52,10 @@ impl Error {
             Error::Pg(crate::pg::PgError::BadIdleStop { .. }) => 1,
             Error::Pg(_) => 2,
             Error::Git(e) => e.exit_code(),
-            Error::Run(crate::run::pipeline::RunError::DestructiveNotAllowed { .. }) => 1,
+            Error::Run(
+                crate::run::pipeline::RunError::DestructiveNotAllowed { .. }
+                | crate::run::pipeline::RunError::UnsafeStatement { .. },
+            ) => 1,
             Error::Run(_) => 2,
             Error::Migration(_) => 1,
             Error::Migrate(e) => e.exit_code(),

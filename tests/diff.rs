@@ -129,6 +129,34 @@ async fn run(client: &tokio_postgres::Client, batch: &mut String) -> Result<(), 
     }
 }
 
+/// Every statement the diff writes is one `run` accepts in a schema stage, and what the
+/// classification finds destructive the diff says is (`plan::classify`, shared by plan and
+/// run).
+fn classified(
+    name: &str,
+    from: &strata::model::Schema,
+    changes: &[strata::diff::Change],
+) -> Result<(), String> {
+    let mut walker = strata::plan::classify::Walker::new(Some(from));
+    for change in changes {
+        let verdict = walker.classify(&change.sql);
+        if let Err(why) = verdict.allowed {
+            return Err(format!(
+                "[{name}] run would refuse: {why}\n  {}",
+                change.sql
+            ));
+        }
+        let says = change.hazards.iter().any(|h| h.kind.id == "destructive");
+        if let (Some(why), false) = (verdict.destructive, says) {
+            return Err(format!(
+                "[{name}] classified destructive ({why}) but the diff does not say so:\n  {}",
+                change.sql
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let a = TestDb::new();
@@ -165,6 +193,7 @@ async fn run_case(dir: &Path) -> Result<(), String> {
         (Err(e), None) => return Err(format!("[{name}] diff failed: {e}")),
     };
     let sql = strata::diff::render(&changes);
+    classified(&name, &from, &changes)?;
     let client = a.client().await;
     apply(&client, &changes)
         .await

@@ -274,6 +274,7 @@ async fn a_concurrent_build_behind_a_lock_is_retried_then_done() {
         sql: "CREATE INDEX CONCURRENTLY t_id_idx ON public.t (id)".into(),
         hazards: vec![],
         transactional: false,
+        line: 0,
     };
     let started = std::time::Instant::now();
     let ran = run_alone(

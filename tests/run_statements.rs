@@ -15,6 +15,7 @@ fn statement(sql: &str, transactional: bool) -> PlannedStatement {
         sql: sql.into(),
         hazards: vec![],
         transactional,
+        line: 0,
     }
 }
 

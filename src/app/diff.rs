@@ -48,11 +48,32 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     };
     // Both sides at once: two server backends work in parallel. Not when both are SDL: two
     // progress spinners would fight over one terminal line.
-    let (from, to) = if matches!(from, SchemaSource::Url(_)) || matches!(to, SchemaSource::Url(_)) {
-        tokio::try_join!(read(ctx, &from, "from"), read(ctx, &to, "to"))?
-    } else {
-        (read(ctx, &from, "from").await?, read(ctx, &to, "to").await?)
-    };
+    let allow = args.allow_empty_schema;
+    let (from_schema, to_schema) =
+        if matches!(from, SchemaSource::Url(_)) || matches!(to, SchemaSource::Url(_)) {
+            tokio::try_join!(read(ctx, &from, "from", allow), read(ctx, &to, "to", allow))?
+        } else {
+            (
+                read(ctx, &from, "from", allow).await?,
+                read(ctx, &to, "to", allow).await?,
+            )
+        };
+    // Schema files that declare nothing, against a side that holds objects.
+    for (source, side, other) in [
+        (&to, &to_schema, &from_schema),
+        (&from, &from_schema, &to_schema),
+    ] {
+        let files = match source {
+            SchemaSource::Url(_) => continue,
+            SchemaSource::Sdl(path) => vec![path.display().to_string()],
+            SchemaSource::Manifest => ctx.config.schema.files.clone(),
+        };
+        if sdl::object_count(side) == 0 {
+            let declares_nothing = sdl::Sdl::default();
+            sdl::require_intent(&declares_nothing, &files, sdl::object_count(other), allow)?;
+        }
+    }
+    let (from, to) = (from_schema, to_schema);
     let changes = crate::diff::diff(&from, &to)?;
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&changes),
@@ -73,12 +94,19 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
 }
 
 /// Reads one side into the model (through a shadow database for SDL).
-pub async fn read(ctx: &Context<'_>, source: &SchemaSource, purpose: &str) -> Result<Schema> {
+pub async fn read(
+    ctx: &Context<'_>,
+    source: &SchemaSource,
+    purpose: &str,
+    allow_empty_schema: bool,
+) -> Result<Schema> {
     let sdl = match source {
         SchemaSource::Url(conninfo) => return read_database(ctx, conninfo).await,
         SchemaSource::Sdl(path) => sdl::load_path(path)?,
         SchemaSource::Manifest => sdl::load_config(&ctx.config)?,
     };
+    // A glob that matches nothing is refused before anything is loaded.
+    sdl::require_intent(&sdl, &ctx.config.schema.files, 0, allow_empty_schema)?;
     let admin = resolve_shadow(ctx)?;
     let (shadow, _stats) = {
         let _progress = ctx.reporter.progress(&format!(

@@ -91,7 +91,10 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
         Command::Fingerprint { target } => introspect::fingerprint(&ctx, &target).await,
         Command::Plan(args) => pipeline::plan(&ctx, &args).await,
         Command::Run(args) => pipeline::run(&ctx, &args).await,
-        Command::Check { target } => pipeline::check(&ctx, &target).await,
+        Command::Check {
+            target,
+            allow_empty_schema,
+        } => pipeline::check(&ctx, &target, allow_empty_schema).await,
         Command::Drift { target } => pipeline::drift(&ctx, &target).await,
         Command::Status { target } => pipeline::status(&ctx, &target).await,
         Command::Apply(args) => pipeline::apply(&ctx, &args).await,

@@ -346,7 +346,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 materialized: row.get("materialized"),
                 definition: definition.trim_end().trim_end_matches(';').to_string(),
                 options: row.get("options"),
-                populated: row.get("relispopulated"),
+                populated: Populated(row.get("relispopulated")),
                 owner: owner(row, owners),
                 comment: row.get("comment"),
                 column_comments: BTreeMap::new(),

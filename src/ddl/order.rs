@@ -246,7 +246,7 @@ mod tests {
                 materialized: false,
                 definition: " SELECT a.id FROM s.a".into(),
                 options: vec![],
-                populated: true,
+                populated: Default::default(),
                 owner: None,
                 comment: None,
                 column_comments: Default::default(),

@@ -14,7 +14,7 @@ pub fn create_view(v: &View) -> String {
     } else {
         format!(" WITH ({})", v.options.join(", "))
     };
-    let data = match (v.materialized, v.populated) {
+    let data = match (v.materialized, v.populated.0) {
         (false, _) => "",
         (true, true) => "\n  WITH DATA",
         (true, false) => "\n  WITH NO DATA",

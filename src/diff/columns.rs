@@ -223,6 +223,18 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                 TYPE_NARROWING,
                 format!("{t}.{col} changes from {} to {}", o.data_type, c.data_type),
             ));
+            if let Some(why) = super::lossy::lossy_change(&o.data_type, &c.data_type) {
+                hazards.insert(
+                    0,
+                    Hazard::new(
+                        DESTRUCTIVE,
+                        format!(
+                            "{t}.{col} changes from {} to {}: {why}",
+                            o.data_type, c.data_type
+                        ),
+                    ),
+                );
+            }
             Phase::Contract
         };
         d.push(

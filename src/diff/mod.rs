@@ -15,6 +15,7 @@ mod extensions;
 mod functions;
 pub mod hazard;
 mod indexes;
+pub mod lossy;
 pub mod order;
 mod policies;
 mod privileges;

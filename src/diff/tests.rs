@@ -51,7 +51,7 @@ fn view(name: &str, definition: &str) -> View {
         materialized: false,
         definition: definition.into(),
         options: vec![],
-        populated: true,
+        populated: Default::default(),
         owner: None,
         comment: None,
         column_comments: Default::default(),
@@ -229,4 +229,29 @@ fn a_view_is_replaced_only_when_its_old_columns_are_certain_to_stay() {
     );
     let kinds: Vec<ChangeKind> = diff(&from, &to).unwrap().iter().map(|c| c.kind).collect();
     assert_eq!(kinds, [ChangeKind::Drop, ChangeKind::Create]);
+}
+
+#[test]
+fn a_lossy_type_change_is_destructive_and_a_narrowing_that_fails_is_not() {
+    let one = |ty: &str| {
+        let mut s = Schema::default();
+        s.tables.insert(q("t"), table("t", &[column("a", ty)]));
+        s
+    };
+    let hazards = |from: &str, to: &str| -> Vec<&'static str> {
+        let changes = diff(&one(from), &one(to)).unwrap();
+        changes[0].hazards.iter().map(|h| h.kind.id).collect()
+    };
+    assert_eq!(
+        hazards("numeric(10,2)", "numeric(10,0)"),
+        [
+            "destructive",
+            "table_rewrite",
+            "may_fail_on_data",
+            "type_narrowing"
+        ]
+    );
+    assert!(hazards("timestamp with time zone", "date").contains(&"destructive"));
+    // bigint -> integer fails on a value that does not fit; it never changes one.
+    assert!(!hazards("bigint", "integer").contains(&"destructive"));
 }

@@ -10,6 +10,7 @@ pub mod banned_type;
 mod naming_convention;
 mod parse;
 mod plan_hazard;
+mod plan_integrity;
 pub mod render;
 mod require_fk_index;
 mod require_primary_key;
@@ -93,6 +94,7 @@ pub static RULES: &[Rule] = &[
         check: Check::Parser,
     },
     plan_hazard::RULE,
+    plan_integrity::RULE,
     naming_convention::RULE,
     require_primary_key::RULE,
     require_fk_index::RULE,

@@ -176,7 +176,7 @@ mod tests {
     fn planned_drops_in_schema_stages_are_left_to_plan_hazard() {
         let text = "-- ==== stage contract (schema, phase contract)\n\n\
                     -- hazards: destructive\nALTER TABLE t DROP COLUMN c;\n\
-                    -- ==== stage data (migrations)\n-- begin migration\n\
+                    -- ==== stage data (migrations)\n-- migration: 0001_d.sql\n-- begin migration\n\
                     ALTER TABLE u DROP COLUMN d;\n-- end migration\n";
         let found: Vec<_> = lint(
             &[Input {
@@ -189,7 +189,7 @@ mod tests {
         .into_iter()
         .map(|f| (f.rule, f.line))
         .collect();
-        assert_eq!(found, [("plan-hazard", 4), ("ban-drop-column", 7)]);
+        assert_eq!(found, [("plan-hazard", 4), ("ban-drop-column", 8)]);
     }
 
     #[test]

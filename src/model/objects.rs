@@ -257,6 +257,25 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
+/// Whether a materialized view holds data: read and rendered, never compared (see `View`).
+#[derive(Debug, Clone, Copy)]
+pub struct Populated(pub bool);
+
+impl Default for Populated {
+    /// PostgreSQL's default, `WITH DATA`.
+    fn default() -> Populated {
+        Populated(true)
+    }
+}
+
+impl PartialEq for Populated {
+    fn eq(&self, _: &Populated) -> bool {
+        true
+    }
+}
+
+impl Eq for Populated {}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
     pub name: QualifiedName,
@@ -265,8 +284,12 @@ pub struct View {
     pub definition: String,
     /// `reloptions`: `security_barrier=true`, `check_option=local`, ...
     pub options: Vec<String>,
-    /// Materialized views only: whether it was populated (`WITH DATA`).
-    pub populated: bool,
+    /// Materialized views only: whether it was populated (`WITH DATA`). Data, not schema:
+    /// it compares equal whatever it holds and is not serialised (fingerprint, snapshots), so
+    /// a populated view and its schema-only clone are the same schema; a new view is created
+    /// as schema/ declares it.
+    #[serde(skip)]
+    pub populated: Populated,
     pub owner: Option<String>,
     pub comment: Option<String>,
     /// Comments on the view's columns, by column name.

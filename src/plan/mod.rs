@@ -1,5 +1,7 @@
 //! Plans: phases, ordering, simulation, and `pending.sql` in and out.
 
+pub mod classify;
+pub mod compare;
 pub mod online;
 pub mod pending;
 pub mod simulate;

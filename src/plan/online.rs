@@ -316,13 +316,21 @@ fn add_column_then_not_null(
             "ALTER TABLE {table} ADD COLUMN {}",
             crate::ddl::column_definition(&nullable)
         ),
-        hazards: vec![Hazard::new(
-            MAY_FAIL,
-            format!("{table}.{col} has no default: a migration must fill it before the contract makes it NOT NULL"),
-        )],
+        // Added nullable, it cannot fail; the validation before SET NOT NULL can.
+        hazards: vec![],
         ..change
     });
+    let validation = out.len() + 1;
     not_null_via_check(&set_not_null, table, column, out);
+    if let Some(h) = out[validation]
+        .hazards
+        .iter_mut()
+        .find(|h| h.kind == MAY_FAIL)
+    {
+        h.detail = format!(
+            "fails if {table}.{col} holds NULLs: it has no default, a migration must fill it first"
+        );
+    }
 }
 
 /// `SET NOT NULL` through a validated check constraint.
@@ -585,43 +593,6 @@ fn backfill_hazard(what: String, pace: &Backfill) -> Hazard {
     )
 }
 
-/// A `DO` block running `UPDATE table SET <set> WHERE <pending>` in batches of `pace.batch`
-/// rows, committing after each and then sleeping `pace.pause`: keyset on a one-column primary
-/// key when there is one, else by `ctid`. A batch holds its rows' locks until it commits, so
-/// the batch size bounds how long the application's update of one of them waits.
-fn backfill_loop(
-    current: &Schema,
-    pace: &Backfill,
-    table: &QualifiedName,
-    set: &str,
-    pending: &str,
-) -> String {
-    let batch = pace.batch.max(1);
-    // pg_sleep takes seconds; milliseconds written exactly, never in exponent form.
-    let pause = if pace.pause.is_zero() {
-        String::new()
-    } else {
-        let ms = pace.pause.as_millis();
-        format!("\n    PERFORM pg_sleep({}.{:03});", ms / 1000, ms % 1000)
-    };
-    let key = current.tables.get(table).and_then(|t| {
-        let pk = t
-            .constraints
-            .values()
-            .find(|c| c.kind == ConstraintKind::PrimaryKey && c.columns.len() == 1)?;
-        let column = t.columns.get(&pk.columns[0])?;
-        Some((quote_ident(&column.name), column.data_type.clone()))
-    });
-    match key {
-        Some((k, ty)) => format!(
-            "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {batch}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;{pause}\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$"
-        ),
-        None => format!(
-            "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {set} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {pending} LIMIT {batch}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;{pause}\n  END LOOP;\nEND\n$strata$"
-        ),
-    }
-}
-
 /// Plain renames (`[plan] renames = "rename"`, and every table rename): the statements that
 /// rename what is still under its old name in `current`.
 pub fn plain_renames(current: &Schema, desired: &Schema, renames: &Renames) -> Vec<Change> {
@@ -673,7 +644,11 @@ fn rename_change(object: ObjectId, sql: String, old: &impl std::fmt::Display) ->
     }
 }
 
+mod backfill;
 mod retype;
+
+use backfill::backfill_loop;
+pub use backfill::backfill_update;
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@
 use crate::config::{Phase, StageKind};
 use crate::source::statements::{self, SourceError};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 pub const FILE_NAME: &str = "pending.sql";
 const STAGE_MARK: &str = "-- ==== stage ";
@@ -41,13 +42,26 @@ pub enum StageBody {
     Hook { command: Option<String> },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct PlannedStatement {
     pub sql: String,
     /// Hazard ids (see docs/hazards.md).
     pub hazards: Vec<String>,
     pub transactional: bool,
+    /// 1-based line of the statement in pending.sql, 0 for a plan not read from a file.
+    /// Where a statement is says nothing about what it is: left out of comparisons.
+    #[serde(skip)]
+    pub line: usize,
 }
+
+impl PartialEq for PlannedStatement {
+    fn eq(&self, other: &PlannedStatement) -> bool {
+        (&self.sql, &self.hazards, self.transactional)
+            == (&other.sql, &other.hazards, other.transactional)
+    }
+}
+
+impl Eq for PlannedStatement {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedMigration {
@@ -98,6 +112,7 @@ impl Plan {
         push_header(&mut out, "target", &self.target);
         push_header(&mut out, "planned-at", &self.planned_at);
         push_header(&mut out, "summary", &self.summary);
+        push_header(&mut out, DIGEST, &self.digest());
         if self.drift.is_empty() {
             push_header(&mut out, "drift", "none");
         } else {
@@ -112,10 +127,88 @@ impl Plan {
         out
     }
 
+    /// Parses pending.sql and checks it before anything trusts it: the digest must match
+    /// (else the file was edited after planning), and every statement of a schema stage must
+    /// be a schema change whose `destructive` hazard, when it is one, is written
+    /// (`plan::classify`, without the target's schema; `run` checks again with it).
     pub fn parse(path: &str, text: &str) -> Result<Plan, SourceError> {
-        Parser { path, text }.plan()
+        let parser = Parser { path, text };
+        let plan = parser.plan()?;
+        let review = super::classify::review(&plan, None);
+        if let Some(refused) = review.refused.first() {
+            return Err(parser.at_line(refused.line, refused.message.clone()));
+        }
+        parser.check_digest(&plan)?;
+        Ok(plan)
+    }
+
+    /// The checks of `parse`, for `strata lint`, on a file that may be a fragment: one
+    /// without the plan's header (`-- source-fingerprint:`) is checked statement by
+    /// statement only (its schema stages hold schema changes, destructive ones say so).
+    pub fn check_text(path: &str, text: &str) -> Result<(), SourceError> {
+        let parser = Parser { path, text };
+        if parser.header_line("source-fingerprint").is_some() {
+            return Plan::parse(path, text).map(drop);
+        }
+        let plan = parser.stages(Plan::empty())?;
+        match super::classify::review(&plan, None).refused.first() {
+            Some(refused) => Err(parser.at_line(refused.line, refused.message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn empty() -> Plan {
+        Plan {
+            source_fingerprint: String::new(),
+            desired_fingerprint: String::new(),
+            target: String::new(),
+            planned_at: String::new(),
+            summary: String::new(),
+            drift: Vec::new(),
+            stages: Vec::new(),
+        }
+    }
+
+    /// `sha256:<hex>` over what the plan executes and binds to: both fingerprints, and each
+    /// stage's name, kind, phase and body (statements with their transaction mode,
+    /// migrations with checksum, directives and text, the hook command). Hazards, drift,
+    /// summary and dates are left out: they describe, they do not run (`run` classifies the
+    /// statements itself).
+    pub fn digest(&self) -> String {
+        let mut hash = Sha256::new();
+        let mut field = |text: &str| {
+            hash.update((text.len() as u64).to_le_bytes());
+            hash.update(text.as_bytes());
+        };
+        field(&self.source_fingerprint);
+        field(&self.desired_fingerprint);
+        for stage in &self.stages {
+            field(&stage.name);
+            field(stage_kind_word(stage.kind));
+            field(stage.phase.map_or("", phase_word));
+            match &stage.body {
+                StageBody::Statements { statements } => {
+                    for s in statements {
+                        field(if s.transactional { "tx" } else { "no-tx" });
+                        field(s.sql.trim_end());
+                    }
+                }
+                StageBody::Migrations { migrations } => {
+                    for m in migrations {
+                        field(&m.file);
+                        field(&m.checksum);
+                        field(&m.directives.join(", "));
+                        field(m.text.trim_end());
+                    }
+                }
+                StageBody::Hook { command } => field(&one_line(command.as_deref().unwrap_or(""))),
+            }
+        }
+        format!("sha256:{}", hex::encode(hash.finalize()))
     }
 }
+
+const DIGEST: &str = "digest";
 
 fn push_header(out: &mut String, key: &str, value: &str) {
     out.push_str(&format!("-- {key}: {}\n", one_line(value)));
@@ -221,18 +314,42 @@ impl Parser<'_> {
         )
     }
 
+    /// An error at the start of a 1-based line.
+    fn at_line(&self, line: usize, message: String) -> SourceError {
+        let offset = self
+            .text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        self.error(offset, message)
+    }
+
+    fn check_digest(&self, plan: &Plan) -> Result<(), SourceError> {
+        let Some(at) = self.header_line(DIGEST) else {
+            return Err(self.error(
+                0,
+                "the header has no `-- digest:` line: pending.sql was written by an older strata or edited; run `strata plan` again",
+            ));
+        };
+        let written = self.text[at..]
+            .lines()
+            .next()
+            .and_then(|l| l.split_once(": "))
+            .map_or("", |(_, v)| v.trim());
+        if written != plan.digest() {
+            return Err(self.error(
+                at,
+                "pending.sql was edited after planning: its statements, stages or fingerprints no longer match its digest; run `strata plan` again",
+            ));
+        }
+        Ok(())
+    }
+
     fn plan(&self) -> Result<Plan, SourceError> {
         let first_stage = self.text.find(&format!("\n{STAGE_MARK}")).map(|i| i + 1);
         let header_end = first_stage.unwrap_or(self.text.len());
-        let mut plan = Plan {
-            source_fingerprint: String::new(),
-            desired_fingerprint: String::new(),
-            target: String::new(),
-            planned_at: String::new(),
-            summary: String::new(),
-            drift: Vec::new(),
-            stages: Vec::new(),
-        };
+        let mut plan = Plan::empty();
         for line in self.text[..header_end].lines() {
             let Some((key, value)) = line.strip_prefix("-- ").and_then(|l| l.split_once(": "))
             else {
@@ -257,6 +374,19 @@ impl Parser<'_> {
                 return Err(self.error(0, format!("the header has no `-- {key}: sha256:...` line")));
             }
         }
+        self.stages(plan)
+    }
+
+    /// Byte offset of the header line `-- key: ...`.
+    fn header_line(&self, key: &str) -> Option<usize> {
+        self.text
+            .match_indices(&format!("-- {key}: "))
+            .map(|(i, _)| i)
+            .find(|&i| i == 0 || self.text.as_bytes()[i - 1] == b'\n')
+    }
+
+    /// `plan` with its stages read from the file.
+    fn stages(&self, mut plan: Plan) -> Result<Plan, SourceError> {
         let mut starts: Vec<usize> = self
             .text
             .match_indices(STAGE_MARK)
@@ -343,6 +473,7 @@ impl Parser<'_> {
                 sql: statement.sql,
                 hazards,
                 transactional,
+                line: crate::source::statements::line_of(self.text, start + statement.offset),
             });
         }
         Ok(out)
@@ -430,11 +561,13 @@ mod tests {
                                 sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$".into(),
                                 hazards: vec![],
                                 transactional: true,
+                                line: 0,
                             },
                             PlannedStatement {
                                 sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
                                 hazards: vec!["blocks-writes".into(), "long-running".into()],
                                 transactional: false,
+                                line: 0,
                             },
                         ],
                     },
@@ -469,6 +602,7 @@ mod tests {
                             sql: "ALTER TABLE t DROP COLUMN old".into(),
                             hazards: vec!["destructive".into()],
                             transactional: true,
+                            line: 0,
                         }],
                     },
                 },
@@ -498,6 +632,61 @@ mod tests {
             .replace("-- source-fingerprint: sha256:aa\n", "");
         let err = Plan::parse("pending.sql", &text).unwrap_err();
         assert!(err.to_string().contains("source-fingerprint"), "{err}");
+    }
+
+    #[test]
+    fn the_digest_covers_what_runs_and_not_what_describes() {
+        let text = sample().render();
+        assert!(text.contains(&format!("-- digest: {}\n", sample().digest())));
+        for edited in [
+            text.replace(
+                "CREATE INDEX CONCURRENTLY i ON t (a)",
+                "CREATE INDEX CONCURRENTLY i ON t (b)",
+            ),
+            text.replace("-- strata:no-transaction\n", ""),
+            text.replace("UPDATE t SET a = 1", "UPDATE t SET a = 2"),
+            text.replace("-- hook: ./deploy.sh", "-- hook: ./other.sh"),
+            text.replace(
+                "-- desired-fingerprint: sha256:bb",
+                "-- desired-fingerprint: sha256:bc",
+            ),
+        ] {
+            let err = Plan::parse("pending.sql", &edited).unwrap_err();
+            assert!(err.to_string().contains("edited after planning"), "{err}");
+        }
+        let described = text
+            .replace("-- summary: 3 statements", "-- summary: three statements")
+            .replace(
+                "-- hazards: blocks-writes, long-running",
+                "-- hazards: none",
+            );
+        assert!(Plan::parse("pending.sql", &described).is_ok());
+        let undigested: String = text
+            .lines()
+            .filter(|l| !l.starts_with("-- digest:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let err = Plan::parse("pending.sql", &undigested).unwrap_err();
+        assert!(err.to_string().contains("no `-- digest:` line"), "{err}");
+    }
+
+    #[test]
+    fn a_drop_whose_hazards_line_is_edited_is_refused_at_its_line() {
+        let text = sample()
+            .render()
+            .replace("-- hazards: destructive\n", "-- hazards: none\n");
+        match Plan::parse("pending.sql", &text).unwrap_err() {
+            SourceError::Sql { line, message, .. } => {
+                let expected = text
+                    .lines()
+                    .position(|l| l.contains("DROP COLUMN old"))
+                    .unwrap()
+                    + 1;
+                assert_eq!(line, expected);
+                assert!(message.contains("destructive"), "{message}");
+            }
+            other => panic!("{other}"),
+        }
     }
 
     #[test]

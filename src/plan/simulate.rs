@@ -18,12 +18,22 @@ use tokio_postgres::Client;
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum PlanError {
-    #[error("the plan does not converge: after every stage the simulated database still differs from schema/:\n{remaining}")]
+    #[error("the plan does not converge: after every stage the simulated database still differs from schema/:\n{}\nstatements still left:\n{remaining}", differences.join("\n"))]
     #[diagnostic(
         code(strata::plan::not_converging),
-        help("this is a limitation of strata's diff for these objects; the statements above are what is left. Please report it with the schema involved")
+        help("this is a limitation of strata's diff for these objects; the objects and statements above are what is left. Please report it with the schema involved")
     )]
-    NotConverging { remaining: String },
+    NotConverging {
+        /// `kind name: attribute: value here, value there`, one line per difference.
+        differences: Vec<String>,
+        remaining: String,
+    },
+    #[error("strata planned a statement that `run` would refuse ({message}):\n  {sql}")]
+    #[diagnostic(
+        code(strata::plan::unclassified),
+        help("this is a limitation of strata's statement classification (plan::classify); please report it with the schema involved")
+    )]
+    Unclassified { sql: String, message: String },
     #[error("migration {file} failed on the shadow copy of the target: {message}")]
     #[diagnostic(
         code(strata::plan::migration_failed),
@@ -140,7 +150,17 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         .map(|s| format!("  {};", s.sql))
         .collect::<Vec<_>>()
         .join("\n");
+        let differences = super::compare::differences(
+            &result,
+            inputs.desired,
+            ("the simulated database", "schema/"),
+            20,
+        )
+        .into_iter()
+        .map(|line| format!("  {line}"))
+        .collect();
         return Err(PlanError::NotConverging {
+            differences,
             remaining: if remaining.is_empty() {
                 "  (no statement: the difference is in something strata reads but cannot change)"
                     .into()
@@ -159,6 +179,17 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         drift: inputs.drift,
         stages,
     };
+    // Hazards as `run` will judge them: the same classification, from the same schema.
+    if let Some(refused) = super::classify::mark(&mut plan, inputs.source)
+        .into_iter()
+        .next()
+    {
+        return Err(PlanError::Unclassified {
+            sql: refused.sql,
+            message: refused.message,
+        }
+        .into());
+    }
     plan.summary = summarise(&plan);
     Ok(plan)
 }

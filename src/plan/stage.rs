@@ -89,6 +89,7 @@ fn planned(change: Change) -> PlannedStatement {
         sql: change.sql,
         hazards,
         transactional: change.transactional,
+        line: 0,
     }
 }
 

@@ -4,7 +4,9 @@ use super::history::{self, Step};
 use super::hook::{run_hook, HookError};
 use super::statements::{run_alone, run_in_transaction, ExecError, ExecPolicy};
 use crate::config::{StageKind, StatementTimeout};
-use crate::plan::{Plan, PlannedStage, PlannedStatement, StageBody};
+use crate::model::Schema;
+use crate::plan::pending::FILE_NAME;
+use crate::plan::{classify, Plan, PlannedStatement, StageBody};
 use crate::report::Reporter;
 use miette::Diagnostic;
 use std::collections::BTreeSet;
@@ -24,6 +26,16 @@ pub enum RunError {
     DestructiveNotAllowed {
         target: String,
         statements: Vec<String>,
+    },
+    #[error("{FILE_NAME}:{line}: {message}\n  {sql}")]
+    #[diagnostic(
+        code(strata::run::unsafe_statement),
+        help("nothing was executed. pending.sql runs as `strata plan` wrote it: plan again rather than editing it")
+    )]
+    UnsafeStatement {
+        line: usize,
+        message: String,
+        sql: String,
     },
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -55,30 +67,44 @@ pub struct RunReport {
     pub hooks_run: usize,
 }
 
-/// Refuses a plan with destructive statements unless allowed, before anything runs.
-pub fn check_destructive(plan: &Plan, target: &str, allowed: bool) -> Result<(), RunError> {
-    let destructive: Vec<String> = plan
-        .stages
-        .iter()
-        .flat_map(|stage| statements_of(stage).iter())
-        .filter(|s| s.hazards.iter().any(|h| h == DESTRUCTIVE))
-        .map(|s| format!("  {}", s.sql.lines().next().unwrap_or("")))
-        .collect();
-    if destructive.is_empty() || allowed {
-        Ok(())
-    } else {
-        Err(RunError::DestructiveNotAllowed {
-            target: target.to_string(),
-            statements: destructive,
-        })
+/// Refuses, before anything runs, a plan with a statement that is not a schema change or
+/// that is destructive without saying so, and a plan with destructive statements unless
+/// allowed. Destructive is judged by `plan::classify` from the statements themselves (with
+/// the target's schema when given: a lossy type change needs the column's type), and by
+/// the plan's own hazards.
+pub fn check_destructive(
+    plan: &Plan,
+    schema: Option<&Schema>,
+    target: &str,
+    allowed: bool,
+) -> Result<(), RunError> {
+    let review = classify::review(plan, schema);
+    if let Some(refused) = review.refused.into_iter().next() {
+        return Err(RunError::UnsafeStatement {
+            line: refused.line,
+            message: refused.message,
+            sql: first_line(&refused.sql).to_string(),
+        });
     }
-}
-
-fn statements_of(stage: &PlannedStage) -> &[PlannedStatement] {
-    match &stage.body {
-        StageBody::Statements { statements } => statements,
-        _ => &[],
+    if review.destructive.is_empty() || allowed {
+        return Ok(());
     }
+    Err(RunError::DestructiveNotAllowed {
+        target: target.to_string(),
+        statements: review
+            .destructive
+            .iter()
+            .map(|f| {
+                // A plan not read from a file (`apply`) has no lines to name.
+                let at = if f.line > 0 {
+                    format!("{FILE_NAME}:{}: ", f.line)
+                } else {
+                    String::new()
+                };
+                format!("  {at}{} ({})", first_line(&f.sql), f.message)
+            })
+            .collect(),
+    })
 }
 
 /// Consecutive transactional statements form one group; a no-transaction statement is a
@@ -109,7 +135,7 @@ pub async fn execute<M>(
 where
     M: AsyncFnMut(&mut Client) -> Result<usize, crate::Error>,
 {
-    check_destructive(plan, &options.target, options.allow_destructive)?;
+    check_destructive(plan, None, &options.target, options.allow_destructive)?;
     history::ensure_tables(&*client).await?;
     history::start_run(
         &*client,
@@ -204,6 +230,7 @@ mod tests {
             sql: sql.into(),
             hazards: vec![],
             transactional,
+            line: 0,
         }
     }
 

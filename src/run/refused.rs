@@ -27,15 +27,25 @@ pub enum RunRefused {
     #[error("migration {file} is in pending.sql but not in the migrations directory")]
     #[diagnostic(code(strata::run::migration_missing))]
     MigrationMissing { file: String },
-    #[error("the rehearsal on a shadow copy of the target did not reach the planned schema ({actual} instead of {planned})")]
+    #[error("the rehearsal on a shadow copy of the target did not reach the planned schema ({actual} instead of {planned}):\n  {}", differences.join("\n  "))]
     #[diagnostic(
         code(strata::run::rehearsal),
         help("run `strata plan` again; if it repeats, report it with pending.sql")
     )]
-    RehearsalDiverged { planned: String, actual: String },
-    #[error("after the run the target's schema is {actual}, not the planned {planned}; the snapshot was not stored")]
+    RehearsalDiverged {
+        planned: String,
+        actual: String,
+        /// The objects that differ: kind, name, attribute.
+        differences: Vec<String>,
+    },
+    #[error("after the run the target's schema is {actual}, not the planned {planned}; the snapshot was not stored:\n  {}", differences.join("\n  "))]
     #[diagnostic(code(strata::run::diverged))]
-    Diverged { planned: String, actual: String },
+    Diverged {
+        planned: String,
+        actual: String,
+        /// The objects that differ: kind, name, attribute.
+        differences: Vec<String>,
+    },
 }
 
 impl RunRefused {

@@ -36,6 +36,8 @@ pub struct Sdl {
     pub files: Vec<SdlFile>,
     /// Per file, the session settings (`SET ...`) in the order written.
     pub settings: Vec<Vec<String>>,
+    /// The `[schema] files` globs that matched no file (`load_config` only).
+    pub unmatched: Vec<String>,
 }
 
 impl Sdl {
@@ -70,7 +72,9 @@ impl Sdl {
 /// sorted by path and without duplicates.
 pub fn load_config(config: &Config) -> Result<Sdl, SourceError> {
     let mut paths = Vec::new();
+    let mut unmatched = Vec::new();
     for pattern in &config.schema.files {
+        let before = paths.len();
         let full = config.root.join(pattern);
         let full = full.to_string_lossy();
         let entries = glob::glob(&full).map_err(|e| SourceError::Io {
@@ -86,8 +90,63 @@ pub fn load_config(config: &Config) -> Result<Sdl, SourceError> {
                 paths.push(path);
             }
         }
+        if paths.len() == before {
+            unmatched.push(pattern.clone());
+        }
     }
-    read_paths(Some(&config.root), paths)
+    let mut sdl = read_paths(Some(&config.root), paths)?;
+    sdl.unmatched = unmatched;
+    Ok(sdl)
+}
+
+/// Refuses a desired schema that is empty by accident (unless `allowed`): a `[schema] files`
+/// glob that matches no file (a typo such as `*.sqll`), or files that declare nothing while
+/// the other side (`others` objects: the target) has something. Either would plan a drop of
+/// every object. `globs` names where the files come from.
+pub fn require_intent(
+    sdl: &Sdl,
+    globs: &[String],
+    others: usize,
+    allowed: bool,
+) -> Result<(), SourceError> {
+    if allowed {
+        return Ok(());
+    }
+    if !sdl.unmatched.is_empty() {
+        return Err(SourceError::EmptySchema {
+            message: format!(
+                "no file matches {} of `[schema] files` in pipeline.toml: without its files the desired schema would lose every object they declare",
+                sdl.unmatched
+                    .iter()
+                    .map(|g| format!("`{g}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    if sdl.statement_count() == 0 && others > 0 {
+        return Err(SourceError::EmptySchema {
+            message: format!(
+                "the schema files ({}) declare nothing, but the target has {others} object(s): the plan would drop every one of them",
+                globs
+                    .iter()
+                    .map(|g| format!("`{g}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Objects a desired schema that declares nothing would drop: tables, views, functions,
+/// types and sequences.
+pub fn object_count(schema: &crate::model::Schema) -> usize {
+    schema.tables.len()
+        + schema.views.len()
+        + schema.functions.len()
+        + schema.types.len()
+        + schema.sequences.len()
 }
 
 /// Reads SDL from one file, or from every `*.sql` file under a directory (recursively).

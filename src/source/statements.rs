@@ -37,6 +37,12 @@ pub enum SourceError {
     #[error("cannot read {path}: {message}")]
     #[diagnostic(code(strata::source::io))]
     Io { path: String, message: String },
+    #[error("{message}")]
+    #[diagnostic(
+        code(strata::source::empty_schema),
+        help("fix `[schema] files` in pipeline.toml or the schema files; if the desired schema is meant to be empty, pass --allow-empty-schema")
+    )]
+    EmptySchema { message: String },
     #[error("{path}:{line}: {message}")]
     #[diagnostic(code(strata::source::sql))]
     Sql {

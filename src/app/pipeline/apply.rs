@@ -11,7 +11,16 @@ pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
     let client = target.conninfo.connect().await?;
     let source = read_schema(ctx, &client).await?;
     let drift = drift_since_last_run(&client, &source).await?;
-    let plan = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    let plan = make_plan(
+        ctx,
+        &target.name,
+        &target.conninfo,
+        &client,
+        source,
+        drift,
+        args.allow_empty_schema,
+    )
+    .await?;
     drop(client);
     if plan.is_empty() {
         ctx.reporter.result("nothing to change");

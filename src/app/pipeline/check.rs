@@ -9,12 +9,25 @@ use crate::Result;
 use std::io::Write;
 
 /// `strata check` (merge-request pipelines): plans again and fails when pending.sql is stale.
-pub async fn check(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
+pub async fn check(
+    ctx: &Context<'_>,
+    args: &TargetArgs,
+    allow_empty_schema: bool,
+) -> Result<Outcome> {
     let target = resolve_target(ctx, args)?;
     let client = target.conninfo.connect().await?;
     let source = read_schema(ctx, &client).await?;
     let drift = drift_since_last_run(&client, &source).await?;
-    let fresh = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    let fresh = make_plan(
+        ctx,
+        &target.name,
+        &target.conninfo,
+        &client,
+        source,
+        drift,
+        allow_empty_schema,
+    )
+    .await?;
     let path = ctx.root.join(FILE_NAME);
     let committed = if path.exists() {
         Some(Plan::parse(FILE_NAME, &read_file(&path)?)?)

@@ -98,10 +98,17 @@ pub(crate) async fn make_plan(
     client: &Client,
     source: Schema,
     drift: Vec<String>,
+    allow_empty_schema: bool,
 ) -> Result<Plan> {
     let migrations = load_migrations(ctx)?;
     let pending = pending_migrations(ctx, client, &migrations).await?;
     let sdl = sdl::load_config(&ctx.config)?;
+    sdl::require_intent(
+        &sdl,
+        &ctx.config.schema.files,
+        sdl::object_count(&source),
+        allow_empty_schema,
+    )?;
     let admin = resolve_shadow(ctx)?;
     // Loading schema/ and cloning the target are independent: done at once, each on its own
     // server backend (one progress line: two spinners would fight over the terminal).
@@ -171,6 +178,39 @@ async fn simulate_on(
         ctx.reporter,
     )
     .await
+}
+
+/// What differs between `actual` and the schema a plan was to reach (`planned`, its
+/// fingerprint), object by object, for the error that says the two differ: schema/ is
+/// loaded again; when it no longer has that fingerprint, only that is said. Never fails:
+/// it words an error already being reported.
+pub(crate) async fn divergence(ctx: &Context<'_>, actual: &Schema, planned: &str) -> Vec<String> {
+    let desired: Result<Schema> = async {
+        let sdl = sdl::load_config(&ctx.config)?;
+        let admin = resolve_shadow(ctx)?;
+        let (db, _) = shadow_from_sdl(&admin, &sdl, "desired").await?;
+        let schema = match db.conninfo.connect().await {
+            Ok(client) => read_schema(ctx, &client).await,
+            Err(e) => Err(e.into()),
+        };
+        let _ = db.drop_now().await;
+        schema
+    }
+    .await;
+    match desired {
+        Ok(desired) if simulate::same_fingerprint(planned, &desired) => {
+            crate::plan::compare::differences(
+                actual,
+                &desired,
+                ("the target", "the planned schema"),
+                20,
+            )
+        }
+        Ok(_) => vec!["(schema/ changed since the plan: the objects cannot be named)".into()],
+        Err(e) => vec![format!(
+            "(the planned schema could not be read to name the objects: {e})"
+        )],
+    }
 }
 
 pub(crate) fn now_rfc3339() -> String {

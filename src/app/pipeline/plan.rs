@@ -33,7 +33,16 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
             OnDrift::Reconcile => {}
         }
     }
-    let plan = make_plan(ctx, &target.name, &target.conninfo, &client, source, drift).await?;
+    let plan = make_plan(
+        ctx,
+        &target.name,
+        &target.conninfo,
+        &client,
+        source,
+        drift,
+        args.allow_empty_schema,
+    )
+    .await?;
     if plan.is_empty() {
         match ctx.reporter.format {
             Format::Json => ctx.reporter.json(&serde_json::json!({"changes": false})),

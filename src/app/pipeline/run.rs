@@ -1,4 +1,4 @@
-use super::{drift_since_last_run, load_migrations, plan_id, read_schema};
+use super::{divergence, drift_since_last_run, load_migrations, plan_id, read_schema};
 use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::RunArgs;
 use crate::config::{StageKind, StatementTimeout};
@@ -56,7 +56,7 @@ pub(crate) async fn execute_plan(
     lock_wait: Duration,
 ) -> Result<Outcome> {
     let allow_destructive = allow_destructive || target.policy.allow_destructive;
-    check_destructive(plan, &target.name, allow_destructive)?;
+    check_destructive(plan, None, &target.name, allow_destructive)?;
     let mut locked = LockedConnection::acquire(&target.conninfo, lock_wait, || {
         ctx.reporter
             .note("another strata run holds the target's lock; waiting")
@@ -82,6 +82,8 @@ pub(crate) async fn execute_plan(
         }
         .into());
     }
+    // Again with the target's schema: a lossy type change is judged from the column's type.
+    check_destructive(plan, Some(&current), &target.name, allow_destructive)?;
     if resuming {
         ctx.reporter
             .note("resuming: steps that completed in an earlier run are skipped");
@@ -128,6 +130,7 @@ pub(crate) async fn execute_plan(
         return Err(RunRefused::Diverged {
             planned: plan.desired_fingerprint.clone(),
             actual: after.fingerprint().to_string(),
+            differences: divergence(ctx, &after, &plan.desired_fingerprint).await,
         }
         .into());
     }
@@ -237,6 +240,7 @@ async fn rehearse(
             return Err(RunRefused::RehearsalDiverged {
                 planned: plan.desired_fingerprint.clone(),
                 actual: after.fingerprint().to_string(),
+                differences: divergence(ctx, &after, &plan.desired_fingerprint).await,
             }
             .into());
         }

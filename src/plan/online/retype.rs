@@ -11,7 +11,7 @@
 
 use super::{backfill_hazard, backfill_loop, temp_name};
 use crate::config::Backfill;
-use crate::diff::hazard::{Hazard, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
+use crate::diff::hazard::{Hazard, DESTRUCTIVE, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{quote_ident, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
@@ -107,7 +107,14 @@ pub(super) fn retype(
     let fails: Vec<Hazard> = change
         .hazards
         .iter()
-        .filter(|h| h.kind != TABLE_REWRITE)
+        .filter(|h| h.kind != TABLE_REWRITE && h.kind != DESTRUCTIVE)
+        .cloned()
+        .collect();
+    // A lossy change loses the old values when the old column goes, in the swap.
+    let loses: Vec<Hazard> = change
+        .hazards
+        .iter()
+        .filter(|h| h.kind == DESTRUCTIVE)
         .cloned()
         .collect();
     let item = |kind, sql: String, hazards: Vec<Hazard>, transactional| Change {
@@ -199,7 +206,7 @@ pub(super) fn retype(
     out.push(item(
         Drop,
         format!("ALTER TABLE {table} DROP COLUMN {c}"),
-        vec![],
+        loses,
         true,
     ));
     out.push(item(

@@ -512,3 +512,86 @@ fn the_backfill_takes_its_batch_size_and_pause_from_the_plan_settings() {
         "updates every row of public.users, 50000 rows per transaction"
     );
 }
+
+#[test]
+fn a_column_added_nullable_cannot_fail_only_its_validation_can() {
+    let from = schema(&[users(&[], &[])], &[]);
+    for not_null in [false, true] {
+        let to = schema(&[users(&[column("nick", "text", not_null)], &[])], &[]);
+        let steps = plan(&from, &to, &Renames::default());
+        assert_eq!(
+            steps[0],
+            (
+                "ALTER TABLE public.users ADD COLUMN nick text".into(),
+                true,
+                vec![]
+            )
+        );
+        let may_fail: Vec<&str> = steps
+            .iter()
+            .filter(|s| s.2.contains(&"may_fail_on_data"))
+            .map(|s| s.0.as_str())
+            .collect();
+        let expected: &[&str] = if not_null {
+            &["ALTER TABLE public.users VALIDATE CONSTRAINT users_nick_not_null"]
+        } else {
+            &[]
+        };
+        assert_eq!(may_fail, expected);
+    }
+}
+
+#[test]
+fn the_run_recognises_every_backfill_loop_and_nothing_else() {
+    let keyed = schema(&[users(&[], &[])], &[]);
+    let keyless = schema(
+        &[table("users", &[column("email", "text", false)], &[])],
+        &[],
+    );
+    for (current, pause) in [
+        (&keyed, Duration::ZERO),
+        (&keyed, Duration::from_millis(1500)),
+        (&keyless, Duration::from_millis(10)),
+        (&keyless, Duration::ZERO),
+    ] {
+        let pace = Backfill { batch: 100, pause };
+        let sql = backfill_loop(
+            current,
+            &pace,
+            &q("users"),
+            "users_email_strata_new = email::character varying(20)",
+            "users_email_strata_new IS DISTINCT FROM email::character varying(20)",
+        );
+        let update = backfill_update(&sql).unwrap_or_else(|| panic!("not recognised:\n{sql}"));
+        assert_eq!(
+            (update.to.as_str(), update.from.as_str()),
+            ("users_email_strata_new", "email")
+        );
+        assert_eq!(update.cast.unwrap().mods, vec![20]);
+        for tampered in [
+            sql.replace("COMMIT;", "COMMIT; DELETE FROM public.users;"),
+            sql.replace("email::character varying(20)", "NULL"),
+            sql.replace(
+                "users_email_strata_new IS DISTINCT FROM email::character varying(20)",
+                "true",
+            ),
+            sql.replace(
+                "LIMIT 100",
+                "LIMIT 100 OFFSET (SELECT count(*) FROM pg_sleep(1))",
+            ),
+            format!("{sql} "),
+        ] {
+            assert!(backfill_update(&tampered).is_none(), "{tampered}");
+        }
+    }
+    let mut declared = backfill_loop(
+        &keyed,
+        &Backfill::default(),
+        &q("users"),
+        "a = b",
+        "a IS DISTINCT FROM b",
+    );
+    assert!(backfill_update(&declared).is_some());
+    declared = declared.replace("strata_from bigint;", "strata_from bigint := pg_sleep(1);");
+    assert!(backfill_update(&declared).is_none());
+}

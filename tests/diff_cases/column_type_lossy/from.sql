@@ -1,0 +1,7 @@
+CREATE TABLE t (
+  id int PRIMARY KEY,
+  price numeric(10,2),
+  code varchar(20),
+  seen timestamptz,
+  note text
+);
