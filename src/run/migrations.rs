@@ -455,6 +455,7 @@ pub async fn apply_pending(
             seconds,
         });
         last = Some(last.map_or(m.id, |l| l.max(m.id)));
+        super::failpoint::hit(&format!("migration:{}", m.file));
     }
     Ok(report)
 }
