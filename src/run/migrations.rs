@@ -605,6 +605,7 @@ async fn run_batch(
             .await
             .map_err(PgError::query("recording batch progress"))?;
         tx.commit().await.map_err(|e| failed(m, &describe(&e)))?;
+        super::failpoint::hit(&format!("batch:{}", m.file));
         total += rows;
         progress.set_message(&format!("applying {} (batch): {total} rows", m.file));
         if rows == 0 {
