@@ -9,7 +9,8 @@
 //! progress before the re-run and "no drift" after.
 //!
 //! Each case runs on its own copy of one prepared database (CREATE DATABASE ... TEMPLATE);
-//! the cases run one after the other, since a crash stops the one cluster they share.
+//! the cases run one after the other, since a crash stops the one cluster they share, and
+//! every test here holds `CLUSTER` for that reason.
 
 mod common;
 
@@ -67,6 +68,13 @@ INSERT INTO migration_effects (migration, user_id) SELECT '0001', id FROM batch;
 const NOTE: &str = "INSERT INTO migration_effects (migration) VALUES ('0002');\n";
 
 const USERS: i64 = 200;
+
+/// Held by every test of this file: a crash stops the cluster they all use.
+static CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cluster() -> std::sync::MutexGuard<'static, ()> {
+    CLUSTER.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 const IN_PROGRESS: &str = "is in progress on this target: run `strata run` to finish it";
 
@@ -223,10 +231,15 @@ impl Case<'_> {
                 .as_str()
                 .is_some_and(|m| m.contains(IN_PROGRESS)),
             "{point}: status: {json}\nruns: {}\nsteps: {}",
-            self.db.psql("SELECT plan_id, started_at, finished_at FROM strata.runs"),
+            self.db
+                .psql("SELECT plan_id, started_at, finished_at FROM strata.runs"),
             self.db.psql("SELECT * FROM strata.steps")
         );
-        assert_eq!(json["drift"], serde_json::json!([]), "{point}: status: {json}");
+        assert_eq!(
+            json["drift"],
+            serde_json::json!([]),
+            "{point}: status: {json}"
+        );
         let mut commands = vec![vec!["drift"], vec!["check"]];
         if with_plan {
             commands.push(vec!["plan", "--no-git"]);
@@ -249,7 +262,11 @@ impl Case<'_> {
             if out.status.success() {
                 return attempt;
             }
-            eprintln!("{point}: re-run {attempt} failed ({}):\n{}", out.status, text(&out));
+            eprintln!(
+                "{point}: re-run {attempt} failed ({}):\n{}",
+                out.status,
+                text(&out)
+            );
         }
         panic!("{point}: `strata run` did not succeed in 3 runs");
     }
@@ -289,7 +306,8 @@ impl Case<'_> {
             "{point}"
         );
         assert_eq!(
-            self.db.psql("SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
+            self.db
+                .psql("SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
             "0",
             "{point}: an invalid index remains"
         );
@@ -323,6 +341,7 @@ fn hook_runs(log: &Path) -> usize {
 
 #[test]
 fn every_fault_at_every_point_converges_when_run_again() {
+    let _cluster = cluster();
     let started = std::time::Instant::now();
     let (p, plan) = prepare();
     let points = points(&plan);
@@ -372,5 +391,162 @@ fn every_fault_at_every_point_converges_when_run_again() {
         started.elapsed().as_secs_f64(),
         points.len(),
         outcomes.join("\n")
+    );
+}
+
+/// A small project: `from` run, `rows` inserted, then `to` planned and merged.
+fn small(manifest: &str, from: &str, rows: &str, to: &str) -> Project {
+    let p = Project::create("strata-faults-", manifest, from);
+    p.start();
+    p.db.psql(rows);
+    p.write("schema/app.sql", to);
+    p.commit_all("change");
+    p.plan_and_merge();
+    p
+}
+
+const PLAIN: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+"#;
+
+#[test]
+fn a_concurrent_index_left_invalid_by_a_crash_is_dropped_and_built_again() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+        "INSERT INTO t SELECT g, g FROM generate_series(1, 100) g",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nCREATE INDEX t_a_idx ON t (a);\n",
+    );
+    assert!(p.pending().contains("CREATE INDEX CONCURRENTLY t_a_idx"));
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("started:expand#0", false);
+    // What a crash in the middle of the build leaves: the index, invalid.
+    case.db.psql(
+        "CREATE INDEX t_a_idx ON t (a); \
+         UPDATE pg_index SET indisvalid = false WHERE indexrelid = 't_a_idx'::regclass",
+    );
+    case.assert_in_progress("started:expand#0", true);
+    let out = case.run();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("index public.t_a_idx was left invalid: dropped it, building it again"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        case.db
+            .psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a_idx'::regclass"),
+        "t"
+    );
+    let drift = case.output(&["drift"]);
+    assert!(text(&drift).contains("no drift"), "{}", text(&drift));
+}
+
+#[test]
+fn a_hook_interrupted_on_another_machine_needs_the_operator_to_say() {
+    let _cluster = cluster();
+    let p = small(
+        MANIFEST,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("hook:deploy", false);
+    // As if that run had been on another CI runner.
+    case.db.psql(
+        "UPDATE strata.steps SET process = regexp_replace(process, 'host=\\S+', 'host=elsewhere') \
+         WHERE step = 'deploy'",
+    );
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::hook_interrupted")
+            && text(&refused).contains("--hook-done"),
+        "{}",
+        text(&refused)
+    );
+    let done = case.output(&["run", "--no-rehearsal", "--hook-done"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(
+        text(&done).contains("taken as done (--hook-done)"),
+        "{}",
+        text(&done)
+    );
+    // The hook that strata lost ran once, and was not started again.
+    assert_eq!(hook_runs(&case.hook_log), 1);
+}
+
+#[test]
+fn a_hook_that_changes_the_schema_leaves_the_run_unfinished_for_good() {
+    let _cluster = cluster();
+    let manifest = PLAIN.replace(
+        "[targets.test]",
+        "[deploy]\ncommand = \"test -z \\\"$SNEAKY\\\" || psql \\\"$STRATA_TEST_TARGET_URL\\\" -Xqc 'CREATE TABLE IF NOT EXISTS sneaky (id int)'\"\n\n[targets.test]",
+    );
+    let p = small(
+        &manifest,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    for _ in 0..2 {
+        let out = p
+            .strata()
+            .args(["run", "--no-rehearsal"])
+            .env("SNEAKY", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("strata::run::diverged"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn a_change_made_while_a_run_was_interrupted_is_refused_and_is_drift() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nCREATE TABLE u (id int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("before-final-read", false);
+    case.db.psql("CREATE TABLE sneaky (id int)");
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::changed_during_run"),
+        "{}",
+        text(&refused)
+    );
+    let drift = case.output(&["drift"]);
+    assert_eq!(drift.status.code(), Some(1));
+    assert!(
+        text(&drift).contains("sneaky") && !text(&drift).contains(IN_PROGRESS),
+        "{}",
+        text(&drift)
     );
 }

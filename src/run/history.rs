@@ -178,10 +178,7 @@ pub async fn record_fingerprint(
 }
 
 /// The recorded steps of `plan_id`, in the order they were first recorded.
-pub async fn steps(
-    client: &impl GenericClient,
-    plan_id: &str,
-) -> Result<Vec<StepRecord>, PgError> {
+pub async fn steps(client: &impl GenericClient, plan_id: &str) -> Result<Vec<StepRecord>, PgError> {
     if !has_tables(client).await? {
         return Ok(Vec::new());
     }

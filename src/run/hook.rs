@@ -166,7 +166,8 @@ impl ProcessId {
 
     /// Whether the process still runs (a local one; a zombie has ended).
     pub fn alive(&self) -> bool {
-        self.is_local() && stat(self.pid).is_some_and(|(state, start)| state != 'Z' && start == self.start)
+        self.is_local()
+            && stat(self.pid).is_some_and(|(state, start)| state != 'Z' && start == self.start)
     }
 
     /// Waits until the process has ended or `limit` has passed; whether it ended.
@@ -199,7 +200,10 @@ fn stat(pid: u32) -> Option<(char, u64)> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // Field 3 is the state, field 22 the start time.
-    Some((fields.first()?.chars().next()?, fields.get(19)?.parse().ok()?))
+    Some((
+        fields.first()?.chars().next()?,
+        fields.get(19)?.parse().ok()?,
+    ))
 }
 
 fn this_boot() -> Option<String> {
@@ -246,18 +250,19 @@ mod tests {
     #[tokio::test]
     async fn a_gated_hook_starts_only_when_released_and_is_identified() {
         let dir = tempfile::tempdir().unwrap();
-        let mut hook = GatedHook::spawn(
-            dir.path(),
-            "echo \"$STRATA_STAGE\" > out",
-            "t",
-            "deploy",
-        )
-        .unwrap();
+        let mut hook =
+            GatedHook::spawn(dir.path(), "echo \"$STRATA_STAGE\" > out", "t", "deploy").unwrap();
         let process = hook.process().expect("Linux identifies processes");
         assert!(process.alive());
-        assert_eq!(ProcessId::parse(&process.to_string()), Some(process.clone()));
+        assert_eq!(
+            ProcessId::parse(&process.to_string()),
+            Some(process.clone())
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
-        assert!(!dir.path().join("out").exists(), "the hook ran before the gate opened");
+        assert!(
+            !dir.path().join("out").exists(),
+            "the hook ran before the gate opened"
+        );
         hook.release().await.unwrap();
         hook.wait().await.unwrap();
         assert_eq!(

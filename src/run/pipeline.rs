@@ -178,18 +178,20 @@ where
                         report.statements_run += group.len();
                     } else {
                         let run = match record {
-                            Some(_) => {
-                                match reconcile(client, &group[0].sql).await? {
-                                    Reconciled::Done(why) => {
-                                        reporter.note(&format!("interrupted step {}: {why}: done", step.name));
-                                        false
-                                    }
-                                    Reconciled::Redo(why) => {
-                                        reporter.note(&format!("interrupted step {}: {why}", step.name));
-                                        true
-                                    }
+                            Some(_) => match reconcile(client, &group[0].sql).await? {
+                                Reconciled::Done(why) => {
+                                    reporter.note(&format!(
+                                        "interrupted step {}: {why}: done",
+                                        step.name
+                                    ));
+                                    false
                                 }
-                            }
+                                Reconciled::Redo(why) => {
+                                    reporter
+                                        .note(&format!("interrupted step {}: {why}", step.name));
+                                    true
+                                }
+                            },
                             None => {
                                 history::record_started(&*client, &step).await?;
                                 step.failpoint("started");

@@ -86,7 +86,11 @@ fn check_of(sql: &str) -> Check {
                     table: if rel.schemaname.is_empty() {
                         quote_ident(&rel.relname)
                     } else {
-                        format!("{}.{}", quote_ident(&rel.schemaname), quote_ident(&rel.relname))
+                        format!(
+                            "{}.{}",
+                            quote_ident(&rel.schemaname),
+                            quote_ident(&rel.relname)
+                        )
                     },
                     constraint: cmd.name.clone(),
                 },
@@ -150,7 +154,10 @@ pub async fn reconcile(client: &Client, sql: &str) -> Result<Reconciled, PgError
             if present.is_empty() {
                 Reconciled::Done(format!("index {} is gone", indexes.join(", ")))
             } else {
-                Reconciled::Redo(format!("index {} still exists: dropping it", present.join(", ")))
+                Reconciled::Redo(format!(
+                    "index {} still exists: dropping it",
+                    present.join(", ")
+                ))
             }
         }
         Check::EnumLabel { type_name, label } => {
@@ -164,7 +171,9 @@ pub async fn reconcile(client: &Client, sql: &str) -> Result<Reconciled, PgError
             if row.get::<_, bool>(0) {
                 Reconciled::Done(format!("type {type_name} has the label '{label}'"))
             } else {
-                Reconciled::Redo(format!("type {type_name} lacks the label '{label}': adding it"))
+                Reconciled::Redo(format!(
+                    "type {type_name} lacks the label '{label}': adding it"
+                ))
             }
         }
         Check::Validated { table, constraint } => {
@@ -183,9 +192,9 @@ pub async fn reconcile(client: &Client, sql: &str) -> Result<Reconciled, PgError
                 ))
             }
         }
-        Check::Unknown => Reconciled::Redo(
-            "the catalog cannot tell whether it ran: running it again".to_string(),
-        ),
+        Check::Unknown => {
+            Reconciled::Redo("the catalog cannot tell whether it ran: running it again".to_string())
+        }
     })
 }
 

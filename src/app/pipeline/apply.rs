@@ -1,8 +1,8 @@
 use super::run::{execute_plan, Choices};
-use crate::run::pipeline::HookResume;
 use super::{drift_since_last_run, make_plan, plan_id, read_schema};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::ApplyArgs;
+use crate::run::pipeline::HookResume;
 use crate::Result;
 use std::time::Duration;
 

@@ -29,7 +29,15 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
             )),
             OnDrift::Reconcile => {}
         }
-        let plan = make_plan(ctx, &target.name, &target.conninfo, &client, source, Vec::new()).await?;
+        let plan = make_plan(
+            ctx,
+            &target.name,
+            &target.conninfo,
+            &client,
+            source,
+            Vec::new(),
+        )
+        .await?;
         return write_plan(ctx, args, plan);
     }
     let drift = drift_since_last_run(&client, &source).await?;

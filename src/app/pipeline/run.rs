@@ -163,7 +163,10 @@ async fn check_start(
     let actual = current.fingerprint().to_string();
     match progress {
         Some(progress) if !progress.explains(&actual) => Err(RunRefused::ChangedDuringRun {
-            expected: progress.expected_fingerprint().unwrap_or_default().to_string(),
+            expected: progress
+                .expected_fingerprint()
+                .unwrap_or_default()
+                .to_string(),
             actual,
             changes: drift_since_last_run(client, current).await?,
         }
