@@ -58,8 +58,10 @@ pub(crate) async fn drift_since_last_run(client: &Client, current: &Schema) -> R
 }
 
 /// The run in progress on the target that `strata run` can finish: the run started last,
-/// not finished, whose recorded steps explain the target's schema (`history::Progress`).
-/// While there is one, the differences from the last snapshot are that run's, not drift.
+/// not finished, that recorded at least one step and whose recorded steps explain the
+/// target's schema (`history::Progress`). While there is one, the differences from the last
+/// snapshot are that run's, not drift. A run that recorded no step changed nothing: the
+/// target is simply at its plan's source, and nothing blocks planning anew.
 pub(crate) async fn resumable_run(
     client: &Client,
     current: &Schema,
@@ -67,7 +69,7 @@ pub(crate) async fn resumable_run(
     let actual = current.fingerprint().to_string();
     Ok(history::unfinished_run(client)
         .await?
-        .filter(|progress| progress.explains(&actual)))
+        .filter(|progress| progress.begun() && progress.explains(&actual)))
 }
 
 /// The migrations of the project, with warnings reported.
