@@ -587,3 +587,35 @@ fn a_change_made_while_a_run_was_interrupted_is_refused_and_is_drift() {
         text(&drift)
     );
 }
+
+#[test]
+fn another_plan_is_refused_while_a_run_is_in_progress_and_says_which() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("before-final-read", false);
+    // Another plan made from the same source (only its header differs).
+    let planned = p.pending();
+    let other = planned.replace("-- planned-at: ", "-- planned-at: 1999 ");
+    assert_ne!(planned, other);
+    p.write("pending.sql", &other);
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::other_run_in_progress"),
+        "{}",
+        text(&refused)
+    );
+    p.write("pending.sql", &planned);
+    let (runs, _) = case.rerun("before-final-read");
+    assert_eq!(runs, 1);
+}

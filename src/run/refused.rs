@@ -43,6 +43,12 @@ pub enum RunRefused {
         actual: String,
         changes: Vec<String>,
     },
+    #[error("{message}; pending.sql is another plan, which cannot run before that one finishes")]
+    #[diagnostic(
+        code(strata::run::other_run_in_progress),
+        help("run that plan's pending.sql (git history has it) with `strata run` to finish it, then plan again")
+    )]
+    OtherRunInProgress { message: String },
     #[error("the deploy hook started by an interrupted run still runs (pid {pid}) after {waited_secs} s: a second one is not started beside it")]
     #[diagnostic(
         code(strata::run::hook_running),

@@ -1,4 +1,4 @@
-use super::{drift_since_last_run, load_migrations, plan_id, read_schema};
+use super::{drift_since_last_run, load_migrations, plan_id, read_schema, resumable_run};
 use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::RunArgs;
 use crate::config::{StageKind, StatementTimeout};
@@ -174,6 +174,12 @@ async fn check_start(
         Some(_) => Ok(()),
         None if same_fingerprint(&plan.source_fingerprint, current) => Ok(()),
         None => {
+            if let Some(other) = resumable_run(client, current).await? {
+                return Err(RunRefused::OtherRunInProgress {
+                    message: other.message(),
+                }
+                .into());
+            }
             let mut changes = drift_since_last_run(client, current).await?;
             if changes.is_empty() {
                 changes.push("(no snapshot of an earlier run to name the objects)".into());
