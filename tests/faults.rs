@@ -312,6 +312,13 @@ impl Case<'_> {
             "{point}: drift after the run: {}",
             text(&drift)
         );
+        // pending.sql stays (no --git-commit here): check says it ran, without planning.
+        let check = self.output(&["check"]);
+        assert!(
+            text(&check).contains("pending.sql already ran on this target"),
+            "{point}: check after the run: {}",
+            text(&check)
+        );
         assert_eq!(
             self.db.psql(
                 "SELECT count(*) || ',' || count(DISTINCT user_id) FROM migration_effects WHERE migration = '0001'"

@@ -272,6 +272,25 @@ mod tests {
         assert!(!process.alive());
     }
 
+    #[test]
+    fn a_process_of_another_machine_is_not_watched() {
+        let me = ProcessId::of(std::process::id()).expect("Linux identifies processes");
+        assert!(me.alive());
+        let elsewhere = ProcessId {
+            host: format!("{}-other", me.host),
+            ..me.clone()
+        };
+        assert!(!elsewhere.is_local() && !elsewhere.alive());
+        let reused = ProcessId {
+            start: me.start + 1,
+            ..me
+        };
+        assert!(
+            reused.is_local() && !reused.alive(),
+            "a reused pid is not the process"
+        );
+    }
+
     #[tokio::test]
     async fn a_hook_whose_gate_closes_never_runs() {
         let dir = tempfile::tempdir().unwrap();
