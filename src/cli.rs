@@ -216,9 +216,17 @@ pub struct RunArgs {
     /// Skip the rehearsal on a shadow copy of the target.
     #[arg(long)]
     pub no_rehearsal: bool,
-    /// Seconds to wait for another strata run holding the target's lock.
+    /// Seconds to wait for another strata run holding the target's lock (and for the
+    /// deploy hook of an interrupted run that still runs).
     #[arg(long, default_value_t = 600)]
     pub lock_wait: u64,
+    /// The deploy hook of an interrupted run completed: record it done, do not run it again.
+    #[arg(long, conflicts_with = "rerun_hook")]
+    pub hook_done: bool,
+    /// Run the deploy hook of an interrupted run again, even when strata cannot tell whether
+    /// the first one ended (it ran on another machine).
+    #[arg(long)]
+    pub rerun_hook: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -1,7 +1,9 @@
 //! Executing a reviewed plan stage by stage, resuming after the steps that completed.
 
-use super::history::{self, Step};
-use super::hook::{run_hook, HookError};
+use super::history::{self, Step, StepRecord, StepState};
+use super::hook::{GatedHook, HookError, ProcessId};
+use super::reconcile::{reconcile, Reconciled};
+use super::refused::RunRefused;
 use super::statements::{run_alone, run_in_transaction, ExecError, ExecPolicy};
 use crate::config::{StageKind, StatementTimeout};
 use crate::model::Schema;
@@ -9,8 +11,9 @@ use crate::plan::pending::FILE_NAME;
 use crate::plan::{classify, Plan, PlannedStatement, StageBody};
 use crate::report::Reporter;
 use miette::Diagnostic;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 use tokio_postgres::Client;
 
 /// The hazard id of statements that can lose data.
@@ -56,6 +59,25 @@ pub struct RunOptions {
     pub long_statement_timeout: StatementTimeout,
     /// Directory the deploy hook runs in.
     pub project_root: PathBuf,
+    /// What to do with a hook that an interrupted run started.
+    pub hook_resume: HookResume,
+    /// How long to wait for the hook of an interrupted run that still runs.
+    pub hook_wait: Duration,
+    /// Whether `STRATA_FAILPOINT` applies (not in a rehearsal).
+    pub failpoints: bool,
+}
+
+/// What to do with a deploy hook that an interrupted run started and never recorded done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HookResume {
+    /// Wait for it if it still runs on this machine, then run it again (a hook runs at least
+    /// once); refuse when it ran on another machine.
+    #[default]
+    Default,
+    /// The operator says it completed: record it done without running it.
+    Done,
+    /// The operator says it must run again, wherever the first one ran.
+    Rerun,
 }
 
 /// What one execution did.
@@ -122,18 +144,22 @@ pub fn groups(statements: &[PlannedStatement]) -> Vec<Vec<&PlannedStatement>> {
     groups
 }
 
-/// Executes `plan` on `client` (which must hold the target's advisory lock). `migrate` runs
-/// a migrations stage and returns how many migrations it applied.
-pub async fn execute<M>(
+/// Executes `plan` on `client` (which must hold the target's advisory lock), step by step,
+/// as `run::history` describes: done steps are skipped, a started one is reconciled.
+/// `migrate` runs a migrations stage and returns how many migrations it applied; `observe`
+/// returns the target's fingerprint after a step (`None`: not recorded).
+pub async fn execute<M, F>(
     client: &mut Client,
     plan: &Plan,
     plan_id: &str,
     options: &RunOptions,
     reporter: &Reporter,
     mut migrate: M,
+    mut observe: F,
 ) -> Result<RunReport, crate::Error>
 where
     M: AsyncFnMut(&mut Client) -> Result<usize, crate::Error>,
+    F: AsyncFnMut(&Client) -> Result<Option<String>, crate::Error>,
 {
     check_destructive(plan, None, &options.target, options.allow_destructive)?;
     history::ensure_tables(&*client).await?;
@@ -144,25 +170,28 @@ where
         &plan.desired_fingerprint,
     )
     .await?;
-    let done: BTreeSet<String> = history::completed_steps(&*client, plan_id)
+    let records: BTreeMap<String, StepRecord> = history::steps(&*client, plan_id)
         .await?
         .into_iter()
-        .map(|(step, _)| step)
+        .map(|r| (r.name.clone(), r))
         .collect();
     let mut report = RunReport::default();
     for stage in &plan.stages {
         let step = |name: String| Step {
             plan_id: plan_id.to_string(),
             name,
+            failpoints: options.failpoints,
         };
         match (&stage.body, stage.kind) {
             (StageBody::Statements { statements }, _) => {
                 for (i, group) in groups(statements).into_iter().enumerate() {
                     let step = step(format!("{}#{i}", stage.name));
-                    if done.contains(&step.name) {
+                    let record = records.get(&step.name);
+                    if is_done(record) {
                         report.steps_skipped += 1;
                         continue;
                     }
+                    step.failpoint("before");
                     let _progress = reporter.progress(&format!(
                         "stage {}: {}",
                         stage.name,
@@ -172,49 +201,193 @@ where
                         run_in_transaction(client, &group, &options.policy, Some(&step))
                             .await
                             .map_err(RunError::from)?;
+                        report.statements_run += group.len();
                     } else {
-                        run_alone(
-                            client,
-                            group[0],
-                            &options.policy,
-                            options.long_statement_timeout,
-                        )
-                        .await
-                        .map_err(RunError::from)?;
+                        let run = match record {
+                            Some(_) => match reconcile(client, &group[0].sql).await? {
+                                Reconciled::Done(why) => {
+                                    reporter.note(&format!(
+                                        "interrupted step {}: {why}: done",
+                                        step.name
+                                    ));
+                                    false
+                                }
+                                Reconciled::Redo(why) => {
+                                    reporter
+                                        .note(&format!("interrupted step {}: {why}", step.name));
+                                    true
+                                }
+                            },
+                            None => {
+                                history::record_started(&*client, &step).await?;
+                                step.failpoint("started");
+                                true
+                            }
+                        };
+                        if run {
+                            run_alone(
+                                client,
+                                group[0],
+                                &options.policy,
+                                options.long_statement_timeout,
+                            )
+                            .await
+                            .map_err(RunError::from)?;
+                            report.statements_run += 1;
+                        }
+                        step.failpoint("effect");
                         history::record_step(&*client, &step, None).await?;
                     }
-                    report.statements_run += group.len();
+                    observe_after(client, &step, &mut observe).await?;
                 }
             }
             (StageBody::Migrations { .. }, _) => {
                 let step = step(stage.name.clone());
-                if done.contains(&step.name) {
+                let record = records.get(&step.name);
+                if is_done(record) {
                     report.steps_skipped += 1;
                     continue;
                 }
-                reporter.note(&format!("stage {}: migrations", stage.name));
+                step.failpoint("before");
+                if record.is_some() {
+                    reporter.note(&format!(
+                        "stage {}: resuming the migrations (those applied are not run again)",
+                        stage.name
+                    ));
+                } else {
+                    reporter.note(&format!("stage {}: migrations", stage.name));
+                    history::record_started(&*client, &step).await?;
+                    step.failpoint("started");
+                }
                 report.migrations_applied += migrate(client).await?;
+                step.failpoint("effect");
                 history::record_step(&*client, &step, None).await?;
+                observe_after(client, &step, &mut observe).await?;
             }
             (StageBody::Hook { command }, StageKind::Hook) => {
                 let step = step(stage.name.clone());
-                if done.contains(&step.name) {
+                let record = records.get(&step.name);
+                if is_done(record) {
                     report.steps_skipped += 1;
                     continue;
                 }
-                if let Some(command) = command {
+                step.failpoint("before");
+                let run = match (record, command) {
+                    (Some(record), Some(_)) => {
+                        settle_interrupted_hook(record, &stage.name, options, reporter).await?
+                    }
+                    _ => true,
+                };
+                if let (true, Some(command)) = (run, command) {
                     reporter.note(&format!("stage {}: {command}", stage.name));
-                    run_hook(&options.project_root, command, &options.target, &stage.name)
-                        .map_err(RunError::from)?;
+                    history::record_started(&*client, &step).await?;
+                    step.failpoint("started");
+                    run_hook_step(client, &step, command, &stage.name, options).await?;
                     report.hooks_run += 1;
                 }
+                step.failpoint("effect");
                 history::record_step(&*client, &step, None).await?;
+                observe_after(client, &step, &mut observe).await?;
             }
             (StageBody::Hook { .. }, _) => {}
         }
     }
-    history::finish_run(&*client, plan_id).await?;
     Ok(report)
+}
+
+fn is_done(record: Option<&StepRecord>) -> bool {
+    record.is_some_and(|r| r.state == StepState::Done)
+}
+
+async fn observe_after<F>(client: &Client, step: &Step, observe: &mut F) -> Result<(), crate::Error>
+where
+    F: AsyncFnMut(&Client) -> Result<Option<String>, crate::Error>,
+{
+    if let Some(fingerprint) = observe(client).await? {
+        history::record_fingerprint(client, step, &fingerprint).await?;
+    }
+    Ok(())
+}
+
+/// Runs the hook of a step recorded as started: behind its gate until its process is
+/// recorded. A hook that fails is forgotten, so that the next run starts it afresh.
+async fn run_hook_step(
+    client: &Client,
+    step: &Step,
+    command: &str,
+    stage: &str,
+    options: &RunOptions,
+) -> Result<(), crate::Error> {
+    let mut hook = GatedHook::spawn(&options.project_root, command, &options.target, stage)
+        .map_err(RunError::from)?;
+    let process = hook
+        .process()
+        .map_or_else(|| UNKNOWN_PROCESS.to_string(), |p| p.to_string());
+    history::record_process(client, step, &process).await?;
+    hook.release().await.map_err(RunError::from)?;
+    step.failpoint("hook");
+    if let Err(e) = hook.wait().await {
+        history::forget_step(client, step).await?;
+        return Err(RunError::from(e).into());
+    }
+    Ok(())
+}
+
+/// Recorded for a hook whose process cannot be identified (not Linux).
+const UNKNOWN_PROCESS: &str = "unknown";
+
+/// Decides about a hook that an interrupted run recorded as started: whether to run it now.
+/// A hook runs at least once, never twice at the same time.
+async fn settle_interrupted_hook(
+    record: &StepRecord,
+    stage: &str,
+    options: &RunOptions,
+    reporter: &Reporter,
+) -> Result<bool, crate::Error> {
+    if options.hook_resume == HookResume::Done {
+        reporter.note(&format!(
+            "stage {stage}: the deploy hook of the interrupted run is taken as done (--hook-done)"
+        ));
+        return Ok(false);
+    }
+    let Some(recorded) = record.process.as_deref() else {
+        // Its process was never recorded, so its gate never opened: it never ran.
+        return Ok(true);
+    };
+    match ProcessId::parse(recorded) {
+        Some(process) if process.is_local() => {
+            if process.alive() {
+                reporter.note(&format!(
+                    "stage {stage}: the deploy hook started by an interrupted run still runs (pid {}): waiting for it to end",
+                    process.pid
+                ));
+                if !process.wait_gone(options.hook_wait).await {
+                    return Err(RunRefused::HookStillRunning {
+                        pid: process.pid,
+                        waited_secs: options.hook_wait.as_secs(),
+                    }
+                    .into());
+                }
+            }
+            reporter.note(&format!(
+                "stage {stage}: the deploy hook of the interrupted run ended without its outcome recorded: running it again (a hook runs at least once)"
+            ));
+            Ok(true)
+        }
+        _ if options.hook_resume == HookResume::Rerun => {
+            reporter.note(&format!(
+                "stage {stage}: running the deploy hook of the interrupted run again (--rerun-hook)"
+            ));
+            Ok(true)
+        }
+        process => Err(RunRefused::HookInterrupted {
+            process: process.map_or_else(
+                || "a process strata could not identify".to_string(),
+                |p| format!("pid {} on {}", p.pid, p.host),
+            ),
+        }
+        .into()),
+    }
 }
 
 fn first_line(sql: &str) -> &str {

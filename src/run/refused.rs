@@ -38,6 +38,34 @@ pub enum RunRefused {
         /// The objects that differ: kind, name, attribute.
         differences: Vec<String>,
     },
+    #[error("the database changed while the run of this plan was interrupted: its fingerprint is {actual}, the run left it at {expected}{}", if changes.is_empty() { String::new() } else { format!("; since the last snapshot (this plan's own steps included):\n  {}", changes.join("\n  ")) })]
+    #[diagnostic(
+        code(strata::run::changed_during_run),
+        help("undo the change and run `strata run` again to finish the plan; or plan again from the database as it is (`strata plan`)")
+    )]
+    ChangedDuringRun {
+        expected: String,
+        actual: String,
+        changes: Vec<String>,
+    },
+    #[error("{message}; pending.sql is another plan, which cannot run before that one finishes")]
+    #[diagnostic(
+        code(strata::run::other_run_in_progress),
+        help("run that plan's pending.sql (git history has it) with `strata run` to finish it, then plan again")
+    )]
+    OtherRunInProgress { message: String },
+    #[error("the deploy hook started by an interrupted run still runs (pid {pid}) after {waited_secs} s: a second one is not started beside it")]
+    #[diagnostic(
+        code(strata::run::hook_running),
+        help("let it end (or stop it), then run `strata run` again; add --hook-done if the deploy it ran completed")
+    )]
+    HookStillRunning { pid: u32, waited_secs: u64 },
+    #[error("the deploy hook of an interrupted run was started by {process}, which strata cannot watch from here: it may still run, and whether it completed is unknown")]
+    #[diagnostic(
+        code(strata::run::hook_interrupted),
+        help("once it has ended, run `strata run --hook-done` if the deploy completed, or `strata run --rerun-hook` to run the hook again (hooks must tolerate running more than once)")
+    )]
+    HookInterrupted { process: String },
     #[error("after the run the target's schema is {actual}, not the planned {planned}; the snapshot was not stored:\n  {}", differences.join("\n  "))]
     #[diagnostic(code(strata::run::diverged))]
     Diverged {

@@ -96,6 +96,7 @@ pub async fn run_in_transaction(
             Ok(()) => {
                 if let Some(step) = step {
                     history::record_step(&tx, step, None).await?;
+                    step.failpoint("effect");
                 }
                 tx.commit()
                     .await

@@ -137,9 +137,70 @@ impl TestDb {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// A new database holding a copy of this one (`CREATE DATABASE ... TEMPLATE`); nothing
+    /// may be connected to this one meanwhile.
+    pub fn copy(&self) -> TestDb {
+        let h = harness();
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            DB_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = h.cluster.url("postgres").unwrap();
+        let out = std::process::Command::new("psql")
+            .args([
+                admin.as_str(),
+                "-XAtqc",
+                &format!("CREATE DATABASE {name} TEMPLATE {}", self.name),
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE ... TEMPLATE failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        TestDb {
+            conninfo: h.cluster.conninfo(&name).unwrap(),
+            url: h.cluster.url(&name).unwrap(),
+            name,
+        }
+    }
+
+    /// Drops the database, ending any session still on it.
+    pub fn drop_now(&self) {
+        let out = std::process::Command::new("psql")
+            .args([
+                admin_url().as_str(),
+                "-XAtqc",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "DROP DATABASE failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub async fn client(&self) -> tokio_postgres::Client {
         self.conninfo.connect().await.expect("connect")
     }
+}
+
+/// Stops the test cluster the way a crash does (`pg_ctl stop -m immediate`: backends killed,
+/// no checkpoint; the next start runs crash recovery).
+pub fn crash_cluster() {
+    harness().cluster.stop_immediately();
+}
+
+/// Starts the test cluster again after `crash_cluster`.
+pub fn restart_cluster() {
+    harness()
+        .cluster
+        .start()
+        .unwrap_or_else(|e| panic!("cannot restart the test cluster: {e:?}"));
 }
 
 /// The URL of the test cluster's maintenance database (for shadow databases).

@@ -1,7 +1,8 @@
-use super::run::execute_plan;
+use super::run::{execute_plan, Choices};
 use super::{drift_since_last_run, make_plan, plan_id, read_schema};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::ApplyArgs;
+use crate::run::pipeline::HookResume;
 use crate::Result;
 use std::time::Duration;
 
@@ -28,14 +29,11 @@ pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
     }
     let text = plan.render();
     ctx.reporter.result(&text);
-    execute_plan(
-        ctx,
-        &target,
-        &plan,
-        &plan_id(&text),
-        args.allow_destructive,
-        true,
-        Duration::from_secs(args.lock_wait),
-    )
-    .await
+    let choices = Choices {
+        allow_destructive: args.allow_destructive,
+        no_rehearsal: true,
+        lock_wait: Duration::from_secs(args.lock_wait),
+        hook_resume: HookResume::Default,
+    };
+    execute_plan(ctx, &target, &plan, &plan_id(&text), &choices).await
 }

@@ -1,9 +1,10 @@
-use super::{drift_since_last_run, make_plan, read_schema};
+use super::{drift_since_last_run, make_plan, plan_id, read_schema, resumable_run};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::TargetArgs;
 use crate::plan::pending::FILE_NAME;
 use crate::plan::Plan;
 use crate::report::{markdown, Format};
+use crate::run::history;
 use crate::source::statements::read_file;
 use crate::Result;
 use std::io::Write;
@@ -17,6 +18,35 @@ pub async fn check(
     let target = resolve_target(ctx, args)?;
     let client = target.conninfo.connect().await?;
     let source = read_schema(ctx, &client).await?;
+    let path = ctx.root.join(FILE_NAME);
+    let text = if path.exists() {
+        Some(read_file(&path)?)
+    } else {
+        None
+    };
+    let committed = match &text {
+        Some(text) => Some(Plan::parse(FILE_NAME, text)?),
+        None => None,
+    };
+    // Before planning anew: a run half way, or pending.sql that already ran, settle it.
+    let settled = match (resumable_run(&client, &source).await?, &text) {
+        (Some(progress), _) => Some(progress.message()),
+        (None, Some(text)) if history::run_finished(&client, &plan_id(text)).await? => Some(
+            "pending.sql already ran on this target: remove it (`strata run --git-commit` does)"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    if let Some(reason) = settled {
+        match ctx.reporter.format {
+            Format::Json => ctx.reporter.json(&serde_json::json!({
+                "current": false,
+                "reason": reason,
+            })),
+            Format::Text => ctx.reporter.result(&reason),
+        }
+        return Ok(Outcome::Findings);
+    }
     let drift = drift_since_last_run(&client, &source).await?;
     let fresh = make_plan(
         ctx,
@@ -28,12 +58,6 @@ pub async fn check(
         allow_empty_schema,
     )
     .await?;
-    let path = ctx.root.join(FILE_NAME);
-    let committed = if path.exists() {
-        Some(Plan::parse(FILE_NAME, &read_file(&path)?)?)
-    } else {
-        None
-    };
     // Compare what the file would hold: rendering trims migration texts (and the like), so
     // the fresh plan goes through the same render and parse as the committed one.
     let rendered = Plan::parse(FILE_NAME, &fresh.render())?;

@@ -1,4 +1,4 @@
-use super::{drift_since_last_run, load_migrations, read_schema};
+use super::{drift_since_last_run, load_migrations, plan_id, read_schema, resumable_run};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::TargetArgs;
 use crate::plan::pending::FILE_NAME;
@@ -15,16 +15,23 @@ pub async fn drift(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
     let client = target.conninfo.connect().await?;
     let current = read_schema(ctx, &client).await?;
     let last = history::last_snapshot(&client).await?;
-    let changes = drift_since_last_run(&client, &current).await?;
+    let resumable = resumable_run(&client, &current).await?;
+    let changes = match resumable {
+        Some(_) => Vec::new(),
+        None => drift_since_last_run(&client, &current).await?,
+    };
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&serde_json::json!({
             "target": target.name,
             "snapshot": last.as_ref().map(|(f, _, at)| serde_json::json!({"fingerprint": f, "recorded_at": at})),
             "fingerprint": current.fingerprint().to_string(),
             "drift": changes,
+            "run_in_progress": resumable.as_ref().map(progress_json),
         })),
         Format::Text => {
-            if last.is_none() {
+            if let Some(progress) = &resumable {
+                ctx.reporter.result(&progress.message());
+            } else if last.is_none() {
                 ctx.reporter.result("no run has stored a snapshot on this target yet: nothing to compare with");
             } else if changes.is_empty() {
                 ctx.reporter.result("no drift");
@@ -36,10 +43,19 @@ pub async fn drift(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(if changes.is_empty() {
+    Ok(if changes.is_empty() && resumable.is_none() {
         Outcome::Fine
     } else {
         Outcome::Findings
+    })
+}
+
+fn progress_json(progress: &history::Progress) -> serde_json::Value {
+    serde_json::json!({
+        "plan_id": progress.run.plan_id,
+        "started_at": progress.run.started_at,
+        "steps_recorded": progress.steps.len(),
+        "message": progress.message(),
     })
 }
 
@@ -49,7 +65,11 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
     let client = target.conninfo.connect().await?;
     let current = read_schema(ctx, &client).await?;
     let last = history::last_snapshot(&client).await?;
-    let drift = drift_since_last_run(&client, &current).await?;
+    let resumable = resumable_run(&client, &current).await?;
+    let drift = match resumable {
+        Some(_) => Vec::new(),
+        None => drift_since_last_run(&client, &current).await?,
+    };
     let files = load_migrations(ctx)?;
     let entries = migrations::status(&client, &files).await?;
     let pending: Vec<String> = entries
@@ -66,11 +86,15 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
         .collect();
     let path = ctx.root.join(FILE_NAME);
     let pending_sql = if path.exists() {
-        let plan = Plan::parse(FILE_NAME, &read_file(&path)?)?;
-        if same_fingerprint(&plan.source_fingerprint, &current) {
-            "present, planned against the database as it is"
-        } else if same_fingerprint(&plan.desired_fingerprint, &current) {
+        let text = read_file(&path)?;
+        let plan = Plan::parse(FILE_NAME, &text)?;
+        let id = plan_id(&text);
+        if resumable.as_ref().is_some_and(|p| p.run.plan_id == id) {
+            "present, a run of it is in progress on this target: run `strata run` to finish it"
+        } else if history::run_finished(&client, &id).await? {
             "present, already applied (remove it, or run `strata run --git-commit`)"
+        } else if same_fingerprint(&plan.source_fingerprint, &current) {
+            "present, planned against the database as it is"
         } else {
             "present, STALE: the database changed since it was planned"
         }
@@ -85,6 +109,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
             "fingerprint": current.fingerprint().to_string(),
             "last_run": last.as_ref().map(|(f, _, at)| serde_json::json!({"fingerprint": f, "recorded_at": at})),
             "drift": drift,
+            "run_in_progress": resumable.as_ref().map(progress_json),
             "pending_migrations": pending,
             "pending_sql": pending_sql,
         })),
@@ -102,6 +127,9 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
                     .map(|(_, _, at)| at.clone())
                     .unwrap_or_else(|| "never".into())
             ));
+            if let Some(progress) = &resumable {
+                text.push_str(&format!("run:                {}\n", progress.message()));
+            }
             text.push_str(&format!(
                 "drift:              {}\n",
                 if drift.is_empty() { "none".to_string() } else { drift.join("; ") }

@@ -57,6 +57,21 @@ pub(crate) async fn drift_since_last_run(client: &Client, current: &Schema) -> R
     Ok(crate::plan::stage::describe_differences(&stored, current))
 }
 
+/// The run in progress on the target that `strata run` can finish: the run started last,
+/// not finished, that recorded at least one step and whose recorded steps explain the
+/// target's schema (`history::Progress`). While there is one, the differences from the last
+/// snapshot are that run's, not drift. A run that recorded no step changed nothing: the
+/// target is simply at its plan's source, and nothing blocks planning anew.
+pub(crate) async fn resumable_run(
+    client: &Client,
+    current: &Schema,
+) -> Result<Option<history::Progress>> {
+    let actual = current.fingerprint().to_string();
+    Ok(history::unfinished_run(client)
+        .await?
+        .filter(|progress| progress.begun() && progress.explains(&actual)))
+}
+
 /// The migrations of the project, with warnings reported.
 pub(crate) fn load_migrations(ctx: &Context<'_>) -> Result<Vec<Migration>> {
     let dir = ctx.root.join(&ctx.config.migrations.dir);

@@ -1,4 +1,4 @@
-use super::{drift_since_last_run, make_plan, read_schema};
+use super::{drift_since_last_run, make_plan, read_schema, resumable_run};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::PlanArgs;
 use crate::config::OnDrift;
@@ -15,6 +15,31 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
         let _progress = ctx.reporter.progress("reading the target's schema");
         read_schema(ctx, &client).await?
     };
+    if let Some(progress) = resumable_run(&client, &source).await? {
+        // The differences from the last snapshot are that run's own, not drift.
+        match target.policy.on_drift {
+            OnDrift::Fail => {
+                ctx.reporter.note(&progress.message());
+                ctx.reporter.note("no plan made: finish that run first (or, if it cannot finish, set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is)");
+                return Ok(Outcome::Findings);
+            }
+            OnDrift::Warn => ctx.reporter.warn(&format!(
+                "{}; the plan starts from the database as that run left it",
+                progress.message()
+            )),
+            OnDrift::Reconcile => {}
+        }
+        let plan = make_plan(
+            ctx,
+            &target.name,
+            &target.conninfo,
+            &client,
+            source,
+            Vec::new(),
+        )
+        .await?;
+        return write_plan(ctx, args, plan);
+    }
     let drift = drift_since_last_run(&client, &source).await?;
     if !drift.is_empty() {
         match target.policy.on_drift {
@@ -43,6 +68,11 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
         args.allow_empty_schema,
     )
     .await?;
+    write_plan(ctx, args, plan)
+}
+
+/// Writes a plan made: pending.sql on a new branch (or only the file), or "nothing to change".
+fn write_plan(ctx: &Context<'_>, args: &PlanArgs, plan: crate::plan::Plan) -> Result<Outcome> {
     if plan.is_empty() {
         match ctx.reporter.format {
             Format::Json => ctx.reporter.json(&serde_json::json!({"changes": false})),

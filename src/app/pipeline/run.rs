@@ -1,4 +1,6 @@
-use super::{divergence, drift_since_last_run, load_migrations, plan_id, read_schema};
+use super::{
+    divergence, drift_since_last_run, load_migrations, plan_id, read_schema, resumable_run,
+};
 use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::RunArgs;
 use crate::config::{StageKind, StatementTimeout};
@@ -9,10 +11,10 @@ use crate::plan::pending::FILE_NAME;
 use crate::plan::simulate::{run_migration_on_shadow, same_fingerprint};
 use crate::plan::{Plan, StageBody};
 use crate::run::migrations::{apply_pending, ApplyOptions};
-use crate::run::pipeline::{self, check_destructive, RunOptions};
+use crate::run::pipeline::{self, check_destructive, HookResume, RunOptions};
 use crate::run::refused::RunRefused;
 use crate::run::statements::ExecPolicy;
-use crate::run::{history, hook};
+use crate::run::{failpoint, history, hook};
 use crate::source::migration::Migration;
 use crate::source::statements::read_file;
 use crate::Result;
@@ -30,34 +32,43 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
     let plan = Plan::parse(FILE_NAME, &text)?;
     let plan_id = plan_id(&text);
     check_git_commit(ctx, args, &path)?;
-    let outcome = execute_plan(
-        ctx,
-        &target,
-        &plan,
-        &plan_id,
-        args.allow_destructive,
-        args.no_rehearsal,
-        Duration::from_secs(args.lock_wait),
-    )
-    .await?;
+    let choices = Choices {
+        allow_destructive: args.allow_destructive,
+        no_rehearsal: args.no_rehearsal,
+        lock_wait: Duration::from_secs(args.lock_wait),
+        hook_resume: match (args.hook_done, args.rerun_hook) {
+            (true, _) => HookResume::Done,
+            (_, true) => HookResume::Rerun,
+            _ => HookResume::Default,
+        },
+    };
+    let outcome = execute_plan(ctx, &target, &plan, &plan_id, &choices).await?;
     finish_git(ctx, args, &path, &plan, &target.name)?;
     Ok(outcome)
 }
 
-/// Executes a plan on the target under its advisory lock: refuses a stale plan, rehearses,
-/// runs the stages (resuming after completed steps), checks the result, stores the snapshot.
+/// How `run` (and `apply`) execute a plan, beyond the plan itself.
+pub(crate) struct Choices {
+    pub allow_destructive: bool,
+    pub no_rehearsal: bool,
+    pub lock_wait: Duration,
+    pub hook_resume: HookResume,
+}
+
+/// Executes a plan on the target under its advisory lock: refuses a stale plan (or, for a
+/// run that was interrupted, a target its steps do not explain), rehearses, runs the stages
+/// (reconciling and skipping the steps an earlier run recorded), checks the result, and
+/// finishes the run (snapshot and end, in one transaction).
 pub(crate) async fn execute_plan(
     ctx: &Context<'_>,
     target: &ResolvedTarget,
     plan: &Plan,
     plan_id: &str,
-    allow_destructive: bool,
-    no_rehearsal: bool,
-    lock_wait: Duration,
+    choices: &Choices,
 ) -> Result<Outcome> {
-    let allow_destructive = allow_destructive || target.policy.allow_destructive;
+    let allow_destructive = choices.allow_destructive || target.policy.allow_destructive;
     check_destructive(plan, None, &target.name, allow_destructive)?;
-    let mut locked = LockedConnection::acquire(&target.conninfo, lock_wait, || {
+    let mut locked = LockedConnection::acquire(&target.conninfo, choices.lock_wait, || {
         ctx.reporter
             .note("another strata run holds the target's lock; waiting")
     })
@@ -66,31 +77,20 @@ pub(crate) async fn execute_plan(
         ctx.reporter.note("this plan already ran on the target");
         return Ok(Outcome::Fine);
     }
-    let resuming = !history::completed_steps(locked.client(), plan_id)
-        .await?
-        .is_empty();
+    let progress = history::progress_of(locked.client(), plan_id).await?;
     let current = read_schema(ctx, locked.client()).await?;
-    if !resuming && !same_fingerprint(&plan.source_fingerprint, &current) {
-        let mut changes = drift_since_last_run(locked.client(), &current).await?;
-        if changes.is_empty() {
-            changes.push("(no snapshot of an earlier run to name the objects)".into());
-        }
-        return Err(RunRefused::DatabaseChanged {
-            planned: plan.source_fingerprint.clone(),
-            actual: current.fingerprint().to_string(),
-            changes,
-        }
-        .into());
-    }
+    check_start(locked.client(), plan, progress.as_ref(), &current).await?;
     // Again with the target's schema: a lossy type change is judged from the column's type.
     check_destructive(plan, Some(&current), &target.name, allow_destructive)?;
+    let resuming = progress.as_ref().is_some_and(|p| p.begun());
     if resuming {
-        ctx.reporter
-            .note("resuming: steps that completed in an earlier run are skipped");
+        ctx.reporter.note(
+            "resuming: steps that completed in an earlier run are skipped, an interrupted one is reconciled",
+        );
     }
     let migrations = load_migrations(ctx)?;
     let planned = planned_migrations(plan, &migrations)?;
-    if !no_rehearsal && !resuming {
+    if !choices.no_rehearsal && !resuming {
         rehearse(ctx, target, plan, &planned).await?;
     }
     let options = RunOptions {
@@ -104,6 +104,9 @@ pub(crate) async fn execute_plan(
         },
         long_statement_timeout: StatementTimeout(Duration::ZERO),
         project_root: ctx.root.clone(),
+        hook_resume: choices.hook_resume,
+        hook_wait: choices.lock_wait,
+        failpoints: true,
     };
     let last_planned = planned.iter().map(|m| m.id).max();
     let report = pipeline::execute(
@@ -123,8 +126,13 @@ pub(crate) async fn execute_plan(
             let report = apply_pending(client, &migrations, &options, ctx.reporter).await?;
             Ok(report.applied.len())
         },
+        async |client: &Client| {
+            let schema = read_schema(ctx, client).await?;
+            Ok(Some(schema.fingerprint().to_string()))
+        },
     )
     .await?;
+    failpoint::hit("before-final-read");
     let after = read_schema(ctx, locked.client()).await?;
     if !same_fingerprint(&plan.desired_fingerprint, &after) {
         return Err(RunRefused::Diverged {
@@ -134,12 +142,62 @@ pub(crate) async fn execute_plan(
         }
         .into());
     }
-    store_snapshot(locked.client(), &after, Some(plan_id)).await?;
+    failpoint::hit("before-finish");
+    let snapshot = serde_json::to_value(&after).expect("the model serialises");
+    history::finish_run(
+        locked.client_mut(),
+        plan_id,
+        &after.fingerprint().to_string(),
+        &snapshot,
+    )
+    .await?;
     ctx.reporter.note(&format!(
         "done: {} statements, {} migrations, {} hooks ({} steps already done)",
         report.statements_run, report.migrations_applied, report.hooks_run, report.steps_skipped
     ));
     Ok(Outcome::Fine)
+}
+
+/// A new run starts from the plan's source; an interrupted one from where its steps left
+/// the target. Anything else changed the database under the plan: refused.
+async fn check_start(
+    client: &Client,
+    plan: &Plan,
+    progress: Option<&history::Progress>,
+    current: &Schema,
+) -> Result<()> {
+    let actual = current.fingerprint().to_string();
+    match progress {
+        Some(progress) if !progress.explains(&actual) => Err(RunRefused::ChangedDuringRun {
+            expected: progress
+                .expected_fingerprint()
+                .unwrap_or_default()
+                .to_string(),
+            actual,
+            changes: drift_since_last_run(client, current).await?,
+        }
+        .into()),
+        Some(_) => Ok(()),
+        None if same_fingerprint(&plan.source_fingerprint, current) => Ok(()),
+        None => {
+            if let Some(other) = resumable_run(client, current).await? {
+                return Err(RunRefused::OtherRunInProgress {
+                    message: other.message(),
+                }
+                .into());
+            }
+            let mut changes = drift_since_last_run(client, current).await?;
+            if changes.is_empty() {
+                changes.push("(no snapshot of an earlier run to name the objects)".into());
+            }
+            Err(RunRefused::DatabaseChanged {
+                planned: plan.source_fingerprint.clone(),
+                actual,
+                changes,
+            }
+            .into())
+        }
+    }
 }
 
 pub(crate) async fn store_snapshot(
@@ -214,6 +272,9 @@ async fn rehearse(
             },
             long_statement_timeout: StatementTimeout(Duration::ZERO),
             project_root: ctx.root.clone(),
+            hook_resume: HookResume::Default,
+            hook_wait: Duration::ZERO,
+            failpoints: false,
         };
         let rehearsal = without_hooks(plan);
         let quiet = crate::report::Reporter::capture(
@@ -233,6 +294,7 @@ async fn rehearse(
                 }
                 Ok(planned.len())
             },
+            async |_: &Client| Ok(None),
         )
         .await?;
         let after = read_schema(ctx, &client).await?;

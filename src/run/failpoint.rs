@@ -1,0 +1,45 @@
+//! Failpoints for fault-injection tests: `STRATA_FAILPOINT=<point>` stops strata at a named
+//! point of a run, the way it is stopped by SIGKILL or a crash, so that tests prove a run
+//! resumes from every such point without sleeps or timing. Not for production use.
+//!
+//! `STRATA_FAILPOINT_ACTION` says how: `kill` (the default: SIGKILL itself, nothing runs after
+//! it, not even destructors), `abort` (SIGABRT), or `pause` (print the point on stderr and wait
+//! for ever, for a test that crashes the server at that moment and then kills strata).
+//!
+//! Points, for a step named S (`expand#0`, `data`, `deploy`, ...):
+//! - `before:S`: nothing of S recorded or done;
+//! - `started:S`: S recorded as started, its effect not begun (steps outside a transaction);
+//! - `hook:S`: the hook of S is running;
+//! - `batch:F`: a repetition of batch migration F committed (the first one reaches it);
+//! - `migration:F`: migration file F applied and recorded, the stage not done;
+//! - `effect:S`: the effect of S happened and S is not recorded done (for a step in a
+//!   transaction: before its COMMIT);
+//! - `before-final-read`, `before-finish`: after the last step, before the final read of
+//!   the target, and after it before the run is recorded as finished.
+
+/// The environment variable naming the point to stop at.
+pub const VAR: &str = "STRATA_FAILPOINT";
+/// The environment variable naming what to do there.
+pub const ACTION_VAR: &str = "STRATA_FAILPOINT_ACTION";
+
+/// Stops here when `STRATA_FAILPOINT` names `point`.
+pub fn hit(point: &str) {
+    let Some(wanted) = std::env::var_os(VAR) else {
+        return;
+    };
+    if wanted != point {
+        return;
+    }
+    let action = std::env::var(ACTION_VAR).unwrap_or_else(|_| "kill".into());
+    eprintln!("strata: failpoint {point} reached ({action})");
+    match action.as_str() {
+        "pause" => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        "abort" => std::process::abort(),
+        _ => {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+            std::process::abort();
+        }
+    }
+}

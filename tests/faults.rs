@@ -1,0 +1,628 @@
+//! Fault injection: one plan holding every kind of step (transactional DDL, a concurrent
+//! index, an enum label, a NOT VALID foreign key and its VALIDATE, a batched backfill, a
+//! plain migration, the deploy hook, a contract drop) on tables with rows. strata is stopped
+//! at every named point of the run (`STRATA_FAILPOINT`), once by SIGKILL and once by a crash
+//! of the server (`pg_ctl stop -m immediate`) at that moment; then `strata run` is run again
+//! until it succeeds. Every case must converge to the plan's desired fingerprint, with each
+//! migration's effect exactly once, the hook completed at least once and never twice at the
+//! same time, no invalid index, and `status`/`drift`/`check`/`plan` saying the run is in
+//! progress before the re-run and "no drift" after.
+//!
+//! Each case runs on its own copy of one prepared database (CREATE DATABASE ... TEMPLATE);
+//! the cases run one after the other, since a crash stops the one cluster they share, and
+//! every test here holds `CLUSTER` for that reason.
+
+mod common;
+
+use common::project::Project;
+use common::{crash_cluster, restart_cluster, TestDb};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use strata::plan::{Plan, StageBody};
+use strata::run::pipeline::groups;
+
+const MANIFEST: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[deploy]
+command = "exec >/dev/null 2>&1; mkdir \"$HOOK_LOG.lock\" 2>/dev/null || echo overlap >> \"$HOOK_LOG\"; echo start >> \"$HOOK_LOG\"; sleep ${HOOK_SLEEP:-0.3}; echo end >> \"$HOOK_LOG\"; rmdir \"$HOOK_LOG.lock\""
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+lock_timeout = "2s"
+retries = 2
+"#;
+
+const V1: &str = "
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TABLE orgs (id bigint PRIMARY KEY);
+CREATE TABLE users (id bigint PRIMARY KEY, org bigint, email text, mood mood, legacy text);
+";
+
+const V2: &str = "
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+CREATE TABLE orgs (id bigint PRIMARY KEY);
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    org bigint REFERENCES orgs (id),
+    email text,
+    mood mood,
+    full_name text
+);
+CREATE INDEX users_email_idx ON users (email);
+CREATE TABLE migration_effects (migration text NOT NULL, user_id bigint);
+";
+
+const BACKFILL: &str = "-- strata:batch
+WITH batch AS (
+    UPDATE users SET full_name = email
+    WHERE id IN (SELECT id FROM users WHERE full_name IS NULL ORDER BY id LIMIT 50)
+    RETURNING id
+)
+INSERT INTO migration_effects (migration, user_id) SELECT '0001', id FROM batch;
+";
+
+const NOTE: &str = "INSERT INTO migration_effects (migration) VALUES ('0002');\n";
+
+const USERS: i64 = 200;
+
+/// Held by every test of this file: a crash stops the cluster they all use.
+static CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn cluster() -> std::sync::MutexGuard<'static, ()> {
+    CLUSTER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+const IN_PROGRESS: &str = "is in progress on this target: run `strata run` to finish it";
+
+/// The prepared project: V1 run with rows, V2 planned and merged (pending.sql).
+fn prepare() -> (Project, Plan) {
+    let p = Project::create("strata-faults-", MANIFEST, V1);
+    p.start();
+    p.db.psql(&format!(
+        "INSERT INTO orgs VALUES (1); \
+         INSERT INTO users SELECT g, 1, 'u' || g || '@example.com', 'ok', 'x' \
+         FROM generate_series(1, {USERS}) g"
+    ));
+    p.write("schema/app.sql", V2);
+    p.write("migrations/0001_backfill.sql", BACKFILL);
+    p.write("migrations/0002_note.sql", NOTE);
+    p.commit_all("v2");
+    p.plan_and_merge();
+    let text = p.pending();
+    for kind in [
+        "CREATE TABLE",
+        "ADD COLUMN full_name",
+        "CREATE INDEX CONCURRENTLY",
+        "ADD VALUE 'happy'",
+        "NOT VALID",
+        "VALIDATE CONSTRAINT",
+        "-- migration: 0001_backfill.sql",
+        "-- migration: 0002_note.sql",
+        "-- hook: ",
+        "DROP COLUMN legacy",
+    ] {
+        assert!(text.contains(kind), "the plan lacks {kind}:\n{text}");
+    }
+    let plan = Plan::parse("pending.sql", &text).unwrap();
+    (p, plan)
+}
+
+/// Every named point of a run of `plan` (`strata::run::failpoint`).
+fn points(plan: &Plan) -> Vec<String> {
+    let mut points = Vec::new();
+    for stage in &plan.stages {
+        match &stage.body {
+            StageBody::Statements { statements } => {
+                for (i, group) in groups(statements).into_iter().enumerate() {
+                    let step = format!("{}#{i}", stage.name);
+                    points.push(format!("before:{step}"));
+                    if !group[0].transactional {
+                        points.push(format!("started:{step}"));
+                    }
+                    points.push(format!("effect:{step}"));
+                }
+            }
+            StageBody::Migrations { migrations } => {
+                points.push(format!("before:{}", stage.name));
+                points.push(format!("started:{}", stage.name));
+                for m in migrations {
+                    if m.directives.iter().any(|d| d == "batch") {
+                        points.push(format!("batch:{}", m.file));
+                    }
+                    points.push(format!("migration:{}", m.file));
+                }
+                points.push(format!("effect:{}", stage.name));
+            }
+            StageBody::Hook { .. } => {
+                for point in ["before", "started", "hook", "effect"] {
+                    points.push(format!("{point}:{}", stage.name));
+                }
+            }
+        }
+    }
+    points.push("before-final-read".into());
+    points.push("before-finish".into());
+    points
+}
+
+/// One case: a copy of the prepared database and the hook's log.
+struct Case<'a> {
+    p: &'a Project,
+    db: TestDb,
+    hook_log: PathBuf,
+}
+
+impl Case<'_> {
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strata"));
+        cmd.args(["-C", self.p.root.to_str().unwrap()]).args(args);
+        for (k, v) in self.p.strata().get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.env("STRATA_TEST_TARGET_URL", &self.db.url)
+            .env("HOOK_LOG", &self.hook_log)
+            .env_remove("STRATA_FAILPOINT");
+        cmd
+    }
+
+    fn output(&self, args: &[&str]) -> Output {
+        self.cli(args).stdin(Stdio::null()).output().unwrap()
+    }
+
+    fn run(&self) -> Output {
+        self.output(&["run", "--allow-destructive", "--no-rehearsal"])
+    }
+
+    /// Stops `strata run` at `point`: by SIGKILL, or by crashing the server while strata
+    /// waits there (and then killing strata, whose connection is gone).
+    fn inject(&self, point: &str, crash: bool) {
+        let mut cmd = self.cli(&["run", "--allow-destructive", "--no-rehearsal"]);
+        cmd.env("STRATA_FAILPOINT", point).stdin(Stdio::null());
+        if point.starts_with("hook:") {
+            // The hook strata leaves behind still runs when strata runs again.
+            cmd.env("HOOK_SLEEP", "3");
+        }
+        let reached = format!("failpoint {point} reached");
+        if !crash {
+            let out = cmd.env("STRATA_FAILPOINT_ACTION", "kill").output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.signal() == Some(9) && stderr.contains(&reached),
+                "{point}: strata was not killed there ({}):\n{stderr}",
+                out.status
+            );
+            return;
+        }
+        let mut child = cmd
+            .env("STRATA_FAILPOINT_ACTION", "pause")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut seen = String::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(&reached) {
+                break;
+            }
+        }
+        crash_cluster();
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        restart_cluster();
+        assert!(
+            seen.contains(&reached),
+            "{point}: strata did not reach it ({status}):\n{seen}"
+        );
+    }
+
+    /// Whether the interrupted run recorded any step.
+    fn begun(&self) -> bool {
+        self.db.psql(
+            "SELECT count(*) > 0 FROM strata.steps s JOIN strata.runs r USING (plan_id) WHERE r.finished_at IS NULL",
+        ) == "t"
+    }
+
+    /// A run stopped before its first step changed nothing: no drift, no run in progress,
+    /// pending.sql planned against the database as it is.
+    fn assert_untouched(&self, point: &str) {
+        let status = self.output(&["status", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert!(json["run_in_progress"].is_null(), "{point}: {json}");
+        assert_eq!(json["drift"], serde_json::json!([]), "{point}: {json}");
+        assert_eq!(
+            json["pending_sql"].as_str(),
+            Some("present, planned against the database as it is"),
+            "{point}: {json}"
+        );
+    }
+
+    /// What the commands that read the target say while the run is half way.
+    fn assert_in_progress(&self, point: &str, with_plan: bool) {
+        let status = self.output(&["status", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout)
+            .unwrap_or_else(|e| panic!("{point}: status: {e}: {}", text(&status)));
+        assert!(
+            json["run_in_progress"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(IN_PROGRESS)),
+            "{point}: status: {json}\nruns: {}\nsteps: {}",
+            self.db
+                .psql("SELECT plan_id, started_at, finished_at FROM strata.runs"),
+            self.db.psql("SELECT * FROM strata.steps")
+        );
+        assert_eq!(
+            json["drift"],
+            serde_json::json!([]),
+            "{point}: status: {json}"
+        );
+        let mut commands = vec![vec!["drift"], vec!["check"]];
+        if with_plan {
+            commands.push(vec!["plan", "--no-git"]);
+        }
+        for args in commands {
+            let out = self.output(&args);
+            assert!(
+                out.status.code() == Some(1) && text(&out).contains(IN_PROGRESS),
+                "{point}: {args:?} ({}):\n{}",
+                out.status,
+                text(&out)
+            );
+        }
+    }
+
+    /// Runs `strata run` again until it succeeds; how many runs that took, and what the
+    /// last one said.
+    fn rerun(&self, point: &str) -> (usize, String) {
+        for attempt in 1..=3 {
+            let out = self.run();
+            if out.status.success() {
+                return (attempt, text(&out));
+            }
+            eprintln!(
+                "{point}: re-run {attempt} failed ({}):\n{}",
+                out.status,
+                text(&out)
+            );
+        }
+        panic!("{point}: `strata run` did not succeed in 3 runs");
+    }
+
+    fn assert_converged(&self, point: &str, plan: &Plan) {
+        let status = self.output(&["status", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(
+            json["fingerprint"].as_str(),
+            Some(plan.desired_fingerprint.as_str()),
+            "{point}: {json}"
+        );
+        assert!(json["run_in_progress"].is_null(), "{point}: {json}");
+        let drift = self.output(&["drift"]);
+        assert!(
+            drift.status.success() && text(&drift).contains("no drift"),
+            "{point}: drift after the run: {}",
+            text(&drift)
+        );
+        // pending.sql stays (no --git-commit here): check says it ran, without planning.
+        let check = self.output(&["check"]);
+        assert!(
+            text(&check).contains("pending.sql already ran on this target"),
+            "{point}: check after the run: {}",
+            text(&check)
+        );
+        assert_eq!(
+            self.db.psql(
+                "SELECT count(*) || ',' || count(DISTINCT user_id) FROM migration_effects WHERE migration = '0001'"
+            ),
+            format!("{USERS},{USERS}"),
+            "{point}: the backfill did not touch each row exactly once"
+        );
+        assert_eq!(
+            self.db
+                .psql("SELECT count(*) FROM migration_effects WHERE migration = '0002'"),
+            "1",
+            "{point}: the plain migration did not run exactly once"
+        );
+        assert_eq!(
+            self.db
+                .psql("SELECT count(*) FROM users WHERE full_name IS DISTINCT FROM email"),
+            "0",
+            "{point}"
+        );
+        assert_eq!(
+            self.db
+                .psql("SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
+            "0",
+            "{point}: an invalid index remains"
+        );
+        let log = std::fs::read_to_string(&self.hook_log).unwrap_or_default();
+        assert!(
+            log.lines().any(|l| l == "end"),
+            "{point}: the hook never completed:\n{log}"
+        );
+        assert!(
+            !log.contains("overlap"),
+            "{point}: two hooks ran at once:\n{log}"
+        );
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn hook_runs(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| *l == "end")
+        .count()
+}
+
+#[test]
+fn every_fault_at_every_point_converges_when_run_again() {
+    let _cluster = cluster();
+    let started = std::time::Instant::now();
+    let (p, plan) = prepare();
+    let points = points(&plan);
+    let logs = common::reachable_tempdir("strata-faults-hooks-");
+
+    // Without a fault: one run, the hook once.
+    let clean = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: logs.path().join("clean.log"),
+    };
+    assert_eq!(clean.rerun("no fault").0, 1);
+    clean.assert_converged("no fault", &plan);
+    assert_eq!(hook_runs(&clean.hook_log), 1);
+    clean.db.drop_now();
+
+    let mut outcomes = Vec::new();
+    for crash in [false, true] {
+        for (i, point) in points.iter().enumerate() {
+            let case = Case {
+                p: &p,
+                db: p.db.copy(),
+                hook_log: logs.path().join(format!("{crash}-{i}.log")),
+            };
+            // The test cluster runs with synchronous_commit off, under which a crash loses
+            // the last commits; a production server does not.
+            case.db.psql(&format!(
+                "ALTER DATABASE {} SET synchronous_commit = on",
+                case.db.name
+            ));
+            case.inject(point, crash);
+            if case.begun() {
+                // `plan` is asked in a third of the cases: it says the same as check.
+                case.assert_in_progress(point, i % 3 == 0);
+            } else {
+                case.assert_untouched(point);
+            }
+            let (runs, said) = case.rerun(point);
+            if point.starts_with("hook:") {
+                assert!(
+                    said.contains("still runs (pid") && said.contains("waiting for it to end"),
+                    "{point}: the re-run did not wait for the hook left behind:\n{said}"
+                );
+            }
+            case.assert_converged(point, &plan);
+            outcomes.push(format!(
+                "{:5} {point:32} converged after {runs} run(s), hook completed {} time(s)",
+                if crash { "crash" } else { "kill" },
+                hook_runs(&case.hook_log)
+            ));
+            case.db.drop_now();
+        }
+    }
+    eprintln!(
+        "{} faults injected in {:.0} s ({} points x SIGKILL and server crash), all converged:\n{}",
+        outcomes.len(),
+        started.elapsed().as_secs_f64(),
+        points.len(),
+        outcomes.join("\n")
+    );
+}
+
+/// A small project: `from` run, `rows` inserted, then `to` planned and merged.
+fn small(manifest: &str, from: &str, rows: &str, to: &str) -> Project {
+    let p = Project::create("strata-faults-", manifest, from);
+    p.start();
+    p.db.psql(rows);
+    p.write("schema/app.sql", to);
+    p.commit_all("change");
+    p.plan_and_merge();
+    p
+}
+
+const PLAIN: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+"#;
+
+#[test]
+fn a_concurrent_index_left_invalid_by_a_crash_is_dropped_and_built_again() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+        "INSERT INTO t SELECT g, g FROM generate_series(1, 100) g",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nCREATE INDEX t_a_idx ON t (a);\n",
+    );
+    assert!(p.pending().contains("CREATE INDEX CONCURRENTLY t_a_idx"));
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("started:expand#0", false);
+    // What a crash in the middle of the build leaves: the index, invalid.
+    case.db.psql(
+        "CREATE INDEX t_a_idx ON t (a); \
+         UPDATE pg_index SET indisvalid = false WHERE indexrelid = 't_a_idx'::regclass",
+    );
+    case.assert_in_progress("started:expand#0", true);
+    let out = case.run();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("index public.t_a_idx was left invalid: dropped it, building it again"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        case.db
+            .psql("SELECT indisvalid FROM pg_index WHERE indexrelid = 't_a_idx'::regclass"),
+        "t"
+    );
+    let drift = case.output(&["drift"]);
+    assert!(text(&drift).contains("no drift"), "{}", text(&drift));
+}
+
+#[test]
+fn a_hook_interrupted_on_another_machine_needs_the_operator_to_say() {
+    let _cluster = cluster();
+    let p = small(
+        MANIFEST,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("hook:deploy", false);
+    // As if that run had been on another CI runner.
+    case.db.psql(
+        "UPDATE strata.steps SET process = regexp_replace(process, 'host=\\S+', 'host=elsewhere') \
+         WHERE step = 'deploy'",
+    );
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::hook_interrupted")
+            && text(&refused).contains("--hook-done"),
+        "{}",
+        text(&refused)
+    );
+    let done = case.output(&["run", "--no-rehearsal", "--hook-done"]);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(
+        text(&done).contains("taken as done (--hook-done)"),
+        "{}",
+        text(&done)
+    );
+    // The hook that strata lost was not started again.
+    let log = std::fs::read_to_string(&case.hook_log).unwrap();
+    assert_eq!(log.lines().filter(|l| *l == "start").count(), 1, "{log}");
+}
+
+#[test]
+fn a_hook_that_changes_the_schema_leaves_the_run_unfinished_for_good() {
+    let _cluster = cluster();
+    let manifest = PLAIN.replace(
+        "[targets.test]",
+        "[deploy]\ncommand = \"test -z \\\"$SNEAKY\\\" || psql \\\"$STRATA_TEST_TARGET_URL\\\" -Xqc 'CREATE TABLE IF NOT EXISTS sneaky (id int)'\"\n\n[targets.test]",
+    );
+    let p = small(
+        &manifest,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    for _ in 0..2 {
+        let out = p
+            .strata()
+            .args(["run", "--no-rehearsal"])
+            .env("SNEAKY", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("strata::run::diverged"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn a_change_made_while_a_run_was_interrupted_is_refused_and_is_drift() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\nCREATE TABLE u (id int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("before-final-read", false);
+    case.db.psql("CREATE TABLE sneaky (id int)");
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::changed_during_run"),
+        "{}",
+        text(&refused)
+    );
+    let drift = case.output(&["drift"]);
+    assert_eq!(drift.status.code(), Some(1));
+    assert!(
+        text(&drift).contains("sneaky") && !text(&drift).contains(IN_PROGRESS),
+        "{}",
+        text(&drift)
+    );
+}
+
+#[test]
+fn another_plan_is_refused_while_a_run_is_in_progress_and_says_which() {
+    let _cluster = cluster();
+    let p = small(
+        PLAIN,
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "SELECT 1",
+        "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+    );
+    let case = Case {
+        p: &p,
+        db: p.db.copy(),
+        hook_log: p.root.join("hook.out"),
+    };
+    case.inject("before-final-read", false);
+    // Another plan made from the same source (only its header differs).
+    let planned = p.pending();
+    let other = planned.replace("-- planned-at: ", "-- planned-at: 1999 ");
+    assert_ne!(planned, other);
+    p.write("pending.sql", &other);
+    let refused = case.run();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("strata::run::other_run_in_progress"),
+        "{}",
+        text(&refused)
+    );
+    p.write("pending.sql", &planned);
+    let (runs, _) = case.rerun("before-final-read");
+    assert_eq!(runs, 1);
+}
