@@ -12,6 +12,7 @@ pub mod config;
 pub mod ddl;
 pub mod diff;
 pub mod error;
+pub mod failpoint;
 pub mod git;
 pub mod lint;
 pub mod model;

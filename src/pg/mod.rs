@@ -3,7 +3,6 @@
 pub mod clone;
 mod conninfo;
 pub mod embedded;
-pub mod failpoint;
 pub mod lock;
 pub mod shadow;
 mod tls;

@@ -8,7 +8,8 @@
 //! only what a dead process *of this host* left behind (killed with SIGKILL, say). A
 //! database without a record, or with another host's, is never dropped.
 
-use super::{failpoint, ConnInfo, PgError};
+use super::{ConnInfo, PgError};
+use crate::failpoint;
 use crate::model::{quote_ident, quote_literal};
 use std::sync::Mutex;
 

@@ -62,7 +62,7 @@ impl Step {
     /// Failpoint `<point>:<step name>` (`run::failpoint`).
     pub fn failpoint(&self, point: &str) {
         if self.failpoints {
-            super::failpoint::hit(&format!("{point}:{}", self.name));
+            crate::failpoint::hit(&format!("{point}:{}", self.name));
         }
     }
 }

@@ -455,7 +455,7 @@ pub async fn apply_pending(
             seconds,
         });
         last = Some(last.map_or(m.id, |l| l.max(m.id)));
-        super::failpoint::hit(&format!("migration:{}", m.file));
+        crate::failpoint::hit(&format!("migration:{}", m.file));
     }
     Ok(report)
 }
@@ -605,7 +605,7 @@ async fn run_batch(
             .await
             .map_err(PgError::query("recording batch progress"))?;
         tx.commit().await.map_err(|e| failed(m, &describe(&e)))?;
-        super::failpoint::hit(&format!("batch:{}", m.file));
+        crate::failpoint::hit(&format!("batch:{}", m.file));
         total += rows;
         progress.set_message(&format!("applying {} (batch): {total} rows", m.file));
         if rows == 0 {

@@ -1,7 +1,6 @@
 //! Executing plans on a target: statements under lock timeouts with retries, the deploy
 //! hook, history and resume.
 
-pub mod failpoint;
 pub mod history;
 pub mod hook;
 pub mod migrations;

@@ -36,6 +36,7 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
             &client,
             source,
             Vec::new(),
+            args.allow_empty_schema,
         )
         .await?;
         return write_plan(ctx, args, plan);

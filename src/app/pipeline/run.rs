@@ -4,6 +4,7 @@ use super::{
 use crate::app::{resolve_shadow, resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::RunArgs;
 use crate::config::{StageKind, StatementTimeout};
+use crate::failpoint;
 use crate::git::Repo;
 use crate::model::Schema;
 use crate::pg::lock::LockedConnection;
@@ -14,7 +15,7 @@ use crate::run::migrations::{apply_pending, ApplyOptions};
 use crate::run::pipeline::{self, check_destructive, HookResume, RunOptions};
 use crate::run::refused::RunRefused;
 use crate::run::statements::ExecPolicy;
-use crate::run::{failpoint, history, hook};
+use crate::run::{history, hook};
 use crate::source::migration::Migration;
 use crate::source::statements::read_file;
 use crate::Result;

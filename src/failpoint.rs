@@ -1,6 +1,13 @@
 //! Failpoints for fault-injection tests: `STRATA_FAILPOINT=<point>` stops strata at a named
-//! point of a run, the way it is stopped by SIGKILL or a crash, so that tests prove a run
-//! resumes from every such point without sleeps or timing. Not for production use.
+//! point, the way it is stopped by SIGKILL or a crash, so that tests prove a run resumes from
+//! every such point, or interrupt it at a known moment, without sleeps or timing. Not for
+//! production use. Either way strata says `failpoint <point> reached` on stderr.
+//!
+//! Two kinds of points:
+//! - [`hit`] (points of a run): what happens is `STRATA_FAILPOINT_ACTION`, below;
+//! - [`pause`] (`shadow-created`: every shadow database created): waits, inside the async
+//!   runtime so signals are still handled, until the file named by `STRATA_FAILPOINT_RELEASE`
+//!   exists (never, when unset).
 //!
 //! `STRATA_FAILPOINT_ACTION` says how: `kill` (the default: SIGKILL itself, nothing runs after
 //! it, not even destructors), `abort` (SIGABRT), or `pause` (print the point on stderr and wait
@@ -22,12 +29,16 @@ pub const VAR: &str = "STRATA_FAILPOINT";
 /// The environment variable naming what to do there.
 pub const ACTION_VAR: &str = "STRATA_FAILPOINT_ACTION";
 
+/// The environment variable naming a file whose existence ends a [`pause`].
+pub const RELEASE_VAR: &str = "STRATA_FAILPOINT_RELEASE";
+
+fn armed(point: &str) -> bool {
+    std::env::var_os(VAR).is_some_and(|wanted| wanted == point)
+}
+
 /// Stops here when `STRATA_FAILPOINT` names `point`.
 pub fn hit(point: &str) {
-    let Some(wanted) = std::env::var_os(VAR) else {
-        return;
-    };
-    if wanted != point {
+    if !armed(point) {
         return;
     }
     let action = std::env::var(ACTION_VAR).unwrap_or_else(|_| "kill".into());
@@ -41,5 +52,20 @@ pub fn hit(point: &str) {
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
             std::process::abort();
         }
+    }
+}
+
+/// Waits here, without blocking the runtime, when `STRATA_FAILPOINT` names `point`.
+pub async fn pause(point: &str) {
+    if !armed(point) {
+        return;
+    }
+    eprintln!("strata: failpoint {point} reached (pause)");
+    let release = std::env::var_os(RELEASE_VAR);
+    while !release
+        .as_ref()
+        .is_some_and(|f| std::path::Path::new(f).exists())
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
