@@ -15,6 +15,7 @@ mod extensions;
 mod functions;
 pub mod hazard;
 mod indexes;
+mod names;
 pub mod order;
 mod policies;
 mod privileges;
@@ -272,7 +273,8 @@ impl<'a> Diff<'a> {
                 .collect();
             let from_deps = fold(&from.dependencies, &alias_from);
             let to_deps = fold(&to.dependencies, &alias_to);
-            order::order(&items, &from_deps, &to_deps).map_err(|cycle| DiffError::Cycle {
+            let name_edges = names::edges(from, to, &changes);
+            order::order(&items, &from_deps, &to_deps, &name_edges).map_err(|cycle| DiffError::Cycle {
                 objects: cycle
                     .0
                     .iter()
