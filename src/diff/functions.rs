@@ -33,7 +33,11 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                         FunctionKind::Function | FunctionKind::Procedure | FunctionKind::Window
                     )
                 {
-                    unchecked_body(d, (&id, Step::Alter, ChangeKind::ReplaceFunction, Phase::Expand), f);
+                    unchecked_body(
+                        d,
+                        (&id, Step::Alter, ChangeKind::ReplaceFunction, Phase::Expand),
+                        f,
+                    );
                     d.push(
                         id.clone(),
                         Step::Alter,

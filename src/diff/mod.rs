@@ -274,13 +274,15 @@ impl<'a> Diff<'a> {
             let from_deps = fold(&from.dependencies, &alias_from);
             let to_deps = fold(&to.dependencies, &alias_to);
             let name_edges = names::edges(from, to, &changes);
-            order::order(&items, &from_deps, &to_deps, &name_edges).map_err(|cycle| DiffError::Cycle {
-                objects: cycle
-                    .0
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+            order::order(&items, &from_deps, &to_deps, &name_edges).map_err(|cycle| {
+                DiffError::Cycle {
+                    objects: cycle
+                        .0
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
             })?
         };
         propagate_contract(&mut changes, &sequence, &edges);

@@ -37,7 +37,10 @@ pub(crate) fn edges(from: &Schema, to: &Schema, changes: &[Change]) -> Vec<(usiz
     if !dropped_tables.is_empty() {
         for index in from.indexes.values() {
             if dropped_tables.contains(&index.table) {
-                indexes_of.entry(&index.table).or_default().push(&index.name);
+                indexes_of
+                    .entry(&index.table)
+                    .or_default()
+                    .push(&index.name);
             }
         }
     }

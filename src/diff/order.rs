@@ -283,6 +283,25 @@ mod tests {
     }
 
     #[test]
+    fn extra_edges_hold_a_create_until_the_drop_that_frees_its_name() {
+        // The drop of c waits for the alter of b (b used c); the create of a takes c's name.
+        let items = [
+            item("a", Step::Create),
+            item("b", Step::Alter),
+            item("c", Step::Drop),
+        ];
+        let from = deps(&[("b", "c")]);
+        let none = Deps::new();
+        assert_eq!(
+            ordered(&items, &from, &none),
+            ["Create a", "Alter b", "Drop c"]
+        );
+        let (sequence, edges) = order(&items, &from, &none, &[(2, 0)]).unwrap();
+        assert_eq!(sequence, [1, 2, 0]);
+        assert!(edges.contains(&(2, 0)), "the edge is reported for phases");
+    }
+
+    #[test]
     fn ties_are_deterministic() {
         let items = [
             item("b", Step::Create),

@@ -79,10 +79,16 @@ fn alias_dropped_with_tables(d: &mut Diff) {
     let on_dropped = |t: &crate::model::QualifiedName| d.dropped_tables.contains(t);
     let mut subs: Vec<(ObjectId, ObjectId)> = Vec::new();
     for key in from.triggers.keys().filter(|k| on_dropped(&k.table)) {
-        subs.push((ObjectId::Trigger(key.clone()), ObjectId::Table(key.table.clone())));
+        subs.push((
+            ObjectId::Trigger(key.clone()),
+            ObjectId::Table(key.table.clone()),
+        ));
     }
     for key in from.policies.keys().filter(|k| on_dropped(&k.table)) {
-        subs.push((ObjectId::Policy(key.clone()), ObjectId::Table(key.table.clone())));
+        subs.push((
+            ObjectId::Policy(key.clone()),
+            ObjectId::Table(key.table.clone()),
+        ));
     }
     for index in from.indexes.values().filter(|i| on_dropped(&i.table)) {
         subs.push((
