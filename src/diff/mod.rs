@@ -8,6 +8,7 @@
 //! everything that depends on it (`recreate_dependents`). A change strata cannot express is
 //! a [`DiffError::Unsupported`] naming the object, never SQL that does something else.
 
+mod collations;
 mod columns;
 mod comments;
 mod constraints;
@@ -115,6 +116,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
     let mut d = Diff::new(from, to);
     schemas::diff(&mut d)?;
     extensions::diff(&mut d)?;
+    collations::diff(&mut d)?;
     types::diff(&mut d)?;
     sequences::diff(&mut d)?;
     functions::diff(&mut d)?;
@@ -437,7 +439,7 @@ fn rank(id: &ObjectId, step: Step) -> u8 {
     let r = match id {
         ObjectId::Schema(_) => 0,
         ObjectId::Extension(_) => 1,
-        ObjectId::Type(_) => 2,
+        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
         ObjectId::Sequence(_) => 3,
         ObjectId::Table(_) => 4,
         ObjectId::Column(..) => 5,
