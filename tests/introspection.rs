@@ -517,7 +517,6 @@ async fn unmodelled_objects_are_warnings() {
         "text search configuration",
         "operator",
         "rule",
-        "collation",
         "statistics object",
     ] {
         assert!(kinds.contains(kind), "{kind} missing from {:?}", i.warnings);
@@ -529,6 +528,13 @@ async fn unmodelled_objects_are_warnings() {
         .schema
         .tables
         .contains_key(&QualifiedName::new("app", "t")));
+    // Collations are modelled (issue 18).
+    assert!(!kinds.contains("collation"), "{:?}", i.warnings);
+    let german = &i.schema.collations[&QualifiedName::new("app", "german")];
+    assert_eq!(
+        (german.provider.as_str(), german.locale.as_deref()),
+        ("icu", Some("de"))
+    );
 }
 
 #[tokio::test]

@@ -12,6 +12,7 @@ use tokio_postgres::Row;
 pub(super) struct Rows {
     pub namespaces: Vec<Row>,
     pub extensions: Vec<Row>,
+    pub collations: Vec<Row>,
     pub types: Vec<Row>,
     pub sequences: Vec<Row>,
     pub tables: Vec<Row>,
@@ -129,6 +130,29 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 name,
                 schema: row.get("nspname"),
                 version: row.get("extversion"),
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &std::mem::take(&mut rows.collations) {
+        let name = qn(row, "nspname", "collname");
+        oids.add(
+            Catalog::Collation,
+            row.get("oid"),
+            ObjectId::Collation(name.clone()),
+        );
+        schema.collations.insert(
+            name.clone(),
+            Collation {
+                name,
+                provider: row.get("provider"),
+                lc_collate: row.get("lc_collate"),
+                lc_ctype: row.get("lc_ctype"),
+                locale: row.get("locale"),
+                rules: row.get("rules"),
+                deterministic: row.get("deterministic"),
+                owner: owner(row, owners),
                 comment: row.get("comment"),
             },
         );

@@ -21,11 +21,12 @@ pub(super) enum Catalog {
     Rewrite = 2618,
     Trigger = 2620,
     Extension = 3079,
+    Collation = 3456,
     Policy = 3256,
 }
 
 impl Catalog {
-    const ALL: [Catalog; 10] = [
+    const ALL: [Catalog; 11] = [
         Catalog::Type,
         Catalog::Proc,
         Catalog::Class,
@@ -36,6 +37,7 @@ impl Catalog {
         Catalog::Trigger,
         Catalog::Extension,
         Catalog::Policy,
+        Catalog::Collation,
     ];
 
     fn from_oid(oid: u32) -> Option<Catalog> {
@@ -194,6 +196,7 @@ enum IdRef<'a> {
     Function(&'a FunctionSig),
     Trigger(&'a SubName),
     Policy(&'a SubName),
+    Collation(&'a QualifiedName),
 }
 
 impl<'a> From<&'a ObjectId> for IdRef<'a> {
@@ -211,6 +214,7 @@ impl<'a> From<&'a ObjectId> for IdRef<'a> {
             ObjectId::Function(sig) => IdRef::Function(sig),
             ObjectId::Trigger(key) => IdRef::Trigger(key),
             ObjectId::Policy(key) => IdRef::Policy(key),
+            ObjectId::Collation(n) => IdRef::Collation(n),
         }
     }
 }
@@ -230,6 +234,7 @@ impl IdRef<'_> {
             IdRef::Function(sig) => ObjectId::Function(sig.clone()),
             IdRef::Trigger(key) => ObjectId::Trigger(key.clone()),
             IdRef::Policy(key) => ObjectId::Policy(key.clone()),
+            IdRef::Collation(n) => ObjectId::Collation(n.clone()),
         }
     }
 }
@@ -324,6 +329,9 @@ fn structural_edges<'a>(schema: &'a Schema) -> Vec<Edge<'a>> {
     }
     for name in schema.types.keys() {
         edge(IdRef::Type(name), in_schema(&name.schema));
+    }
+    for name in schema.collations.keys() {
+        edge(IdRef::Collation(name), in_schema(&name.schema));
     }
     for name in schema.sequences.keys() {
         edge(IdRef::Sequence(name), in_schema(&name.schema));

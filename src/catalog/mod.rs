@@ -280,9 +280,11 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
         sql::unmodelled(),
     );
     let (constraints_sql, indexes_sql) = (sql::constraints(version), sql::indexes(version));
+    let collations_sql = sql::collations(version);
     // Sent together: tokio-postgres pipelines them on the one connection.
     let results = tokio::join!(
         q.rows("extensions", sql::EXTENSIONS, &p),
+        q.rows("collations", &collations_sql, &p),
         q.rows("types", &types_sql, &p),
         q.rows("sequences", &seq_sql, &p),
         q.rows("tables", &tables_sql, &p),
@@ -300,16 +302,18 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
     );
     #[rustfmt::skip]
     let [
-        extensions, types, sequences, tables, columns, constraints, indexes, opclasses, views,
+        extensions, collations, types, sequences, tables, columns, constraints, indexes, opclasses, views,
         functions, triggers, policies, default_privileges, dependencies, unmodelled,
     ] =
         all_or_cause([
             results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
             results.8, results.9, results.10, results.11, results.12, results.13, results.14,
+            results.15,
         ])?;
     let rows = build::Rows {
         namespaces: managed_rows,
         extensions,
+        collations,
         types,
         sequences,
         tables,

@@ -79,6 +79,36 @@ pub const EXTENSIONS: &str = "SELECT x.oid, x.extname, n.nspname, x.extversion, 
        LEFT JOIN pg_description ds ON ds.objoid = x.oid AND ds.classoid = 'pg_extension'::regclass AND ds.objsubid = 0 \
      WHERE x.extnamespace = ANY($1) ORDER BY x.extname";
 
+/// Collations of managed schemas, with the options `CREATE COLLATION` takes; the locale
+/// column moved (`colliculocale` in 15 and 16, `colllocale` from 17).
+pub fn collations(version: u32) -> String {
+    let locale = if version >= 170000 {
+        "o.colllocale"
+    } else if version >= 150000 {
+        "coalesce(o.colliculocale, o.collcollate)"
+    } else {
+        "o.collcollate"
+    };
+    let rules = if version >= 160000 {
+        "o.collicurules"
+    } else {
+        "NULL::text"
+    };
+    format!(
+        "SELECT o.oid, n.nspname, o.collname, \
+           CASE o.collprovider WHEN 'i' THEN 'icu' WHEN 'b' THEN 'builtin' ELSE 'libc' END AS provider, \
+           CASE WHEN o.collprovider = 'c' THEN o.collcollate END AS lc_collate, \
+           CASE WHEN o.collprovider = 'c' THEN o.collctype END AS lc_ctype, \
+           CASE WHEN o.collprovider <> 'c' THEN {locale} END AS locale, \
+           {rules} AS rules, o.collisdeterministic AS deterministic, \
+           pg_get_userbyid(o.collowner) AS owner, ds.description AS comment \
+         FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace \
+           LEFT JOIN pg_description ds ON ds.objoid = o.oid AND ds.classoid = 'pg_collation'::regclass AND ds.objsubid = 0 \
+         WHERE o.collnamespace = ANY($1) AND {not_ext} ORDER BY n.nspname, o.collname",
+        not_ext = not_ext("pg_collation", "o.oid"),
+    )
+}
+
 pub fn types() -> String {
     format!(
         "SELECT t.oid, t.typarray, t.typrelid, n.nspname, t.typname, t.typtype::text AS typtype, \
@@ -389,8 +419,6 @@ pub fn unmodelled() -> String {
            FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace WHERE o.opcnamespace {ns} AND {ext_opc} \
          UNION ALL SELECT 'operator family', quote_ident(n.nspname) || '.' || quote_ident(o.opfname) \
            FROM pg_opfamily o JOIN pg_namespace n ON n.oid = o.opfnamespace WHERE o.opfnamespace {ns} AND {ext_opf} \
-         UNION ALL SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(o.collname) \
-           FROM pg_collation o JOIN pg_namespace n ON n.oid = o.collnamespace WHERE o.collnamespace {ns} AND {ext_coll} \
          UNION ALL SELECT 'conversion', quote_ident(n.nspname) || '.' || quote_ident(o.conname) \
            FROM pg_conversion o JOIN pg_namespace n ON n.oid = o.connamespace WHERE o.connamespace {ns} AND {ext_conv} \
          UNION ALL SELECT 'statistics object', quote_ident(n.nspname) || '.' || quote_ident(o.stxname) \
@@ -415,7 +443,6 @@ pub fn unmodelled() -> String {
         ext_op = not_ext("pg_operator", "o.oid"),
         ext_opc = not_ext("pg_opclass", "o.oid"),
         ext_opf = not_ext("pg_opfamily", "o.oid"),
-        ext_coll = not_ext("pg_collation", "o.oid"),
         ext_conv = not_ext("pg_conversion", "o.oid"),
         ext_type = not_ext("pg_type", "t.oid"),
         ext_fdw = not_ext("pg_foreign_data_wrapper", "o.oid"),

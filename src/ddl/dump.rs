@@ -27,6 +27,7 @@ fn schema_name(id: &ObjectId) -> String {
     match id {
         ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
         ObjectId::Type(n)
+        | ObjectId::Collation(n)
         | ObjectId::Sequence(n)
         | ObjectId::Table(n)
         | ObjectId::Index(n)
@@ -63,6 +64,7 @@ fn object_file_part(id: &ObjectId) -> String {
         ObjectId::Schema(s) if s.is_empty() => "default_privileges".to_string(),
         ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
         ObjectId::Type(n)
+        | ObjectId::Collation(n)
         | ObjectId::Sequence(n)
         | ObjectId::Table(n)
         | ObjectId::Index(n)

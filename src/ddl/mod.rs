@@ -28,7 +28,7 @@ pub use indexes::create_index;
 pub use order::create_statements;
 pub use policies::create_policy;
 pub use privileges::{default_privileges, grants, GrantTarget};
-pub use schemas::{create_extension, create_schema};
+pub use schemas::{create_collation, create_extension, create_schema};
 pub use sequences::{create_sequence, sequence_options, sequence_owned_by};
 pub use tables::{column_definition, create_table};
 pub use triggers::create_trigger;

@@ -15,7 +15,7 @@ fn rank(id: &ObjectId) -> u8 {
     match id {
         ObjectId::Schema(_) => 0,
         ObjectId::Extension(_) => 1,
-        ObjectId::Type(_) => 2,
+        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
         ObjectId::Sequence(_) => 3,
         ObjectId::Function(_) => 4,
         ObjectId::Table(_) | ObjectId::Column(..) => 5,
@@ -36,6 +36,7 @@ fn schema_of(id: &ObjectId, schema: &Schema) -> String {
             .map(|x| x.schema.clone())
             .unwrap_or_default(),
         ObjectId::Type(n)
+        | ObjectId::Collation(n)
         | ObjectId::Sequence(n)
         | ObjectId::Table(n)
         | ObjectId::Index(n)
@@ -71,6 +72,9 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     }
     for e in schema.extensions.values() {
         items.insert(ObjectId::Extension(e.name.clone()), create_extension(e));
+    }
+    for c in schema.collations.values() {
+        items.insert(ObjectId::Collation(c.name.clone()), create_collation(c));
     }
     for t in schema.types.values() {
         items.insert(ObjectId::Type(t.name.clone()), create_type(t));

@@ -33,6 +33,11 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                         FunctionKind::Function | FunctionKind::Procedure | FunctionKind::Window
                     )
                 {
+                    unchecked_body(
+                        d,
+                        (&id, Step::Alter, ChangeKind::ReplaceFunction, Phase::Expand),
+                        f,
+                    );
                     d.push(
                         id.clone(),
                         Step::Alter,
@@ -78,7 +83,40 @@ fn drop(d: &mut Diff, f: &Function, phase: Phase) {
 
 fn create(d: &mut Diff, f: &Function, phase: Phase, _old: Option<&Function>) {
     let id = ObjectId::Function(f.sig.clone());
+    unchecked_body(d, (&id, Step::Create, ChangeKind::Create, phase), f);
     d.push_created(&id, phase, &crate::ddl::create_function(f), vec![]);
+}
+
+/// `SET check_function_bodies = off` before a SQL function's CREATE: its body is
+/// otherwise planned at creation, so it could only be created after every table, constraint
+/// (a `GROUP BY` on a primary key) and function it names, which PostgreSQL records nowhere
+/// for a quoted body, and which a default or CHECK using the function may make impossible.
+/// The bodies come from a database where they work. A `BEGIN ATOMIC` body is always parsed,
+/// and its dependencies are recorded, so it is ordered by them instead. Session-level (not
+/// `SET LOCAL`): the simulation and `run` execute statements outside and inside a
+/// transaction; the setting only ever affects the creation of functions.
+fn unchecked_body(
+    d: &mut Diff,
+    (id, step, kind, phase): (&ObjectId, Step, ChangeKind, Phase),
+    f: &Function,
+) {
+    let sql_body = f.definition.lines().any(|l| l.trim() == "LANGUAGE sql");
+    if sql_body && !atomic_body(&f.definition) {
+        d.push(
+            id.clone(),
+            step,
+            kind,
+            phase,
+            "SET check_function_bodies = off".to_string(),
+            vec![],
+        );
+    }
+}
+
+/// Whether a `pg_get_functiondef` text has a SQL-standard body (`BEGIN ATOMIC` or `RETURN`)
+/// rather than a quoted one (`AS $function$`).
+fn atomic_body(definition: &str) -> bool {
+    !definition.lines().any(|l| l.starts_with("AS "))
 }
 
 /// Owner, comment and grants.

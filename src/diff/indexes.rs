@@ -28,7 +28,12 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             continue;
         }
         let id = ObjectId::Index(name.clone());
-        match from.indexes.get(name) {
+        // An index of a dropped table went with it, even when a new table's takes its name.
+        let old = from
+            .indexes
+            .get(name)
+            .filter(|o| !d.dropped_tables.contains(&o.table));
+        match old {
             None => create(d, i, Phase::Expand),
             Some(o) if !d.recreated.contains_key(&id) => diff_comment(
                 d,

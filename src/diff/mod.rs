@@ -8,6 +8,7 @@
 //! everything that depends on it (`recreate_dependents`). A change strata cannot express is
 //! a [`DiffError::Unsupported`] naming the object, never SQL that does something else.
 
+mod collations;
 mod columns;
 mod comments;
 mod constraints;
@@ -16,6 +17,7 @@ mod functions;
 pub mod hazard;
 mod indexes;
 pub mod lossy;
+mod names;
 pub mod order;
 mod policies;
 mod privileges;
@@ -115,6 +117,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
     let mut d = Diff::new(from, to);
     schemas::diff(&mut d)?;
     extensions::diff(&mut d)?;
+    collations::diff(&mut d)?;
     types::diff(&mut d)?;
     sequences::diff(&mut d)?;
     functions::diff(&mut d)?;
@@ -273,13 +276,16 @@ impl<'a> Diff<'a> {
                 .collect();
             let from_deps = fold(&from.dependencies, &alias_from);
             let to_deps = fold(&to.dependencies, &alias_to);
-            order::order(&items, &from_deps, &to_deps).map_err(|cycle| DiffError::Cycle {
-                objects: cycle
-                    .0
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+            let name_edges = names::edges(from, to, &changes);
+            order::order(&items, &from_deps, &to_deps, &name_edges).map_err(|cycle| {
+                DiffError::Cycle {
+                    objects: cycle
+                        .0
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
             })?
         };
         propagate_contract(&mut changes, &sequence, &edges);
@@ -434,7 +440,7 @@ fn rank(id: &ObjectId, step: Step) -> u8 {
     let r = match id {
         ObjectId::Schema(_) => 0,
         ObjectId::Extension(_) => 1,
-        ObjectId::Type(_) => 2,
+        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
         ObjectId::Sequence(_) => 3,
         ObjectId::Table(_) => 4,
         ObjectId::Column(..) => 5,

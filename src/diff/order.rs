@@ -62,10 +62,13 @@ pub struct Cycle<K>(pub Vec<K>);
 pub type Edges = Vec<(usize, usize)>;
 
 /// Returns the indices of `items` in execution order, and the edges that constrained it.
+/// `extra` holds edges the caller knows of besides dependencies (a create that takes a name
+/// a drop frees runs after the drop).
 pub fn order<K: Ord + Clone>(
     items: &[Item<K>],
     from: &impl DepsOf<K>,
     to: &impl DepsOf<K>,
+    extra: &[(usize, usize)],
 ) -> Result<(Vec<usize>, Edges), Cycle<K>> {
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(items.len(), items.len() * 2);
     let nodes: Vec<NodeIndex> = (0..items.len()).map(|i| graph.add_node(i)).collect();
@@ -87,6 +90,7 @@ pub fn order<K: Ord + Clone>(
             edges.insert((pair[0], pair[1]));
         }
     }
+    edges.extend(extra.iter().copied().filter(|(a, b)| a != b));
     let changed: BTreeSet<&K> = by_object.keys().copied().collect();
     let add = |edges: &mut BTreeSet<(usize, usize)>,
                a: &K,
@@ -217,7 +221,7 @@ mod tests {
         from: &Deps<&'static str>,
         to: &Deps<&'static str>,
     ) -> Vec<String> {
-        order(items, from, to)
+        order(items, from, to, &[])
             .unwrap()
             .0
             .into_iter()
@@ -279,6 +283,25 @@ mod tests {
     }
 
     #[test]
+    fn extra_edges_hold_a_create_until_the_drop_that_frees_its_name() {
+        // The drop of c waits for the alter of b (b used c); the create of a takes c's name.
+        let items = [
+            item("a", Step::Create),
+            item("b", Step::Alter),
+            item("c", Step::Drop),
+        ];
+        let from = deps(&[("b", "c")]);
+        let none = Deps::new();
+        assert_eq!(
+            ordered(&items, &from, &none),
+            ["Create a", "Alter b", "Drop c"]
+        );
+        let (sequence, edges) = order(&items, &from, &none, &[(2, 0)]).unwrap();
+        assert_eq!(sequence, [1, 2, 0]);
+        assert!(edges.contains(&(2, 0)), "the edge is reported for phases");
+    }
+
+    #[test]
     fn ties_are_deterministic() {
         let items = [
             item("b", Step::Create),
@@ -297,7 +320,7 @@ mod tests {
         let items = [item("a", Step::Create), item("b", Step::Create)];
         let to = deps(&[("a", "b"), ("b", "a")]);
         assert_eq!(
-            order(&items, &Deps::new(), &to).unwrap_err(),
+            order(&items, &Deps::new(), &to, &[]).unwrap_err(),
             Cycle(vec!["a", "b"])
         );
     }

@@ -19,7 +19,11 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     }
     for (name, p) in &to.policies {
         let id = ObjectId::Policy(name.clone());
-        let Some(o) = from.policies.get(name) else {
+        let old = from
+            .policies
+            .get(name)
+            .filter(|_| !d.dropped_tables.contains(&name.table));
+        let Some(o) = old else {
             create(d, p, Phase::Expand);
             continue;
         };

@@ -22,6 +22,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     for t in dropped {
         drop(d, t);
     }
+    alias_dropped_with_tables(d);
     for (name, t) in to
         .tables
         .iter()
@@ -70,7 +71,35 @@ fn drop(d: &mut Diff, t: &Table) {
     );
 }
 
-/// Columns, constraints, triggers and policies: they live and die with the table.
+/// Triggers, policies and indexes of dropped tables go with the table's DROP: their
+/// dependencies (a trigger's function, an expression index's function) are the table's, so
+/// a function they use is dropped after the table.
+fn alias_dropped_with_tables(d: &mut Diff) {
+    let from = d.from;
+    let on_dropped = |t: &crate::model::QualifiedName| d.dropped_tables.contains(t);
+    let mut subs: Vec<(ObjectId, ObjectId)> = Vec::new();
+    for key in from.triggers.keys().filter(|k| on_dropped(&k.table)) {
+        subs.push((
+            ObjectId::Trigger(key.clone()),
+            ObjectId::Table(key.table.clone()),
+        ));
+    }
+    for key in from.policies.keys().filter(|k| on_dropped(&k.table)) {
+        subs.push((
+            ObjectId::Policy(key.clone()),
+            ObjectId::Table(key.table.clone()),
+        ));
+    }
+    for index in from.indexes.values().filter(|i| on_dropped(&i.table)) {
+        subs.push((
+            ObjectId::Index(index.name.clone()),
+            ObjectId::Table(index.table.clone()),
+        ));
+    }
+    d.alias_from.extend(subs);
+}
+
+/// Columns and constraints: they live and die with the table.
 fn sub_objects(t: &Table) -> Vec<ObjectId> {
     let mut out: Vec<ObjectId> = t
         .columns

@@ -255,3 +255,43 @@ fn a_lossy_type_change_is_destructive_and_a_narrowing_that_fails_is_not() {
     // bigint -> integer fails on a value that does not fit; it never changes one.
     assert!(!hazards("bigint", "integer").contains(&"destructive"));
 }
+
+#[test]
+fn a_table_taking_a_dropped_tables_constraint_name_is_created_after_the_drop_in_contract() {
+    let with_pkey = |name: &str| {
+        let mut t = table(name, &[column("id", "integer")]);
+        t.columns.get_mut("id").unwrap().not_null = true;
+        t.constraints.insert(
+            "packages_pkey".into(),
+            Constraint {
+                name: "packages_pkey".into(),
+                kind: ConstraintKind::PrimaryKey,
+                definition: "PRIMARY KEY (id)".into(),
+                columns: vec!["id".into()],
+                references: None,
+                validated: true,
+                deferrable: false,
+                initially_deferred: false,
+                local: true,
+                comment: None,
+            },
+        );
+        let mut s = Schema::default();
+        s.tables.insert(q(name), t);
+        s
+    };
+    let changes = diff(&with_pkey("packages"), &with_pkey("crates")).unwrap();
+    let statements = sql(&changes);
+    let drop = statements
+        .iter()
+        .position(|s| s.starts_with("DROP TABLE"))
+        .unwrap();
+    let add = statements
+        .iter()
+        .position(|s| s.contains("ADD CONSTRAINT packages_pkey"))
+        .unwrap();
+    assert!(drop < add, "{statements:#?}");
+    let phase_of = |i: usize| changes[i].phase;
+    assert_eq!(phase_of(drop), Phase::Contract);
+    assert_eq!(phase_of(add), Phase::Contract, "{changes:#?}");
+}

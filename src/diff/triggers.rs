@@ -24,7 +24,11 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     }
     for (name, t) in &to.triggers {
         let id = ObjectId::Trigger(name.clone());
-        match from.triggers.get(name) {
+        let old = from
+            .triggers
+            .get(name)
+            .filter(|_| !d.dropped_tables.contains(&name.table));
+        match old {
             None => create(d, t, Phase::Expand),
             Some(_) if d.recreated.contains_key(&id) => {}
             Some(o) => {

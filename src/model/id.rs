@@ -60,6 +60,7 @@ pub enum ObjectId {
     Function(FunctionSig),
     Trigger(SubName),
     Policy(SubName),
+    Collation(QualifiedName),
 }
 
 impl ObjectId {
@@ -86,6 +87,7 @@ impl ObjectId {
             ObjectId::Function(_) => "function",
             ObjectId::Trigger(_) => "trigger",
             ObjectId::Policy(_) => "policy",
+            ObjectId::Collation(_) => "collation",
         }
     }
 }
@@ -99,7 +101,8 @@ impl fmt::Display for ObjectId {
             | ObjectId::Sequence(n)
             | ObjectId::Table(n)
             | ObjectId::Index(n)
-            | ObjectId::View(n) => write!(f, "{kind} {n}"),
+            | ObjectId::View(n)
+            | ObjectId::Collation(n) => write!(f, "{kind} {n}"),
             ObjectId::Column(t, c) => write!(f, "{kind} {t}.{}", quote_ident(c)),
             ObjectId::Constraint(t, c) => write!(f, "{kind} {} ON {t}", quote_ident(c)),
             ObjectId::Function(sig) => write!(f, "{kind} {sig}"),

@@ -26,6 +26,10 @@ pub type Dependencies = BTreeMap<ObjectId, IdSet>;
 pub struct Schema {
     pub schemas: BTreeMap<String, Namespace>,
     pub extensions: BTreeMap<String, Extension>,
+    /// Absent from the serialisation when empty: a schema without collations keeps the
+    /// fingerprint it had before they were modelled.
+    #[serde(with = "pairs", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub collations: BTreeMap<QualifiedName, Collation>,
     #[serde(with = "pairs")]
     pub types: BTreeMap<QualifiedName, TypeDef>,
     #[serde(with = "pairs")]
@@ -85,6 +89,7 @@ impl Schema {
             ObjectId::Function(sig) => self.functions.contains_key(sig),
             ObjectId::Trigger(key) => self.triggers.contains_key(key),
             ObjectId::Policy(key) => self.policies.contains_key(key),
+            ObjectId::Collation(name) => self.collations.contains_key(name),
         }
     }
 
@@ -93,6 +98,7 @@ impl Schema {
         ids.extend(self.schemas.keys().cloned().map(ObjectId::Schema));
         ids.extend(self.extensions.keys().cloned().map(ObjectId::Extension));
         ids.extend(self.types.keys().cloned().map(ObjectId::Type));
+        ids.extend(self.collations.keys().cloned().map(ObjectId::Collation));
         ids.extend(self.sequences.keys().cloned().map(ObjectId::Sequence));
         for (name, table) in &self.tables {
             ids.insert(ObjectId::Table(name.clone()));

@@ -35,6 +35,24 @@ pub struct Extension {
     pub comment: Option<String>,
 }
 
+/// A collation (`CREATE COLLATION`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collation {
+    pub name: QualifiedName,
+    /// `libc`, `icu` or `builtin`.
+    pub provider: String,
+    /// libc: `LC_COLLATE` and `LC_CTYPE`.
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    /// icu and builtin: the locale.
+    pub locale: Option<String>,
+    /// ICU tailoring rules (PostgreSQL 16+).
+    pub rules: Option<String>,
+    pub deterministic: bool,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeDef {
     pub name: QualifiedName,

@@ -1,0 +1,1 @@
+CREATE COLLATION nocase (provider = icu, locale = $$und-u-ks-level2$$, deterministic = false);

@@ -1,0 +1,2 @@
+CREATE FUNCTION zz_inner() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE FUNCTION aa_outer() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN zz_inner(); END $$;

@@ -1,0 +1,2 @@
+CREATE FUNCTION pos(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 > 0 $$;
+CREATE TABLE t (n int CONSTRAINT t_n_pos CHECK (pos(n)));

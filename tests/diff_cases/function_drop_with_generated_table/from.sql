@@ -1,0 +1,2 @@
+CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 * 2 $$;
+CREATE TABLE t (n int, m int GENERATED ALWAYS AS (twice(n)) STORED);

@@ -1,0 +1,2 @@
+CREATE TABLE p (a int CHECK (a > 0));
+CREATE TABLE c (b int) INHERITS (p);

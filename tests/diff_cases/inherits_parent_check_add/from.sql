@@ -1,0 +1,2 @@
+CREATE TABLE p (a int);
+CREATE TABLE c (b int) INHERITS (p);

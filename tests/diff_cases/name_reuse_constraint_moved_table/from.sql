@@ -1,0 +1,2 @@
+CREATE TABLE a (id int CONSTRAINT uq UNIQUE);
+CREATE TABLE b (id int);

@@ -1,0 +1,3 @@
+CREATE SCHEMA app;
+CREATE TABLE app.mood (id int);
+CREATE TABLE app.log (id int);

@@ -1,0 +1,2 @@
+CREATE TABLE t (id int);
+CREATE UNIQUE INDEX t_key ON t (id);

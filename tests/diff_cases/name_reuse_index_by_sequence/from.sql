@@ -1,0 +1,2 @@
+CREATE TABLE t (id int);
+CREATE INDEX t_seq ON t (id);

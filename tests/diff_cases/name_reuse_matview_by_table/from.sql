@@ -1,0 +1,2 @@
+CREATE TABLE base (a int);
+CREATE MATERIALIZED VIEW report AS SELECT a FROM base;

@@ -1,0 +1,2 @@
+CREATE TABLE base (a int);
+CREATE TABLE report (a int);

@@ -1,0 +1,1 @@
+CREATE TABLE status (id int);

@@ -1,0 +1,2 @@
+CREATE TABLE a (id int CONSTRAINT a_pkey PRIMARY KEY);
+CREATE TABLE b_old (id int CONSTRAINT b_pkey PRIMARY KEY);

@@ -1,0 +1,2 @@
+CREATE TABLE a (id int CONSTRAINT a_pkey PRIMARY KEY);
+CREATE TABLE b_new (id int CONSTRAINT b_pkey PRIMARY KEY, a_id int CONSTRAINT b_a_fkey REFERENCES a (id));
