@@ -64,7 +64,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 );
             }
             _ if made_with_partition(d, &gone, i) => {}
-            _ => create(d, i, Phase::Expand),
+            _ => {
+                let phase = after_dropped_parent(from, to, name);
+                create(d, i, phase);
+            }
         }
     }
     Ok(())
@@ -116,6 +119,19 @@ fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
         })
         .cloned()
         .collect()
+}
+
+/// An index of `from` attached to a parent that is dropped (in the contract phase), which
+/// takes it along: made again on its own after that drop, so in the contract phase too.
+fn after_dropped_parent(from: &Schema, to: &Schema, name: &QualifiedName) -> Phase {
+    let mut at = from.indexes.get(name).and_then(|i| i.parent.as_ref());
+    while let Some(p) = at {
+        if from.indexes.contains_key(p) && !to.indexes.contains_key(p) {
+            return Phase::Contract;
+        }
+        at = from.indexes.get(p).and_then(|i| i.parent.as_ref());
+    }
+    Phase::Expand
 }
 
 /// Whether PostgreSQL makes `i` itself: an index of a partition this change creates, attached
