@@ -102,11 +102,9 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     for t in schema.tables.values() {
         if let crate::model::ReplicaIdentity::Index(index) = &t.replica_identity {
             let qualified = crate::model::QualifiedName::new(t.name.schema.clone(), index.clone());
-            let constraint = ObjectId::Constraint(t.name.clone(), index.clone());
-            let key = if items.contains_key(&constraint) {
-                constraint
-            } else {
-                ObjectId::Index(qualified)
+            let key = match tables::creating_constraint(schema, &t.name, index) {
+                Some((table, name)) => ObjectId::Constraint(table, name),
+                None => ObjectId::Index(qualified),
             };
             if let Some(text) = items.get_mut(&key) {
                 text.push_str(&tables::replica_identity(&t.name, &t.replica_identity));

@@ -41,13 +41,9 @@ pub fn create_table(t: &Table) -> String {
     } else {
         t.columns.keys().collect()
     };
-    // A partition whose columns are its own (made with `LIKE` and attached) is created
-    // with them and attached after, as pg_dump does: PARTITION OF would inherit them.
-    let attached = t
-        .partition_of
-        .as_ref()
-        .filter(|_| !t.columns.values().any(|c| c.local));
-    if let Some(p) = attached {
+    // A partition's columns are always its parent's (`ATTACH PARTITION` makes them so),
+    // its own defaults and NOT NULL are set after.
+    if let Some(p) = &t.partition_of {
         out.push_str(&format!(" PARTITION OF {} {}", p.parent, p.bound));
     } else {
         let columns: Vec<String> = order
@@ -73,12 +69,6 @@ pub fn create_table(t: &Table) -> String {
         out.push_str(&format!(" WITH ({})", t.options.join(", ")));
     }
     out.push_str(";\n");
-    if let (Some(p), None) = (&t.partition_of, attached) {
-        out.push_str(&format!(
-            "ALTER TABLE {} ATTACH PARTITION {name} {};\n",
-            p.parent, p.bound
-        ));
-    }
     // Columns only inherited (all of a partition's) come from the parent; a default or
     // NOT NULL of their own is set after (a no-op when the parent has the same).
     for n in &order {
@@ -132,6 +122,28 @@ pub fn replica_identity(table: &QualifiedName, ri: &ReplicaIdentity) -> String {
         ReplicaIdentity::Index(index) => format!("USING INDEX {}", quote_ident(index)),
     };
     format!("ALTER TABLE {table} REPLICA IDENTITY {what};\n")
+}
+
+/// The constraint that creates constraint `name` of `table`: itself when it is the table's
+/// own, else (a partition's key or unique constraint) its partitioned table's constraint of
+/// the same kind on the same columns, up the hierarchy.
+pub fn creating_constraint(
+    schema: &crate::model::Schema,
+    table: &QualifiedName,
+    name: &str,
+) -> Option<(QualifiedName, String)> {
+    let t = schema.tables.get(table)?;
+    let c = t.constraints.get(name)?;
+    if c.local {
+        return Some((table.clone(), name.to_string()));
+    }
+    let parent = t.partition_of.as_ref()?.parent.clone();
+    let p = schema.tables.get(&parent)?;
+    let same = p
+        .constraints
+        .values()
+        .find(|pc| pc.kind == c.kind && pc.columns == c.columns)?;
+    creating_constraint(schema, &parent, &same.name)
 }
 
 /// The defaults an inherited column of a new partition or child table takes from `parent`

@@ -156,15 +156,24 @@ pub(super) fn replica_identity(d: &mut Diff) {
         let sql = crate::ddl::tables::replica_identity(name, new);
         match new {
             ReplicaIdentity::Index(index) => {
-                let object = if t.constraints.contains_key(index) {
-                    ObjectId::Constraint(name.clone(), index.clone())
-                } else {
-                    ObjectId::Index(QualifiedName::new(name.schema.clone(), index.clone()))
+                let created = |d: &Diff, object: &ObjectId| {
+                    d.changes
+                        .iter()
+                        .any(|c| &c.object == object && c.step == Step::Create)
                 };
-                let rebuilt = d
-                    .changes
-                    .iter()
-                    .any(|c| c.object == object && c.step == Step::Create);
+                let mut object = ObjectId::Index(QualifiedName::new(name.schema.clone(), index.clone()));
+                if let Some((table, constraint)) =
+                    crate::ddl::tables::creating_constraint(to, name, index)
+                {
+                    // A partition's constraint comes with its parent's, or with the
+                    // partition when that is created.
+                    object = ObjectId::Constraint(table, constraint);
+                    let own = ObjectId::Table(name.clone());
+                    if !created(d, &object) && created(d, &own) {
+                        object = own;
+                    }
+                }
+                let rebuilt = created(d, &object);
                 if old != Some(new) || rebuilt {
                     let phase = d
                         .changes
@@ -244,9 +253,19 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let id = ObjectId::Table(new.name.clone());
     let name = &new.name;
     if old.partition_by != new.partition_by {
+        let what = match (&old.partition_by, &new.partition_by) {
+            (None, Some(key)) => format!("it becomes partitioned by {key}"),
+            (Some(_), None) => "it stops being partitioned".to_string(),
+            (Some(a), Some(b)) => format!("its partition key changes from {a} to {b}"),
+            (None, None) => unreachable!("the keys differ"),
+        };
         return Err(unsupported(
             &id,
-            "its partitioning changes (a table cannot be partitioned or unpartitioned in place)",
+            format!(
+                "its partitioning changes: {what}. PostgreSQL cannot change a table's \
+                 partitioning in place; the rows must be copied into a new table (create it \
+                 with its partitions, copy, swap the names) in a numbered migration"
+            ),
         ));
     }
     match (&old.partition_of, &new.partition_of) {
