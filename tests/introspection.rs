@@ -154,13 +154,19 @@ async fn varied_schema_round_trips() {
     let table = |name: &str| &s.tables[&strata::model::QualifiedName::new("app", name)];
     use strata::model::ReplicaIdentity;
     assert_eq!(table("events").replica_identity, ReplicaIdentity::Full);
-    assert_eq!(table("events_rest").replica_identity, ReplicaIdentity::Nothing);
+    assert_eq!(
+        table("events_rest").replica_identity,
+        ReplicaIdentity::Nothing
+    );
     assert_eq!(
         table("events_list_c").replica_identity,
         ReplicaIdentity::Index("events_list_c_kind".into())
     );
     assert_eq!(table("events_list_ab").columns["n"].default, None);
-    assert_eq!(table("events_list_c").columns["n"].default.as_deref(), Some("3"));
+    assert_eq!(
+        table("events_list_c").columns["n"].default.as_deref(),
+        Some("3")
+    );
     assert_eq!(s.views.len(), 4);
     assert_eq!(s.types.len(), 5);
     assert_eq!(s.functions.len(), 7, "{:?}", s.functions.keys());

@@ -348,7 +348,10 @@ fn structural_edges<'a>(schema: &'a Schema) -> Vec<Edge<'a>> {
             edge(IdRef::Column(name, column), Some(IdRef::Table(name)));
             if let Some((pname, p)) = parent {
                 if let Some((pcolumn, _)) = p.columns.get_key_value(column) {
-                    edge(IdRef::Column(name, column), Some(IdRef::Column(pname, pcolumn)));
+                    edge(
+                        IdRef::Column(name, column),
+                        Some(IdRef::Column(pname, pcolumn)),
+                    );
                 }
             }
         }

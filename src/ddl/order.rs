@@ -84,7 +84,10 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     for t in schema.tables.values() {
         let mut text = create_table(t);
         let parent = t.partition_of.as_ref().map(|p| &p.parent);
-        if let Some(parent) = parent.or(t.inherits.first()).and_then(|p| schema.tables.get(p)) {
+        if let Some(parent) = parent
+            .or(t.inherits.first())
+            .and_then(|p| schema.tables.get(p))
+        {
             text.push_str(&tables::dropped_inherited_defaults(t, parent));
         }
         items.insert(ObjectId::Table(t.name.clone()), text);

@@ -147,8 +147,7 @@ fn made_with_partition(d: &Diff, gone: &BTreeSet<QualifiedName>, i: &Index) -> b
     if d.from.indexes.contains_key(parent) && !gone.contains(parent) {
         return true;
     }
-    d.to
-        .indexes
+    d.to.indexes
         .get(parent)
         .is_some_and(|p| made_with_partition(d, gone, p))
 }

@@ -57,7 +57,11 @@ fn drop(d: &mut Diff, t: &Table) {
     for sub in sub_objects(t).into_iter().filter(|s| !own.contains(s)) {
         d.alias_from.insert(sub, id.clone());
     }
-    if let Some(p) = t.partition_of.as_ref().filter(|p| gains_partitions(d, &p.parent)) {
+    if let Some(p) = t
+        .partition_of
+        .as_ref()
+        .filter(|p| gains_partitions(d, &p.parent))
+    {
         // Its bound may be taken by a partition made in the expand phase: it leaves the
         // partitioned table then, and goes with the contract phase.
         d.push(
@@ -161,7 +165,8 @@ pub(super) fn replica_identity(d: &mut Diff) {
                         .iter()
                         .any(|c| &c.object == object && c.step == Step::Create)
                 };
-                let mut object = ObjectId::Index(QualifiedName::new(name.schema.clone(), index.clone()));
+                let mut object =
+                    ObjectId::Index(QualifiedName::new(name.schema.clone(), index.clone()));
                 if let Some((table, constraint)) =
                     crate::ddl::tables::creating_constraint(to, name, index)
                 {
