@@ -134,14 +134,18 @@ fn after_dropped_parent(from: &Schema, to: &Schema, name: &QualifiedName) -> Pha
     Phase::Expand
 }
 
-/// Whether PostgreSQL makes `i` itself: an index of a partition this change creates, attached
-/// to a partitioned index that exists when the partition is created (created tables come
-/// before new indexes), is made by `CREATE TABLE ... PARTITION OF` / `ATTACH PARTITION`.
+/// Whether PostgreSQL makes `i` itself: an index of a partition this change creates or
+/// attaches, under a partitioned index that exists by then (tables come before new
+/// indexes), is made by `CREATE TABLE ... PARTITION OF` / `ATTACH PARTITION`.
 fn made_with_partition(d: &Diff, gone: &BTreeSet<QualifiedName>, i: &Index) -> bool {
     let Some(parent) = &i.parent else {
         return false;
     };
-    if !d.created_tables.contains(&i.table) {
+    let attached = |t: &QualifiedName| {
+        let partition_of = |s: &Schema| s.tables.get(t).map(|t| t.partition_of.clone());
+        partition_of(d.to).flatten().is_some() && partition_of(d.from) != partition_of(d.to)
+    };
+    if !d.created_tables.contains(&i.table) && !attached(&i.table) {
         return false;
     }
     if d.from.indexes.contains_key(parent) && !gone.contains(parent) {

@@ -303,10 +303,16 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
                         "ALTER TABLE {} ATTACH PARTITION {name} {}",
                         p.parent, p.bound
                     ),
-                    vec![Hazard::new(
-                        super::hazard::VALIDATION_SCAN,
-                        format!("scans {name} to check the bound"),
-                    )],
+                    vec![
+                        Hazard::new(
+                            super::hazard::VALIDATION_SCAN,
+                            format!("scans {name} to check the bound"),
+                        ),
+                        Hazard::new(
+                            super::hazard::MAY_FAIL,
+                            format!("fails if rows of {name} are outside the bound"),
+                        ),
+                    ],
                 );
             }
         }
