@@ -42,7 +42,7 @@ pub fn hit(point: &str) {
         return;
     }
     let action = std::env::var(ACTION_VAR).unwrap_or_else(|_| "kill".into());
-    eprintln!("strata: failpoint {point} reached ({action})");
+    eprintln!("failpoint {point} reached");
     match action.as_str() {
         "pause" => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
@@ -60,7 +60,7 @@ pub async fn pause(point: &str) {
     if !armed(point) {
         return;
     }
-    eprintln!("strata: failpoint {point} reached (pause)");
+    eprintln!("failpoint {point} reached");
     let release = std::env::var_os(RELEASE_VAR);
     while !release
         .as_ref()

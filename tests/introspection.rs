@@ -150,7 +150,23 @@ async fn varied_schema_round_trips() {
     let (i, files) = round_trip(VARIED, Split::Single).await;
     assert_eq!(files.len(), 1);
     let s = &i.schema;
-    assert_eq!(s.tables.len(), 11, "{:?}", s.tables.keys());
+    assert_eq!(s.tables.len(), 12, "{:?}", s.tables.keys());
+    let table = |name: &str| &s.tables[&strata::model::QualifiedName::new("app", name)];
+    use strata::model::ReplicaIdentity;
+    assert_eq!(table("events").replica_identity, ReplicaIdentity::Full);
+    assert_eq!(
+        table("events_rest").replica_identity,
+        ReplicaIdentity::Nothing
+    );
+    assert_eq!(
+        table("events_list_c").replica_identity,
+        ReplicaIdentity::Index("events_list_c_kind".into())
+    );
+    assert_eq!(table("events_list_ab").columns["n"].default, None);
+    assert_eq!(
+        table("events_list_c").columns["n"].default.as_deref(),
+        Some("3")
+    );
     assert_eq!(s.views.len(), 4);
     assert_eq!(s.types.len(), 5);
     assert_eq!(s.functions.len(), 7, "{:?}", s.functions.keys());

@@ -340,6 +340,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 options: row.get("options"),
                 rls_enabled: row.get("relrowsecurity"),
                 rls_forced: row.get("relforcerowsecurity"),
+                replica_identity: replica_identity(row),
                 owner: owner(row, owners),
                 comment: row.get("comment"),
                 grants: grants(row)?,
@@ -676,6 +677,19 @@ fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<String>,
             ))
         })?;
     Ok(names.into_iter().map(str::to_string).collect())
+}
+
+/// `relreplident`, with the index marked `indisreplident` for `i` (none left: as `n`).
+fn replica_identity(row: &Row) -> ReplicaIdentity {
+    let kind: String = row.get("replident");
+    match kind.as_str() {
+        "f" => ReplicaIdentity::Full,
+        "n" => ReplicaIdentity::Nothing,
+        "i" => row
+            .get::<_, Option<String>>("replident_index")
+            .map_or(ReplicaIdentity::Nothing, ReplicaIdentity::Index),
+        _ => ReplicaIdentity::Default,
+    }
 }
 
 /// `CREATE AGGREGATE` from pg_aggregate (pg_get_functiondef does not do aggregates).

@@ -346,8 +346,22 @@ fn structural_edges<'a>(schema: &'a Schema) -> Vec<Edge<'a>> {
         }
     }
     for (name, t) in &schema.tables {
+        // A partition's or child's column on its parent's column: the parent's changes
+        // reach it, so its own come after.
+        let parent = t.partition_of.as_ref().map(|p| &p.parent);
+        let parent = parent
+            .or(t.inherits.first())
+            .and_then(|p| schema.tables.get_key_value(p));
         for column in t.columns.keys() {
             edge(IdRef::Column(name, column), Some(IdRef::Table(name)));
+            if let Some((pname, p)) = parent {
+                if let Some((pcolumn, _)) = p.columns.get_key_value(column) {
+                    edge(
+                        IdRef::Column(name, column),
+                        Some(IdRef::Column(pname, pcolumn)),
+                    );
+                }
+            }
         }
     }
     for (name, t) in &schema.tables {

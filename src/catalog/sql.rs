@@ -192,6 +192,9 @@ pub fn tables() -> String {
              FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
                JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
              WHERE i.inhrelid = c.oid) AS parents, \
+           c.relreplident::text AS replident, \
+           (SELECT ri.relname FROM pg_index x JOIN pg_class ri ON ri.oid = x.indexrelid \
+             WHERE x.indrelid = c.oid AND x.indisreplident) AS replident_index, \
            pg_get_userbyid(c.relowner) AS owner, ds.description AS comment, \
            {acl} AS acl \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace {ds} \

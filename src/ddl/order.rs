@@ -86,7 +86,15 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
         items.insert(ObjectId::Function(f.sig.clone()), create_function(f));
     }
     for t in schema.tables.values() {
-        items.insert(ObjectId::Table(t.name.clone()), create_table(t));
+        let mut text = create_table(t);
+        let parent = t.partition_of.as_ref().map(|p| &p.parent);
+        if let Some(parent) = parent
+            .or(t.inherits.first())
+            .and_then(|p| schema.tables.get(p))
+        {
+            text.push_str(&tables::dropped_inherited_defaults(t, parent));
+        }
+        items.insert(ObjectId::Table(t.name.clone()), text);
         for c in t.constraints.values().filter(|c| c.local) {
             items.insert(
                 ObjectId::Constraint(t.name.clone(), c.name.clone()),
@@ -96,6 +104,19 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     }
     for i in schema.indexes.values() {
         items.insert(ObjectId::Index(i.name.clone()), create_index(i));
+    }
+    // `REPLICA IDENTITY USING INDEX` goes with the index (or its constraint).
+    for t in schema.tables.values() {
+        if let crate::model::ReplicaIdentity::Index(index) = &t.replica_identity {
+            let qualified = crate::model::QualifiedName::new(t.name.schema.clone(), index.clone());
+            let key = match tables::creating_constraint(schema, &t.name, index) {
+                Some((table, name)) => ObjectId::Constraint(table, name),
+                None => ObjectId::Index(qualified),
+            };
+            if let Some(text) = items.get_mut(&key) {
+                text.push_str(&tables::replica_identity(&t.name, &t.replica_identity));
+            }
+        }
     }
     for v in schema.views.values() {
         items.insert(ObjectId::View(v.name.clone()), create_view(v));

@@ -1,5 +1,5 @@
 use super::{comment_on, grants, owner_to, sequence_options, GrantTarget};
-use crate::model::{quote_ident, Column, Table};
+use crate::model::{quote_ident, Column, QualifiedName, ReplicaIdentity, Table};
 
 /// One column inside `CREATE TABLE (...)` or `ADD COLUMN`.
 pub fn column_definition(c: &Column) -> String {
@@ -41,6 +41,8 @@ pub fn create_table(t: &Table) -> String {
     } else {
         t.columns.keys().collect()
     };
+    // A partition's columns are always its parent's (`ATTACH PARTITION` makes them so),
+    // its own defaults and NOT NULL are set after.
     if let Some(p) = &t.partition_of {
         out.push_str(&format!(" PARTITION OF {} {}", p.parent, p.bound));
     } else {
@@ -71,7 +73,7 @@ pub fn create_table(t: &Table) -> String {
     // NOT NULL of their own is set after (a no-op when the parent has the same).
     for n in &order {
         let c = &t.columns[*n];
-        if c.local && t.partition_of.is_none() {
+        if c.local {
             continue;
         }
         let column = quote_ident(&c.name);
@@ -92,6 +94,9 @@ pub fn create_table(t: &Table) -> String {
     if t.rls_forced {
         out.push_str(&format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n"));
     }
+    if !matches!(t.replica_identity, ReplicaIdentity::Index(_)) {
+        out.push_str(&replica_identity(&t.name, &t.replica_identity));
+    }
     out.push_str(&owner_to("TABLE", &name, &t.owner));
     out.push_str(&comment_on(&format!("TABLE {name}"), &t.comment));
     for n in &order {
@@ -103,6 +108,58 @@ pub fn create_table(t: &Table) -> String {
     for n in &order {
         let c = &t.columns[*n];
         out.push_str(&grants(GrantTarget::Column(&name, &c.name), &c.grants));
+    }
+    out
+}
+
+/// `ALTER TABLE t REPLICA IDENTITY ...;` (nothing for the default, which a new table has).
+/// `USING INDEX` is rendered with the index, which must exist first.
+pub fn replica_identity(table: &QualifiedName, ri: &ReplicaIdentity) -> String {
+    let what = match ri {
+        ReplicaIdentity::Default => return String::new(),
+        ReplicaIdentity::Full => "FULL".to_string(),
+        ReplicaIdentity::Nothing => "NOTHING".to_string(),
+        ReplicaIdentity::Index(index) => format!("USING INDEX {}", quote_ident(index)),
+    };
+    format!("ALTER TABLE {table} REPLICA IDENTITY {what};\n")
+}
+
+/// The constraint that creates constraint `name` of `table`: itself when it is the table's
+/// own, else (a partition's key or unique constraint) its partitioned table's constraint of
+/// the same kind on the same columns, up the hierarchy.
+pub fn creating_constraint(
+    schema: &crate::model::Schema,
+    table: &QualifiedName,
+    name: &str,
+) -> Option<(QualifiedName, String)> {
+    let t = schema.tables.get(table)?;
+    let c = t.constraints.get(name)?;
+    if c.local {
+        return Some((table.clone(), name.to_string()));
+    }
+    let parent = t.partition_of.as_ref()?.parent.clone();
+    let p = schema.tables.get(&parent)?;
+    let same = p
+        .constraints
+        .values()
+        .find(|pc| pc.kind == c.kind && pc.columns == c.columns)?;
+    creating_constraint(schema, &parent, &same.name)
+}
+
+/// The defaults an inherited column of a new partition or child table takes from `parent`
+/// but does not have: `DROP DEFAULT`s to run after `create_table`.
+pub fn dropped_inherited_defaults(t: &Table, parent: &Table) -> String {
+    let mut out = String::new();
+    for n in t.column_order.0.iter() {
+        let Some(c) = t.columns.get(n) else { continue };
+        let inherited = parent.columns.get(n).and_then(|p| p.default.as_ref());
+        if !c.local && c.default.is_none() && c.generated.is_none() && inherited.is_some() {
+            out.push_str(&format!(
+                "ALTER TABLE ONLY {} ALTER COLUMN {} DROP DEFAULT;\n",
+                t.name,
+                quote_ident(&c.name)
+            ));
+        }
     }
     out
 }
@@ -141,6 +198,7 @@ pub(crate) mod tests {
             options: vec![],
             rls_enabled: false,
             rls_forced: false,
+            replica_identity: ReplicaIdentity::Default,
             owner: None,
             comment: None,
             grants: Grants::new(),

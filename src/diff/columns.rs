@@ -46,15 +46,33 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
     }
     for c in new.columns.values() {
         let before = old.columns.get(&c.name);
-        if before == Some(c) {
-            continue; // the same on both sides: nothing to compare field by field
+        // The same on both sides: nothing to compare field by field (unless a parent's
+        // change reaches it).
+        if before == Some(c) && super::tables::parent_of(new).is_none() {
+            continue;
+        }
+        let adjusted = before.map(|o| after_parent(d, new, o));
+        if adjusted.as_ref() == Some(c) {
+            continue;
         }
         let id = ObjectId::Column(t.clone(), c.name.clone());
         let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
         match before {
             None if c.local => add(d, t, c),
-            // Inherited columns follow their parent's changes.
-            Some(o) if c.local || o.local => alter(d, t, o, c)?,
+            Some(o) if c.local || o.local => alter(d, t, adjusted.as_ref().unwrap_or(o), c)?,
+            // Inherited columns follow their parent's type; a default or NOT NULL of
+            // their own (a partition's) is theirs to change.
+            Some(o) => {
+                let o = adjusted.clone().unwrap_or_else(|| o.clone());
+                let own = Column {
+                    default: o.default,
+                    not_null: o.not_null,
+                    ..c.clone()
+                };
+                if &own != c {
+                    alter(d, t, &own, c)?;
+                }
+            }
             _ => {}
         }
         diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
@@ -68,6 +86,33 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         );
     }
     Ok(())
+}
+
+/// A child's column `o` as its parent's own changes leave it: NOT NULL set or dropped on
+/// the parent is set or dropped on every partition and child; so is a default the parent
+/// sets again around a type change (a plain default change on a parent is `ONLY`).
+fn after_parent(d: &Diff, child: &Table, o: &Column) -> Column {
+    let mut out = o.clone();
+    let Some(parent) = super::tables::parent_of(child) else {
+        return out;
+    };
+    let column = |s: &crate::model::Schema| {
+        s.tables
+            .get(parent)
+            .and_then(|p| p.columns.get(&o.name))
+            .cloned()
+    };
+    let (Some(po), Some(pn)) = (column(d.from), column(d.to)) else {
+        return out;
+    };
+    if po.not_null != pn.not_null {
+        out.not_null = pn.not_null;
+    }
+    let type_changes = po.data_type != pn.data_type || po.collation != pn.collation;
+    if type_changes && (po.default.is_some() || pn.default.is_some()) {
+        out.default = pn.default;
+    }
+    out
 }
 
 fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
@@ -250,6 +295,12 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     if (type_changes && c.default.is_some() && c.generated.is_none())
         || (!type_changes && default_changes)
     {
+        // A default changed alone leaves partitions and children their own (`ONLY`).
+        let at = if !type_changes && super::tables::has_children(d, t) {
+            format!("ALTER TABLE ONLY {t} ALTER COLUMN {col}")
+        } else {
+            at.clone()
+        };
         let sql = match &c.default {
             Some(def) => format!("{at} SET DEFAULT {def}"),
             None => format!("{at} DROP DEFAULT"),

@@ -64,6 +64,9 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                 };
                 add(d, t, c, phase);
             }
+            // A partition's constraint that was its parent's (dropped with it) and is
+            // now its own.
+            Some(o) if !o.local && !still_inherited(d, new, c) => add(d, t, c, Phase::Expand),
             Some(o) if !d.recreated.contains_key(&id) => {
                 diff_comment(d, &id, &target(t, &c.name), Some(&o.comment), &c.comment);
             }
@@ -71,6 +74,14 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         }
     }
     Ok(())
+}
+
+/// A check constraint a child holds both of its own and from its parent (same name) stays.
+fn still_inherited(d: &Diff, child: &Table, c: &Constraint) -> bool {
+    c.kind == ConstraintKind::Check
+        && super::tables::parent_of(child)
+            .and_then(|p| d.to.tables.get(p))
+            .is_some_and(|p| p.constraints.contains_key(&c.name))
 }
 
 fn same(a: &Constraint, b: &Constraint) -> bool {

@@ -1,21 +1,46 @@
 //! Indexes (those not backing a constraint): created, dropped; a changed definition is a
-//! drop and a create. Indexes of partitions attached to a partitioned index follow it.
+//! drop and a create.
+//!
+//! Partitioned indexes are created as pg_dump does: the partitioned table's index `ON ONLY`
+//! (invalid until every partition has an index attached), then each partition's index under
+//! its own name, attached with `ALTER INDEX ... ATTACH PARTITION`. So an index left `ON ONLY`
+//! on purpose stays so, partitions' own names are kept, and an existing index of a partition
+//! is attached rather than built again. A partition's attached index is never dropped on its
+//! own (PostgreSQL refuses: the parent index requires it): it goes with its parent's drop.
 
 use super::comments::diff_comment;
 use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
 use super::{ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
-use crate::model::{Index, ObjectId, QualifiedName};
+use crate::model::{Index, ObjectId, QualifiedName, Schema};
+use std::collections::BTreeSet;
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
+    // Attached indexes that cannot stay as they are make their top parent recreated.
+    let mut recreate_roots: BTreeSet<QualifiedName> = BTreeSet::new();
     for (name, i) in &from.indexes {
-        if i.parent.is_some() || d.dropped_tables.contains(&i.table) {
+        if d.dropped_tables.contains(&i.table) {
+            continue;
+        }
+        let Some(parent) = attached_parent(d, i) else {
+            continue;
+        };
+        let keeps = to
+            .indexes
+            .get(name)
+            .is_some_and(|n| n.definition == i.definition && n.parent.as_ref() == Some(parent));
+        if !keeps {
+            recreate_roots.insert(root(from, name));
+        }
+    }
+    for (name, i) in &from.indexes {
+        if attached_parent(d, i).is_some() || d.dropped_tables.contains(&i.table) {
             continue;
         }
         match to.indexes.get(name) {
             None => drop(d, i, Phase::Contract),
-            Some(n) if n.definition != i.definition => {
+            Some(n) if n.definition != i.definition || recreate_roots.contains(name) => {
                 let id = ObjectId::Index(name.clone());
                 d.mark_recreated(&id, Phase::Expand);
                 recreate(d, name, Phase::Expand)?;
@@ -23,29 +48,130 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             Some(_) => {}
         }
     }
+    let gone = gone(d);
     for (name, i) in &to.indexes {
-        if i.parent.is_some() {
-            continue;
-        }
         let id = ObjectId::Index(name.clone());
-        // An index of a dropped table went with it, even when a new table's takes its name.
-        let old = from
-            .indexes
-            .get(name)
-            .filter(|o| !d.dropped_tables.contains(&o.table));
-        match old {
-            None => create(d, i, Phase::Expand),
-            Some(o) if !d.recreated.contains_key(&id) => diff_comment(
-                d,
-                &id,
-                &format!("INDEX {name}"),
-                Some(&o.comment),
-                &i.comment,
-            ),
-            Some(_) => {}
+        match from.indexes.get(name) {
+            _ if d.recreated.contains_key(&id) => {}
+            Some(o) if !gone.contains(name) => {
+                attach(d, o, i);
+                diff_comment(
+                    d,
+                    &id,
+                    &format!("INDEX {name}"),
+                    Some(&o.comment),
+                    &i.comment,
+                );
+            }
+            _ if made_with_partition(d, &gone, i) => {}
+            _ => {
+                let phase = after_dropped_parent(from, to, name);
+                create(d, i, phase);
+            }
         }
     }
     Ok(())
+}
+
+/// The partitioned index `i` is attached to and stays attached to through the change of its
+/// table (a partition detached or attached again takes its indexes along).
+fn attached_parent<'a>(d: &Diff, i: &'a Index) -> Option<&'a QualifiedName> {
+    let parent = i.parent.as_ref()?;
+    let table = |s: &Schema| s.tables.get(&i.table).map(|t| t.partition_of.clone());
+    (table(d.from) == table(d.to)).then_some(parent)
+}
+
+/// The index at the top of `name`'s partition hierarchy.
+fn root(s: &Schema, name: &QualifiedName) -> QualifiedName {
+    let mut at = name;
+    while let Some(p) = s.indexes.get(at).and_then(|i| i.parent.as_ref()) {
+        if !s.indexes.contains_key(p) {
+            break;
+        }
+        at = p;
+    }
+    at.clone()
+}
+
+/// Indexes of `from` that do not survive the change: dropped, recreated, on a dropped
+/// table, or attached (below) to one of those.
+fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
+    let from = d.from;
+    let top_gone = |n: &QualifiedName| {
+        let i = &from.indexes[n];
+        d.dropped_tables.contains(&i.table)
+            || d.recreated.contains_key(&ObjectId::Index(n.clone()))
+            || !d.to.indexes.contains_key(n)
+    };
+    from.indexes
+        .keys()
+        .filter(|n| {
+            let mut at = (*n).clone();
+            loop {
+                if top_gone(&at) {
+                    return true;
+                }
+                match from.indexes[&at].parent.clone() {
+                    Some(p) if from.indexes.contains_key(&p) => at = p,
+                    _ => return false,
+                }
+            }
+        })
+        .cloned()
+        .collect()
+}
+
+/// An index of `from` attached to a parent that is dropped (in the contract phase), which
+/// takes it along: made again on its own after that drop, so in the contract phase too.
+fn after_dropped_parent(from: &Schema, to: &Schema, name: &QualifiedName) -> Phase {
+    let mut at = from.indexes.get(name).and_then(|i| i.parent.as_ref());
+    while let Some(p) = at {
+        if from.indexes.contains_key(p) && !to.indexes.contains_key(p) {
+            return Phase::Contract;
+        }
+        at = from.indexes.get(p).and_then(|i| i.parent.as_ref());
+    }
+    Phase::Expand
+}
+
+/// Whether PostgreSQL makes `i` itself: an index of a partition this change creates or
+/// attaches, under a partitioned index that exists by then (tables come before new
+/// indexes), is made by `CREATE TABLE ... PARTITION OF` / `ATTACH PARTITION`.
+fn made_with_partition(d: &Diff, gone: &BTreeSet<QualifiedName>, i: &Index) -> bool {
+    let Some(parent) = &i.parent else {
+        return false;
+    };
+    let attached = |t: &QualifiedName| {
+        let partition_of = |s: &Schema| s.tables.get(t).map(|t| t.partition_of.clone());
+        partition_of(d.to).flatten().is_some() && partition_of(d.from) != partition_of(d.to)
+    };
+    if !d.created_tables.contains(&i.table) && !attached(&i.table) {
+        return false;
+    }
+    if d.from.indexes.contains_key(parent) && !gone.contains(parent) {
+        return true;
+    }
+    d.to.indexes
+        .get(parent)
+        .is_some_and(|p| made_with_partition(d, gone, p))
+}
+
+/// An existing index of a partition attached to its parent's (new or existing) index.
+fn attach(d: &mut Diff, old: &Index, new: &Index) {
+    let Some(parent) = &new.parent else {
+        return;
+    };
+    if old.parent.as_ref() == Some(parent) || attached_parent(d, new).is_none() {
+        return;
+    }
+    d.push(
+        ObjectId::Index(new.name.clone()),
+        Step::Create,
+        ChangeKind::AlterTable,
+        Phase::Expand,
+        format!("ALTER INDEX {parent} ATTACH PARTITION {}", new.name),
+        vec![],
+    );
 }
 
 fn drop(d: &mut Diff, i: &Index, phase: Phase) {
@@ -79,16 +205,18 @@ fn create(d: &mut Diff, i: &Index, phase: Phase) {
         ));
     }
     let hazards = d.on_live_table(&i.table, hazards);
-    // pg_get_indexdef writes `ON ONLY` for a partitioned table's index; created without
-    // ONLY it is built on every partition too, as the partitions' attached indexes are.
-    let rendered = crate::ddl::create_index(i).replacen(" ON ONLY ", " ON ", 1);
-    d.push_created(&id, phase, &rendered, hazards);
+    // A partitioned table's index comes `ON ONLY` (as pg_get_indexdef writes it); the
+    // partitions' indexes are created and attached as indexes of their own.
+    d.push_created(&id, phase, &crate::ddl::create_index(i), hazards);
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
     if let Some(i) = from.indexes.get(name) {
-        drop(d, i, phase);
+        // An attached index goes with its parent's drop (dropping it alone is refused).
+        if attached_parent(d, i).is_none() {
+            drop(d, i, phase);
+        }
     }
     if let Some(i) = to.indexes.get(name) {
         create(d, i, phase);

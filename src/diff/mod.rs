@@ -128,6 +128,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
     policies::diff(&mut d)?;
     privileges::default_privileges(&mut d);
     recreate_dependents(&mut d)?;
+    tables::replica_identity(&mut d);
     d.finish()
 }
 

@@ -8,7 +8,7 @@ use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::{columns, constraints, sequences, unsupported, ChangeKind, Diff, DiffError, Step};
 use crate::config::Phase;
-use crate::model::{ObjectId, Table};
+use crate::model::{ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -58,6 +58,22 @@ fn drop(d: &mut Diff, t: &Table) {
     for sub in sub_objects(t).into_iter().filter(|s| !own.contains(s)) {
         d.alias_from.insert(sub, id.clone());
     }
+    if let Some(p) = t
+        .partition_of
+        .as_ref()
+        .filter(|p| gains_partitions(d, &p.parent))
+    {
+        // Its bound may be taken by a partition made in the expand phase: it leaves the
+        // partitioned table then, and goes with the contract phase.
+        d.push(
+            id.clone(),
+            Step::Drop,
+            ChangeKind::AlterTable,
+            Phase::Expand,
+            format!("ALTER TABLE {} DETACH PARTITION {}", p.parent, t.name),
+            vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))],
+        );
+    }
     d.push(
         id,
         Step::Drop,
@@ -99,6 +115,17 @@ fn alias_dropped_with_tables(d: &mut Diff) {
     d.alias_from.extend(subs);
 }
 
+/// Whether `parent` (on both sides) gets a partition it did not have, or one with a new bound.
+fn gains_partitions(d: &Diff, parent: &QualifiedName) -> bool {
+    d.from.tables.contains_key(parent)
+        && d.to.tables.values().any(|t| {
+            let Some(p) = t.partition_of.as_ref().filter(|p| &p.parent == parent) else {
+                return false;
+            };
+            d.from.tables.get(&t.name).map(|o| o.partition_of.as_ref()) != Some(Some(p))
+        })
+}
+
 /// Columns and constraints: they live and die with the table.
 fn sub_objects(t: &Table) -> Vec<ObjectId> {
     let mut out: Vec<ObjectId> = t
@@ -123,9 +150,96 @@ fn create(d: &mut Diff, t: &Table) {
         d.alias_to
             .insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
-    d.push_created(&id, Phase::Expand, &crate::ddl::create_table(t), vec![]);
+    let mut rendered = crate::ddl::create_table(t);
+    if let Some(parent) = parent_of(t).and_then(|p| d.to.tables.get(p)) {
+        rendered.push_str(&crate::ddl::tables::dropped_inherited_defaults(t, parent));
+    }
+    d.push_created(&id, Phase::Expand, &rendered, vec![]);
     for c in t.constraints.values().filter(|c| c.local) {
         constraints::add(d, &t.name, c, Phase::Expand);
+    }
+}
+
+/// The partitioned table of a partition, or the first parent a child inherits from.
+pub(super) fn parent_of(t: &Table) -> Option<&QualifiedName> {
+    t.partition_of
+        .as_ref()
+        .map(|p| &p.parent)
+        .or(t.inherits.first())
+}
+
+/// Whether `table` has partitions or inheritance children on either side.
+pub(super) fn has_children(d: &Diff, table: &QualifiedName) -> bool {
+    [d.from, d.to].iter().any(|s| {
+        s.tables.values().any(|t| {
+            t.partition_of.as_ref().is_some_and(|p| &p.parent == table)
+                || t.inherits.contains(table)
+        })
+    })
+}
+
+/// `REPLICA IDENTITY`, once every other change is known: `USING INDEX` is set again after
+/// its index is created or created again (as a change of the index or its constraint, so
+/// it runs after it); the other forms are a change of the table.
+pub(super) fn replica_identity(d: &mut Diff) {
+    let (from, to) = (d.from, d.to);
+    for (name, t) in &to.tables {
+        let old = from.tables.get(name).map(|o| &o.replica_identity);
+        let new = &t.replica_identity;
+        let sql = crate::ddl::tables::replica_identity(name, new);
+        match new {
+            ReplicaIdentity::Index(index) => {
+                let created = |d: &Diff, object: &ObjectId| {
+                    d.changes
+                        .iter()
+                        .any(|c| &c.object == object && c.step == Step::Create)
+                };
+                let mut object =
+                    ObjectId::Index(QualifiedName::new(name.schema.clone(), index.clone()));
+                if let Some((table, constraint)) =
+                    crate::ddl::tables::creating_constraint(to, name, index)
+                {
+                    // A partition's constraint comes with its parent's, or with the
+                    // partition when that is created.
+                    object = ObjectId::Constraint(table, constraint);
+                    let own = ObjectId::Table(name.clone());
+                    if !created(d, &object) && created(d, &own) {
+                        object = own;
+                    }
+                }
+                let rebuilt = created(d, &object);
+                if old != Some(new) || rebuilt {
+                    let phase = d
+                        .changes
+                        .iter()
+                        .filter(|c| c.object == object)
+                        .map(|c| c.phase)
+                        .max()
+                        .unwrap_or(Phase::Expand);
+                    d.push_created(&object, phase, &sql, vec![]);
+                    if let Some(c) = d.changes.last_mut() {
+                        c.kind = ChangeKind::AlterTable;
+                    }
+                }
+            }
+            _ if old.is_none() => {} // rendered with CREATE TABLE
+            _ if old != Some(new) => {
+                let sql = if sql.is_empty() {
+                    format!("ALTER TABLE {name} REPLICA IDENTITY DEFAULT")
+                } else {
+                    sql
+                };
+                d.push(
+                    ObjectId::Table(name.clone()),
+                    Step::Alter,
+                    ChangeKind::AlterTable,
+                    Phase::Expand,
+                    sql.trim_end().trim_end_matches(';').to_string(),
+                    vec![],
+                );
+            }
+            _ => {}
+        }
     }
 }
 
@@ -173,20 +287,37 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let id = ObjectId::Table(new.name.clone());
     let name = &new.name;
     if old.partition_by != new.partition_by {
+        let what = match (&old.partition_by, &new.partition_by) {
+            (None, Some(key)) => format!("it becomes partitioned by {key}"),
+            (Some(_), None) => "it stops being partitioned".to_string(),
+            (Some(a), Some(b)) => format!("its partition key changes from {a} to {b}"),
+            (None, None) => unreachable!("the keys differ"),
+        };
         return Err(unsupported(
             &id,
-            "its partitioning changes (a table cannot be partitioned or unpartitioned in place)",
+            format!(
+                "its partitioning changes: {what}. PostgreSQL cannot change a table's \
+                 partitioning in place; the rows must be copied into a new table (create it \
+                 with its partitions, copy, swap the names) in a numbered migration"
+            ),
         ));
     }
     match (&old.partition_of, &new.partition_of) {
         (a, b) if a == b => {}
         (a, b) => {
             if let Some(p) = a {
+                // A partition re-attached (another bound or parent) is detached in the same
+                // phase, before a partition that takes over part of its old bound is made.
+                let phase = if b.is_some() {
+                    Phase::Expand
+                } else {
+                    Phase::Contract
+                };
                 d.push(
                     id.clone(),
                     Step::Drop,
                     ChangeKind::AlterTable,
-                    Phase::Contract,
+                    phase,
                     format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
                     vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))],
                 );
@@ -201,10 +332,16 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
                         "ALTER TABLE {} ATTACH PARTITION {name} {}",
                         p.parent, p.bound
                     ),
-                    vec![Hazard::new(
-                        super::hazard::VALIDATION_SCAN,
-                        format!("scans {name} to check the bound"),
-                    )],
+                    vec![
+                        Hazard::new(
+                            super::hazard::VALIDATION_SCAN,
+                            format!("scans {name} to check the bound"),
+                        ),
+                        Hazard::new(
+                            super::hazard::MAY_FAIL,
+                            format!("fails if rows of {name} are outside the bound"),
+                        ),
+                    ],
                 );
             }
         }

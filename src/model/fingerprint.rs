@@ -117,6 +117,7 @@ mod tests {
             options: vec![],
             rls_enabled: false,
             rls_forced: false,
+            replica_identity: ReplicaIdentity::Default,
             owner: None,
             comment: None,
             grants: Grants::new(),

@@ -221,9 +221,29 @@ pub struct Table {
     pub options: Vec<String>,
     pub rls_enabled: bool,
     pub rls_forced: bool,
+    /// `REPLICA IDENTITY` (`pg_class.relreplident`): its own on each partition, never inherited.
+    #[serde(default)]
+    pub replica_identity: ReplicaIdentity,
     pub owner: Option<String>,
     pub comment: Option<String>,
     pub grants: Grants,
+}
+
+/// What logical decoding writes of a row's old values on UPDATE and DELETE.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplicaIdentity {
+    /// The primary key's columns (`d`).
+    #[default]
+    Default,
+    /// Every column (`f`).
+    Full,
+    /// Nothing (`n`); also a table whose replica identity index was dropped, which
+    /// PostgreSQL treats the same way.
+    Nothing,
+    /// `USING INDEX name` (`i`, the index with `pg_index.indisreplident`), in the table's
+    /// schema: a plain unique index or the index of a primary key or unique constraint.
+    Index(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

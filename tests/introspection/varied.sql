@@ -105,6 +105,17 @@ CREATE TABLE app.events_rest PARTITION OF app.events DEFAULT;
 CREATE INDEX events_kind ON app.events (kind);
 CREATE TABLE app.events_list (kind text NOT NULL, n int) PARTITION BY LIST (kind);
 CREATE TABLE app.events_list_ab PARTITION OF app.events_list FOR VALUES IN ('a', 'b');
+ALTER TABLE app.events_list ALTER COLUMN n SET DEFAULT 0;
+ALTER TABLE app.events_list_ab ALTER COLUMN n DROP DEFAULT;
+CREATE TABLE app.events_list_c (LIKE app.events_list INCLUDING DEFAULTS);
+ALTER TABLE app.events_list_c ALTER COLUMN n SET DEFAULT 3;
+CREATE UNIQUE INDEX events_list_c_kind ON app.events_list_c (kind);
+ALTER TABLE app.events_list ATTACH PARTITION app.events_list_c FOR VALUES IN ('c');
+ALTER TABLE app.events_list_c REPLICA IDENTITY USING INDEX events_list_c_kind;
+CREATE INDEX events_list_n ON ONLY app.events_list (n);
+ALTER TABLE app.events REPLICA IDENTITY FULL;
+ALTER TABLE app.events_2024 REPLICA IDENTITY USING INDEX events_2024_pkey;
+ALTER TABLE app.events_rest REPLICA IDENTITY NOTHING;
 
 CREATE TABLE app.base_log (id integer, msg text);
 CREATE TABLE app.child_log (extra text) INHERITS (app.base_log);

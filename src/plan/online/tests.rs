@@ -58,6 +58,7 @@ fn table(name: &str, columns: &[Column], constraints: &[Constraint]) -> Table {
         options: vec![],
         rls_enabled: false,
         rls_forced: false,
+        replica_identity: ReplicaIdentity::Default,
         owner: None,
         comment: None,
         grants: Grants::new(),

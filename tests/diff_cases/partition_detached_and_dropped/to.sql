@@ -1,0 +1,3 @@
+CREATE TABLE p (id int NOT NULL, v text) PARTITION BY LIST (id);
+CREATE TABLE p_new PARTITION OF p FOR VALUES IN (1, 2, 3);
+CREATE TABLE p_keep (id int NOT NULL, v text);

@@ -1,0 +1,2 @@
+CREATE TABLE p (id int NOT NULL, at date NOT NULL);
+CREATE VIEW v AS SELECT id FROM p;

@@ -1,0 +1,2 @@
+CREATE TABLE p (id int NOT NULL, d timestamptz DEFAULT now(), v text) PARTITION BY RANGE (id);
+CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (10);

@@ -1,0 +1,3 @@
+CREATE TABLE t (id int PRIMARY KEY, code text NOT NULL);
+CREATE TABLE k (id int, code int NOT NULL UNIQUE);
+ALTER TABLE k REPLICA IDENTITY USING INDEX k_code_key;
