@@ -10,6 +10,7 @@ mod pipeline;
 mod target;
 
 pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
+pub(crate) use target::quiet_target_conninfo;
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;

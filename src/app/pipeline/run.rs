@@ -378,6 +378,8 @@ fn check_git_commit(ctx: &Context<'_>, args: &RunArgs, path: &std::path::Path) -
     Ok(())
 }
 
+/// pending.sql is removed (in a commit, with `--git-commit`) by the run on the last target of
+/// `[rollout] targets`; on an earlier target, or one outside the rollout, it stays.
 fn finish_git(
     ctx: &Context<'_>,
     args: &RunArgs,
@@ -385,8 +387,30 @@ fn finish_git(
     plan: &Plan,
     target: &str,
 ) -> Result<()> {
-    if !(args.git_commit || args.push) {
-        return Ok(());
+    let committing = args.git_commit || args.push;
+    match super::rollout::after(&ctx.config, target) {
+        None => {
+            ctx.reporter.note(&format!(
+                "{FILE_NAME} stays: {target} is not in the rollout ([rollout] targets: {}), whose last target's run removes it",
+                ctx.config.rollout.join(", ")
+            ));
+            return Ok(());
+        }
+        Some(rest) if !rest.is_empty() => {
+            ctx.reporter.note(&format!(
+                "{FILE_NAME} stays for the rest of its rollout{}: {}",
+                if committing { " (nothing to commit)" } else { "" },
+                rest.join(", ")
+            ));
+            return Ok(());
+        }
+        Some(_) if !committing => {
+            ctx.reporter.note(&format!(
+                "{target} is the last target of the rollout: remove {FILE_NAME} (`strata run --git-commit` does)"
+            ));
+            return Ok(());
+        }
+        Some(_) => {}
     }
     let repo = Repo::discover(&ctx.root)?;
     repo.commit_removal(
