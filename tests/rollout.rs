@@ -221,14 +221,51 @@ fn a_finished_rollout_asks_for_removal_and_an_unstarted_plan_is_replaced_freely(
     r.strata(&["run", "--target", "prod"]).assert().success();
     let out = r.strata(&["check", "--target", "prod"]).assert().code(1);
     assert!(
-        stdout(&out).contains("ran on every target of its rollout (test: ran, prod: ran): remove it"),
+        stdout(&out).contains("already ran on this target (prod) and on every target of its rollout (test: ran, prod: ran): remove it"),
         "{}",
         stdout(&out)
     );
-    // Run on a target outside the rollout's end: `--git-commit` on test removes nothing.
+    // `--git-commit` on test, not the rollout's last target, removes nothing.
     r.strata(&["run", "--target", "test", "--git-commit"])
         .assert()
         .success()
         .stderr(contains("stays for the rest of its rollout"));
     assert!(r.has_pending());
+
+    // A target outside the rollout: --git-commit is refused before anything runs.
+    let manifest = MANIFEST.replace("[targets.prod]", "[targets.staging]\nurl = \"env:STRATA_TEST_TARGET_URL\"\n\n[targets.prod]");
+    r.p.write("pipeline.toml", &manifest);
+    r.p.commit_all("a staging target");
+    r.strata(&["run", "--target", "staging", "--git-commit"])
+        .assert()
+        .code(1)
+        .stderr(contains("strata::run::not_in_rollout"))
+        .stderr(contains("not in the rollout"));
+    assert!(r.has_pending());
+}
+
+/// Targets whose URLs come from one variable set per CI job (`env:DATABASE_URL`, as in the
+/// GitHub template): from test's job, prod's URL names test's database, so prod's history
+/// cannot be read there: unreachable, and check on test still passes after test ran it.
+#[test]
+fn targets_sharing_one_url_variable_are_not_read_as_each_other() {
+    let r = Rollout::new();
+    let shared = MANIFEST.replace("env:STRATA_TEST_PROD_URL", "env:STRATA_TEST_TARGET_URL");
+    r.p.write("pipeline.toml", &shared);
+    r.p.commit_all("one URL variable");
+    r.p.plan_and_merge();
+    r.strata(&["run", "--target", "test", "--git-commit"])
+        .assert()
+        .success();
+    assert!(r.has_pending());
+    let out = r.strata(&["check", "--target", "test"]).assert().success();
+    assert!(
+        stdout(&out).contains("prod (unreachable: its URL names the same database as test's here"),
+        "{}",
+        stdout(&out)
+    );
+    r.strata(&["plan", "--no-git"])
+        .assert()
+        .code(1)
+        .stderr(contains("targets still to run it: prod (unreachable"));
 }

@@ -1,6 +1,6 @@
 use super::rollout::Rollout;
 use super::{drift_since_last_run, make_plan, plan_id, read_schema, resumable_run};
-use crate::app::{resolve_target, Context, Outcome};
+use crate::app::{resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::TargetArgs;
 use crate::plan::pending::FILE_NAME;
 use crate::plan::Plan;
@@ -33,7 +33,7 @@ pub async fn check(
     let settled = match (resumable_run(&client, &source).await?, &text) {
         (Some(progress), _) => Some((progress.message(), None, Outcome::Findings)),
         (None, Some(text)) if history::run_finished(&client, &plan_id(text)).await? => {
-            Some(already_ran(ctx, &target.name, &client, &plan_id(text)).await)
+            Some(already_ran(ctx, &target, &client, &plan_id(text)).await)
         }
         _ => None,
     };
@@ -93,20 +93,22 @@ pub async fn check(
 /// to run it (the file stays for them), to be removed once every one did.
 async fn already_ran(
     ctx: &Context<'_>,
-    target: &str,
+    target: &ResolvedTarget,
     client: &tokio_postgres::Client,
     id: &str,
 ) -> (String, Option<Rollout>, Outcome) {
-    let rollout = Rollout::read(ctx, (target, client), id).await;
+    let rollout = Rollout::read(ctx, target, client, id).await;
     if rollout.remaining().is_empty() {
         let reason = format!(
-            "{FILE_NAME} ran on every target of its rollout ({}): remove it (`strata run --git-commit` on the last target does)",
+            "{FILE_NAME} already ran on this target ({}) and on every target of its rollout ({}): remove it (`strata run --git-commit` on the last target does)",
+            target.name,
             rollout.describe()
         );
         return (reason, Some(rollout), Outcome::Findings);
     }
     let reason = format!(
-        "{FILE_NAME} already ran on this target ({target}); its rollout goes on, still to run it: {}",
+        "{FILE_NAME} already ran on this target ({}); its rollout goes on, still to run it: {}",
+        target.name,
         rollout.describe_remaining()
     );
     (reason, Some(rollout), Outcome::Fine)

@@ -90,7 +90,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
         let text = read_file(&path)?;
         let plan = Plan::parse(FILE_NAME, &text)?;
         let id = plan_id(&text);
-        let rollout = Rollout::read(ctx, (&target.name, &client), &id).await;
+        let rollout = Rollout::read(ctx, &target, &client, &id).await;
         let state = if resumable.as_ref().is_some_and(|p| p.run.plan_id == id) {
             "present, a run of it is in progress on this target: run `strata run` to finish it"
                 .to_string()

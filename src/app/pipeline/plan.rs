@@ -1,6 +1,6 @@
 use super::rollout::Rollout;
 use super::{drift_since_last_run, make_plan, plan_id, read_schema, resumable_run};
-use crate::app::{resolve_target, Context, Outcome};
+use crate::app::{resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::PlanArgs;
 use crate::config::OnDrift;
 use crate::git::{self, Repo};
@@ -14,7 +14,7 @@ use tokio_postgres::Client;
 pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
     let target = resolve_target(ctx, &args.target)?;
     let client = target.conninfo.connect().await?;
-    if !rollout_allows_replacing(ctx, args, &target.name, &client).await? {
+    if !rollout_allows_replacing(ctx, args, &target, &client).await? {
         return Ok(Outcome::Findings);
     }
     let source = {
@@ -83,7 +83,7 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
 async fn rollout_allows_replacing(
     ctx: &Context<'_>,
     args: &PlanArgs,
-    target: &str,
+    target: &ResolvedTarget,
     client: &Client,
 ) -> Result<bool> {
     let path = ctx.root.join(FILE_NAME);
@@ -91,14 +91,15 @@ async fn rollout_allows_replacing(
         return Ok(true);
     }
     let text = read_file(&path)?;
-    let rollout = Rollout::read(ctx, (target, client), &plan_id(&text)).await;
-    if !rollout.under_way() {
+    let rollout = Rollout::read(ctx, target, client, &plan_id(&text)).await;
+    if !rollout.under_way(&target.name) {
         return Ok(true);
     }
     if args.supersede {
         ctx.reporter.warn(&format!(
-            "superseding {FILE_NAME} part way through its rollout ({}): the new plan starts from {target}'s schema; a target at another schema cannot run it (docs/commands.md, \"Rollout\")",
-            rollout.describe()
+            "superseding {FILE_NAME} part way through its rollout ({}): the new plan starts from {}'s schema; a target at another schema cannot run it (docs/commands.md, \"Rollout\")",
+            rollout.describe(),
+            target.name
         ));
         return Ok(true);
     }

@@ -3,7 +3,7 @@
 //! refuses to replace a pending.sql whose rollout is under way, `check` passes on a target
 //! that already ran it, `status` shows it, and the run on the last target removes the file.
 
-use crate::app::{quiet_target_conninfo, Context};
+use crate::app::{quiet_target_conninfo, Context, ResolvedTarget};
 use crate::config::Config;
 use crate::run::history;
 use tokio_postgres::Client;
@@ -28,14 +28,21 @@ pub(crate) struct Rollout {
 impl Rollout {
     /// Each rollout target's state with the plan `plan_id`. `here` is the command's own
     /// target and connection (which may come from `--database-url`): it is not connected to
-    /// again. A target that cannot be reached is said so, not an error.
-    pub async fn read(ctx: &Context<'_>, here: (&str, &Client), plan_id: &str) -> Rollout {
+    /// again. A target that cannot be reached is said so, not an error; so is one whose URL
+    /// names this very database (targets that share `env:DATABASE_URL`, set per CI job): its
+    /// history is not to be read from here.
+    pub async fn read(
+        ctx: &Context<'_>,
+        here: &ResolvedTarget,
+        client: &Client,
+        plan_id: &str,
+    ) -> Rollout {
         let mut targets = Vec::new();
         for name in &ctx.config.rollout {
-            let state = if name == here.0 {
-                state_on(here.1, plan_id).await
+            let state = if *name == here.name {
+                state_on(client, plan_id).await
             } else {
-                match connect(ctx, name).await {
+                match connect(ctx, name, here).await {
                     Ok(client) => state_on(&client, plan_id).await,
                     Err(reason) => State::Unreachable(reason),
                 }
@@ -55,11 +62,16 @@ impl Rollout {
     }
 
     /// Whether replacing the plan leaves the targets at different schemas: some target ran
-    /// it (or began to), or may have (unreachable), and some other did not. A plan no target
-    /// ran is replaced freely (the new one starts from where they all are), and so is one
-    /// that every target ran.
-    pub fn under_way(&self) -> bool {
-        let started = self.targets.iter().any(|(_, s)| *s != State::NotRun);
+    /// it (or is running it), and some other did not or cannot be read. A plan no target ran
+    /// is replaced freely (the new one starts from where they all are), and so is one that
+    /// every target ran. A run in progress on the planning target itself is left to `plan`'s
+    /// own rule (on_drift).
+    pub fn under_way(&self, planning: &str) -> bool {
+        let started = self.targets.iter().any(|(name, state)| match state {
+            State::Ran => true,
+            State::InProgress => name != planning,
+            State::NotRun | State::Unreachable(_) => false,
+        });
         started && !self.remaining().is_empty()
     }
 
@@ -124,7 +136,13 @@ async fn state_on(client: &Client, plan_id: &str) -> State {
     }
 }
 
-async fn connect(ctx: &Context<'_>, name: &str) -> Result<Client, String> {
+async fn connect(ctx: &Context<'_>, name: &str, here: &ResolvedTarget) -> Result<Client, String> {
     let conninfo = quiet_target_conninfo(ctx, name).map_err(|e| e.to_string())?;
+    if conninfo.to_string() == here.conninfo.to_string() {
+        return Err(format!(
+            "its URL names the same database as {}'s here ({}): run this command where {name}'s URL is set",
+            here.name, here.source
+        ));
+    }
     conninfo.connect().await.map_err(|e| e.to_string())
 }
