@@ -26,8 +26,7 @@ targets = ["test", "prod"]
 "#;
 
 const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
-const V2: &str =
-    "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n";
+const V2: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n";
 
 struct Rollout {
     p: Project,
@@ -80,7 +79,8 @@ fn a_pending_sql_rolls_out_to_test_then_prod_and_a_second_change_waits_or_supers
         .assert()
         .success();
     assert!(
-        stderr(&out).contains("pending.sql stays for the rest of its rollout (nothing to commit): prod"),
+        stderr(&out)
+            .contains("pending.sql stays for the rest of its rollout (nothing to commit): prod"),
         "{}",
         stderr(&out)
     );
@@ -146,7 +146,9 @@ fn a_pending_sql_rolls_out_to_test_then_prod_and_a_second_change_waits_or_supers
     // --supersede: the new plan starts from test's schema (the first change already there).
     let out = r.strata(&["plan", "--supersede"]).assert().success();
     assert!(
-        stderr(&out).contains("superseding pending.sql part way through its rollout (test: ran, prod: not run)"),
+        stderr(&out).contains(
+            "superseding pending.sql part way through its rollout (test: ran, prod: not run)"
+        ),
         "{}",
         stderr(&out)
     );
@@ -177,7 +179,9 @@ fn a_pending_sql_rolls_out_to_test_then_prod_and_a_second_change_waits_or_supers
     r.strata(&["run", "--target", "prod"])
         .assert()
         .success()
-        .stderr(contains("prod is the last target of the rollout: remove pending.sql"));
+        .stderr(contains(
+            "prod is the last target of the rollout: remove pending.sql",
+        ));
     git(&r.p.root, &["checkout", "pending.sql"]);
     assert_eq!(r.p.pending(), second);
     let out = r
@@ -233,7 +237,10 @@ fn a_finished_rollout_asks_for_removal_and_an_unstarted_plan_is_replaced_freely(
     assert!(r.has_pending());
 
     // A target outside the rollout: --git-commit is refused before anything runs.
-    let manifest = MANIFEST.replace("[targets.prod]", "[targets.staging]\nurl = \"env:STRATA_TEST_TARGET_URL\"\n\n[targets.prod]");
+    let manifest = MANIFEST.replace(
+        "[targets.prod]",
+        "[targets.staging]\nurl = \"env:STRATA_TEST_TARGET_URL\"\n\n[targets.prod]",
+    );
     r.p.write("pipeline.toml", &manifest);
     r.p.commit_all("a staging target");
     r.strata(&["run", "--target", "staging", "--git-commit"])

@@ -9,8 +9,8 @@ mod migrate;
 mod pipeline;
 mod target;
 
-pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
 pub(crate) use target::quiet_target_conninfo;
+pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;

@@ -368,7 +368,9 @@ fn resolve_rollout(
             "[rollout] targets is empty".into(),
             list.span(),
             "no target",
-            Some("name the targets pending.sql runs on, in order, e.g. [\"test\", \"prod\"]".into()),
+            Some(
+                "name the targets pending.sql runs on, in order, e.g. [\"test\", \"prod\"]".into(),
+            ),
         ));
     }
     let mut seen = BTreeSet::new();
@@ -376,7 +378,10 @@ fn resolve_rollout(
     for name in list.into_inner() {
         if !targets.contains_key(name.get_ref()) {
             return Err(ctx.invalid(
-                format!("rollout target `{}` is not a declared target", name.get_ref()),
+                format!(
+                    "rollout target `{}` is not a declared target",
+                    name.get_ref()
+                ),
                 name.span(),
                 "unknown target",
                 Some(format!(

@@ -178,9 +178,13 @@ fn rollout_defaults_to_the_default_target_and_names_declared_targets() {
     assert_eq!(parse("").unwrap().rollout, ["local"]);
     let set = format!("{two}[rollout]\ntargets = [\"test\", \"prod\"]\n");
     assert_eq!(parse(&set).unwrap().rollout, ["test", "prod"]);
-    let (message, snippet) =
-        invalid_message(&format!("{two}[rollout]\ntargets = [\"test\", \"staging\"]\n"));
-    assert!(message.contains("`staging` is not a declared target"), "{message}");
+    let (message, snippet) = invalid_message(&format!(
+        "{two}[rollout]\ntargets = [\"test\", \"staging\"]\n"
+    ));
+    assert!(
+        message.contains("`staging` is not a declared target"),
+        "{message}"
+    );
     assert_eq!(snippet, "\"staging\"");
     let (message, _) =
         invalid_message(&format!("{two}[rollout]\ntargets = [\"test\", \"test\"]\n"));

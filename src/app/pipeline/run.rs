@@ -407,7 +407,11 @@ fn finish_git(
         Some(rest) if !rest.is_empty() => {
             ctx.reporter.note(&format!(
                 "{FILE_NAME} stays for the rest of its rollout{}: {}",
-                if committing { " (nothing to commit)" } else { "" },
+                if committing {
+                    " (nothing to commit)"
+                } else {
+                    ""
+                },
                 rest.join(", ")
             ));
             return Ok(());
