@@ -135,6 +135,12 @@ fn a_pending_sql_rolls_out_to_test_then_prod_and_a_second_change_waits_or_supers
     assert!(stderr(&out).contains("--supersede"), "{}", stderr(&out));
     assert_eq!(r.plan_branches(), branches);
     assert_eq!(r.p.pending(), first);
+    let out = r.strata(&["plan", "--format", "json"]).assert().code(1);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["changes"], false, "{json}");
+    assert_eq!(json["rollout"][1]["target"], "prod", "{json}");
+    assert_eq!(json["rollout"][1]["state"], "not_run", "{json}");
+    assert_eq!(json["rollout"][0]["state"], "ran", "{json}");
     // Unreachable prod: may have run it or not, so refused too.
     r.strata(&["plan", "--no-git"])
         .env_remove("STRATA_TEST_PROD_URL")

@@ -103,15 +103,23 @@ async fn rollout_allows_replacing(
         ));
         return Ok(true);
     }
-    ctx.reporter.note(&format!(
+    let reason = format!(
         "{FILE_NAME} is part way through its rollout ({}); targets still to run it: {}",
         rollout.describe(),
         rollout.describe_remaining()
-    ));
+    );
+    ctx.reporter.note(&reason);
     ctx.reporter.note(&format!(
         "no plan made: run {FILE_NAME} on {} first, or pass --supersede to replace it",
         rollout.remaining().join(", ")
     ));
+    if ctx.reporter.format == Format::Json {
+        ctx.reporter.json(&serde_json::json!({
+            "changes": false,
+            "refused": reason,
+            "rollout": rollout.to_json(),
+        }));
+    }
     Ok(false)
 }
 
