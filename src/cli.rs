@@ -198,6 +198,9 @@ pub struct PlanArgs {
     /// Accept a desired schema that is empty (no file matches `[schema] files`, or they declare nothing).
     #[arg(long)]
     pub allow_empty_schema: bool,
+    /// Replace a pending.sql that some targets of `[rollout] targets` ran and others did not.
+    #[arg(long)]
+    pub supersede: bool,
 }
 
 #[derive(Debug, Clone, Args)]

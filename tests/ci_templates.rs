@@ -348,6 +348,9 @@ url = "env:DATABASE_URL"
 [targets.prod]
 url = "env:DATABASE_URL"
 lock_timeout = "1s"
+
+[rollout]
+targets = ["test", "prod"]
 "#;
 
 #[test]

@@ -9,6 +9,7 @@ mod migrate;
 mod pipeline;
 mod target;
 
+pub(crate) use target::quiet_target_conninfo;
 pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
 
 use crate::cli::{Cli, Command};

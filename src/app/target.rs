@@ -158,6 +158,23 @@ pub fn resolve_shadow(ctx: &Context) -> Result<ConnInfo> {
     })
 }
 
+/// The database of the manifest's target `name` as `--target name` chooses it, without a
+/// word on stderr: for reading the other targets of a rollout (app/pipeline/rollout.rs).
+pub(crate) fn quiet_target_conninfo(ctx: &Context, name: &str) -> Result<ConnInfo> {
+    let args = TargetArgs {
+        target: Some(name.to_string()),
+        database_url: None,
+    };
+    let (_, choice, _) = choose_url(&ctx.config, &args, |var| std::env::var(var).ok())?;
+    match &choice {
+        UrlChoice::Flag(url) | UrlChoice::DatabaseUrl(url) | UrlChoice::Target { url, .. } => {
+            Ok(ConnInfo::parse(url)?)
+        }
+        UrlChoice::PgEnv(_) => Ok(ConnInfo::parse("")?),
+        UrlChoice::Embedded => Ok(embedded(ctx)?.conninfo(DEV_DATABASE)?),
+    }
+}
+
 fn embedded(ctx: &Context) -> Result<Cluster> {
     let cluster = Cluster::for_project(&ctx.root)?;
     super::db::start_implicitly(ctx.reporter, &cluster)?;

@@ -157,6 +157,9 @@ pub struct Config {
     pub git: GitConfig,
     pub lint: LintConfig,
     pub plan: PlanConfig,
+    /// `[rollout] targets`: the targets one pending.sql runs on, in order; the last one's run
+    /// removes it. Default: the default target alone.
+    pub rollout: Vec<String>,
 }
 
 /// `[plan]`, resolved.
@@ -322,6 +325,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
     let declares_targets = !raw.targets.is_empty();
     let targets = resolve_targets(ctx, raw.targets)?;
     let default_target = resolve_default_target(ctx, raw.default_target, &targets)?;
+    let rollout = resolve_rollout(ctx, raw.rollout, &targets, &default_target)?;
     let stages = match raw.stages {
         Some(stages) => resolve_stages(ctx, stages, raw.deploy.command.is_some())?,
         None => default_stages(),
@@ -345,7 +349,58 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         },
         lint: resolve_lint(ctx, raw.lint)?,
         plan: resolve_plan(ctx, raw.plan)?,
+        rollout,
     })
+}
+
+/// `[rollout] targets`: declared targets, each once, at least one.
+fn resolve_rollout(
+    ctx: &Ctx,
+    raw: raw::RawRollout,
+    targets: &BTreeMap<String, Target>,
+    default_target: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let Some(list) = raw.targets else {
+        return Ok(vec![default_target.to_string()]);
+    };
+    if list.get_ref().is_empty() {
+        return Err(ctx.invalid(
+            "[rollout] targets is empty".into(),
+            list.span(),
+            "no target",
+            Some(
+                "name the targets pending.sql runs on, in order, e.g. [\"test\", \"prod\"]".into(),
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut names = Vec::new();
+    for name in list.into_inner() {
+        if !targets.contains_key(name.get_ref()) {
+            return Err(ctx.invalid(
+                format!(
+                    "rollout target `{}` is not a declared target",
+                    name.get_ref()
+                ),
+                name.span(),
+                "unknown target",
+                Some(format!(
+                    "declared targets: {}",
+                    targets.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            ));
+        }
+        if !seen.insert(name.get_ref().clone()) {
+            return Err(ctx.invalid(
+                format!("rollout target `{}` is named twice", name.get_ref()),
+                name.span(),
+                "named again here",
+                None,
+            ));
+        }
+        names.push(name.into_inner());
+    }
+    Ok(names)
 }
 
 fn resolve_plan(ctx: &Ctx, raw: raw::RawPlan) -> Result<PlanConfig, ConfigError> {

@@ -18,7 +18,11 @@ impl Serialize for Config {
         struct Deploy<'a> {
             command: &'a str,
         }
-        let mut m = s.serialize_struct("Config", 11)?;
+        #[derive(Serialize)]
+        struct Rollout<'a> {
+            targets: &'a [String],
+        }
+        let mut m = s.serialize_struct("Config", 12)?;
         if self.declares_targets {
             m.serialize_field("default_target", &self.default_target)?;
         }
@@ -37,6 +41,16 @@ impl Serialize for Config {
         m.serialize_field("git", &self.git)?;
         m.serialize_field("lint", &self.lint)?;
         m.serialize_field("plan", &self.plan)?;
+        // Without declared targets the rollout is the implicit target's alone, like the
+        // target itself left out.
+        if self.declares_targets {
+            m.serialize_field(
+                "rollout",
+                &Rollout {
+                    targets: &self.rollout,
+                },
+            )?;
+        }
         m.end()
     }
 }
@@ -85,6 +99,7 @@ impl Config {
                 "stages",
                 serde_json::to_value(&self.stages).expect("stages"),
             );
+            add("rollout", serde_json::json!({ "targets": self.rollout }));
         }
         value
     }

@@ -26,6 +26,15 @@ pub struct RawManifest {
     pub lint: RawLint,
     #[serde(default)]
     pub plan: RawPlan,
+    #[serde(default)]
+    pub rollout: RawRollout,
+}
+
+/// `[rollout]`: the targets one pending.sql runs on, in order (docs/manifest.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollout {
+    pub targets: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// `[plan]`: how the planner carries out what the SDL annotates (docs/manifest.md).

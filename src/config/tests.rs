@@ -171,6 +171,28 @@ fn plan_backfill_pace_defaults_and_overrides() {
     assert_eq!(snippet, "\"soon\"");
 }
 
+#[test]
+fn rollout_defaults_to_the_default_target_and_names_declared_targets() {
+    let two = "default_target = \"test\"\n[targets.test]\n[targets.prod]\n";
+    assert_eq!(parse(two).unwrap().rollout, ["test"]);
+    assert_eq!(parse("").unwrap().rollout, ["local"]);
+    let set = format!("{two}[rollout]\ntargets = [\"test\", \"prod\"]\n");
+    assert_eq!(parse(&set).unwrap().rollout, ["test", "prod"]);
+    let (message, snippet) = invalid_message(&format!(
+        "{two}[rollout]\ntargets = [\"test\", \"staging\"]\n"
+    ));
+    assert!(
+        message.contains("`staging` is not a declared target"),
+        "{message}"
+    );
+    assert_eq!(snippet, "\"staging\"");
+    let (message, _) =
+        invalid_message(&format!("{two}[rollout]\ntargets = [\"test\", \"test\"]\n"));
+    assert!(message.contains("named twice"), "{message}");
+    let (message, _) = invalid_message(&format!("{two}[rollout]\ntargets = []\n"));
+    assert!(message.contains("empty"), "{message}");
+}
+
 /// Every key pipeline.toml knows, each set to a value other than its default.
 const EVERY_KEY: &str = r#"
 default_target = "prod"
@@ -243,6 +265,9 @@ adding-field-with-default = "off"
 renames = "rename"
 backfill_batch = 250
 backfill_pause = "1s"
+
+[rollout]
+targets = ["test", "prod"]
 "#;
 
 /// Every key path (`a.b.c`) of a TOML document; array-of-tables entries share one path.

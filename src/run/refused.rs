@@ -24,6 +24,12 @@ pub enum RunRefused {
         planned: String,
         actual: String,
     },
+    #[error("--git-commit on `{target}`, which is not in the rollout ([rollout] targets: {rollout}): only the run on its last target removes pending.sql")]
+    #[diagnostic(
+        code(strata::run::not_in_rollout),
+        help("run without --git-commit/--push, or add `{target}` to [rollout] targets in pipeline.toml")
+    )]
+    NotInRollout { target: String, rollout: String },
     #[error("migration {file} is in pending.sql but not in the migrations directory")]
     #[diagnostic(code(strata::run::migration_missing))]
     MigrationMissing { file: String },

@@ -1,5 +1,6 @@
+use super::rollout::Rollout;
 use super::{drift_since_last_run, make_plan, plan_id, read_schema, resumable_run};
-use crate::app::{resolve_target, Context, Outcome};
+use crate::app::{resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::TargetArgs;
 use crate::plan::pending::FILE_NAME;
 use crate::plan::Plan;
@@ -30,22 +31,22 @@ pub async fn check(
     };
     // Before planning anew: a run half way, or pending.sql that already ran, settle it.
     let settled = match (resumable_run(&client, &source).await?, &text) {
-        (Some(progress), _) => Some(progress.message()),
-        (None, Some(text)) if history::run_finished(&client, &plan_id(text)).await? => Some(
-            "pending.sql already ran on this target: remove it (`strata run --git-commit` does)"
-                .to_string(),
-        ),
+        (Some(progress), _) => Some((progress.message(), None, Outcome::Findings)),
+        (None, Some(text)) if history::run_finished(&client, &plan_id(text)).await? => {
+            Some(already_ran(ctx, &target, &client, &plan_id(text)).await)
+        }
         _ => None,
     };
-    if let Some(reason) = settled {
+    if let Some((reason, rollout, outcome)) = settled {
         match ctx.reporter.format {
             Format::Json => ctx.reporter.json(&serde_json::json!({
-                "current": false,
+                "current": outcome == Outcome::Fine,
                 "reason": reason,
+                "rollout": rollout.as_ref().map(Rollout::to_json),
             })),
             Format::Text => ctx.reporter.result(&reason),
         }
-        return Ok(Outcome::Findings);
+        return Ok(outcome);
     }
     let drift = drift_since_last_run(&client, &source).await?;
     let fresh = make_plan(
@@ -86,6 +87,31 @@ pub async fn check(
     } else {
         Outcome::Fine
     })
+}
+
+/// pending.sql already ran on this target: fine while other targets of its rollout are still
+/// to run it (the file stays for them), to be removed once every one did.
+async fn already_ran(
+    ctx: &Context<'_>,
+    target: &ResolvedTarget,
+    client: &tokio_postgres::Client,
+    id: &str,
+) -> (String, Option<Rollout>, Outcome) {
+    let rollout = Rollout::read(ctx, target, client, id).await;
+    if rollout.remaining().is_empty() {
+        let reason = format!(
+            "{FILE_NAME} already ran on this target ({}) and on every target of its rollout ({}): remove it (`strata run --git-commit` on the last target does)",
+            target.name,
+            rollout.describe()
+        );
+        return (reason, Some(rollout), Outcome::Findings);
+    }
+    let reason = format!(
+        "{FILE_NAME} already ran on this target ({}); its rollout goes on, still to run it: {}",
+        target.name,
+        rollout.describe_remaining()
+    );
+    (reason, Some(rollout), Outcome::Fine)
 }
 
 /// Why the committed plan is not the one strata would make now (`None`: it is).

@@ -1,3 +1,4 @@
+use super::rollout::Rollout;
 use super::{drift_since_last_run, load_migrations, plan_id, read_schema, resumable_run};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::TargetArgs;
@@ -85,21 +86,27 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
         })
         .collect();
     let path = ctx.root.join(FILE_NAME);
-    let pending_sql = if path.exists() {
+    let (pending_sql, rollout) = if path.exists() {
         let text = read_file(&path)?;
         let plan = Plan::parse(FILE_NAME, &text)?;
         let id = plan_id(&text);
-        if resumable.as_ref().is_some_and(|p| p.run.plan_id == id) {
+        let rollout = Rollout::read(ctx, &target, &client, &id).await;
+        let state = if resumable.as_ref().is_some_and(|p| p.run.plan_id == id) {
             "present, a run of it is in progress on this target: run `strata run` to finish it"
+                .to_string()
         } else if history::run_finished(&client, &id).await? {
-            "present, already applied (remove it, or run `strata run --git-commit`)"
+            match rollout.remaining().as_slice() {
+                [] => "present, already applied on every target of its rollout: remove it (`strata run --git-commit` on the last target does)".to_string(),
+                rest => format!("present, already applied on this target; still to run it: {}", rest.join(", ")),
+            }
         } else if same_fingerprint(&plan.source_fingerprint, &current) {
-            "present, planned against the database as it is"
+            "present, planned against the database as it is".to_string()
         } else {
-            "present, STALE: the database changed since it was planned"
-        }
+            "present, STALE: the database changed since it was planned".to_string()
+        };
+        (state, Some(rollout))
     } else {
-        "none"
+        ("none".to_string(), None)
     };
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&serde_json::json!({
@@ -112,6 +119,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
             "run_in_progress": resumable.as_ref().map(progress_json),
             "pending_migrations": pending,
             "pending_sql": pending_sql,
+            "rollout": rollout.as_ref().map(Rollout::to_json),
         })),
         Format::Text => {
             let mut text = format!(
@@ -139,6 +147,9 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
                 if pending.is_empty() { "none".to_string() } else { pending.join(", ") }
             ));
             text.push_str(&format!("pending.sql:        {pending_sql}\n"));
+            if let Some(rollout) = &rollout {
+                text.push_str(&format!("rollout:            {}\n", rollout.describe()));
+            }
             ctx.reporter.result(&text);
         }
     }

@@ -8,6 +8,7 @@ mod apply;
 mod check;
 mod inspect;
 mod plan;
+mod rollout;
 mod run;
 
 pub use apply::apply;

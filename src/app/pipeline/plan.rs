@@ -1,16 +1,22 @@
-use super::{drift_since_last_run, make_plan, read_schema, resumable_run};
-use crate::app::{resolve_target, Context, Outcome};
+use super::rollout::Rollout;
+use super::{drift_since_last_run, make_plan, plan_id, read_schema, resumable_run};
+use crate::app::{resolve_target, Context, Outcome, ResolvedTarget};
 use crate::cli::PlanArgs;
 use crate::config::OnDrift;
 use crate::git::{self, Repo};
 use crate::plan::pending::FILE_NAME;
 use crate::report::Format;
+use crate::source::statements::read_file;
 use crate::Result;
+use tokio_postgres::Client;
 
 /// `strata plan`: the reviewed change, on a new branch (or only the file with `--no-git`).
 pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
     let target = resolve_target(ctx, &args.target)?;
     let client = target.conninfo.connect().await?;
+    if !rollout_allows_replacing(ctx, args, &target, &client).await? {
+        return Ok(Outcome::Findings);
+    }
     let source = {
         let _progress = ctx.reporter.progress("reading the target's schema");
         read_schema(ctx, &client).await?
@@ -70,6 +76,51 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
     )
     .await?;
     write_plan(ctx, args, plan)
+}
+
+/// Whether a new plan may replace the pending.sql there is: not while its rollout is under
+/// way (some targets ran it, others not), unless `--supersede`. Refused: said why.
+async fn rollout_allows_replacing(
+    ctx: &Context<'_>,
+    args: &PlanArgs,
+    target: &ResolvedTarget,
+    client: &Client,
+) -> Result<bool> {
+    let path = ctx.root.join(FILE_NAME);
+    if !path.exists() {
+        return Ok(true);
+    }
+    let text = read_file(&path)?;
+    let rollout = Rollout::read(ctx, target, client, &plan_id(&text)).await;
+    if !rollout.under_way(&target.name) {
+        return Ok(true);
+    }
+    if args.supersede {
+        ctx.reporter.warn(&format!(
+            "superseding {FILE_NAME} part way through its rollout ({}): the new plan starts from {}'s schema; a target at another schema cannot run it (docs/commands.md, \"Rollout\")",
+            rollout.describe(),
+            target.name
+        ));
+        return Ok(true);
+    }
+    let reason = format!(
+        "{FILE_NAME} is part way through its rollout ({}); targets still to run it: {}",
+        rollout.describe(),
+        rollout.describe_remaining()
+    );
+    ctx.reporter.note(&reason);
+    ctx.reporter.note(&format!(
+        "no plan made: run {FILE_NAME} on {} first, or pass --supersede to replace it",
+        rollout.remaining().join(", ")
+    ));
+    if ctx.reporter.format == Format::Json {
+        ctx.reporter.json(&serde_json::json!({
+            "changes": false,
+            "refused": reason,
+            "rollout": rollout.to_json(),
+        }));
+    }
+    Ok(false)
 }
 
 /// Writes a plan made: pending.sql on a new branch (or only the file), or "nothing to change".

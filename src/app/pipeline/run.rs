@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
     let text = read_file(&path)?;
     let plan = Plan::parse(FILE_NAME, &text)?;
     let plan_id = plan_id(&text);
-    check_git_commit(ctx, args, &path)?;
+    check_git_commit(ctx, args, &path, &target.name)?;
     let choices = Choices {
         allow_destructive: args.allow_destructive,
         no_rehearsal: args.no_rehearsal,
@@ -363,11 +363,24 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
     Ok(Outcome::Fine)
 }
 
-/// `--git-commit`/`--push` need pending.sql committed (not only written by `plan --no-git`):
-/// refused before the run, which changes nothing, rather than a run with no commit after it.
-fn check_git_commit(ctx: &Context<'_>, args: &RunArgs, path: &std::path::Path) -> Result<()> {
+/// `--git-commit`/`--push` need pending.sql committed (not only written by `plan --no-git`)
+/// and a target of the rollout: refused before the run, which changes nothing, rather than a
+/// run with no commit after it.
+fn check_git_commit(
+    ctx: &Context<'_>,
+    args: &RunArgs,
+    path: &std::path::Path,
+    target: &str,
+) -> Result<()> {
     if !(args.git_commit || args.push) {
         return Ok(());
+    }
+    if super::rollout::after(&ctx.config, target).is_none() {
+        return Err(RunRefused::NotInRollout {
+            target: target.to_string(),
+            rollout: ctx.config.rollout.join(", "),
+        }
+        .into());
     }
     if !Repo::discover(&ctx.root)?.is_tracked(path)? {
         return Err(crate::git::GitError::NotCommitted {
@@ -378,6 +391,8 @@ fn check_git_commit(ctx: &Context<'_>, args: &RunArgs, path: &std::path::Path) -
     Ok(())
 }
 
+/// pending.sql is removed (in a commit, with `--git-commit`) by the run on the last target of
+/// `[rollout] targets`; on an earlier target, or one outside the rollout, it stays.
 fn finish_git(
     ctx: &Context<'_>,
     args: &RunArgs,
@@ -385,8 +400,29 @@ fn finish_git(
     plan: &Plan,
     target: &str,
 ) -> Result<()> {
-    if !(args.git_commit || args.push) {
-        return Ok(());
+    let committing = args.git_commit || args.push;
+    match super::rollout::after(&ctx.config, target) {
+        // Refused before the run with --git-commit (check_git_commit).
+        None => return Ok(()),
+        Some(rest) if !rest.is_empty() => {
+            ctx.reporter.note(&format!(
+                "{FILE_NAME} stays for the rest of its rollout{}: {}",
+                if committing {
+                    " (nothing to commit)"
+                } else {
+                    ""
+                },
+                rest.join(", ")
+            ));
+            return Ok(());
+        }
+        Some(_) if !committing => {
+            ctx.reporter.note(&format!(
+                "{target} is the last target of the rollout: remove {FILE_NAME} (`strata run --git-commit` does)"
+            ));
+            return Ok(());
+        }
+        Some(_) => {}
     }
     let repo = Repo::discover(&ctx.root)?;
     repo.commit_removal(
