@@ -2,12 +2,13 @@
 
 pub mod clone;
 mod conninfo;
+mod libpq_files;
 pub mod embedded;
 pub mod lock;
 pub mod shadow;
 mod tls;
 
-pub use conninfo::{ConnInfo, SslMode};
+pub use conninfo::{ConnInfo, RootCert, SslMode, TlsFiles};
 
 use miette::Diagnostic;
 use std::path::PathBuf;
