@@ -103,7 +103,11 @@ impl ConnInfo {
         let (rest, explicit) = take_libpq_params(text)?;
         let mut config = tokio_postgres::Config::from_str(&rest)
             .map_err(|e| PgError::BadUrl(super::describe(&e)))?;
-        let service = match explicit.get("service").cloned().or_else(|| env("PGSERVICE")) {
+        let service = match explicit
+            .get("service")
+            .cloned()
+            .or_else(|| env("PGSERVICE"))
+        {
             Some(name) => libpq_files::service(&name, &env)?,
             None => BTreeMap::new(),
         };
@@ -246,12 +250,7 @@ impl ConnInfo {
     }
 
     fn port_text(&self) -> String {
-        let ports: Vec<String> = self
-            .config
-            .get_ports()
-            .iter()
-            .map(u16::to_string)
-            .collect();
+        let ports: Vec<String> = self.config.get_ports().iter().map(u16::to_string).collect();
         ports.join(",")
     }
 }
@@ -328,9 +327,10 @@ fn fill_from_env(
     if config.get_ports().is_empty() {
         if let Some(ports) = get("port", "PGPORT") {
             for port in ports.split(',') {
-                let port = port.trim().parse().map_err(|_| {
-                    PgError::BadUrl(format!("invalid port number: \"{port}\""))
-                })?;
+                let port = port
+                    .trim()
+                    .parse()
+                    .map_err(|_| PgError::BadUrl(format!("invalid port number: \"{port}\"")))?;
                 config.port(port);
             }
         }
@@ -357,12 +357,16 @@ fn fill_from_env(
         }
     }
     if config.get_application_name().is_none() {
-        config.application_name(get("application_name", "PGAPPNAME").unwrap_or_else(|| "strata".into()));
+        config.application_name(
+            get("application_name", "PGAPPNAME").unwrap_or_else(|| "strata".into()),
+        );
     }
     if config.get_connect_timeout().is_none() {
         let secs = match get("connect_timeout", "PGCONNECT_TIMEOUT") {
             Some(s) => s.parse().map_err(|_| {
-                PgError::BadUrl(format!("invalid integer value \"{s}\" for connection option \"connect_timeout\""))
+                PgError::BadUrl(format!(
+                    "invalid integer value \"{s}\" for connection option \"connect_timeout\""
+                ))
             })?,
             None => 10,
         };
@@ -392,9 +396,7 @@ fn resolve_tls(
     get: &Lookup<'_>,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(SslMode, TlsFiles), PgError> {
-    let home_path = |name: &str| {
-        env("HOME").map(|h| Path::new(&h).join(".postgresql").join(name))
-    };
+    let home_path = |name: &str| env("HOME").map(|h| Path::new(&h).join(".postgresql").join(name));
     let home_file = |name: &str| home_path(name).filter(|p| p.exists());
     let root_cert = match get("sslrootcert", "PGSSLROOTCERT") {
         Some(s) if s == "system" => Some(RootCert::System),
@@ -616,8 +618,8 @@ mod tests {
         assert!(err.to_string().contains("`sslcompression`"), "{err}");
         let err = ConnInfo::parse_with_env("postgres://h/db?bogus_param=1", no_env).unwrap_err();
         assert!(err.to_string().contains("`bogus_param`"), "{err}");
-        let err = ConnInfo::parse_with_env("host=h target_session_attrs=primary", no_env)
-            .unwrap_err();
+        let err =
+            ConnInfo::parse_with_env("host=h target_session_attrs=primary", no_env).unwrap_err();
         assert!(err.to_string().contains("target_session_attrs"), "{err}");
     }
 
@@ -637,10 +639,12 @@ mod tests {
     fn system_roots_mean_verify_full() {
         let info = ConnInfo::parse_with_env("host=h sslrootcert=system", no_env).unwrap();
         assert_eq!(info.ssl_mode(), SslMode::VerifyFull);
-        let err =
-            ConnInfo::parse_with_env("host=h sslrootcert=system sslmode=require", no_env)
-                .unwrap_err();
-        assert!(err.to_string().contains("weak sslmode \"require\""), "{err}");
+        let err = ConnInfo::parse_with_env("host=h sslrootcert=system sslmode=require", no_env)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("weak sslmode \"require\""),
+            "{err}"
+        );
     }
 
     #[test]

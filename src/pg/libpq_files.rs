@@ -85,12 +85,13 @@ fn find_service(
         let Some(settings) = found.as_mut().filter(|_| in_service) else {
             continue;
         };
-        let bad = |what: String| {
-            PgError::BadUrl(format!("{}, line {}: {what}", file.display(), n + 1))
-        };
-        let (key, value) = line
-            .split_once('=')
-            .ok_or_else(|| bad(format!("syntax error in service \"{name}\" (expected key=value)")))?;
+        let bad =
+            |what: String| PgError::BadUrl(format!("{}, line {}: {what}", file.display(), n + 1));
+        let (key, value) = line.split_once('=').ok_or_else(|| {
+            bad(format!(
+                "syntax error in service \"{name}\" (expected key=value)"
+            ))
+        })?;
         let key = key.trim();
         if !SERVICE_KEYS.contains(&key) {
             return Err(bad(format!(
@@ -184,7 +185,10 @@ mod tests {
             0o600,
         );
         let socket = vec![("/tmp/sock".to_string(), 5433)];
-        assert_eq!(password(&path, &socket, "app", "bob").as_deref(), Some("a:b\\c"));
+        assert_eq!(
+            password(&path, &socket, "app", "bob").as_deref(),
+            Some("a:b\\c")
+        );
         assert_eq!(password(&path, &socket, "app", "carol"), None);
         let tcp = vec![("nohere".to_string(), 1), ("db.example".to_string(), 9)];
         assert_eq!(password(&path, &tcp, "x", "y").as_deref(), Some("star"));

@@ -2,8 +2,8 @@
 
 pub mod clone;
 mod conninfo;
-mod libpq_files;
 pub mod embedded;
+mod libpq_files;
 pub mod lock;
 pub mod shadow;
 mod tls;

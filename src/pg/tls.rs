@@ -26,7 +26,9 @@ pub fn connector(mode: SslMode, files: &TlsFiles) -> Result<MakeRustlsConnect, P
             let anchors = roots(files.root_cert.as_ref())?;
             let mut store = RootCertStore::empty();
             for cert in &anchors {
-                store.add(cert.clone()).map_err(|e| PgError::Tls(e.to_string()))?;
+                store
+                    .add(cert.clone())
+                    .map_err(|e| PgError::Tls(e.to_string()))?;
             }
             let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
                 .build()
@@ -72,7 +74,9 @@ fn roots(root_cert: Option<&RootCert>) -> Result<Vec<CertificateDer<'static>>, P
             }
             Ok(found.certs)
         }
-        None => Err(PgError::Tls("no root certificate to verify the server with".into())),
+        None => Err(PgError::Tls(
+            "no root certificate to verify the server with".into(),
+        )),
     }
 }
 
@@ -173,7 +177,11 @@ impl ServerCertVerifier for Verify {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.anchors.iter().any(|a| a.as_ref() == end_entity.as_ref()) {
+        if self
+            .anchors
+            .iter()
+            .any(|a| a.as_ref() == end_entity.as_ref())
+        {
             if self.check_name {
                 webpki::EndEntityCert::try_from(end_entity)
                     .and_then(|cert| cert.verify_is_valid_for_subject_name(server_name))
@@ -185,10 +193,13 @@ impl ServerCertVerifier for Verify {
             }
             return Ok(ServerCertVerified::assertion());
         }
-        match self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
             Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForName))
             | Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
                 ..
