@@ -18,7 +18,7 @@ impl Serialize for Config {
         struct Deploy<'a> {
             command: &'a str,
         }
-        let mut m = s.serialize_struct("Config", 11)?;
+        let mut m = s.serialize_struct("Config", 12)?;
         if self.declares_targets {
             m.serialize_field("default_target", &self.default_target)?;
         }
@@ -37,6 +37,7 @@ impl Serialize for Config {
         m.serialize_field("git", &self.git)?;
         m.serialize_field("lint", &self.lint)?;
         m.serialize_field("plan", &self.plan)?;
+        m.serialize_field("history", &self.history)?;
         m.end()
     }
 }

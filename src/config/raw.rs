@@ -26,6 +26,15 @@ pub struct RawManifest {
     pub lint: RawLint,
     #[serde(default)]
     pub plan: RawPlan,
+    #[serde(default)]
+    pub history: RawHistory,
+}
+
+/// `[history]`: where strata keeps its history tables (docs/privileges.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    pub schema: Option<Spanned<String>>,
 }
 
 /// `[plan]`: how the planner carries out what the SDL annotates (docs/manifest.md).

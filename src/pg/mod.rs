@@ -68,6 +68,12 @@ pub enum PgError {
         help("wait for the other run to finish, or pass a longer --lock-wait")
     )]
     Locked { database: String, waited_secs: u64 },
+    #[error("the history schema `{schema}` does not exist, and role `{role}` may not create it (no CREATE on the database)")]
+    #[diagnostic(
+        code(strata::pg::history_schema),
+        help("have an administrator run `CREATE SCHEMA {schema} AUTHORIZATION {role}` once (docs/privileges.md), or name an existing schema the role owns in `[history] schema`")
+    )]
+    HistorySchema { schema: String, role: String },
     #[error("cloning the schema of {source_db}: {message}")]
     #[diagnostic(
         code(strata::pg::clone),
