@@ -34,7 +34,7 @@ fn a_deploy_role_without_create_on_the_database() {
     p.db.psql(&format!(
         "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; \
          REVOKE ALL ON DATABASE {db} FROM PUBLIC; \
-         GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {role}; \
+         GRANT CONNECT ON DATABASE {db} TO {role}; \
          CREATE SCHEMA app AUTHORIZATION {role}",
         db = p.db.name
     ));
