@@ -243,6 +243,9 @@ adding-field-with-default = "off"
 renames = "rename"
 backfill_batch = 250
 backfill_pause = "1s"
+
+[history]
+schema = "deploy_history"
 "#;
 
 /// Every key path (`a.b.c`) of a TOML document; array-of-tables entries share one path.
