@@ -75,6 +75,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     let root = cli.project.clone();
     let format = cli.format;
     let config = Config::load(&root)?;
+    crate::run::history::set_schema(&config.history.schema);
     let ctx = Context {
         root,
         config,

@@ -37,7 +37,7 @@ pub enum UrlChoice {
 }
 
 /// The `PG*` variables that name a server or database; PGPASSWORD or PGSSLMODE alone do not.
-const PG_SERVER_VARS: [&str; 4] = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"];
+const PG_SERVER_VARS: [&str; 5] = ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE"];
 
 /// The target whose policies apply, the URL choice, and any warning to show. Pure: the
 /// environment is passed in.

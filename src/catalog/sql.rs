@@ -64,12 +64,13 @@ pub fn namespaces() -> String {
         "SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner) AS owner, \
            ds.description AS comment, {acl} AS acl, {ext} AS plain \
          FROM pg_namespace n {ds} \
-         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'strata') \
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', {history}) \
            AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
          ORDER BY n.nspname",
         acl = acl("n.nspacl", 'n', "n.nspowner"),
         ext = not_ext("pg_namespace", "n.oid"),
         ds = describe("ds", "pg_namespace", "n.oid", "0"),
+        history = crate::model::quote_literal(&crate::run::history::schema()),
     )
 }
 

@@ -160,6 +160,22 @@ pub struct Config {
     /// `[rollout] targets`: the targets one pending.sql runs on, in order; the last one's run
     /// removes it. Default: the default target alone.
     pub rollout: Vec<String>,
+    pub history: HistoryConfig,
+}
+
+/// `[history]`, resolved: the schema of strata's own tables (migration history, runs,
+/// snapshots), `strata` unless configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryConfig {
+    pub schema: String,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig {
+            schema: crate::run::history::DEFAULT_SCHEMA.to_string(),
+        }
+    }
 }
 
 /// `[plan]`, resolved.
@@ -350,6 +366,30 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         lint: resolve_lint(ctx, raw.lint)?,
         plan: resolve_plan(ctx, raw.plan)?,
         rollout,
+        history: resolve_history(ctx, raw.history)?,
+    })
+}
+
+fn resolve_history(ctx: &Ctx, raw: raw::RawHistory) -> Result<HistoryConfig, ConfigError> {
+    let Some(schema) = raw.schema else {
+        return Ok(HistoryConfig::default());
+    };
+    let name = schema.get_ref();
+    let reserved = name.starts_with("pg_") || name == "information_schema";
+    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain || name.len() > 63 || reserved {
+        return Err(ctx.invalid(
+            format!("`{name}` cannot be the history schema"),
+            schema.span(),
+            "not a usable schema name",
+            Some("name a schema in lower case letters, digits and _, at most 63 bytes, not pg_*, e.g. \"strata\"".into()),
+        ));
+    }
+    Ok(HistoryConfig {
+        schema: schema.into_inner(),
     })
 }
 

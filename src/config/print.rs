@@ -51,6 +51,7 @@ impl Serialize for Config {
                 },
             )?;
         }
+        m.serialize_field("history", &self.history)?;
         m.end()
     }
 }

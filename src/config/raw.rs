@@ -28,6 +28,8 @@ pub struct RawManifest {
     pub plan: RawPlan,
     #[serde(default)]
     pub rollout: RawRollout,
+    #[serde(default)]
+    pub history: RawHistory,
 }
 
 /// `[rollout]`: the targets one pending.sql runs on, in order (docs/manifest.md).
@@ -35,6 +37,13 @@ pub struct RawManifest {
 #[serde(deny_unknown_fields)]
 pub struct RawRollout {
     pub targets: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// `[history]`: where strata keeps its history tables (docs/privileges.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHistory {
+    pub schema: Option<Spanned<String>>,
 }
 
 /// `[plan]`: how the planner carries out what the SDL annotates (docs/manifest.md).

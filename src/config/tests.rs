@@ -268,6 +268,9 @@ backfill_pause = "1s"
 
 [rollout]
 targets = ["test", "prod"]
+
+[history]
+schema = "deploy_history"
 "#;
 
 /// Every key path (`a.b.c`) of a TOML document; array-of-tables entries share one path.

@@ -104,7 +104,8 @@ async fn dump(source: &ConnInfo, owners: bool) -> Result<String, PgError> {
     let fail = clone_error(source);
     let mut dump = tokio::process::Command::new(program("pg_dump"));
     // strata's own schema (history, snapshots) is not part of the schema being simulated.
-    dump.args(["--schema-only", "--exclude-schema=strata"]);
+    let exclude = format!("--exclude-schema={}", crate::run::history::schema());
+    dump.args(["--schema-only", &exclude]);
     if !owners {
         dump.arg("--no-owner");
     }

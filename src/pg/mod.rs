@@ -3,11 +3,12 @@
 pub mod clone;
 mod conninfo;
 pub mod embedded;
+mod libpq_files;
 pub mod lock;
 pub mod shadow;
 mod tls;
 
-pub use conninfo::{ConnInfo, SslMode};
+pub use conninfo::{ConnInfo, RootCert, SslMode, TlsFiles};
 
 use miette::Diagnostic;
 use std::path::PathBuf;
@@ -67,6 +68,12 @@ pub enum PgError {
         help("wait for the other run to finish, or pass a longer --lock-wait")
     )]
     Locked { database: String, waited_secs: u64 },
+    #[error("the history schema `{schema}` does not exist, and role `{role}` may not create it (no CREATE on the database)")]
+    #[diagnostic(
+        code(strata::pg::history_schema),
+        help("have an administrator run `CREATE SCHEMA {schema} AUTHORIZATION {role}` once (docs/privileges.md), or name an existing schema the role owns in `[history] schema`")
+    )]
+    HistorySchema { schema: String, role: String },
     #[error("cloning the schema of {source_db}: {message}")]
     #[diagnostic(
         code(strata::pg::clone),

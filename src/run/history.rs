@@ -15,12 +15,74 @@
 //!   snapshot and `finished_at` are written in one transaction.
 
 use crate::pg::PgError;
+use std::sync::RwLock;
 use tokio_postgres::GenericClient;
 
-pub const SCHEMA: &str = "strata";
+/// The history schema unless `[history] schema` names another.
+pub const DEFAULT_SCHEMA: &str = "strata";
+
+static SCHEMA: RwLock<String> = RwLock::new(String::new());
+
+/// Sets the history schema for this process (from `[history] schema`, once the manifest is
+/// loaded). The config accepts only plain lower-case identifiers, so the name needs no
+/// quoting in SQL text or in a regclass literal.
+pub fn set_schema(name: &str) {
+    *SCHEMA.write().unwrap() = name.to_string();
+}
+
+/// The history schema in effect.
+pub fn schema() -> String {
+    let name = SCHEMA.read().unwrap();
+    if name.is_empty() {
+        DEFAULT_SCHEMA.to_string()
+    } else {
+        name.clone()
+    }
+}
+
+/// SQL written for schema `strata`, for the schema in effect.
+fn in_schema(sql: &str) -> String {
+    sql.replace("strata.", &format!("{}.", schema()))
+}
+
+/// Creates the history schema unless it exists; a role that may not create it is told what
+/// an administrator must do (docs/privileges.md).
+pub async fn ensure_schema(client: &impl GenericClient) -> Result<(), PgError> {
+    let name = schema();
+    let exists: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&name],
+        )
+        .await
+        .map_err(PgError::query("looking for the history schema"))?
+        .get(0);
+    if exists {
+        return Ok(());
+    }
+    let may_create: bool = client
+        .query_one(
+            "SELECT has_database_privilege(current_database(), 'CREATE')",
+            &[],
+        )
+        .await
+        .map_err(PgError::query("checking the CREATE privilege"))?
+        .get(0);
+    if !may_create {
+        let role: String = client
+            .query_one("SELECT current_user::text", &[])
+            .await
+            .map_err(PgError::query("reading the current role"))?
+            .get(0);
+        return Err(PgError::HistorySchema { schema: name, role });
+    }
+    client
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {name}"))
+        .await
+        .map_err(PgError::query("creating the history schema"))
+}
 
 const DDL: &str = "
-CREATE SCHEMA IF NOT EXISTS strata;
 CREATE TABLE IF NOT EXISTS strata.snapshots (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     fingerprint text NOT NULL,
@@ -96,8 +158,9 @@ pub struct RunRecord {
 }
 
 pub async fn ensure_tables(client: &impl GenericClient) -> Result<(), PgError> {
+    ensure_schema(client).await?;
     client
-        .batch_execute(DDL)
+        .batch_execute(&in_schema(DDL))
         .await
         .map_err(PgError::query("creating strata's history tables"))
 }
@@ -110,9 +173,9 @@ pub async fn record_step(
 ) -> Result<(), PgError> {
     client
         .execute(
-            "INSERT INTO strata.steps (plan_id, step, fingerprint_after, state) VALUES ($1, $2, $3, 'done')
+            &in_schema("INSERT INTO strata.steps (plan_id, step, fingerprint_after, state) VALUES ($1, $2, $3, 'done')
              ON CONFLICT (plan_id, step) DO UPDATE
-             SET fingerprint_after = EXCLUDED.fingerprint_after, state = 'done'",
+             SET fingerprint_after = EXCLUDED.fingerprint_after, state = 'done'"),
             &[&step.plan_id, &step.name, &fingerprint_after],
         )
         .await
@@ -124,8 +187,8 @@ pub async fn record_step(
 pub async fn record_started(client: &impl GenericClient, step: &Step) -> Result<(), PgError> {
     client
         .execute(
-            "INSERT INTO strata.steps (plan_id, step, state) VALUES ($1, $2, 'started')
-             ON CONFLICT (plan_id, step) DO UPDATE SET state = 'started', process = NULL, fingerprint_after = NULL",
+            &in_schema("INSERT INTO strata.steps (plan_id, step, state) VALUES ($1, $2, 'started')
+             ON CONFLICT (plan_id, step) DO UPDATE SET state = 'started', process = NULL, fingerprint_after = NULL"),
             &[&step.plan_id, &step.name],
         )
         .await
@@ -141,7 +204,7 @@ pub async fn record_process(
 ) -> Result<(), PgError> {
     client
         .execute(
-            "UPDATE strata.steps SET process = $3 WHERE plan_id = $1 AND step = $2",
+            &in_schema("UPDATE strata.steps SET process = $3 WHERE plan_id = $1 AND step = $2"),
             &[&step.plan_id, &step.name, &process],
         )
         .await
@@ -153,7 +216,7 @@ pub async fn record_process(
 pub async fn forget_step(client: &impl GenericClient, step: &Step) -> Result<(), PgError> {
     client
         .execute(
-            "DELETE FROM strata.steps WHERE plan_id = $1 AND step = $2",
+            &in_schema("DELETE FROM strata.steps WHERE plan_id = $1 AND step = $2"),
             &[&step.plan_id, &step.name],
         )
         .await
@@ -169,7 +232,9 @@ pub async fn record_fingerprint(
 ) -> Result<(), PgError> {
     client
         .execute(
-            "UPDATE strata.steps SET fingerprint_after = $3 WHERE plan_id = $1 AND step = $2",
+            &in_schema(
+                "UPDATE strata.steps SET fingerprint_after = $3 WHERE plan_id = $1 AND step = $2",
+            ),
             &[&step.plan_id, &step.name, &fingerprint],
         )
         .await
@@ -184,21 +249,23 @@ pub async fn steps(client: &impl GenericClient, plan_id: &str) -> Result<Vec<Ste
     }
     let has_state = client
         .query_one(
-            "SELECT count(*) = 3 FROM pg_attribute WHERE attrelid = 'strata.steps'::regclass
+            &in_schema(
+                "SELECT count(*) = 3 FROM pg_attribute WHERE attrelid = 'strata.steps'::regclass
              AND attname IN ('state', 'process', 'seq') AND NOT attisdropped",
+            ),
             &[],
         )
         .await
         .map_err(PgError::query("reading progress"))?
         .get::<_, bool>(0);
     // Tables written by a strata before the state machine hold done steps only.
-    let sql = if has_state {
+    let sql = in_schema(if has_state {
         "SELECT step, fingerprint_after, state, process FROM strata.steps WHERE plan_id = $1 ORDER BY seq"
     } else {
         "SELECT step, fingerprint_after, 'done', NULL::text FROM strata.steps WHERE plan_id = $1 ORDER BY done_at, step"
-    };
+    });
     let rows = client
-        .query(sql, &[&plan_id])
+        .query(&sql, &[&plan_id])
         .await
         .map_err(PgError::query("reading progress"))?;
     Ok(rows
@@ -224,8 +291,10 @@ pub async fn start_run(
 ) -> Result<(), PgError> {
     client
         .execute(
-            "INSERT INTO strata.runs (plan_id, source_fingerprint, desired_fingerprint)
+            &in_schema(
+                "INSERT INTO strata.runs (plan_id, source_fingerprint, desired_fingerprint)
              VALUES ($1, $2, $3) ON CONFLICT (plan_id) DO NOTHING",
+            ),
             &[&plan_id, &source, &desired],
         )
         .await
@@ -247,7 +316,7 @@ pub async fn finish_run(
         .map_err(PgError::query("beginning the end of the run"))?;
     store_snapshot(&tx, fingerprint, snapshot, Some(plan_id)).await?;
     tx.execute(
-        "UPDATE strata.runs SET finished_at = now() WHERE plan_id = $1",
+        &in_schema("UPDATE strata.runs SET finished_at = now() WHERE plan_id = $1"),
         &[&plan_id],
     )
     .await
@@ -280,12 +349,12 @@ async fn runs(
     }
     let row = client
         .query_opt(
-            &format!(
+            &in_schema(&format!(
                 "SELECT plan_id, source_fingerprint, desired_fingerprint,
                         to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                         finished_at IS NOT NULL
                  FROM strata.runs {clause}"
-            ),
+            )),
             params,
         )
         .await
@@ -313,8 +382,8 @@ pub async fn last_snapshot(
     }
     let row = client
         .query_opt(
-            "SELECT fingerprint, snapshot, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-             FROM strata.snapshots ORDER BY id DESC LIMIT 1",
+            &in_schema("SELECT fingerprint, snapshot, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+             FROM strata.snapshots ORDER BY id DESC LIMIT 1"),
             &[],
         )
         .await
@@ -330,7 +399,9 @@ pub async fn store_snapshot(
 ) -> Result<(), PgError> {
     client
         .execute(
-            "INSERT INTO strata.snapshots (fingerprint, snapshot, plan_id) VALUES ($1, $2, $3)",
+            &in_schema(
+                "INSERT INTO strata.snapshots (fingerprint, snapshot, plan_id) VALUES ($1, $2, $3)",
+            ),
             &[&fingerprint, snapshot, &plan_id],
         )
         .await
@@ -340,7 +411,7 @@ pub async fn store_snapshot(
 
 async fn has_tables(client: &impl GenericClient) -> Result<bool, PgError> {
     let row = client
-        .query_one("SELECT to_regclass('strata.steps') IS NOT NULL AND to_regclass('strata.snapshots') IS NOT NULL AND to_regclass('strata.runs') IS NOT NULL", &[])
+        .query_one(&in_schema("SELECT to_regclass('strata.steps') IS NOT NULL AND to_regclass('strata.snapshots') IS NOT NULL AND to_regclass('strata.runs') IS NOT NULL"), &[])
         .await
         .map_err(PgError::query("looking for strata's history tables"))?;
     Ok(row.get(0))

@@ -18,21 +18,19 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 use tokio_postgres::{Client, GenericClient};
 
-pub const SCHEMA: &str = "strata";
-
 /// refinery's history table: (version, name, applied_on, checksum).
 pub fn history_table() -> QualifiedName {
-    QualifiedName::new(SCHEMA, "schema_history")
+    QualifiedName::new(super::history::schema(), "schema_history")
 }
 
 /// Every accepted edit of an applied migration (`strata migrate repair`).
 pub fn repairs_table() -> QualifiedName {
-    QualifiedName::new(SCHEMA, "migration_repairs")
+    QualifiedName::new(super::history::schema(), "migration_repairs")
 }
 
 /// Progress of batch migrations that have started and not finished.
 pub fn batches_table() -> QualifiedName {
-    QualifiedName::new(SCHEMA, "migration_batches")
+    QualifiedName::new(super::history::schema(), "migration_batches")
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -172,8 +170,7 @@ pub struct RepairOutcome {
 /// the repair log and the batch progress table.
 pub async fn ensure_tables(client: &impl GenericClient) -> Result<(), PgError> {
     let sql = format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
-         CREATE TABLE IF NOT EXISTS {history} (
+        "CREATE TABLE IF NOT EXISTS {history} (
              version INT4 PRIMARY KEY,
              name VARCHAR(255),
              applied_on VARCHAR(255),
@@ -194,11 +191,11 @@ pub async fn ensure_tables(client: &impl GenericClient) -> Result<(), PgError> {
              iterations bigint NOT NULL,
              rows_done  bigint NOT NULL,
              updated_at timestamptz NOT NULL DEFAULT now());",
-        schema = crate::model::quote_ident(SCHEMA),
         history = history_table(),
         repairs = repairs_table(),
         batches = batches_table(),
     );
+    super::history::ensure_schema(client).await?;
     client
         .batch_execute(&sql)
         .await
