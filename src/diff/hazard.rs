@@ -83,6 +83,14 @@ pub const BACKFILL: HazardKind = HazardKind {
     summary: "updates every row of the table, in batches",
 };
 
+/// Leaves a window in which an object the code still deployed uses (a view, function,
+/// trigger or policy dropped to be created again) is missing, committed: its drop and its
+/// creation cannot run in one transaction.
+pub const BREAKS_DEPLOYED_CODE: HazardKind = HazardKind {
+    id: "breaks_deployed_code",
+    summary: "an object the code still deployed uses is missing between its drop and its creation",
+};
+
 /// Every hazard kind, for documentation and lookup.
 pub const ALL: &[HazardKind] = &[
     DESTRUCTIVE,
@@ -98,6 +106,7 @@ pub const ALL: &[HazardKind] = &[
     VOLATILE_DEFAULT,
     TYPE_NARROWING,
     BACKFILL,
+    BREAKS_DEPLOYED_CODE,
 ];
 
 /// The kind with this id.
