@@ -20,7 +20,8 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
     if recreated.is_empty() {
         return changes;
     }
-    let (mut drops, mut creates, rest) = split(std::mem::take(&mut changes), &recreated);
+    let (drops, mut creates, rest) = split(std::mem::take(&mut changes), &recreated);
+    let mut drops = views_first(drops, current);
     let from_deps = dependencies(current, &recreated);
     let to_deps = dependencies(desired, &recreated);
     let kept: Vec<usize> = rest
@@ -137,6 +138,26 @@ fn split(
         }
     }
     (drops, creates, rest)
+}
+
+/// The views dropped first (unless another dropped object depends on one): a query through a
+/// view locks the view, then its tables; the transaction takes its locks in the same order,
+/// so that it does not deadlock with the deployed code's queries.
+fn views_first(drops: Vec<Change>, current: &Schema) -> Vec<Change> {
+    let used_by_others = |view: &ObjectId| {
+        drops.iter().any(|d| {
+            !matches!(d.object, ObjectId::View(_))
+                && current
+                    .dependencies
+                    .get(&d.object)
+                    .is_some_and(|on| on.contains(view))
+        })
+    };
+    let (views, others): (Vec<Change>, Vec<Change>) = drops
+        .iter()
+        .cloned()
+        .partition(|d| matches!(d.object, ObjectId::View(_)) && !used_by_others(&d.object));
+    views.into_iter().chain(others).collect()
 }
 
 fn dependencies(schema: &Schema, objects: &BTreeSet<ObjectId>) -> BTreeSet<ObjectId> {
