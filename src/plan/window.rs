@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 /// The changes of one stage, reordered so that every dependent dropped and created again is
 /// missing only inside one transaction.
 pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -> Vec<Change> {
-    let recreated = recreated(&changes);
+    let recreated = recreated(&changes, current);
     let mut changes = mark_unrecreated_drops(changes, desired, &recreated);
     if recreated.is_empty() {
         return changes;
@@ -72,19 +72,26 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
     out
 }
 
-/// Objects the deployed code may use that the stage drops and creates again.
-fn recreated(changes: &[Change]) -> BTreeSet<ObjectId> {
-    let dropped: BTreeSet<&ObjectId> = changes
-        .iter()
-        .filter(|c| is_dependent(&c.object) && c.step == Step::Drop && c.kind == ChangeKind::Drop)
-        .map(|c| &c.object)
-        .collect();
-    changes
-        .iter()
-        .filter(|c| c.step == Step::Create && c.kind == ChangeKind::Create)
-        .filter(|c| dropped.contains(&c.object))
-        .map(|c| c.object.clone())
-        .collect()
+/// Objects the deployed code may use (they exist in `current`) that the stage drops and then
+/// creates again. A temporary object the stage creates and then drops (an `all` stage's
+/// rename trigger) is not one.
+fn recreated(changes: &[Change], current: &Schema) -> BTreeSet<ObjectId> {
+    let mut dropped: BTreeSet<&ObjectId> = BTreeSet::new();
+    let mut out = BTreeSet::new();
+    for c in changes {
+        if !is_dependent(&c.object) || !current.contains(&c.object) {
+            continue;
+        }
+        if c.step == Step::Drop && c.kind == ChangeKind::Drop {
+            dropped.insert(&c.object);
+        } else if c.step == Step::Create
+            && c.kind == ChangeKind::Create
+            && dropped.contains(&c.object)
+        {
+            out.insert(c.object.clone());
+        }
+    }
+    out
 }
 
 fn is_dependent(id: &ObjectId) -> bool {
