@@ -235,7 +235,7 @@ fn check(m: &Measured) -> Vec<String> {
     let has = |h: &str| m.hazards.contains(h);
     let top = strongest(m).map_or(0, strength);
     let access_exclusive = strength("AccessExclusiveLock");
-    if has("table_rewrite") != !m.rewritten.is_empty() {
+    if has("table_rewrite") == m.rewritten.is_empty() {
         problems.push(format!(
             "table_rewrite claimed {}, rewritten: {:?}",
             has("table_rewrite"),
