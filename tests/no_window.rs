@@ -84,11 +84,14 @@ fn assert_one_transaction(pending: &str, drop: &str, create: &str) {
     }
 }
 
-/// What the deployed code does, over and over: read through the view, call the function,
+/// What the deployed code does, over and over: read through the view, call the function (in it),
 /// and (as a catalog check, the owner bypassing row security) see the policy.
 const OLD_CODE: [&str; 3] = [
     "SELECT count(*) FROM adults WHERE any_adult",
-    "SELECT any_adult()",
+    // Through the view: a direct call of a function with a SQL-standard body (`BEGIN ATOMIC`)
+    // that waits for the swap's lock can fail with "attribute N of type users has been
+    // dropped": PostgreSQL does not look the body up again after the wait (docs/hazards.md).
+    "SELECT any_adult FROM adults LIMIT 1",
     "SELECT 1 / count(*) FROM pg_policy WHERE polname = 'grown_ups'",
 ];
 
