@@ -180,7 +180,8 @@ fn dependencies(schema: &Schema, objects: &BTreeSet<ObjectId>) -> BTreeSet<Objec
 /// of something they use. An online type change's column, trigger and backfill are not; its
 /// swap is.
 fn is_cause(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
-    if !c.transactional || !used.contains(&c.object) {
+    // An enum's new value never needs its users gone.
+    if c.kind == ChangeKind::AddEnumValue || !used.contains(&c.object) {
         return false;
     }
     match &c.object {
@@ -199,4 +200,116 @@ fn is_needed(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
 
 fn first_line(sql: &str) -> &str {
     sql.lines().next().unwrap_or(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Phase;
+    use crate::model::{QualifiedName, View};
+
+    fn q(name: &str) -> QualifiedName {
+        QualifiedName::new("public".to_string(), name.to_string())
+    }
+
+    fn change(object: ObjectId, step: Step, kind: ChangeKind, sql: &str, tx: bool) -> Change {
+        Change {
+            object,
+            step,
+            kind,
+            phase: Phase::Expand,
+            sql: sql.into(),
+            hazards: vec![],
+            transactional: tx,
+        }
+    }
+
+    /// A view `v` over column `t.c`, in both schemas.
+    fn schemas() -> (Schema, Schema) {
+        let mut s = Schema::default();
+        s.views.insert(
+            q("v"),
+            View {
+                name: q("v"),
+                materialized: false,
+                definition: "SELECT c FROM t".into(),
+                options: vec![],
+                populated: Default::default(),
+                owner: None,
+                comment: None,
+                column_comments: Default::default(),
+                grants: Default::default(),
+            },
+        );
+        s.dependencies.insert(
+            ObjectId::View(q("v")),
+            [ObjectId::Column(q("t"), "c".into())].into_iter().collect(),
+        );
+        (s.clone(), s)
+    }
+
+    fn plan(cause_tx: bool) -> Vec<Change> {
+        let (current, desired) = schemas();
+        let v = ObjectId::View(q("v"));
+        let col = ObjectId::Column(q("t"), "c".into());
+        let changes = vec![
+            change(v.clone(), Step::Drop, ChangeKind::Drop, "DROP VIEW v", true),
+            change(
+                ObjectId::Type(q("e")),
+                Step::Alter,
+                ChangeKind::AddEnumValue,
+                "ALTER TYPE e ADD VALUE 'x'",
+                false,
+            ),
+            change(
+                col.clone(),
+                Step::Alter,
+                ChangeKind::AlterColumnType,
+                "ALTER c",
+                cause_tx,
+            ),
+            change(
+                col,
+                Step::Alter,
+                ChangeKind::AlterTable,
+                "DO backfill",
+                false,
+            ),
+            change(v, Step::Create, ChangeKind::Create, "CREATE VIEW v", true),
+        ];
+        close_windows(changes, &current, &desired)
+    }
+
+    #[test]
+    fn the_drop_the_change_and_the_creation_are_consecutive_and_transactional() {
+        let sqls: Vec<String> = plan(true).into_iter().map(|c| c.sql).collect();
+        assert_eq!(
+            sqls,
+            [
+                "ALTER TYPE e ADD VALUE 'x'",
+                "DROP VIEW v",
+                "ALTER c",
+                "CREATE VIEW v",
+                "DO backfill"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cause_that_cannot_run_in_a_transaction_leaves_a_named_window() {
+        let out = plan(false);
+        let drop = out.iter().find(|c| c.sql == "DROP VIEW v").unwrap();
+        assert_eq!(drop.hazards.len(), 1, "{:?}", drop.hazards);
+        assert_eq!(drop.hazards[0].kind, BREAKS_DEPLOYED_CODE);
+        assert!(
+            drop.hazards[0].detail.contains("public.v"),
+            "{:?}",
+            drop.hazards
+        );
+        assert!(
+            drop.hazards[0].detail.contains("`ALTER c`"),
+            "{:?}",
+            drop.hazards
+        );
+    }
 }
