@@ -21,10 +21,12 @@ pub const TABLE_REWRITE: HazardKind = HazardKind {
     id: "table_rewrite",
     summary: "rewrites the table under an ACCESS EXCLUSIVE lock",
 };
-/// Takes an ACCESS EXCLUSIVE lock (blocks reads and writes) while it runs.
+/// Holds an ACCESS EXCLUSIVE lock (blocks reads and writes) for longer than a catalog change:
+/// during a scan of the table. Nearly every `ALTER TABLE` takes that lock for an instant; that
+/// alone is not this hazard (`tests/hazard_locks.rs` measures which statements take what).
 pub const ACCESS_EXCLUSIVE: HazardKind = HazardKind {
     id: "access_exclusive_lock",
-    summary: "takes an ACCESS EXCLUSIVE lock on the table",
+    summary: "holds an ACCESS EXCLUSIVE lock on the table while it scans it",
 };
 /// Scans the table to validate (NOT NULL, CHECK, FOREIGN KEY) while holding its lock.
 pub const VALIDATION_SCAN: HazardKind = HazardKind {
@@ -83,6 +85,14 @@ pub const BACKFILL: HazardKind = HazardKind {
     summary: "updates every row of the table, in batches",
 };
 
+/// Leaves a window in which an object the code still deployed uses (a view, function,
+/// trigger or policy dropped to be created again) is missing, committed: its drop and its
+/// creation cannot run in one transaction.
+pub const BREAKS_DEPLOYED_CODE: HazardKind = HazardKind {
+    id: "breaks_deployed_code",
+    summary: "an object the code still deployed uses is missing between its drop and its creation",
+};
+
 /// Every hazard kind, for documentation and lookup.
 pub const ALL: &[HazardKind] = &[
     DESTRUCTIVE,
@@ -98,6 +108,7 @@ pub const ALL: &[HazardKind] = &[
     VOLATILE_DEFAULT,
     TYPE_NARROWING,
     BACKFILL,
+    BREAKS_DEPLOYED_CODE,
 ];
 
 /// The kind with this id.

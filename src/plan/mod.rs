@@ -6,5 +6,6 @@ pub mod online;
 pub mod pending;
 pub mod simulate;
 pub mod stage;
+pub mod window;
 
 pub use pending::{Plan, PlannedMigration, PlannedStage, PlannedStatement, StageBody};

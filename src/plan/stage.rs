@@ -28,6 +28,7 @@ pub fn schema_stage(
         .filter(|c| phase != Phase::Expand || c.phase == Phase::Expand)
         .filter(|c| !left_to_migrations.creates(c))
         .collect();
+    let kept = super::window::close_windows(kept, current, desired);
     let kept = if phase == Phase::Contract {
         kept
     } else {

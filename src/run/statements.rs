@@ -57,8 +57,11 @@ impl ExecPolicy {
     }
 }
 
+/// A lock not granted in time, or a deadlock with an application's transaction (the whole
+/// transaction was rolled back: trying it again is safe).
 fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE)
+        || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 fn failed(sql: &str, e: &tokio_postgres::Error) -> ExecError {

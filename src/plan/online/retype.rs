@@ -4,8 +4,10 @@
 //! the new one, set its default and NOT NULL — the latter proven by a check validated
 //! beforehand). The swap holds ACCESS EXCLUSIVE for an instant instead of for the rewrite.
 //!
-//! Only for columns nothing else depends on (no index, constraint, view, identity,
-//! generation, comment or grant: they would go with the old column) and whose NOT NULL does
+//! Only for columns nothing else depends on but views, functions, triggers and policies (the
+//! diff drops and creates those again; `plan::window` does so in the swap's transaction) — no
+//! index, constraint, identity, generation, comment or grant: they would go with the old
+//! column — and whose NOT NULL does
 //! not change in the same plan; otherwise the plain `ALTER COLUMN ... TYPE` stays, with its
 //! `table_rewrite` hazard.
 
@@ -52,8 +54,19 @@ pub(super) fn candidates(
                 && col.grants.is_empty()
                 && col.local
         };
+        // Views, functions, triggers and policies are dropped and created again by the diff;
+        // `plan::window` puts them around the swap, in its transaction.
         let used = current.dependencies.iter().any(|(user, on)| {
-            on.contains(&c.object) && *user != ObjectId::Table(table.clone()) && *user != c.object
+            on.contains(&c.object)
+                && *user != ObjectId::Table(table.clone())
+                && *user != c.object
+                && !matches!(
+                    user,
+                    ObjectId::View(_)
+                        | ObjectId::Function(_)
+                        | ObjectId::Trigger(_)
+                        | ObjectId::Policy(_)
+                )
         });
         let not_null_changes = changes.iter().any(|o| {
             o.object == c.object

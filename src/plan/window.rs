@@ -1,0 +1,315 @@
+//! No window without an object the deployed code uses (issue 17): when a change forces
+//! dependents (views, functions, triggers, policies) to be dropped and created again, the
+//! drop, the change that needed it and the recreation are made consecutive transactional
+//! statements of the stage, so the run executes them as one transaction (one group, under
+//! `lock_timeout`, retried whole). Statements that cannot share that transaction are moved out
+//! of the window: an enum's `ADD VALUE` before the drop, a backfill, a `VALIDATE` or a
+//! concurrent build after the recreation. What cannot be moved leaves a window, which the drop
+//! says with the hazard `breaks_deployed_code`.
+
+use crate::diff::hazard::{Hazard, BREAKS_DEPLOYED_CODE};
+use crate::diff::{Change, ChangeKind, Step};
+use crate::model::{ObjectId, Schema};
+use std::collections::BTreeSet;
+
+/// The changes of one stage, reordered so that every dependent dropped and created again is
+/// missing only inside one transaction.
+pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -> Vec<Change> {
+    let recreated = recreated(&changes, current);
+    let mut changes = mark_unrecreated_drops(changes, desired, &recreated);
+    if recreated.is_empty() {
+        return changes;
+    }
+    let (drops, mut creates, rest) = split(std::mem::take(&mut changes), &recreated);
+    let mut drops = views_first(drops, current);
+    let from_deps = dependencies(current, &recreated);
+    let to_deps = dependencies(desired, &recreated);
+    let kept: Vec<usize> = rest
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is_cause(c, &from_deps) || is_needed(c, &to_deps))
+        .map(|(i, _)| i)
+        .collect();
+    let (lo, hi) = match (kept.first(), kept.last()) {
+        (Some(lo), Some(hi)) => (*lo, *hi),
+        _ => {
+            // Nothing in the stage needs them gone: the drop and the creation, side by side.
+            let mut out = rest;
+            out.append(&mut drops);
+            out.append(&mut creates);
+            return out;
+        }
+    };
+    let mut rest = rest.into_iter().enumerate();
+    let mut out: Vec<Change> = rest.by_ref().take(lo).map(|(_, c)| c).collect();
+    let (mut inside, mut after) = (Vec::new(), Vec::new());
+    for (i, c) in rest.by_ref().take(hi + 1 - lo) {
+        if kept.contains(&i) {
+            inside.push(c);
+        } else if !c.transactional && c.kind == ChangeKind::AddEnumValue {
+            out.push(c);
+        } else {
+            after.push(c);
+        }
+    }
+    if let Some(blocker) = inside.iter().find(|c| !c.transactional) {
+        let detail = format!(
+            "missing from its drop until its creation: `{}` cannot run in their transaction",
+            first_line(&blocker.sql)
+        );
+        for d in &mut drops {
+            d.hazards.push(Hazard::new(
+                BREAKS_DEPLOYED_CODE,
+                format!("{} is {detail}", d.object),
+            ));
+        }
+    }
+    out.append(&mut drops);
+    out.append(&mut inside);
+    out.append(&mut creates);
+    out.append(&mut after);
+    out.extend(rest.map(|(_, c)| c));
+    out
+}
+
+/// Objects the deployed code may use (they exist in `current`) that the stage drops and then
+/// creates again. A temporary object the stage creates and then drops (an `all` stage's
+/// rename trigger) is not one.
+fn recreated(changes: &[Change], current: &Schema) -> BTreeSet<ObjectId> {
+    let mut dropped: BTreeSet<&ObjectId> = BTreeSet::new();
+    let mut out = BTreeSet::new();
+    for c in changes {
+        if !is_dependent(&c.object) || !current.contains(&c.object) {
+            continue;
+        }
+        if c.step == Step::Drop && c.kind == ChangeKind::Drop {
+            dropped.insert(&c.object);
+        } else if c.step == Step::Create
+            && c.kind == ChangeKind::Create
+            && dropped.contains(&c.object)
+        {
+            out.insert(c.object.clone());
+        }
+    }
+    out
+}
+
+fn is_dependent(id: &ObjectId) -> bool {
+    matches!(
+        id,
+        ObjectId::View(_) | ObjectId::Function(_) | ObjectId::Trigger(_) | ObjectId::Policy(_)
+    )
+}
+
+/// A dependent dropped in this stage, still wanted, whose creation is in another stage: the
+/// deployed code goes without it between the stages.
+fn mark_unrecreated_drops(
+    mut changes: Vec<Change>,
+    desired: &Schema,
+    recreated: &BTreeSet<ObjectId>,
+) -> Vec<Change> {
+    let wanted = desired.object_ids();
+    for c in &mut changes {
+        if is_dependent(&c.object)
+            && c.step == Step::Drop
+            && c.kind == ChangeKind::Drop
+            && wanted.contains(&c.object)
+            && !recreated.contains(&c.object)
+        {
+            c.hazards.push(Hazard::new(
+                BREAKS_DEPLOYED_CODE,
+                format!(
+                    "{} is missing from this stage until a later stage creates it again",
+                    c.object
+                ),
+            ));
+        }
+    }
+    changes
+}
+
+/// The drops of the recreated objects, their creations (with their grants and comments), and
+/// the rest, each in its order.
+fn split(
+    changes: Vec<Change>,
+    recreated: &BTreeSet<ObjectId>,
+) -> (Vec<Change>, Vec<Change>, Vec<Change>) {
+    let (mut drops, mut creates, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for c in changes {
+        if !recreated.contains(&c.object) {
+            rest.push(c);
+        } else if c.step == Step::Drop && c.kind == ChangeKind::Drop {
+            drops.push(c);
+        } else {
+            creates.push(c);
+        }
+    }
+    (drops, creates, rest)
+}
+
+/// The views dropped first (unless another dropped object depends on one): a query through a
+/// view locks the view, then its tables; the transaction takes its locks in the same order,
+/// so that it does not deadlock with the deployed code's queries.
+fn views_first(drops: Vec<Change>, current: &Schema) -> Vec<Change> {
+    let used_by_others = |view: &ObjectId| {
+        drops.iter().any(|d| {
+            !matches!(d.object, ObjectId::View(_))
+                && current
+                    .dependencies
+                    .get(&d.object)
+                    .is_some_and(|on| on.contains(view))
+        })
+    };
+    let (views, others): (Vec<Change>, Vec<Change>) = drops
+        .iter()
+        .cloned()
+        .partition(|d| matches!(d.object, ObjectId::View(_)) && !used_by_others(&d.object));
+    views.into_iter().chain(others).collect()
+}
+
+fn dependencies(schema: &Schema, objects: &BTreeSet<ObjectId>) -> BTreeSet<ObjectId> {
+    objects
+        .iter()
+        .filter_map(|o| schema.dependencies.get(o))
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+/// A change the dependents had to be dropped for: a column's type change, a drop, a rebuild
+/// of something they use. An online type change's column, trigger and backfill are not; its
+/// swap is.
+fn is_cause(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
+    // An enum's new value never needs its users gone.
+    if c.kind == ChangeKind::AddEnumValue || !used.contains(&c.object) {
+        return false;
+    }
+    match &c.object {
+        ObjectId::Column(..) => matches!(
+            c.kind,
+            ChangeKind::AlterColumnType | ChangeKind::DropColumn | ChangeKind::Drop
+        ),
+        _ => matches!(c.step, Step::Drop | Step::Alter),
+    }
+}
+
+/// A creation the recreated objects need (a column or function their new definition uses).
+fn is_needed(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
+    c.step == Step::Create && used.contains(&c.object)
+}
+
+fn first_line(sql: &str) -> &str {
+    sql.lines().next().unwrap_or(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Phase;
+    use crate::model::{QualifiedName, View};
+
+    fn q(name: &str) -> QualifiedName {
+        QualifiedName::new("public".to_string(), name.to_string())
+    }
+
+    fn change(object: ObjectId, step: Step, kind: ChangeKind, sql: &str, tx: bool) -> Change {
+        Change {
+            object,
+            step,
+            kind,
+            phase: Phase::Expand,
+            sql: sql.into(),
+            hazards: vec![],
+            transactional: tx,
+        }
+    }
+
+    /// A view `v` over column `t.c`, in both schemas.
+    fn schemas() -> (Schema, Schema) {
+        let mut s = Schema::default();
+        s.views.insert(
+            q("v"),
+            View {
+                name: q("v"),
+                materialized: false,
+                definition: "SELECT c FROM t".into(),
+                options: vec![],
+                populated: Default::default(),
+                owner: None,
+                comment: None,
+                column_comments: Default::default(),
+                grants: Default::default(),
+            },
+        );
+        s.dependencies.insert(
+            ObjectId::View(q("v")),
+            [ObjectId::Column(q("t"), "c".into())].into_iter().collect(),
+        );
+        (s.clone(), s)
+    }
+
+    fn plan(cause_tx: bool) -> Vec<Change> {
+        let (current, desired) = schemas();
+        let v = ObjectId::View(q("v"));
+        let col = ObjectId::Column(q("t"), "c".into());
+        let changes = vec![
+            change(v.clone(), Step::Drop, ChangeKind::Drop, "DROP VIEW v", true),
+            change(
+                ObjectId::Type(q("e")),
+                Step::Alter,
+                ChangeKind::AddEnumValue,
+                "ALTER TYPE e ADD VALUE 'x'",
+                false,
+            ),
+            change(
+                col.clone(),
+                Step::Alter,
+                ChangeKind::AlterColumnType,
+                "ALTER c",
+                cause_tx,
+            ),
+            change(
+                col,
+                Step::Alter,
+                ChangeKind::AlterTable,
+                "DO backfill",
+                false,
+            ),
+            change(v, Step::Create, ChangeKind::Create, "CREATE VIEW v", true),
+        ];
+        close_windows(changes, &current, &desired)
+    }
+
+    #[test]
+    fn the_drop_the_change_and_the_creation_are_consecutive_and_transactional() {
+        let sqls: Vec<String> = plan(true).into_iter().map(|c| c.sql).collect();
+        assert_eq!(
+            sqls,
+            [
+                "ALTER TYPE e ADD VALUE 'x'",
+                "DROP VIEW v",
+                "ALTER c",
+                "CREATE VIEW v",
+                "DO backfill"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_cause_that_cannot_run_in_a_transaction_leaves_a_named_window() {
+        let out = plan(false);
+        let drop = out.iter().find(|c| c.sql == "DROP VIEW v").unwrap();
+        assert_eq!(drop.hazards.len(), 1, "{:?}", drop.hazards);
+        assert_eq!(drop.hazards[0].kind, BREAKS_DEPLOYED_CODE);
+        assert!(
+            drop.hazards[0].detail.contains("public.v"),
+            "{:?}",
+            drop.hazards
+        );
+        assert!(
+            drop.hazards[0].detail.contains("`ALTER c`"),
+            "{:?}",
+            drop.hazards
+        );
+    }
+}
