@@ -240,6 +240,9 @@ impl Walker {
             NodeEnum::CreateTableAsStmt(c) if c.objtype() == ObjectType::ObjectMatview => {
                 allowed(None)
             }
+            // The planner's own: function bodies are checked when they are called, not when
+            // created before what they use (diff::functions).
+            NodeEnum::VariableSetStmt(set) if set.name == "check_function_bodies" => allowed(None),
             _ if SCHEMA_CHANGES.contains(&statement.node.as_str()) => allowed(None),
             _ => refused(format!(
                 "{} is not a statement strata plans",
@@ -549,6 +552,12 @@ mod tests {
         ] {
             assert!(verdict(sql).allowed.is_err(), "{sql}");
         }
+    }
+
+    #[test]
+    fn the_planners_own_setting_for_function_bodies_is_allowed() {
+        assert!(verdict("SET check_function_bodies = off").allowed.is_ok());
+        assert!(verdict("SET search_path = ''").allowed.is_err());
     }
 
     #[test]
