@@ -118,8 +118,8 @@ pub(crate) async fn make_plan(
             let _ = db.drop_now().await;
             schema
         };
-        let clone =
-            crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners);
+        let note = |m: &str| ctx.reporter.note(m);
+        let clone = crate::pg::clone::clone_schema(target, &admin, "simulate", &ctx.config, &note);
         tokio::join!(desired, clone)
     };
     let (desired, clone) = match (desired, clone) {

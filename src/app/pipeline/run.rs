@@ -195,7 +195,8 @@ async fn rehearse(
         &target.conninfo,
         &admin,
         "rehearsal",
-        ctx.config.schema.owners,
+        &ctx.config,
+        &|m: &str| ctx.reporter.note(m),
     )
     .await?;
     let result = async {
