@@ -70,7 +70,9 @@ for major in $majors; do
 done
 [[ -n ${PG_FETCH_ONLY:-} ]] && exit 0
 
-$cargo build --locked --all-targets >/dev/null 2>&1 || $cargo build --locked --all-targets || exit 2
+targets=(--bin strata)
+for suite in $suites; do targets+=(--test "$suite"); done
+$cargo build --locked "${targets[@]}" || exit 2
 
 summary=()
 rc=0
