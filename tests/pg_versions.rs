@@ -100,3 +100,54 @@ fn a_shadow_server_of_another_major_is_refused() {
         .assert()
         .success();
 }
+
+/// PostgreSQL 18's virtual generated columns: read as virtual, dumped as `VIRTUAL`, round trip
+/// to the same fingerprint; a change between STORED and VIRTUAL is refused, not mis-planned.
+/// Checks something only on 18 and newer (older servers have no such columns).
+#[tokio::test]
+async fn virtual_generated_columns_on_18() {
+    if common::server_major() < 18 {
+        return;
+    }
+    let cfg = strata::config::Config::parse(std::path::Path::new("."), "").unwrap();
+    let read = |db: &common::TestDb| {
+        let cfg = cfg.clone();
+        let conninfo = db.conninfo.clone();
+        async move {
+            let client = conninfo.connect().await.unwrap();
+            strata::catalog::catalog(&client, &cfg).await.unwrap()
+        }
+    };
+    let a = common::TestDb::new();
+    a.psql(
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL, \
+         s int GENERATED ALWAYS AS (a * 3) STORED)",
+    );
+    let schema = read(&a).await;
+    let dumped: String = strata::ddl::dump(&schema, strata::ddl::Split::Single)
+        .into_iter()
+        .map(|f| f.content)
+        .collect();
+    assert!(
+        dumped.contains("GENERATED ALWAYS AS ((a * 2)) VIRTUAL"),
+        "{dumped}"
+    );
+    assert!(
+        dumped.contains("GENERATED ALWAYS AS ((a * 3)) STORED"),
+        "{dumped}"
+    );
+    let b = common::TestDb::new();
+    b.psql(&dumped);
+    assert_eq!(read(&b).await.fingerprint(), schema.fingerprint());
+
+    let c = common::TestDb::new();
+    c.psql(
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED, \
+         s int GENERATED ALWAYS AS (a * 3) STORED)",
+    );
+    let err = strata::diff::diff(&read(&c).await, &schema).unwrap_err();
+    assert!(
+        err.to_string().contains("between STORED and VIRTUAL"),
+        "{err}"
+    );
+}

@@ -415,6 +415,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             default,
             not_null: row.get("attnotnull"),
             identity,
+            generated_virtual: generated_kind == "v",
             generated,
             local: row.get("attislocal"),
             comment: row.get("comment"),

@@ -18,6 +18,7 @@ fn column(name: &str, data_type: &str, not_null: bool) -> Column {
         not_null,
         identity: None,
         generated: None,
+        generated_virtual: false,
         local: true,
         comment: None,
         grants: Grants::new(),
