@@ -227,6 +227,13 @@ async fn corpus() {
                     dir.file_name().unwrap().to_string_lossy(),
                     reason.trim()
                 )),
+                // Known failures show in pg_dump's output, which is not compared where no
+                // installed pg_dump can dump this major.
+                (Ok(()), Some(reason)) if common::pg_dump().is_none() => known.push(format!(
+                    "{}: {} (not checked: no pg_dump for this major)",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    reason.trim()
+                )),
                 (Ok(()), Some(_)) => failures.push(format!(
                     "[{}] passes now: remove its known_failure file",
                     dir.file_name().unwrap().to_string_lossy()
