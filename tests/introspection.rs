@@ -187,6 +187,12 @@ async fn varied_schema_round_trips() {
 
 #[tokio::test]
 async fn more_kinds_round_trip_with_owners() {
+    // Its SQL uses syntax of PostgreSQL 14+ (BEGIN ATOMIC); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 14 {
+        eprintln!("skipped below PostgreSQL 14: the fixture needs BEGIN ATOMIC");
+        return;
+    }
     let cfg = config("[schema]\nowners = true\n");
     let (i, _) = round_trip_with(include_str!("introspection/more.sql"), Split::Single, &cfg).await;
     let s = &i.schema;
@@ -284,6 +290,12 @@ async fn query_count_does_not_grow_with_the_schema() {
 /// (`catalog::deparse`): each must read exactly as the server's own deparser writes it.
 #[tokio::test]
 async fn index_and_constraint_definitions_are_the_servers() {
+    // Its SQL uses syntax of PostgreSQL 15+ (NULLS NOT DISTINCT); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 15 {
+        eprintln!("skipped below PostgreSQL 15: the fixture needs NULLS NOT DISTINCT");
+        return;
+    }
     let db = TestDb::new();
     roles(&db);
     for corpus in [
@@ -502,6 +514,12 @@ async fn unmanaged_and_system_schemas_are_left_out() {
 
 #[tokio::test]
 async fn unmodelled_objects_are_warnings() {
+    // Its SQL uses syntax of PostgreSQL 14+ (expression statistics); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 14 {
+        eprintln!("skipped below PostgreSQL 14: the fixture needs expression statistics");
+        return;
+    }
     let db = TestDb::new();
     db.psql(
         "CREATE SCHEMA app;

@@ -103,6 +103,8 @@ pub(crate) async fn make_plan(
     let pending = pending_migrations(ctx, client, &migrations).await?;
     let sdl = sdl::load_config(&ctx.config)?;
     let admin = resolve_shadow(ctx)?;
+    // Before loading schema/ there: a shadow of another major is refused, not half used.
+    crate::pg::clone::same_major(target, &admin).await?;
     // Loading schema/ and cloning the target are independent: done at once, each on its own
     // server backend (one progress line: two spinners would fight over the terminal).
     let (desired, clone) = {
