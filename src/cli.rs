@@ -88,6 +88,21 @@ pub enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+    /// Print a shell completion script (e.g. `strata completions bash > /etc/bash_completion.d/strata`).
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page, strata(1), as roff (e.g. `strata man > /usr/local/share/man/man1/strata.1`).
+    Man,
+}
+
+/// Shells `strata completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

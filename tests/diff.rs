@@ -3,7 +3,8 @@
 //! For each case: load from.sql into database A and to.sql into database B (through strata's
 //! SDL loader), read both with the catalog, diff A→B, apply the SQL to A; then A must read
 //! back with B's fingerprint, `pg_dump --schema-only` of both must agree (column lines
-//! sorted), and a second diff must be empty. A case may hold `expect_error` (a text the diff
+//! sorted; only where an installed pg_dump can dump the server's major, see
+//! `common::pg_dump`), and a second diff must be empty. A case may hold `expect_error` (a text the diff
 //! error must contain) instead, for changes strata refuses to express.
 
 mod common;
@@ -44,8 +45,9 @@ async fn load_file(db: &TestDb, path: &Path) -> Result<(), String> {
 /// `pg_dump --schema-only` with comments, SET lines and blank lines dropped, and the lines
 /// of each CREATE TABLE's column list sorted (column order is not part of what a diff
 /// can change without recreating the table).
-fn dump(db: &TestDb) -> String {
-    let out = std::process::Command::new(strata::pg::clone::program("pg_dump"))
+/// `None` when no installed pg_dump can dump the test cluster's major (`common::pg_dump`).
+fn dump(db: &TestDb) -> Option<String> {
+    let out = std::process::Command::new(common::pg_dump()?)
         .args(["--schema-only", "--no-owner"])
         .envs(db.conninfo.libpq_env())
         .output()
@@ -55,7 +57,7 @@ fn dump(db: &TestDb) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    normalise_dump(&String::from_utf8_lossy(&out.stdout))
+    Some(normalise_dump(&String::from_utf8_lossy(&out.stdout)))
 }
 
 fn normalise_dump(text: &str) -> String {
@@ -208,15 +210,16 @@ async fn run_case(dir: &Path) -> Result<(), String> {
             "[{name}] fingerprints differ after applying the diff\n--- SQL ---\n{sql}\n--- still to do ---\n{again}"
         ));
     }
-    let (dump_a, dump_b) = (dump(&a), dump(&b));
-    if dump_a != dump_b {
-        let diff = similar::TextDiff::from_lines(&dump_b, &dump_a)
-            .unified_diff()
-            .header("to.sql", "migrated")
-            .to_string();
-        return Err(format!(
+    if let (Some(dump_a), Some(dump_b)) = (dump(&a), dump(&b)) {
+        if dump_a != dump_b {
+            let diff = similar::TextDiff::from_lines(&dump_b, &dump_a)
+                .unified_diff()
+                .header("to.sql", "migrated")
+                .to_string();
+            return Err(format!(
             "[{name}] pg_dump differs after applying the diff\n--- SQL ---\n{sql}\n--- dump diff ---\n{diff}"
         ));
+        }
     }
     let second = strata::diff::diff(&migrated, &to).map_err(|e| e.to_string())?;
     if !second.is_empty() {
@@ -253,6 +256,13 @@ async fn corpus() {
                 (Err(e), None) => failures.push(e),
                 (Err(_), Some(reason)) => known.push(format!(
                     "{}: {}",
+                    dir.file_name().unwrap().to_string_lossy(),
+                    reason.trim()
+                )),
+                // Known failures show in pg_dump's output, which is not compared where no
+                // installed pg_dump can dump this major.
+                (Ok(()), Some(reason)) if common::pg_dump().is_none() => known.push(format!(
+                    "{}: {} (not checked: no pg_dump for this major)",
                     dir.file_name().unwrap().to_string_lossy(),
                     reason.trim()
                 )),

@@ -1,6 +1,7 @@
 //! Introspection round trips against real PostgreSQL: load SQL into database A, dump A with
 //! strata, load the dump into an empty database B; A and B must have the same fingerprint and
-//! the same `pg_dump --schema-only` (column lines sorted, volatile lines removed).
+//! the same `pg_dump --schema-only` (column lines sorted, volatile lines removed; only where an
+//! installed pg_dump can dump the server's major, see `common::pg_dump`).
 
 mod common;
 
@@ -33,8 +34,9 @@ async fn introspect(db: &TestDb, cfg: &Config) -> Introspection {
 /// `pg_dump --schema-only`, with the lines that differ between two databases of the same
 /// schema removed (version banner, restrict keys), the column lines of each `CREATE TABLE`
 /// sorted, and each run of GRANT lines sorted (pg_dump follows the ACL's internal order).
-fn pg_dump(db: &TestDb) -> String {
-    let out = std::process::Command::new("pg_dump")
+/// `None` when no installed pg_dump can dump the test cluster's major (see `common::pg_dump`).
+fn pg_dump(db: &TestDb) -> Option<String> {
+    let out = std::process::Command::new(common::pg_dump()?)
         .args(["--schema-only", "--dbname", &db.url])
         .output()
         .expect("pg_dump");
@@ -86,7 +88,7 @@ fn pg_dump(db: &TestDb) -> String {
     }
     grants.sort();
     sorted.append(&mut grants);
-    sorted.join("\n")
+    Some(sorted.join("\n"))
 }
 
 fn load_files(db: &TestDb, files: &[ddl::DumpFile]) {
@@ -129,13 +131,13 @@ async fn round_trip_with(
         explain(&ia.schema, &ib.schema)
     );
     assert_eq!(ia.schema.fingerprint(), ib.schema.fingerprint());
-    let (da, db) = (pg_dump(&a), pg_dump(&b));
-    if da != db {
-        let diff = similar::TextDiff::from_lines(&da, &db);
-        panic!(
-            "pg_dump differs after a round trip:\n{}",
-            diff.unified_diff().context_radius(3)
-        );
+    if let (Some(da), Some(db)) = (pg_dump(&a), pg_dump(&b)) {
+        assert!(da == db, "pg_dump differs after a round trip:\n{}", {
+            similar::TextDiff::from_lines(&da, &db)
+                .unified_diff()
+                .context_radius(3)
+                .to_string()
+        });
     }
     // Deterministic: the same database dumps to the same bytes, and B dumps as A did.
     assert_eq!(ddl::dump(&ia.schema, split), files);
@@ -201,6 +203,12 @@ async fn varied_schema_round_trips() {
 
 #[tokio::test]
 async fn more_kinds_round_trip_with_owners() {
+    // Its SQL uses syntax of PostgreSQL 14+ (BEGIN ATOMIC); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 14 {
+        eprintln!("skipped below PostgreSQL 14: the fixture needs BEGIN ATOMIC");
+        return;
+    }
     let cfg = config("[schema]\nowners = true\n");
     let (i, _) = round_trip_with(include_str!("introspection/more.sql"), Split::Single, &cfg).await;
     let s = &i.schema;
@@ -298,6 +306,12 @@ async fn query_count_does_not_grow_with_the_schema() {
 /// (`catalog::deparse`): each must read exactly as the server's own deparser writes it.
 #[tokio::test]
 async fn index_and_constraint_definitions_are_the_servers() {
+    // Its SQL uses syntax of PostgreSQL 15+ (NULLS NOT DISTINCT); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 15 {
+        eprintln!("skipped below PostgreSQL 15: the fixture needs NULLS NOT DISTINCT");
+        return;
+    }
     let db = TestDb::new();
     roles(&db);
     for corpus in [
@@ -516,6 +530,12 @@ async fn unmanaged_and_system_schemas_are_left_out() {
 
 #[tokio::test]
 async fn unmodelled_objects_are_warnings() {
+    // Its SQL uses syntax of PostgreSQL 14+ (expression statistics); on older majors the other tests
+    // cover introspection (a per-major fixture is future work).
+    if common::server_major() < 14 {
+        eprintln!("skipped below PostgreSQL 14: the fixture needs expression statistics");
+        return;
+    }
     let db = TestDb::new();
     db.psql(
         "CREATE SCHEMA app;

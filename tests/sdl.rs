@@ -233,10 +233,15 @@ async fn clone_reproduces_a_schema() {
          GRANT SELECT ON app.names TO strata_sdl_reader;
          INSERT INTO app.people (mood, name) VALUES ('ok', 'ann');",
     );
-    let shadow =
-        strata::pg::clone::clone_schema(&db.conninfo, &common::admin_conninfo(), "clone", false)
-            .await
-            .unwrap();
+    let shadow = strata::pg::clone::clone_schema(
+        &db.conninfo,
+        &common::admin_conninfo(),
+        "clone",
+        &strata::config::Config::parse(Path::new("."), "").unwrap(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let describe = "SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
         SELECT c.relname || ':' || c.relkind::text || ':' || coalesce(obj_description(c.oid, 'pg_class'), '') || ':' || coalesce(c.relacl::text, '') AS x
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app'
@@ -269,10 +274,15 @@ async fn clone_of_a_body_holding_pg_dump_entry_markers_goes_through_psql() {
     db.psql(&format!(
         "CREATE SCHEMA app;\nCREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $body${body}$body$;"
     ));
-    let shadow =
-        strata::pg::clone::clone_schema(&db.conninfo, &common::admin_conninfo(), "clone", false)
-            .await
-            .unwrap();
+    let shadow = strata::pg::clone::clone_schema(
+        &db.conninfo,
+        &common::admin_conninfo(),
+        "clone",
+        &strata::config::Config::parse(Path::new("."), "").unwrap(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
     let client = shadow.conninfo.connect().await.unwrap();
     let cloned: String = client
         .query_one("SELECT prosrc FROM pg_proc WHERE proname = 'one'", &[])

@@ -1,5 +1,6 @@
 //! One function per command: the only place that sequences IO.
 
+mod completions;
 mod db;
 mod diff;
 mod init;
@@ -72,6 +73,14 @@ async fn interrupted() {
 }
 
 async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
+    // These describe the binary, not a project: no manifest is read.
+    match cli.command {
+        Command::Completions { shell } => {
+            return completions::completions(shell).map(|()| Outcome::Fine)
+        }
+        Command::Man => return completions::man().map(|()| Outcome::Fine),
+        _ => {}
+    }
     let root = cli.project.clone();
     let format = cli.format;
     let config = Config::load(&root)?;
@@ -101,6 +110,7 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
         Command::Status { target } => pipeline::status(&ctx, &target).await,
         Command::Apply(args) => pipeline::apply(&ctx, &args).await,
         Command::Init { from_database } => init::init(&ctx, from_database.as_deref()).await,
+        Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
 }
 

@@ -409,16 +409,19 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let expr = deparsed_if(default_oid.is_some(), row, "default_expr", || {
             format!("the default of {table_name}.{name}")
         })?;
-        let identity = if identity_kind.is_empty() {
+        let own_sequence = identity_sequences.remove(&(table_name.clone(), name.clone()));
+        // PostgreSQL 17+: a partition's column shows its parent's identity (and uses the
+        // parent's sequence); it comes with PARTITION OF, so the model leaves it to the parent.
+        let inherited_identity =
+            own_sequence.is_none() && schema.tables[table_name].partition_of.is_some();
+        let identity = if identity_kind.is_empty() || inherited_identity {
             None
         } else {
-            let (sequence, options) = identity_sequences
-                .remove(&(table_name.clone(), name.clone()))
-                .ok_or_else(|| {
-                    CatalogError::Unexpected(format!(
-                        "identity column {table_name}.{name} without its sequence"
-                    ))
-                })?;
+            let (sequence, options) = own_sequence.ok_or_else(|| {
+                CatalogError::Unexpected(format!(
+                    "identity column {table_name}.{name} without its sequence"
+                ))
+            })?;
             Some(Identity {
                 always: identity_kind == "a",
                 sequence,
@@ -437,6 +440,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             default,
             not_null: row.get("attnotnull"),
             identity,
+            generated_virtual: generated_kind == "v",
             generated,
             local: row.get("attislocal"),
             comment: row.get("comment"),

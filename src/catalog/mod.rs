@@ -271,7 +271,7 @@ async fn read(client: &Client, config: &Config) -> Result<Introspection, Catalog
     }
     let p: [&(dyn ToSql + Sync); 1] = [&managed];
     let (types_sql, seq_sql, tables_sql, cols_sql, views_sql, fn_sql, unm_sql) = (
-        sql::types(),
+        sql::types(version),
         sql::sequences(),
         sql::tables(),
         sql::columns(),

@@ -110,7 +110,13 @@ pub fn collations(version: u32) -> String {
     )
 }
 
-pub fn types() -> String {
+pub fn types(version: u32) -> String {
+    // Multiranges came with PostgreSQL 14.
+    let multirange = if version >= 140000 {
+        "CASE WHEN r.rngmultitypid <> 0 THEN format_type(r.rngmultitypid, NULL) END"
+    } else {
+        "NULL::text"
+    };
     format!(
         "SELECT t.oid, t.typarray, t.typrelid, n.nspname, t.typname, t.typtype::text AS typtype, \
            pg_get_userbyid(t.typowner) AS owner, ds.description AS comment, \
@@ -134,7 +140,7 @@ pub fn types() -> String {
            {rngcoll} AS range_collation, \
            CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::regproc::text END AS canonical, \
            CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END AS subtype_diff, \
-           CASE WHEN r.rngmultitypid <> 0 THEN format_type(r.rngmultitypid, NULL) END AS multirange \
+           {multirange} AS multirange \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
            LEFT JOIN pg_type bt ON bt.oid = t.typbasetype \
            LEFT JOIN pg_range r ON r.rngtypid = t.oid \

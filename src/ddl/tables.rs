@@ -8,7 +8,12 @@ pub fn column_definition(c: &Column) -> String {
         out.push_str(&format!(" COLLATE {coll}"));
     }
     if let Some(expr) = &c.generated {
-        out.push_str(&format!(" GENERATED ALWAYS AS ({expr}) STORED"));
+        let kind = if c.generated_virtual {
+            "VIRTUAL"
+        } else {
+            "STORED"
+        };
+        out.push_str(&format!(" GENERATED ALWAYS AS ({expr}) {kind}"));
     }
     if let Some(id) = &c.identity {
         out.push_str(&format!(
@@ -179,6 +184,7 @@ pub(crate) mod tests {
             not_null: false,
             identity: None,
             generated: None,
+            generated_virtual: false,
             local: true,
             comment: None,
             grants: Grants::new(),

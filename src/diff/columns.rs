@@ -183,8 +183,21 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     let id = ObjectId::Column(t.clone(), c.name.clone());
     let col = quote_ident(&c.name);
     let at = format!("ALTER TABLE {t} ALTER COLUMN {col}");
+    if o.generated.is_some() && c.generated.is_some() && o.generated_virtual != c.generated_virtual
+    {
+        return Err(unsupported(
+            &id,
+            "a generated column cannot change between STORED and VIRTUAL",
+        ));
+    }
     if o.generated != c.generated {
         match (&o.generated, &c.generated) {
+            (Some(_), None) if o.generated_virtual => {
+                return Err(unsupported(
+                    &id,
+                    "a virtual generated column cannot become a plain column (PostgreSQL has no DROP EXPRESSION for it)",
+                ))
+            }
             (Some(_), None) => d.push(
                 id.clone(),
                 Step::Alter,

@@ -17,6 +17,7 @@ fn column(name: &str, data_type: &str) -> Column {
         not_null: false,
         identity: None,
         generated: None,
+        generated_virtual: false,
         local: true,
         comment: None,
         grants: Grants::new(),

@@ -95,6 +95,7 @@ mod tests {
             not_null: false,
             identity: None,
             generated: None,
+            generated_virtual: false,
             local: true,
             comment: None,
             grants: Grants::new(),

@@ -154,8 +154,13 @@ pub struct Column {
     pub default: Option<String>,
     pub not_null: bool,
     pub identity: Option<Identity>,
-    /// `GENERATED ALWAYS AS (expr) STORED`.
+    /// `GENERATED ALWAYS AS (expr) STORED`, or `VIRTUAL` (PostgreSQL 18+) when
+    /// `generated_virtual`.
     pub generated: Option<String>,
+    /// Left out of the serialised model when false, so fingerprints of schemas without
+    /// virtual columns are what they were before PostgreSQL 18 support.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_virtual: bool,
     /// Declared on this table (`attislocal`); false for columns only inherited from a parent.
     pub local: bool,
     pub comment: Option<String>,

@@ -9,6 +9,13 @@
 //! transaction is rolled back and the same dump goes through `psql` as before, whose error
 //! names the statement.
 //!
+//! pg_dump refuses a server newer than itself, so the clone uses a pg_dump of the source's
+//! major or newer ([`find_pg_dump`]: the embedded cluster's installation, PATH, then
+//! /usr/lib/postgresql/<N>/bin). When there is none (the Debian pg_dump 15 against a
+//! PostgreSQL 18 target, say), the source is cloned through strata's own model and dump
+//! instead, which copies only what strata models; the caller is told which was used. The
+//! shadow server must run the source's major ([`same_major`]).
+//!
 //! Privileges are kept (they are part of the model); owners only when the manifest manages
 //! owners (`[schema] owners`). Roles the dump names must exist on the shadow server: those
 //! missing there are created `NOLOGIN` first (roles are cluster-wide; a NOLOGIN role with no
@@ -18,8 +25,9 @@
 use super::embedded::Binaries;
 use super::shadow::ShadowDb;
 use super::{ConnInfo, PgError};
+use crate::config::Config;
 use crate::model::quote_ident;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// A libpq program (pg_dump, psql) from the embedded cluster's installation when there is
@@ -32,20 +40,44 @@ pub fn program(name: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(name))
 }
 
-/// Creates a shadow database on `admin`'s server holding the schema of `source`.
+/// Creates a shadow database on `admin`'s server holding the schema of `source`. `note` is
+/// told when the clone was not made by a pg_dump of the source's own major.
 pub async fn clone_schema(
     source: &ConnInfo,
     admin: &ConnInfo,
     purpose: &str,
-    owners: bool,
+    config: &Config,
+    note: &(dyn Fn(&str) + Sync),
 ) -> Result<ShadowDb, PgError> {
+    let major = same_major(source, admin).await?;
     create_missing_roles(source, admin).await?;
-    // pg_dump reads the source while the server copies the template: neither waits on the other.
-    let (shadow, dumped) = tokio::join!(ShadowDb::create(admin, purpose), dump(source, owners));
+    let pg_dump = find_pg_dump(major);
+    // The dump reads the source while the server copies the template: neither waits on the other.
+    let dumping = async {
+        match &pg_dump {
+            Some(found) => {
+                if found.major != major {
+                    note(&format!(
+                        "cloning with {} (PostgreSQL {}; the target runs {major})",
+                        found.path.display(),
+                        found.major
+                    ));
+                }
+                dump(&found.path, source, config.schema.owners).await
+            }
+            None => own_dump(source, major, config, note).await,
+        }
+    };
+    let (shadow, dumped) = tokio::join!(ShadowDb::create(admin, purpose), dumping);
     let shadow = shadow?;
     let cloned = match dumped {
         Ok(text) => match restore_in_batches(&text, &shadow.conninfo).await {
             Ok(()) => Ok(()),
+            Err(e) if pg_dump.is_none() => Err(clone_error(source)(format!(
+                "{}; strata's own dump of it did not restore: {}",
+                no_pg_dump(major),
+                e
+            ))),
             Err(_) => restore_with_psql(source, text, &shadow.conninfo).await,
         },
         Err(e) => Err(e),
@@ -57,6 +89,129 @@ pub async fn clone_schema(
             Err(e)
         }
     }
+}
+
+/// The source's major version, which the shadow server (`admin`) must run too: a plan
+/// simulated on another major can differ from what the target does.
+pub async fn same_major(source: &ConnInfo, admin: &ConnInfo) -> Result<u32, PgError> {
+    let (target, shadow) = tokio::join!(server_major(source), server_major(admin));
+    let (target, shadow) = (target?, shadow?);
+    if target != shadow {
+        return Err(PgError::ShadowMajor {
+            target,
+            shadow,
+            shadow_server: admin.to_string(),
+        });
+    }
+    Ok(target)
+}
+
+/// The major version of the server `conninfo` points at (`server_version_num` / 10000).
+pub async fn server_major(conninfo: &ConnInfo) -> Result<u32, PgError> {
+    let client = conninfo.connect().await?;
+    let num: String = client
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .await
+        .map_err(PgError::query("reading the server version"))?
+        .get(0);
+    Ok(num.parse::<u32>().unwrap_or(0) / 10000)
+}
+
+/// A pg_dump program and its major version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgDump {
+    pub path: PathBuf,
+    pub major: u32,
+}
+
+/// A pg_dump able to dump a server of `major`: one of that major if there is one, else the
+/// oldest newer one (pg_dump refuses servers newer than itself). Looked for next to the
+/// embedded cluster's programs, on PATH, then in /usr/lib/postgresql/<N>/bin.
+pub fn find_pg_dump(major: u32) -> Option<PgDump> {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(b) = Binaries::locate() {
+        candidates.push(b.program("pg_dump"));
+    }
+    candidates.extend(
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.join("pg_dump")),
+    );
+    if let Ok(entries) = std::fs::read_dir("/usr/lib/postgresql") {
+        candidates.extend(entries.flatten().map(|e| e.path().join("bin/pg_dump")));
+    }
+    let found = candidates
+        .into_iter()
+        .filter(|p| p.is_file())
+        .filter_map(|path| {
+            Some(PgDump {
+                major: pg_dump_major(&path)?,
+                path,
+            })
+        });
+    pick_pg_dump(found, major)
+}
+
+fn pick_pg_dump(found: impl Iterator<Item = PgDump>, major: u32) -> Option<PgDump> {
+    // The first found of the lowest usable major: the embedded cluster's own when it fits.
+    found
+        .filter(|d| d.major >= major)
+        .fold(None, |best: Option<PgDump>, d| match best {
+            Some(b) if b.major <= d.major => Some(b),
+            _ => Some(d),
+        })
+}
+
+/// `pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)` -> 15.
+fn pg_dump_major(path: &std::path::Path) -> Option<u32> {
+    let out = std::process::Command::new(path)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    parse_version_major(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn parse_version_major(text: &str) -> Option<u32> {
+    let version = text.split(") ").nth(1)?;
+    let digits: String = version.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn no_pg_dump(major: u32) -> String {
+    format!("no pg_dump of PostgreSQL {major} or newer was found (PATH, /usr/lib/postgresql)")
+}
+
+/// The source's schema as strata models it, as SQL: the clone when no pg_dump can read the
+/// source. Objects strata does not model are not copied, and the note says how many.
+async fn own_dump(
+    source: &ConnInfo,
+    major: u32,
+    config: &Config,
+    note: &(dyn Fn(&str) + Sync),
+) -> Result<String, PgError> {
+    let fail = clone_error(source);
+    let client = source.connect().await?;
+    let found = crate::catalog::introspect(&client, config)
+        .await
+        .map_err(|e| {
+            fail(format!(
+                "{}, and strata cannot read it: {e}",
+                no_pg_dump(major)
+            ))
+        })?;
+    let unmodelled = match found.warnings.len() {
+        0 => String::new(),
+        n => format!("; {n} object(s) strata does not model are not copied"),
+    };
+    note(&format!(
+        "{}: cloning the target with strata's own dump{unmodelled}",
+        no_pg_dump(major)
+    ));
+    let files = crate::ddl::dump(&found.schema, crate::ddl::Split::Single);
+    Ok(files.into_iter().map(|f| f.content).collect())
 }
 
 async fn create_missing_roles(source: &ConnInfo, admin: &ConnInfo) -> Result<(), PgError> {
@@ -100,9 +255,9 @@ fn clone_error(source: &ConnInfo) -> impl Fn(String) -> PgError + '_ {
 const ENTRIES_PER_BATCH: usize = 200;
 
 /// `pg_dump --schema-only` of `source`, as text.
-async fn dump(source: &ConnInfo, owners: bool) -> Result<String, PgError> {
+async fn dump(pg_dump: &Path, source: &ConnInfo, owners: bool) -> Result<String, PgError> {
     let fail = clone_error(source);
-    let mut dump = tokio::process::Command::new(program("pg_dump"));
+    let mut dump = tokio::process::Command::new(pg_dump);
     // strata's own schema (history, snapshots) is not part of the schema being simulated.
     let exclude = format!("--exclude-schema={}", crate::run::history::schema());
     dump.args(["--schema-only", &exclude]);
@@ -215,6 +370,28 @@ async fn restore_with_psql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pg_dump_of_the_same_major_first_else_the_oldest_newer() {
+        let d = |path: &str, major| PgDump {
+            path: PathBuf::from(path),
+            major,
+        };
+        let found = || vec![d("a", 17), d("b", 15), d("c", 16), d("d", 16)].into_iter();
+        assert_eq!(pick_pg_dump(found(), 16), Some(d("c", 16)));
+        assert_eq!(pick_pg_dump(found(), 14), Some(d("b", 15)));
+        assert_eq!(pick_pg_dump(found(), 17), Some(d("a", 17)));
+        assert_eq!(pick_pg_dump(found(), 18), None);
+        assert_eq!(
+            parse_version_major("pg_dump (PostgreSQL) 15.14 (Debian 15.14-0+deb12u1)\n"),
+            Some(15)
+        );
+        assert_eq!(
+            parse_version_major("pg_dump (PostgreSQL) 18beta1\n"),
+            Some(18)
+        );
+        assert_eq!(parse_version_major("nonsense"), None);
+    }
 
     #[test]
     fn batches_keep_whole_entries_and_drop_psql_meta_commands() {

@@ -31,6 +31,10 @@ pub const DEV_DATABASE: &str = "dev";
 /// Unix socket paths are limited to 107 bytes; leave room for `/.s.PGSQL.NNNNN`.
 const MAX_SOCKET_DIR_LEN: usize = 90;
 
+/// Names the directory of the server programs to use (the version matrix sets it per major).
+pub const BINDIR_ENV: &str = "STRATA_PG_BINDIR";
+const SERVER_PROGRAMS: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
+
 /// PostgreSQL programs, all from one installation.
 #[derive(Debug, Clone)]
 pub struct Binaries {
@@ -38,17 +42,27 @@ pub struct Binaries {
 }
 
 impl Binaries {
-    /// Finds a directory holding initdb, pg_ctl and postgres: PATH, `pg_config --bindir`,
-    /// then /usr/lib/postgresql/<newest>/bin.
+    /// Finds a directory holding initdb, pg_ctl and postgres: `STRATA_PG_BINDIR` (only that
+    /// one when set), else PATH, `pg_config --bindir`, then /usr/lib/postgresql/<newest>/bin.
     pub fn locate() -> Result<Binaries, PgError> {
+        if let Some(dir) = std::env::var_os(BINDIR_ENV).filter(|d| !d.is_empty()) {
+            let dir = PathBuf::from(dir);
+            return match SERVER_PROGRAMS
+                .iter()
+                .find(|b| !is_executable(&dir.join(b)))
+            {
+                None => Ok(Binaries { dir }),
+                Some(missing) => Err(PgError::Embedded(format!(
+                    "{BINDIR_ENV}={}: no executable {missing} there",
+                    dir.display()
+                ))),
+            };
+        }
         let candidates = path_dirs()
             .chain(pg_config_bindir())
             .chain(debian_bindirs());
         for dir in candidates {
-            if ["initdb", "pg_ctl", "postgres"]
-                .iter()
-                .all(|b| is_executable(&dir.join(b)))
-            {
+            if SERVER_PROGRAMS.iter().all(|b| is_executable(&dir.join(b))) {
                 // Resolve symlinks (Debian links /usr/local/bin/initdb into the real bindir) so
                 // sibling programs such as pg_dump come from the same installation.
                 let dir = std::fs::canonicalize(dir.join("initdb"))

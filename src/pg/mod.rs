@@ -77,9 +77,19 @@ pub enum PgError {
     #[error("cloning the schema of {source_db}: {message}")]
     #[diagnostic(
         code(strata::pg::clone),
-        help("pg_dump must be at least as new as the server it dumps; the shadow server should run the same major version")
+        help("strata clones with a pg_dump at least as new as the target (else with its own dump): install the target's major's client programs (Debian: postgresql-client-<major>) or put their directory on PATH")
     )]
     Clone { source_db: String, message: String },
+    #[error("the shadow server {shadow_server} runs PostgreSQL {shadow}, the target PostgreSQL {target}: a plan simulated on another major can differ from what the target does")]
+    #[diagnostic(
+        code(strata::pg::shadow_major),
+        help("use a shadow server of PostgreSQL {target}: `[shadow] url` / STRATA_SHADOW_URL, or for the embedded one STRATA_PG_BINDIR naming that major's initdb, pg_ctl and postgres")
+    )]
+    ShadowMajor {
+        target: u32,
+        shadow: u32,
+        shadow_server: String,
+    },
 }
 
 impl PgError {

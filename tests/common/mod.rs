@@ -211,3 +211,26 @@ pub fn admin_url() -> String {
 pub fn admin_conninfo() -> ConnInfo {
     harness().cluster.conninfo("postgres").unwrap()
 }
+
+/// The test cluster's major version (`STRATA_PG_BINDIR` picks the installation).
+pub fn server_major() -> u32 {
+    static MAJOR: OnceLock<u32> = OnceLock::new();
+    *MAJOR.get_or_init(|| {
+        let out = std::process::Command::new("psql")
+            .args([admin_url().as_str(), "-XAtqc", "SHOW server_version_num"])
+            .output()
+            .expect("psql");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .expect("server_version_num")
+            / 10000
+    })
+}
+
+/// A pg_dump that can dump the test cluster, if one is installed. pg_dump refuses servers
+/// newer than itself: against such a server (the version matrix's newer majors with Debian's
+/// pg_dump 15), tests compare strata's fingerprints only.
+pub fn pg_dump() -> Option<PathBuf> {
+    strata::pg::clone::find_pg_dump(server_major()).map(|d| d.path)
+}

@@ -126,6 +126,8 @@ pub(crate) async fn make_plan(
         allow_empty_schema,
     )?;
     let admin = resolve_shadow(ctx)?;
+    // Before loading schema/ there: a shadow of another major is refused, not half used.
+    crate::pg::clone::same_major(target, &admin).await?;
     // Loading schema/ and cloning the target are independent: done at once, each on its own
     // server backend (one progress line: two spinners would fight over the terminal).
     let (desired, clone) = {
@@ -141,8 +143,8 @@ pub(crate) async fn make_plan(
             let _ = db.drop_now().await;
             schema
         };
-        let clone =
-            crate::pg::clone::clone_schema(target, &admin, "simulate", ctx.config.schema.owners);
+        let note = |m: &str| ctx.reporter.note(m);
+        let clone = crate::pg::clone::clone_schema(target, &admin, "simulate", &ctx.config, &note);
         tokio::join!(desired, clone)
     };
     let (desired, clone) = match (desired, clone) {

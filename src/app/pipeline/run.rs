@@ -257,7 +257,8 @@ async fn rehearse(
         &target.conninfo,
         &admin,
         "rehearsal",
-        ctx.config.schema.owners,
+        &ctx.config,
+        &|m: &str| ctx.reporter.note(m),
     )
     .await?;
     let result = async {

@@ -109,7 +109,9 @@ pub(super) fn retype(
     };
     let tmp = temp_name(&[&table.name, column], "strata_new");
     let sync = temp_name(&[&table.name, column], "strata_retype");
-    let check = temp_name(&[&table.name, column], "not_null");
+    // Not `<table>_<column>_not_null`: on PostgreSQL 18 that is the name of the old
+    // column's NOT NULL constraint while the copy is made.
+    let check = temp_name(&[&table.name, column], "strata_not_null");
     let (c, t) = (quote_ident(column), quote_ident(&tmp));
     let function = QualifiedName::new(table.schema.clone(), sync.clone());
     let ty = &new.data_type;

