@@ -14,8 +14,7 @@ pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
     let drift = drift_since_last_run(&client, &source).await?;
     let plan = make_plan(
         ctx,
-        &target.name,
-        &target.conninfo,
+        &target,
         &client,
         source,
         drift,

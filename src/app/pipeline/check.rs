@@ -49,16 +49,7 @@ pub async fn check(
         return Ok(outcome);
     }
     let drift = drift_since_last_run(&client, &source).await?;
-    let fresh = make_plan(
-        ctx,
-        &target.name,
-        &target.conninfo,
-        &client,
-        source,
-        drift,
-        allow_empty_schema,
-    )
-    .await?;
+    let fresh = make_plan(ctx, &target, &client, source, drift, allow_empty_schema).await?;
     // Compare what the file would hold: rendering trims migration texts (and the like), so
     // the fresh plan goes through the same render and parse as the committed one.
     let rendered = Plan::parse(FILE_NAME, &fresh.render())?;

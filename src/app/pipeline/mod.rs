@@ -18,9 +18,9 @@ pub use plan::plan;
 pub use run::run;
 
 use super::{resolve_shadow, Context};
+use crate::app::ResolvedTarget;
 use crate::model::Schema;
 use crate::pg::shadow::ShadowDb;
-use crate::pg::ConnInfo;
 use crate::plan::simulate::{self, Inputs};
 use crate::plan::Plan;
 use crate::run::history;
@@ -109,13 +109,13 @@ pub(crate) async fn pending_migrations<'m>(
 /// databases are dropped afterwards, whatever happens.
 pub(crate) async fn make_plan(
     ctx: &Context<'_>,
-    target_name: &str,
-    target: &ConnInfo,
+    resolved: &ResolvedTarget,
     client: &Client,
     source: Schema,
     drift: Vec<String>,
     allow_empty_schema: bool,
 ) -> Result<Plan> {
+    let (target_name, target) = (resolved.name.as_str(), &resolved.conninfo);
     let migrations = load_migrations(ctx)?;
     let pending = pending_migrations(ctx, client, &migrations).await?;
     let sdl = sdl::load_config(&ctx.config)?;

@@ -21,54 +21,49 @@ pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
         let _progress = ctx.reporter.progress("reading the target's schema");
         read_schema(ctx, &client).await?
     };
-    if let Some(progress) = resumable_run(&client, &source).await? {
+    let (drift, changed) = match resumable_run(&client, &source).await? {
         // The differences from the last snapshot are that run's own, not drift.
-        match target.policy.on_drift {
-            OnDrift::Fail => {
-                ctx.reporter.note(&progress.message());
-                ctx.reporter.note("no plan made: finish that run first (or, if it cannot finish, set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is)");
-                return Ok(Outcome::Findings);
-            }
-            OnDrift::Warn => ctx.reporter.warn(&format!(
-                "{}; the plan starts from the database as that run left it",
-                progress.message()
-            )),
-            OnDrift::Reconcile => {}
-        }
-        let plan = make_plan(
-            ctx,
-            &target.name,
-            &target.conninfo,
-            &client,
-            source,
+        Some(progress) => (
             Vec::new(),
-            args.allow_empty_schema,
-        )
-        .await?;
-        return write_plan(ctx, args, plan);
-    }
-    let drift = drift_since_last_run(&client, &source).await?;
-    if !drift.is_empty() {
-        match target.policy.on_drift {
-            OnDrift::Fail => {
-                ctx.reporter.note(&format!(
+            Some(Changed {
+                what: progress.message(),
+                refusal: "no plan made: finish that run first (or, if it cannot finish, set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is)",
+                warning: format!(
+                    "{}; the plan starts from the database as that run left it",
+                    progress.message()
+                ),
+            }),
+        ),
+        None => {
+            let drift = drift_since_last_run(&client, &source).await?;
+            let changed = (!drift.is_empty()).then(|| Changed {
+                what: format!(
                     "the database changed outside strata since the last run:\n  {}",
                     drift.join("\n  ")
-                ));
-                ctx.reporter.note("no plan made (on_drift = \"fail\"): undo the change, or set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is");
+                ),
+                refusal: "no plan made (on_drift = \"fail\"): undo the change, or set on_drift = \"warn\" or \"reconcile\" to plan from the database as it is",
+                warning: format!(
+                    "the database changed outside strata since the last run; the plan starts from it as it is:\n  {}",
+                    drift.join("\n  ")
+                ),
+            });
+            (drift, changed)
+        }
+    };
+    if let Some(changed) = changed {
+        match target.policy.on_drift {
+            OnDrift::Fail => {
+                ctx.reporter.note(&changed.what);
+                ctx.reporter.note(changed.refusal);
                 return Ok(Outcome::Findings);
             }
-            OnDrift::Warn => ctx.reporter.warn(&format!(
-                "the database changed outside strata since the last run; the plan starts from it as it is:\n  {}",
-                drift.join("\n  ")
-            )),
+            OnDrift::Warn => ctx.reporter.warn(&changed.warning),
             OnDrift::Reconcile => {}
         }
     }
     let plan = make_plan(
         ctx,
-        &target.name,
-        &target.conninfo,
+        &target,
         &client,
         source,
         drift,
@@ -121,6 +116,13 @@ async fn rollout_allows_replacing(
         }));
     }
     Ok(false)
+}
+
+/// The target is not where the last run left it, and what `on_drift` makes of that.
+struct Changed {
+    what: String,
+    refusal: &'static str,
+    warning: String,
 }
 
 /// Writes a plan made: pending.sql on a new branch (or only the file), or "nothing to change".
