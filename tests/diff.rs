@@ -5,7 +5,9 @@
 //! back with B's fingerprint, `pg_dump --schema-only` of both must agree (column lines
 //! sorted; only where an installed pg_dump can dump the server's major, see
 //! `common::pg_dump`), and a second diff must be empty. A case may hold `expect_error` (a text the diff
-//! error must contain) instead, for changes strata refuses to express.
+//! error must contain) instead, for changes strata refuses to express. A case may hold
+//! `rows.sql` (rows inserted into A before the diff is applied) and `check.sql` (a query
+//! of one boolean that must be true on A afterwards: the rows kept their values).
 
 mod common;
 
@@ -196,10 +198,30 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     };
     let sql = strata::diff::render(&changes);
     classified(&name, &from, &changes)?;
+    if std::env::var_os("DIFF_SHOW").is_some() {
+        eprintln!("--- {name} ---\n{sql}");
+    }
     let client = a.client().await;
+    if let Ok(rows) = std::fs::read_to_string(dir.join("rows.sql")) {
+        client
+            .batch_execute(&rows)
+            .await
+            .map_err(|e| format!("[{name}] rows.sql: {}", strata::pg::describe(&e)))?;
+    }
     apply(&client, &changes)
         .await
         .map_err(|e| format!("[{name}] applying the diff failed: {e}\n--- SQL ---\n{sql}"))?;
+    if let Ok(check) = std::fs::read_to_string(dir.join("check.sql")) {
+        let row = client
+            .query_one(check.as_str(), &[])
+            .await
+            .map_err(|e| format!("[{name}] check.sql: {}", strata::pg::describe(&e)))?;
+        if !row.get::<_, bool>(0) {
+            return Err(format!(
+                "[{name}] check.sql is false after applying the diff\n--- SQL ---\n{sql}"
+            ));
+        }
+    }
     drop(client);
     let migrated = read(&a).await;
     if migrated.fingerprint() != to.fingerprint() {
