@@ -15,13 +15,20 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         .iter()
         .filter(|(n, _)| !to.types.contains_key(*n))
     {
+        // The old version of a type rebuilt by an earlier stage of the plan: its columns
+        // have moved to the new one.
+        let hazards = if is_retired(name, to) {
+            vec![]
+        } else {
+            vec![Hazard::new(DESTRUCTIVE, format!("drops type {name}"))]
+        };
         d.push(
             ObjectId::Type(name.clone()),
             Step::Drop,
             ChangeKind::Drop,
             Phase::Contract,
             format!("DROP {} {name}", keyword(t)),
-            vec![Hazard::new(DESTRUCTIVE, format!("drops type {name}"))],
+            hazards,
         );
     }
     for (name, t) in &to.types {
@@ -314,10 +321,7 @@ fn rebuild(d: &mut Diff, old: &TypeDef, new: &TypeDef) {
         ChangeKind::Drop,
         Phase::Contract,
         format!("DROP {} {retired}", keyword(old)),
-        vec![Hazard::new(
-            DESTRUCTIVE,
-            format!("drops {retired}, the old {name}, once its columns use the new one"),
-        )],
+        vec![],
     );
     d.after.push((id, None, ObjectId::Type(retired.clone())));
     d.rebuilt_types.insert(name.clone(), (retired, phase));
@@ -342,6 +346,11 @@ fn retired_name(name: &QualifiedName) -> QualifiedName {
         base.pop();
     }
     QualifiedName::new(name.schema.clone(), format!("{base}{SUFFIX}"))
+}
+
+/// Whether `name` is the retired name of a type `to` has (`retired_name`).
+fn is_retired(name: &QualifiedName, to: &crate::model::Schema) -> bool {
+    to.types.keys().any(|t| &retired_name(t) == name)
 }
 
 /// Moves the columns of rebuilt types to the new type: `ALTER COLUMN ... TYPE new USING
