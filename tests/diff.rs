@@ -176,7 +176,18 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     let expect_error = std::fs::read_to_string(dir.join("expect_error"))
         .ok()
         .map(|s| s.trim().to_string());
-    let changes = match (strata::diff::diff(&from, &to), &expect_error) {
+    // `-- strata:using` conversions in to.sql.
+    let to_sdl = Sdl::from_text(
+        "to.sql",
+        &std::fs::read_to_string(dir.join("to.sql")).unwrap(),
+    )
+    .map_err(|e| format!("[{name}] {e:?}"))?;
+    let conversions = strata::source::annotations::renames(&to_sdl, &Default::default());
+    let conversions = conversions.conversions();
+    let changes = match (
+        strata::diff::diff_with(&from, &to, conversions),
+        &expect_error,
+    ) {
         (Ok(changes), None) => changes,
         (Err(e), Some(expected)) => {
             let message = e.to_string();

@@ -154,3 +154,60 @@ async fn an_enum_reordered_is_rebuilt_in_expand_without_approval() {
         "5000"
     );
 }
+
+/// Item 4: a type change PostgreSQL has no cast for is refused with the annotation to write;
+/// with it, plan and run convert the rows. A smallint column becomes an enum through text,
+/// online (trigger and batched backfill).
+#[test]
+fn type_changes_without_a_cast_go_through_text_or_an_annotation() {
+    let v1 = "
+CREATE TYPE level AS ENUM ('1', '2', '3');
+CREATE TABLE events (id int PRIMARY KEY, created bigint, l smallint);
+";
+    let p = Project::create("strata-no-cast-", MANIFEST, v1);
+    p.start();
+    p.db.psql("INSERT INTO events SELECT g, 86400 * g, 1 + g % 3 FROM generate_series(1, 3000) g");
+    let v2 = "
+CREATE TYPE level AS ENUM ('1', '2', '3');
+CREATE TABLE events (
+  id int PRIMARY KEY,
+  created timestamptz,
+  l level
+);
+";
+    p.write("schema/app.sql", v2);
+    p.commit_all("no cast");
+    p.strata()
+        .arg("plan")
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("public.events.created"))
+        .stderr(predicates::str::contains(
+            "-- strata:using to_timestamp(created)",
+        ));
+    p.write(
+        "schema/app.sql",
+        &v2.replace(
+            "created timestamptz,",
+            "created timestamptz, -- strata:using to_timestamp(created)\n",
+        ),
+    );
+    p.commit_all("annotated");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(pending.contains("USING to_timestamp(created)"), "{pending}");
+    assert!(pending.contains("l::text::public.level"), "{pending}");
+    p.strata()
+        .args(["run", "--git-commit", "--allow-destructive"])
+        .assert()
+        .success();
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM events WHERE created = to_timestamp(86400 * id) AND l::text::int = 1 + id % 3"),
+        "3000"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("nothing to change"));
+}

@@ -59,6 +59,7 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             )
         };
     // Schema files that declare nothing, against a side that holds objects.
+    let to_source = to.clone();
     for (source, side, other) in [
         (&to, &to_schema, &from_schema),
         (&from, &from_schema, &to_schema),
@@ -74,7 +75,16 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
         }
     }
     let (from, to) = (from_schema, to_schema);
-    let changes = crate::diff::diff(&from, &to)?;
+    // `-- strata:using` conversions in the schema files of the side diffed to.
+    let to_sdl = match &to_source {
+        SchemaSource::Url(_) => None,
+        SchemaSource::Sdl(path) => Some(sdl::load_path(path)?),
+        SchemaSource::Manifest => Some(sdl::load_config(&ctx.config)?),
+    };
+    let conversions = to_sdl
+        .map(|s| crate::source::annotations::renames(&s, &ctx.config.plan))
+        .unwrap_or_default();
+    let changes = crate::diff::diff_with(&from, &to, conversions.conversions())?;
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&changes),
         Format::Text => {

@@ -260,8 +260,21 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
         if let Some(coll) = &c.collation {
             sql.push_str(&format!(" COLLATE {coll}"));
         }
-        if !widening && o.data_type != c.data_type {
-            sql.push_str(&format!(" USING {col}::{}", c.data_type));
+        match d.conversions.get(&(t.clone(), c.name.clone())) {
+            Some(expr) => sql.push_str(&format!(" USING {expr}")),
+            None if !widening && o.data_type != c.data_type => {
+                let expr =
+                    super::casts::using(d, &col, &o.data_type, &c.data_type).ok_or_else(|| {
+                        DiffError::NoCast {
+                            column: format!("{t}.{col}"),
+                            from: o.data_type.clone(),
+                            to: c.data_type.clone(),
+                            example: super::casts::example(&col, &o.data_type, &c.data_type),
+                        }
+                    })?;
+                sql.push_str(&format!(" USING {expr}"));
+            }
+            None => {}
         }
         let mut hazards = Vec::new();
         if !is_binary_compatible(&o.data_type, &c.data_type) || o.collation != c.collation {

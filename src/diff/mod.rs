@@ -8,6 +8,7 @@
 //! everything that depends on it (`recreate_dependents`). A change strata cannot express is
 //! a [`DiffError::Unsupported`] naming the object, never SQL that does something else.
 
+mod casts;
 mod collations;
 mod columns;
 mod comments;
@@ -99,6 +100,21 @@ pub enum DiffError {
         help("make this change with a numbered migration, then declare the result in the schema files")
     )]
     Unsupported { object: String, reason: String },
+    #[error(
+        "strata cannot change the type of column {column} from {from} to {to}: PostgreSQL has no cast between them"
+    )]
+    #[diagnostic(
+        code(strata::diff::no_cast),
+        help(
+            "say how to compute the new value in the schema file, on the line above the column (or at the end of its line):\n    -- strata:using {example}\nthe expression may use the table's columns; remove the line once the change has run"
+        )
+    )]
+    NoCast {
+        column: String,
+        from: String,
+        to: String,
+        example: String,
+    },
     #[error("the changes of these objects depend on each other in a cycle: {objects}")]
     #[diagnostic(code(strata::diff::cycle))]
     Cycle { objects: String },
@@ -111,10 +127,24 @@ pub(crate) fn unsupported(object: &ObjectId, reason: impl Into<String>) -> DiffE
     }
 }
 
+/// How to compute a column's new value when its type changes: (table, column) → the
+/// expression of `ALTER COLUMN ... TYPE ... USING` (`-- strata:using`, `source::annotations`).
+pub type Conversions = BTreeMap<(crate::model::QualifiedName, String), String>;
+
 /// The changes that turn `from` into `to`, in execution order: every expand change first,
 /// then every contract change, each part in dependency order.
 pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
-    let mut d = Diff::new(from, to);
+    diff_with(from, to, &Conversions::new())
+}
+
+/// `diff`, with the conversions the schema files declare for type changes PostgreSQL has no
+/// cast for.
+pub fn diff_with(
+    from: &Schema,
+    to: &Schema,
+    conversions: &Conversions,
+) -> Result<Vec<Change>, DiffError> {
+    let mut d = Diff::new(from, to, conversions);
     schemas::diff(&mut d)?;
     extensions::diff(&mut d)?;
     collations::diff(&mut d)?;
@@ -157,6 +187,7 @@ pub fn render(changes: &[Change]) -> String {
 pub(crate) struct Diff<'a> {
     pub from: &'a Schema,
     pub to: &'a Schema,
+    pub conversions: &'a Conversions,
     pub changes: Vec<Change>,
     /// Objects dropped and created again.
     pub recreated: BTreeMap<ObjectId, Phase>,
@@ -182,10 +213,11 @@ pub(crate) struct Diff<'a> {
 }
 
 impl<'a> Diff<'a> {
-    fn new(from: &'a Schema, to: &'a Schema) -> Self {
+    fn new(from: &'a Schema, to: &'a Schema, conversions: &'a Conversions) -> Self {
         Diff {
             from,
             to,
+            conversions,
             changes: Vec::new(),
             recreated: BTreeMap::new(),
             rebuild_dependents: BTreeMap::new(),

@@ -22,7 +22,12 @@ pub fn schema_stage(
     left_to_migrations: &MigrationDdl,
     renames: &Renames,
 ) -> Result<Vec<PlannedStatement>, crate::Error> {
-    let changes = online::online(diff::diff(current, desired)?, current, desired, renames);
+    let changes = online::online(
+        diff::diff_with(current, desired, renames.conversions())?,
+        current,
+        desired,
+        renames,
+    );
     let kept: Vec<Change> = changes
         .into_iter()
         .filter(|c| phase != Phase::Expand || c.phase == Phase::Expand)

@@ -5,6 +5,10 @@
 //! line) it says the table was. `OLD` is an identifier as written in SQL (unquoted: folded to
 //! lower case; `"Quoted"`: kept), for a table optionally schema-qualified. The planner uses
 //! it instead of a drop and an add (`plan::online`, docs/hazards.md).
+//!
+//! `-- strata:using EXPRESSION`, placed the same way on a column, says how to compute the
+//! column's new value when its type changes to one PostgreSQL has no cast to
+//! (`ALTER COLUMN ... TYPE ... USING EXPRESSION`, `diff::casts`).
 
 use super::sdl::Sdl;
 use crate::config::{Backfill, PlanConfig, RenameMode};
@@ -13,6 +17,7 @@ use pg_query::NodeEnum;
 use std::collections::BTreeMap;
 
 const MARK: &str = "strata:renamed-from";
+const USING: &str = "strata:using";
 
 /// Renames declared in the SDL, with the manifest's choice of how to carry them out.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +29,8 @@ pub struct Renames {
     columns: BTreeMap<(QualifiedName, String), String>,
     /// New table → old table.
     tables: BTreeMap<QualifiedName, QualifiedName>,
+    /// (table, column) → the expression its new value is computed with.
+    conversions: crate::diff::Conversions,
 }
 
 impl Renames {
@@ -64,6 +71,11 @@ impl Renames {
         self.tables.iter()
     }
 
+    /// The `-- strata:using` conversions, for `diff::diff_with`.
+    pub fn conversions(&self) -> &crate::diff::Conversions {
+        &self.conversions
+    }
+
     pub fn is_empty(&self) -> bool {
         self.columns.is_empty() && self.tables.is_empty()
     }
@@ -88,7 +100,7 @@ pub fn renames(sdl: &Sdl, plan: &PlanConfig) -> Renames {
             let Some(region) = file.text.get(start..end) else {
                 continue;
             };
-            if region.contains(MARK) {
+            if region.contains(MARK) || region.contains(USING) {
                 collect(&st.sql, region, &mut out);
             }
         }
@@ -132,10 +144,14 @@ fn collect(sql: &str, region: &str, out: &mut Renames) {
         let Some(at) = line.find("--") else {
             continue;
         };
-        let Some(old) = line[at + 2..].trim().strip_prefix(MARK) else {
-            continue;
+        let comment = line[at + 2..].trim();
+        let (old, conversion) = match comment.strip_prefix(MARK) {
+            Some(old) => (old.trim(), false),
+            None => match comment.strip_prefix(USING) {
+                Some(expr) if is_expression(expr) => (expr.trim(), true),
+                _ => continue,
+            },
         };
-        let old = old.trim();
         if old.is_empty() {
             continue;
         }
@@ -152,7 +168,12 @@ fn collect(sql: &str, region: &str, out: &mut Renames) {
         let Some(code) = code else {
             continue;
         };
-        if code.to_ascii_uppercase().starts_with("CREATE ") {
+        if conversion {
+            if let Some(column) = first_identifier(code).filter(|c| columns.contains(c)) {
+                out.conversions
+                    .insert((table.clone(), column), old.to_string());
+            }
+        } else if code.to_ascii_uppercase().starts_with("CREATE ") {
             let old = match split_qualified(old) {
                 (Some(s), n) => QualifiedName::new(s, n),
                 (None, n) => QualifiedName::new(schema.clone(), n),
@@ -161,6 +182,25 @@ fn collect(sql: &str, region: &str, out: &mut Renames) {
         } else if let Some(column) = first_identifier(code).filter(|c| columns.contains(c)) {
             out.add_column(table.clone(), &column, &identifier(old));
         }
+    }
+}
+
+/// One scalar expression and nothing else (what `USING` takes): `SELECT <it>` parses to one
+/// statement with one target.
+fn is_expression(text: &str) -> bool {
+    let text = text.trim();
+    if text.is_empty() || text.contains(';') {
+        return false;
+    }
+    let Ok(parsed) = pg_query::parse(&format!("SELECT {text}")) else {
+        return false;
+    };
+    match parsed.protobuf.stmts.as_slice() {
+        [one] => matches!(
+            one.stmt.as_ref().and_then(|n| n.node.as_ref()),
+            Some(NodeEnum::SelectStmt(s)) if s.target_list.len() == 1 && s.from_clause.is_empty()
+        ),
+        _ => false,
     }
 }
 
@@ -233,6 +273,19 @@ mod tests {
             )]
         );
         assert!(r.columns().next().is_none());
+    }
+
+    #[test]
+    fn a_conversion_annotated_on_a_column() {
+        let r = parse(
+            "CREATE TABLE t (\n  id int,\n  -- strata:using to_timestamp(created)\n  created timestamptz,\n  flag text -- strata:using CASE WHEN flag THEN 'y' END\n,  bad int -- strata:using 1; DROP TABLE t\n);\n",
+        );
+        let t = QualifiedName::new("public", "t");
+        let get = |c: &str| r.conversions().get(&(t.clone(), c.to_string())).cloned();
+        assert_eq!(get("created").as_deref(), Some("to_timestamp(created)"));
+        assert_eq!(get("flag").as_deref(), Some("CASE WHEN flag THEN 'y' END"));
+        assert_eq!(get("bad"), None);
+        assert_eq!(r.old_name_of(&t, "created"), None);
     }
 
     #[test]

@@ -72,11 +72,56 @@ pub(super) fn candidates(
             o.object == c.object
                 && matches!(o.kind, ChangeKind::SetNotNull | ChangeKind::DropNotNull)
         });
-        if plain(old) && plain(new) && !used && !not_null_changes && old.not_null == new.not_null {
+        if plain(old)
+            && plain(new)
+            && !used
+            && !not_null_changes
+            && old.not_null == new.not_null
+            && casts_only(&c.sql, column)
+        {
             out.insert(c.object.clone());
         }
     }
     out
+}
+
+/// Whether the type change's `USING` (if any) is casts of the column and nothing else: what
+/// the batched backfill may hold (`backfill_update`). A `-- strata:using` expression is
+/// carried out by the plain `ALTER COLUMN ... TYPE ... USING`.
+fn casts_only(sql: &str, column: &str) -> bool {
+    use pg_query::NodeEnum;
+    let Some((_, expr)) = sql.rsplit_once(" USING ") else {
+        return true;
+    };
+    let Ok(parsed) = pg_query::parse(&format!("SELECT {expr}")) else {
+        return false;
+    };
+    let Some(NodeEnum::SelectStmt(select)) = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
+    else {
+        return false;
+    };
+    let [target] = select.target_list.as_slice() else {
+        return false;
+    };
+    let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
+        return false;
+    };
+    let mut node = target.val.as_deref();
+    while let Some(NodeEnum::TypeCast(cast)) = node.and_then(|n| n.node.as_ref()) {
+        node = cast.arg.as_deref();
+    }
+    match node.and_then(|n| n.node.as_ref()) {
+        Some(NodeEnum::ColumnRef(c)) => matches!(
+            c.fields.as_slice(),
+            [f] if matches!(f.node.as_ref(), Some(NodeEnum::String(s)) if s.sval == column)
+        ),
+        _ => false,
+    }
 }
 
 /// Whether `change` is one the retype replaces (the default dropped and set around the type

@@ -1,0 +1,1 @@
+SELECT array_agg(b::text ORDER BY id) = '{true,false}' FROM t

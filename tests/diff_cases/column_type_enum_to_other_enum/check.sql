@@ -1,0 +1,1 @@
+SELECT s = 'off' AND ss = '{on,off}' FROM t

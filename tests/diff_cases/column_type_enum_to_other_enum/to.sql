@@ -1,0 +1,3 @@
+CREATE TYPE old_state AS ENUM ('on', 'off');
+CREATE TYPE new_state AS ENUM ('off', 'on', 'broken');
+CREATE TABLE t (id int, s new_state DEFAULT 'on', ss new_state[]);

@@ -1,0 +1,1 @@
+SELECT ds::text = '{2,0}' FROM t

@@ -1,0 +1,1 @@
+INSERT INTO events VALUES (1, 86400, 1), (2, NULL, 0);

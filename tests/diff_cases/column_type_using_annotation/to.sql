@@ -1,0 +1,6 @@
+CREATE TABLE events (
+  id int PRIMARY KEY,
+  -- strata:using to_timestamp(created)
+  created timestamptz,
+  done boolean -- strata:using done <> 0
+);
