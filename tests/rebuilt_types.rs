@@ -1,7 +1,8 @@
-//! Types built again through `strata plan` and `strata run` (issue 18, item 3): an enum
-//! whose values are removed or reordered is rebuilt (renamed out of the way, created again,
-//! its columns moved through their text form, the old one dropped); removing values needs
-//! approval; the rows keep their values and the deployed code's queries never fail.
+//! Types built again and type changes through `strata plan` and `strata run` (issue 18,
+//! items 3 to 5). An enum whose values are removed or reordered is rebuilt (renamed out of
+//! the way, created again, its columns moved through their text form, the old one dropped);
+//! removing values needs approval; the rows keep their values and the deployed code's
+//! queries never fail. Type changes without a cast, and of columns a foreign key joins.
 
 mod common;
 
@@ -210,4 +211,54 @@ CREATE TABLE events (
         .assert()
         .success()
         .stdout(predicates::str::contains("nothing to change"));
+}
+
+/// Item 5: columns joined by a foreign key change type together: the key is dropped, both
+/// columns change, and it comes back `NOT VALID`, then validated (the tables are live).
+#[test]
+fn a_foreign_key_is_dropped_and_validated_again_around_both_columns_type_change() {
+    let v1 = "
+CREATE TABLE p (id text PRIMARY KEY);
+CREATE TABLE c (id int PRIMARY KEY, pid text REFERENCES p (id));
+";
+    let p = Project::create("strata-fk-retype-", MANIFEST, v1);
+    p.start();
+    p.db.psql("INSERT INTO p SELECT md5(g::text)::uuid FROM generate_series(1, 500) g; INSERT INTO c SELECT g, md5(g::text)::uuid FROM generate_series(1, 500) g");
+    let pending = p.change_to_approved(&v1.replace("text", "uuid"));
+    let at = |needle: &str| {
+        pending
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{pending}"))
+    };
+    assert!(at("DROP CONSTRAINT c_pid_fkey") < at("ALTER COLUMN pid TYPE uuid"));
+    assert!(at("ALTER COLUMN id TYPE uuid") < at("REFERENCES public.p(id) NOT VALID"));
+    assert!(at("NOT VALID") < at("VALIDATE CONSTRAINT c_pid_fkey"));
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM c JOIN p ON p.id = c.pid"),
+        "500"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("nothing to change"));
+}
+
+trait Approved {
+    fn change_to_approved(&self, schema: &str) -> String;
+}
+
+impl Approved for Project {
+    /// Plan `schema` and run it with destructive changes allowed; the pending.sql that ran.
+    fn change_to_approved(&self, schema: &str) -> String {
+        self.write("schema/app.sql", schema);
+        self.commit_all("change");
+        self.plan_and_merge();
+        let pending = self.pending();
+        self.strata()
+            .args(["run", "--git-commit", "--allow-destructive"])
+            .assert()
+            .success();
+        pending
+    }
 }

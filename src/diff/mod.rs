@@ -583,7 +583,10 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             }
             // An in-place column type change rebuilds the table's own indexes and
             // constraints (and foreign keys pointing at them) itself.
-            if in_place && matches!(user, ObjectId::Index(_) | ObjectId::Constraint(..)) {
+            if in_place
+                && matches!(user, ObjectId::Index(_) | ObjectId::Constraint(..))
+                && !joins_retyped_columns(d, &user)
+            {
                 continue;
             }
             match &user {
@@ -613,6 +616,46 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
         }
     }
     Ok(())
+}
+
+/// A foreign key whose own columns and referenced columns both change type: PostgreSQL
+/// would rebuild it after the first `ALTER COLUMN ... TYPE`, between columns of different
+/// types (`text` and `uuid` cannot be compared), so it is dropped before and added after.
+fn joins_retyped_columns(d: &Diff, user: &ObjectId) -> bool {
+    let ObjectId::Constraint(table, name) = user else {
+        return false;
+    };
+    let Some(fk) = d
+        .from
+        .tables
+        .get(table)
+        .and_then(|t| t.constraints.get(name))
+    else {
+        return false;
+    };
+    let Some(referenced) = fk
+        .references
+        .as_ref()
+        .filter(|_| fk.kind == crate::model::ConstraintKind::ForeignKey)
+    else {
+        return false;
+    };
+    let retyped = |t: &crate::model::QualifiedName, c: &str| {
+        d.rebuild_dependents
+            .contains_key(&ObjectId::Column(t.clone(), c.to_string()))
+    };
+    let own = fk.columns.iter().any(|c| retyped(table, c));
+    let other = d
+        .from
+        .dependencies
+        .get(user)
+        .into_iter()
+        .flat_map(|deps| deps.iter())
+        .any(|dep| matches!(dep, ObjectId::Column(t, c) if t == referenced && retyped(t, c)))
+        || d.rebuild_dependents
+            .keys()
+            .any(|k| matches!(k, ObjectId::Column(t, _) if t == referenced && t != table));
+    own && other
 }
 
 /// The table an object lives on, if any.

@@ -1,0 +1,1 @@
+SELECT count(*) = 1 FROM node WHERE parent IS NOT NULL

@@ -1,0 +1,1 @@
+CREATE TABLE node (id text PRIMARY KEY, parent text REFERENCES node (id));

@@ -1,0 +1,1 @@
+CREATE TABLE node (id uuid PRIMARY KEY, parent uuid REFERENCES node (id));
