@@ -183,35 +183,21 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     let id = ObjectId::Column(t.clone(), c.name.clone());
     let col = quote_ident(&c.name);
     let at = format!("ALTER TABLE {t} ALTER COLUMN {col}");
-    if o.generated.is_some() && c.generated.is_some() && o.generated_virtual != c.generated_virtual
-    {
-        return Err(unsupported(
-            &id,
-            "a generated column cannot change between STORED and VIRTUAL",
-        ));
-    }
-    if o.generated != c.generated {
-        match (&o.generated, &c.generated) {
-            (Some(_), None) if o.generated_virtual => {
-                return Err(unsupported(
-                    &id,
-                    "a virtual generated column cannot become a plain column (PostgreSQL has no DROP EXPRESSION for it)",
-                ))
-            }
-            (Some(_), None) => d.push(
+    let generation_changes = o.generated != c.generated
+        || (o.generated.is_some() && o.generated_virtual != c.generated_virtual);
+    if generation_changes {
+        if o.generated.is_some() && c.generated.is_none() && !o.generated_virtual {
+            d.push(
                 id.clone(),
                 Step::Alter,
                 ChangeKind::AlterColumn,
                 Phase::Expand,
                 format!("{at} DROP EXPRESSION"),
                 vec![],
-            ),
-            _ => {
-                return Err(unsupported(
-                    &id,
-                    "a generated expression cannot be added to or changed on an existing column",
-                ))
-            }
+            );
+        } else {
+            readd(d, t, o, c);
+            return Ok(());
         }
     }
     let type_changes = o.data_type != c.data_type || o.collation != c.collation;
@@ -356,9 +342,11 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
         );
     }
     match (&o.identity, &c.identity) {
+        // On the create step: its sequence may take the name of one dropped before it
+        // (a serial's, `names`), whose users' alters go first.
         (None, Some(i)) => d.push(
             id.clone(),
-            Step::Alter,
+            Step::Create,
             ChangeKind::AddIdentity,
             Phase::Expand,
             format!("{at} ADD{}", identity_sql(i)),
@@ -397,6 +385,32 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
         _ => {}
     }
     Ok(())
+}
+
+/// A generation expression added, changed, or dropped from a virtual column: the column is
+/// dropped and added again (on every PostgreSQL version; 17's `SET EXPRESSION` would keep
+/// its place), and what uses it is dropped before and created after.
+fn readd(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) {
+    let id = ObjectId::Column(t.clone(), c.name.clone());
+    let col = quote_ident(&c.name);
+    let why = match (&o.generated, &c.generated) {
+        (None, Some(_)) => "its stored values are replaced by computed ones",
+        (Some(_), None) => "it becomes a plain column, empty until written",
+        _ => "its values are computed again with the new expression",
+    };
+    d.push(
+        id.clone(),
+        Step::Drop,
+        ChangeKind::DropColumn,
+        Phase::Contract,
+        format!("ALTER TABLE {t} DROP COLUMN {col}"),
+        vec![Hazard::new(
+            DESTRUCTIVE,
+            format!("drops and adds again column {t}.{col}: {why}"),
+        )],
+    );
+    add(d, t, c);
+    d.recreated.insert(id, Phase::Contract);
 }
 
 /// Type changes that keep every value (old code keeps working).

@@ -58,10 +58,25 @@ pub(crate) fn edges(from: &Schema, to: &Schema, changes: &[Change]) -> Vec<(usiz
     let none = BTreeMap::new();
     let mut out = BTreeSet::new();
     for (j, c) in changes.iter().enumerate() {
-        if c.step != Step::Create {
+        // An identity added to a column creates its sequence.
+        let identity = match (&c.object, c.kind) {
+            (ObjectId::Column(t, col), super::ChangeKind::AddIdentity) => to
+                .tables
+                .get(t)
+                .and_then(|t| t.columns.get(col))
+                .and_then(|col| col.identity.as_ref())
+                .map(|i| Name::Relation(i.sequence.clone())),
+            _ => None,
+        };
+        if c.step != Step::Create && identity.is_none() {
             continue;
         }
-        for name in names(to, &c.object, &none) {
+        let taken = if c.step == Step::Create {
+            names(to, &c.object, &none)
+        } else {
+            Vec::new()
+        };
+        for name in taken.into_iter().chain(identity) {
             for &i in freed.get(&name).into_iter().flatten() {
                 if changes[i].object != c.object {
                     out.insert((i, j));
@@ -98,6 +113,15 @@ fn names(
             }
             for index in indexes_of.get(t).into_iter().flatten() {
                 out.push(Name::Relation((*index).clone()));
+            }
+            // Its identity columns' sequences.
+            let sequences = schema
+                .tables
+                .get(t)
+                .into_iter()
+                .flat_map(|t| t.columns.values());
+            for i in sequences.filter_map(|c| c.identity.as_ref()) {
+                out.push(Name::Relation(i.sequence.clone()));
             }
         }
         ObjectId::View(v) => {

@@ -1,0 +1,1 @@
+SELECT b = 2 FROM t

@@ -1,0 +1,1 @@
+SELECT b = 6 FROM t

@@ -1,0 +1,1 @@
+SELECT full_name = 'Ada Lovelace' FROM names
