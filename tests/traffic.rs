@@ -25,11 +25,14 @@ async fn zero_failed(name: &str) {
         }
         Err(e) => panic!("{name}: {e}"),
     };
-    eprintln!("{}", table(&[traffic::Outcome {
-        kind: kind.name,
-        strata: Ok(m.clone()),
-        naive: None,
-    }]));
+    eprintln!(
+        "{}",
+        table(&[traffic::Outcome {
+            kind: kind.name,
+            strata: Ok(m.clone()),
+            naive: None,
+        }])
+    );
     assert_eq!(
         m.failed(),
         0,
@@ -37,8 +40,16 @@ async fn zero_failed(name: &str) {
         m.old.errors,
         m.new.errors
     );
-    assert!(m.old.queries > 10, "{name}: old code ran {} queries", m.old.queries);
-    assert!(m.new.queries > 2, "{name}: new code ran {} queries", m.new.queries);
+    assert!(
+        m.old.queries > 10,
+        "{name}: old code ran {} queries",
+        m.old.queries
+    );
+    assert!(
+        m.new.queries > 2,
+        "{name}: new code ran {} queries",
+        m.new.queries
+    );
 }
 
 macro_rules! kinds {
@@ -99,12 +110,19 @@ async fn bench_online() {
     let started = std::time::Instant::now();
     let mut outcomes = Vec::new();
     for kind in kinds() {
-        if only.as_ref().is_some_and(|o| !o.split(',').any(|n| n.trim() == kind.name)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|n| n.trim() == kind.name))
+        {
             continue;
         }
         let at = std::time::Instant::now();
         outcomes.push(measure(&kind, rows, true).await);
-        eprintln!("{} measured in {:.0} s", kind.name, at.elapsed().as_secs_f64());
+        eprintln!(
+            "{} measured in {:.0} s",
+            kind.name,
+            at.elapsed().as_secs_f64()
+        );
         let text = format!(
             "{rows} rows, {:.0} s so far\n\n{}",
             started.elapsed().as_secs_f64(),

@@ -415,7 +415,10 @@ impl Pool {
                     let id = 1 + seed % rows;
                     let sql = queries[i % queries.len()]
                         .replace("{id}", &id.to_string())
-                        .replace("{new}", &NEXT_ID.fetch_add(1, Ordering::Relaxed).to_string());
+                        .replace(
+                            "{new}",
+                            &NEXT_ID.fetch_add(1, Ordering::Relaxed).to_string(),
+                        );
                     i += 1;
                     let started = Instant::now();
                     let result = client.simple_query(&sql).await;
@@ -541,8 +544,7 @@ fn std_command(p: &Project, args: &[&str]) -> tokio::process::Command {
             None => cmd.env_remove(k),
         };
     }
-    cmd.stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
+    cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
     cmd
 }
 
@@ -571,7 +573,15 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
     let old = Pool::start(&p.db, "traffic-old", queries(&kind.old), rows).await;
     old.wait_running().await;
     let started = Instant::now();
-    let mut run = std_command(p, &["run", "--git-commit", "--allow-destructive", "--no-rehearsal"]);
+    let mut run = std_command(
+        p,
+        &[
+            "run",
+            "--git-commit",
+            "--allow-destructive",
+            "--no-rehearsal",
+        ],
+    );
     run.env("TRAFFIC_DIR", dir.path());
     let child = run
         .stdout(std::process::Stdio::piped())
@@ -606,10 +616,17 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
     };
     let (old_wait, new_wait) = sampler.finish().await;
     if !out.status.success() {
-        return Err(format!("strata run failed ({}):\n{}", out.status, text(&out)));
+        return Err(format!(
+            "strata run failed ({}):\n{}",
+            out.status,
+            text(&out)
+        ));
     }
     if new_stats.queries == 0 {
-        return Err(format!("the deploy hook never switched the pools:\n{}", text(&out)));
+        return Err(format!(
+            "the deploy hook never switched the pools:\n{}",
+            text(&out)
+        ));
     }
     Ok(Measured {
         seconds,
