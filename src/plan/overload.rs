@@ -6,7 +6,6 @@
 //! dropped right before the new one is created, in expand, in the same transaction: the
 //! deployed code's calls go to the new function from that commit on.
 
-use crate::config::Phase;
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{Function, FunctionKind, FunctionSig, ObjectId, Schema};
 
@@ -136,6 +135,7 @@ fn items(args: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Phase;
     use crate::model::QualifiedName;
 
     fn function(args: &str, declared: &str) -> Function {
