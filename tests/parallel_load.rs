@@ -97,9 +97,16 @@ async fn parallel_loads_read_back_as_the_single_stream_ones_on_every_diff_case()
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-fn generate(tables: usize, variant: &str) -> String {
+fn generate(tables: usize, variant: &str, mix: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_strata-gen-schema"))
-        .args(["--tables", &tables.to_string(), "--variant", variant])
+        .args([
+            "--tables",
+            &tables.to_string(),
+            "--variant",
+            variant,
+            "--mix",
+            mix,
+        ])
         .output()
         .expect("run strata-gen-schema");
     assert!(out.status.success());
@@ -108,11 +115,12 @@ fn generate(tables: usize, variant: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_loads_of_generated_schemas_read_back_as_the_single_stream_ones() {
-    for variant in ["base", "changed"] {
-        let sdl = Sdl::from_text("schema.sql", &generate(300, variant)).unwrap();
-        let stats = same_both_ways(variant, &sdl).await.unwrap().unwrap();
+    for (variant, mix) in [("base", "base"), ("changed", "base"), ("changed", "wide")] {
+        let sdl = Sdl::from_text("schema.sql", &generate(300, variant, mix)).unwrap();
+        let name = format!("{variant} {mix}");
+        let stats = same_both_ways(&name, &sdl).await.unwrap().unwrap();
         // The generator writes in dependency order: nothing is left to the single stream.
-        assert_eq!(stats.passes, 1, "{variant}: {stats:?}");
+        assert_eq!(stats.passes, 1, "{name}: {stats:?}");
     }
 }
 
