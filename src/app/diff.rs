@@ -76,7 +76,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     let (from, to) = (from_schema, to_schema);
     let changes = crate::diff::diff(&from, &to)?;
     match ctx.reporter.format {
-        Format::Json => ctx.reporter.json(&changes),
+        Format::Json => ctx
+            .reporter
+            .json(&serde_json::json!({ "changes": changes })),
         Format::Text => {
             if changes.is_empty() {
                 ctx.reporter

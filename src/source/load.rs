@@ -61,7 +61,9 @@ pub fn is_deferrable(code: &SqlState) -> bool {
 }
 
 /// Loads the SDL into the database `client` is connected to, in one transaction that is
-/// committed only when every statement succeeded.
+/// committed only when every statement succeeded. `ALTER DEFAULT PRIVILEGES` runs after every
+/// other statement: it is about objects created later, and the declared objects' own grants
+/// are declared (a statement retried after it would otherwise get its defaults too).
 pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, crate::Error> {
     load_items(client, sdl, &all_items(sdl)).await
 }
@@ -81,11 +83,24 @@ pub async fn load_items(
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, crate::Error> {
+    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+        items.iter().copied().partition(|(f, s)| {
+            sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
+        });
     client
         .batch_execute("BEGIN")
         .await
         .map_err(PgError::query("starting the schema load"))?;
-    let result = load_in_transaction(client, sdl, items).await;
+    let result = async {
+        let mut stats = load_in_transaction(client, sdl, &items).await?;
+        if !defaults.is_empty() {
+            let more = load_in_transaction(client, sdl, &defaults).await?;
+            stats.statements += more.statements;
+            stats.deferred += more.deferred;
+        }
+        Ok(stats)
+    }
+    .await;
     match result {
         Ok(stats) => {
             client
