@@ -38,6 +38,14 @@ impl Project {
     }
 }
 
+/// pending.sql before and from the contract stage's line.
+fn split_at_contract(pending: &str) -> (&str, &str) {
+    let at = pending
+        .find("-- ==== stage contract")
+        .unwrap_or_else(|| panic!("no contract stage in:\n{pending}"));
+    pending.split_at(at)
+}
+
 /// The statement of pending.sql that contains `needle`, with its annotation lines.
 fn statement_block<'a>(pending: &'a str, needle: &str) -> &'a str {
     pending
@@ -115,6 +123,21 @@ fn changes_to_existing_tables_take_their_online_forms() {
     assert!(unique.contains("-- strata:no-transaction"), "{unique}");
     assert!(
         pending.contains("ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;"),
+        "{pending}"
+    );
+    // Built in expand (the new code's lookups by email use it from the deploy hook on),
+    // attached in contract, never dropped in between.
+    let (expand, contract) = split_at_contract(&pending);
+    assert!(
+        expand.contains("CREATE UNIQUE INDEX CONCURRENTLY users_email_key"),
+        "{pending}"
+    );
+    assert!(
+        contract.contains("USING INDEX users_email_key;"),
+        "{pending}"
+    );
+    assert!(
+        !pending.contains("DROP INDEX CONCURRENTLY IF EXISTS public.users_email_key"),
         "{pending}"
     );
 
@@ -425,6 +448,15 @@ fn a_primary_key_a_check_and_a_dropped_index_on_an_existing_table() {
     ] {
         assert!(pending.contains(needle), "{needle} missing:\n{pending}");
     }
+    let (expand, contract) = split_at_contract(&pending);
+    assert!(
+        expand.contains("CREATE UNIQUE INDEX CONCURRENTLY events_pkey"),
+        "{pending}"
+    );
+    assert!(
+        contract.contains("PRIMARY KEY USING INDEX events_pkey;"),
+        "{pending}"
+    );
     assert_eq!(
         p.db.psql("SELECT string_agg(conname || ':' || contype::text || ':' || convalidated::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype <> 'n'"),
         "events_kind_check:c:true,events_pkey:p:true"
