@@ -515,3 +515,41 @@ CREATE TABLE notes (
         "4|10"
     );
 }
+
+/// A partition added to a partitioned table that exists: a standalone table like the parent,
+/// then `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent, not the ACCESS EXCLUSIVE of
+/// `PARTITION OF`); the parent's index, check and default end up on it and the plan converges.
+#[test]
+fn a_partition_of_an_existing_table_is_attached() {
+    const PARENT: &str = "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL DEFAULT '2025-01-01', what text CONSTRAINT events_what_check CHECK (what <> '')) PARTITION BY RANGE (at);
+CREATE INDEX events_what_idx ON events (what);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+";
+    let p = Project::new(PARENT, "");
+    p.start();
+    p.db.psql("INSERT INTO events SELECT g, '2025-06-01', 'e' FROM generate_series(1, 1000) g");
+    let pending = p.change_to(&format!(
+        "{PARENT}CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
+    ));
+    for needle in [
+        "CREATE TABLE public.events_2026 (LIKE public.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS);",
+        "ALTER TABLE public.events ATTACH PARTITION public.events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    assert!(!pending.contains("PARTITION OF"), "{pending}");
+    p.db.psql("INSERT INTO events (id, what) VALUES (0, 'x'); INSERT INTO events VALUES (1, '2026-06-01', 'e')");
+    assert_eq!(
+        p.db.psql("SELECT tableoid::regclass::text FROM events WHERE id = 1 AND at = '2026-06-01'"),
+        "events_2026"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_what_idx'::regclass"),
+        "2"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}

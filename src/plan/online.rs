@@ -13,6 +13,8 @@
 //!   dropped;
 //! - a `UNIQUE` or `PRIMARY KEY` constraint is built as a unique index `CONCURRENTLY` in
 //!   expand, then attached with `ADD CONSTRAINT ... USING INDEX` in its own phase;
+//! - a partition of a partitioned table that exists: `CREATE TABLE (LIKE parent ...)`, then
+//!   `ATTACH PARTITION` (no ACCESS EXCLUSIVE lock on the parent);
 //! - a column renamed with `-- strata:renamed-from` (see `source::annotations`) in
 //!   `expand-contract` mode: the new column, a trigger keeping both in step, a batched
 //!   backfill (expand); the trigger, its function and the old column dropped (contract).
@@ -135,6 +137,21 @@ fn rewrite(
                     unique_via_index(change, current, table, name, &c.definition, out)
                 }
                 _ => out.push(change),
+            }
+        }
+        (ObjectId::Table(name), Step::Create, ChangeKind::Create) => {
+            match attach_partition(&change.sql, name, current, desired) {
+                Some([create, attach]) => {
+                    out.push(Change {
+                        sql: create,
+                        ..change.clone()
+                    });
+                    out.push(Change {
+                        sql: attach,
+                        ..change
+                    });
+                }
+                None => out.push(change),
             }
         }
         (ObjectId::Column(table, column), Step::Alter, ChangeKind::SetNotNull)
@@ -297,6 +314,42 @@ fn becomes_constraint(name: &QualifiedName, current: &Schema, desired: &Schema) 
     attachable
         && index_columns(&c.definition)
             .is_some_and(|(_, cols)| is_key_index(index, &index.table, cols))
+}
+
+/// A new partition of a partitioned table that already exists: `CREATE TABLE ... PARTITION
+/// OF` takes ACCESS EXCLUSIVE on the parent (every query of the application on it waits);
+/// a standalone table like the parent, then `ATTACH PARTITION`, takes only SHARE UPDATE
+/// EXCLUSIVE on it (PostgreSQL 12+). The new table is empty, so the attach scans nothing;
+/// the parent's indexes, constraints and defaults end up on it as with `PARTITION OF`.
+/// Only the plain form (no options, no sub-partitioning) of a parent without identity or
+/// generated columns (which `LIKE` would not reproduce as `PARTITION OF` does).
+fn attach_partition(
+    sql: &str,
+    name: &QualifiedName,
+    current: &Schema,
+    desired: &Schema,
+) -> Option<[String; 2]> {
+    let p = desired.tables.get(name)?.partition_of.as_ref()?;
+    let parent = current.tables.get(&p.parent)?;
+    let plain_parent = parent.partition_by.is_some()
+        && parent.partition_of.is_none()
+        && parent
+            .columns
+            .values()
+            .all(|c| c.identity.is_none() && c.generated.is_none());
+    let plain = sql == format!("CREATE TABLE {name} PARTITION OF {} {}", p.parent, p.bound);
+    (plain_parent && plain).then(|| {
+        [
+            format!(
+                "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+                p.parent
+            ),
+            format!(
+                "ALTER TABLE {} ATTACH PARTITION {name} {}",
+                p.parent, p.bound
+            ),
+        ]
+    })
 }
 
 /// `UNIQUE (a, b)` / `PRIMARY KEY (a) INCLUDE (b)` → the constraint word and what follows,
