@@ -77,16 +77,18 @@ pub fn all_items(sdl: &Sdl) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A statement of the SDL: (file index, statement index).
+type Item = (usize, usize);
+
 /// Loads some of the statements (in the order given), like [`load`].
 pub async fn load_items(
     client: &Client,
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, crate::Error> {
-    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
-        items.iter().copied().partition(|(f, s)| {
-            sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
-        });
+    let (defaults, items): (Vec<Item>, Vec<Item>) = items.iter().copied().partition(|(f, s)| {
+        sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
+    });
     client
         .batch_execute("BEGIN")
         .await
