@@ -409,7 +409,8 @@ fn strata_diff_command() {
     let out = strata(&["diff", "--from", "old", "--to", "new", "--format", "json"]);
     assert!(out.status.success());
     let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let kinds: Vec<&str> = changes
+    assert_eq!(changes["strata_output"], 1);
+    let kinds: Vec<&str> = changes["changes"]
         .as_array()
         .unwrap()
         .iter()
