@@ -114,7 +114,7 @@ pub async fn read(
         let _progress = ctx.reporter.progress(&format!(
             "loading the {purpose} schema into a shadow database"
         ));
-        shadow_from_sdl(&admin, &sdl, purpose).await?
+        shadow_from_sdl(&admin, &sdl, purpose, ctx.config.shadow_jobs()).await?
     };
     let schema = read_database(ctx, &shadow.conninfo).await;
     shadow.drop_now().await?;

@@ -233,6 +233,9 @@ pub async fn run_in_transaction_watched(
                 tx.rollback()
                     .await
                     .map_err(PgError::query("rolling back after a lock timeout"))?;
+                if let Some(step) = step {
+                    step.failpoint("retry");
+                }
                 if attempt >= policy.retries {
                     return Err(ExecError::LockNotGranted {
                         sql,

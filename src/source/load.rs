@@ -65,12 +65,26 @@ pub fn is_deferrable(code: &SqlState) -> bool {
 /// other statement: it is about objects created later, and the declared objects' own grants
 /// are declared (a statement retried after it would otherwise get its defaults too).
 pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, crate::Error> {
-    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) = sdl
-        .files
+    load_items(client, sdl, &all_items(sdl)).await
+}
+
+/// Every statement as (file, statement) indices, in file order.
+pub fn all_items(sdl: &Sdl) -> Vec<(usize, usize)> {
+    sdl.files
         .iter()
         .enumerate()
         .flat_map(|(f, file)| (0..file.statements.len()).map(move |s| (f, s)))
-        .partition(|(f, s)| {
+        .collect()
+}
+
+/// Loads some of the statements (in the order given), like [`load`].
+pub async fn load_items(
+    client: &Client,
+    sdl: &Sdl,
+    items: &[(usize, usize)],
+) -> Result<LoadStats, crate::Error> {
+    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+        items.iter().copied().partition(|(f, s)| {
             sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
         });
     client
@@ -274,7 +288,7 @@ async fn rollback(client: &Client) -> Result<(), crate::Error> {
 }
 
 /// `RESET ALL` and the settings in force at a statement's place in its file.
-fn context(sdl: &Sdl, file: usize, settings: usize) -> String {
+pub(crate) fn context(sdl: &Sdl, file: usize, settings: usize) -> String {
     let mut text = String::from("RESET ALL;\n");
     for setting in &sdl.settings[file][..settings] {
         text.push_str(setting);
@@ -364,19 +378,17 @@ fn statement_error(
     .into()
 }
 
-/// Creates a shadow database on the server `admin` points at and loads the SDL into it.
-/// The database is dropped again if the load fails.
+/// Creates a shadow database on the server `admin` points at and loads the SDL into it
+/// over `jobs` connections (`source::parallel`). The database is dropped again if the load
+/// fails.
 pub async fn shadow_from_sdl(
     admin: &ConnInfo,
     sdl: &Sdl,
     purpose: &str,
+    jobs: usize,
 ) -> Result<(ShadowDb, LoadStats), crate::Error> {
     let shadow = ShadowDb::create(admin, purpose).await?;
-    let result = async {
-        let client = shadow.conninfo.connect().await?;
-        load(&client, sdl).await
-    }
-    .await;
+    let result = super::parallel::load(&shadow.conninfo, sdl, jobs).await;
     match result {
         Ok(stats) => Ok((shadow, stats)),
         Err(e) => {
