@@ -83,10 +83,10 @@ pub async fn load_items(
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, crate::Error> {
-    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
-        items.iter().copied().partition(|(f, s)| {
-            sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
-        });
+    type Items = Vec<(usize, usize)>;
+    let (defaults, items): (Items, Items) = items.iter().copied().partition(|(f, s)| {
+        sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
+    });
     client
         .batch_execute("BEGIN")
         .await
