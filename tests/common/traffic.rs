@@ -406,7 +406,7 @@ impl Pool {
             let (stop, running, queries) = (stop.clone(), running.clone(), queries.clone());
             tasks.push(tokio::spawn(async move {
                 let mut stats = PoolStats::default();
-                let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ (c as u64 + 1) * 7919;
+                let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ ((c as u64 + 1) * 7919);
                 let mut i = c;
                 while !stop.load(Ordering::Relaxed) {
                     seed ^= seed << 13;
