@@ -786,11 +786,18 @@ fn faults_in_the_no_window_groups_and_the_retype_swap_converge_with_dependents_k
 /// table; the application holds the table and then reads the view): PostgreSQL aborts the
 /// swap's transaction, strata retries it. Stopped right after that rollback (SIGKILL, or a
 /// server crash), the run resumes: the view never went missing and the change took effect once.
-// The guard serialises the tests that crash the shared cluster; held on purpose for the whole test.
-#[allow(clippy::await_holding_lock)]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_run_stopped_while_retrying_after_a_deadlock_resumes() {
+#[test]
+fn a_run_stopped_while_retrying_after_a_deadlock_resumes() {
     let _cluster = cluster();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(deadlock_then_fault());
+}
+
+async fn deadlock_then_fault() {
     let p = small(WINDOWS, WINDOWS_V1, WINDOWS_ROWS, WINDOWS_V2);
     let plan = Plan::parse("pending.sql", &p.pending()).unwrap();
     let swap = step_with(

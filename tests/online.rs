@@ -38,6 +38,14 @@ impl Project {
     }
 }
 
+/// pending.sql before and from the contract stage's line.
+fn split_at_contract(pending: &str) -> (&str, &str) {
+    let at = pending
+        .find("-- ==== stage contract")
+        .unwrap_or_else(|| panic!("no contract stage in:\n{pending}"));
+    pending.split_at(at)
+}
+
 /// The statement of pending.sql that contains `needle`, with its annotation lines.
 fn statement_block<'a>(pending: &'a str, needle: &str) -> &'a str {
     pending
@@ -115,6 +123,21 @@ fn changes_to_existing_tables_take_their_online_forms() {
     assert!(unique.contains("-- strata:no-transaction"), "{unique}");
     assert!(
         pending.contains("ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;"),
+        "{pending}"
+    );
+    // Built in expand (the new code's lookups by email use it from the deploy hook on),
+    // attached in contract, never dropped in between.
+    let (expand, contract) = split_at_contract(&pending);
+    assert!(
+        expand.contains("CREATE UNIQUE INDEX CONCURRENTLY users_email_key"),
+        "{pending}"
+    );
+    assert!(
+        contract.contains("USING INDEX users_email_key;"),
+        "{pending}"
+    );
+    assert!(
+        !pending.contains("DROP INDEX CONCURRENTLY IF EXISTS public.users_email_key"),
         "{pending}"
     );
 
@@ -425,6 +448,15 @@ fn a_primary_key_a_check_and_a_dropped_index_on_an_existing_table() {
     ] {
         assert!(pending.contains(needle), "{needle} missing:\n{pending}");
     }
+    let (expand, contract) = split_at_contract(&pending);
+    assert!(
+        expand.contains("CREATE UNIQUE INDEX CONCURRENTLY events_pkey"),
+        "{pending}"
+    );
+    assert!(
+        contract.contains("PRIMARY KEY USING INDEX events_pkey;"),
+        "{pending}"
+    );
     assert_eq!(
         p.db.psql("SELECT string_agg(conname || ':' || contype::text || ':' || convalidated::text, ',' ORDER BY conname) FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype <> 'n'"),
         "events_kind_check:c:true,events_pkey:p:true"
@@ -482,4 +514,42 @@ CREATE TABLE notes (
         p.db.psql("SELECT count(DISTINCT xmin::text), count(*) FILTER (WHERE text LIKE 'note %') FROM notes"),
         "4|10"
     );
+}
+
+/// A partition added to a partitioned table that exists: a standalone table like the parent,
+/// then `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent, not the ACCESS EXCLUSIVE of
+/// `PARTITION OF`); the parent's index, check and default end up on it and the plan converges.
+#[test]
+fn a_partition_of_an_existing_table_is_attached() {
+    const PARENT: &str = "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL DEFAULT '2025-01-01', what text CONSTRAINT events_what_check CHECK (what <> '')) PARTITION BY RANGE (at);
+CREATE INDEX events_what_idx ON events (what);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+";
+    let p = Project::new(PARENT, "");
+    p.start();
+    p.db.psql("INSERT INTO events SELECT g, '2025-06-01', 'e' FROM generate_series(1, 1000) g");
+    let pending = p.change_to(&format!(
+        "{PARENT}CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
+    ));
+    for needle in [
+        "CREATE TABLE public.events_2026 (LIKE public.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS);",
+        "ALTER TABLE public.events ATTACH PARTITION public.events_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
+    ] {
+        assert!(pending.contains(needle), "{needle} missing:\n{pending}");
+    }
+    assert!(!pending.contains("PARTITION OF"), "{pending}");
+    p.db.psql("INSERT INTO events (id, what) VALUES (0, 'x'); INSERT INTO events VALUES (1, '2026-06-01', 'e')");
+    assert_eq!(
+        p.db.psql("SELECT tableoid::regclass::text FROM events WHERE id = 1 AND at = '2026-06-01'"),
+        "events_2026"
+    );
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_what_idx'::regclass"),
+        "2"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
 }

@@ -134,6 +134,10 @@ async fn bench_online() {
     eprintln!("{text}");
     for o in &outcomes {
         if let Ok(m) = &o.strata {
+            eprintln!(
+                "{}: slowest old {:.0} ms {}, new {:.0} ms {}",
+                o.kind, m.old.worst_ms, m.old.worst_sql, m.new.worst_ms, m.new.worst_sql
+            );
             if m.failed() > 0 {
                 eprintln!("{}: old {:?} new {:?}", o.kind, m.old.errors, m.new.errors);
             }

@@ -11,8 +11,10 @@
 //! - `SET NOT NULL` goes through `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT
 //!   NULL` (PostgreSQL 12+ skips its scan when a valid check proves it), then the check is
 //!   dropped;
-//! - a `UNIQUE` or `PRIMARY KEY` constraint is built as a unique index `CONCURRENTLY`, then
-//!   attached with `ADD CONSTRAINT ... USING INDEX`;
+//! - a `UNIQUE` or `PRIMARY KEY` constraint is built as a unique index `CONCURRENTLY` in
+//!   expand, then attached with `ADD CONSTRAINT ... USING INDEX` in its own phase;
+//! - a partition of a partitioned table that exists: `CREATE TABLE (LIKE parent ...)`, then
+//!   `ATTACH PARTITION` (no ACCESS EXCLUSIVE lock on the parent);
 //! - a column renamed with `-- strata:renamed-from` (see `source::annotations`) in
 //!   `expand-contract` mode: the new column, a trigger keeping both in step, a batched
 //!   backfill (expand); the trigger, its function and the old column dropped (contract).
@@ -94,6 +96,8 @@ fn rewrite(
             }
         }
         (ObjectId::Index(name), Step::Drop, ChangeKind::Drop)
+            if becomes_constraint(name, current, desired) => {}
+        (ObjectId::Index(name), Step::Drop, ChangeKind::Drop)
             if change.sql.starts_with("DROP INDEX ")
                 && current
                     .indexes
@@ -130,32 +134,24 @@ fn rewrite(
                     out.push(validate);
                 }
                 ConstraintKind::Unique | ConstraintKind::PrimaryKey if !c.deferrable => {
-                    match index_columns(&c.definition) {
-                        Some((word, columns)) => {
-                            let index = quote_ident(name);
-                            out.push(Change {
-                                sql: format!(
-                                    "CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} {columns}"
-                                ),
-                                transactional: false,
-                                hazards: vec![Hazard::new(
-                                    MAY_FAIL,
-                                    format!("fails if {table} holds duplicates"),
-                                )],
-                                ..change.clone()
-                            });
-                            out.push(Change {
-                                sql: format!(
-                                    "ALTER TABLE {table} ADD CONSTRAINT {index} {word} USING INDEX {index}"
-                                ),
-                                hazards: vec![],
-                                ..change
-                            });
-                        }
-                        None => out.push(change),
-                    }
+                    unique_via_index(change, current, table, name, &c.definition, out)
                 }
                 _ => out.push(change),
+            }
+        }
+        (ObjectId::Table(name), Step::Create, ChangeKind::Create) => {
+            match attach_partition(&change.sql, name, current, desired) {
+                Some([create, attach]) => {
+                    out.push(Change {
+                        sql: create,
+                        ..change.clone()
+                    });
+                    out.push(Change {
+                        sql: attach,
+                        ..change
+                    });
+                }
+                None => out.push(change),
             }
         }
         (ObjectId::Column(table, column), Step::Alter, ChangeKind::SetNotNull)
@@ -242,6 +238,118 @@ fn concurrent_create(sql: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// A `UNIQUE` / `PRIMARY KEY` constraint on an existing table: its unique index is built
+/// `CONCURRENTLY` in expand (under the constraint's name, so the new code's lookups by the
+/// key use it from the deploy hook on), and attached with `ADD CONSTRAINT ... USING INDEX`
+/// in the constraint's own phase. When an earlier stage already built that index (the
+/// contract stage after expand), only the attach is left.
+fn unique_via_index(
+    change: Change,
+    current: &Schema,
+    table: &QualifiedName,
+    name: &str,
+    definition: &str,
+    out: &mut Vec<Change>,
+) {
+    let Some((word, columns)) = index_columns(definition) else {
+        out.push(change);
+        return;
+    };
+    let index = quote_ident(name);
+    let index_name = QualifiedName::new(table.schema.clone(), name);
+    if !current
+        .indexes
+        .get(&index_name)
+        .is_some_and(|i| is_key_index(i, table, columns))
+    {
+        out.push(Change {
+            sql: format!("CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} {columns}"),
+            transactional: false,
+            phase: Phase::Expand,
+            hazards: vec![Hazard::new(
+                MAY_FAIL,
+                format!(
+                    "fails if {table} holds duplicates; from then on the deployed code's writes of duplicates fail"
+                ),
+            )],
+            ..change.clone()
+        });
+    }
+    out.push(Change {
+        sql: format!("ALTER TABLE {table} ADD CONSTRAINT {index} {word} USING INDEX {index}"),
+        hazards: vec![],
+        ..change
+    });
+}
+
+/// `index` is the plain unique index `unique_via_index` builds for `columns` of `table`.
+fn is_key_index(index: &crate::model::Index, table: &QualifiedName, columns: &str) -> bool {
+    index.unique
+        && &index.table == table
+        && index.parent.is_none()
+        && index
+            .definition
+            .ends_with(&format!(" USING btree {columns}"))
+}
+
+/// An index of `current` that the desired schema has as a `UNIQUE` / `PRIMARY KEY`
+/// constraint of the same name (built in expand by `unique_via_index`): the contract stage
+/// attaches it instead of dropping it.
+fn becomes_constraint(name: &QualifiedName, current: &Schema, desired: &Schema) -> bool {
+    let Some(index) = current.indexes.get(name) else {
+        return false;
+    };
+    let Some(c) = desired
+        .tables
+        .get(&index.table)
+        .and_then(|t| t.constraints.get(&name.name))
+    else {
+        return false;
+    };
+    let attachable = matches!(c.kind, ConstraintKind::Unique | ConstraintKind::PrimaryKey)
+        && !c.deferrable
+        && existing(current, &index.table);
+    attachable
+        && index_columns(&c.definition)
+            .is_some_and(|(_, cols)| is_key_index(index, &index.table, cols))
+}
+
+/// A new partition of a partitioned table that already exists: `CREATE TABLE ... PARTITION
+/// OF` takes ACCESS EXCLUSIVE on the parent (every query of the application on it waits);
+/// a standalone table like the parent, then `ATTACH PARTITION`, takes only SHARE UPDATE
+/// EXCLUSIVE on it (PostgreSQL 12+). The new table is empty, so the attach scans nothing;
+/// the parent's indexes, constraints and defaults end up on it as with `PARTITION OF`.
+/// Only the plain form (no options, no sub-partitioning) of a parent without identity or
+/// generated columns (which `LIKE` would not reproduce as `PARTITION OF` does).
+fn attach_partition(
+    sql: &str,
+    name: &QualifiedName,
+    current: &Schema,
+    desired: &Schema,
+) -> Option<[String; 2]> {
+    let p = desired.tables.get(name)?.partition_of.as_ref()?;
+    let parent = current.tables.get(&p.parent)?;
+    let plain_parent = parent.partition_by.is_some()
+        && parent.partition_of.is_none()
+        && parent
+            .columns
+            .values()
+            .all(|c| c.identity.is_none() && c.generated.is_none());
+    let plain = sql == format!("CREATE TABLE {name} PARTITION OF {} {}", p.parent, p.bound);
+    (plain_parent && plain).then(|| {
+        [
+            format!(
+                "CREATE TABLE {name} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+                p.parent
+            ),
+            format!(
+                "ALTER TABLE {} ATTACH PARTITION {name} {}",
+                p.parent, p.bound
+            ),
+        ]
+    })
 }
 
 /// `UNIQUE (a, b)` / `PRIMARY KEY (a) INCLUDE (b)` → the constraint word and what follows,

@@ -77,14 +77,16 @@ pub fn all_items(sdl: &Sdl) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// A statement of the SDL: (file index, statement index).
+type Item = (usize, usize);
+
 /// Loads some of the statements (in the order given), like [`load`].
 pub async fn load_items(
     client: &Client,
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, crate::Error> {
-    type Items = Vec<(usize, usize)>;
-    let (defaults, items): (Items, Items) = items.iter().copied().partition(|(f, s)| {
+    let (defaults, items): (Vec<Item>, Vec<Item>) = items.iter().copied().partition(|(f, s)| {
         sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
     });
     client

@@ -337,6 +337,8 @@ pub struct PoolStats {
     pub failed: u64,
     pub errors: Vec<String>,
     pub worst_ms: f64,
+    /// The slowest query, and when it started (seconds since the pool started).
+    pub worst_sql: String,
     pub lock_wait_ms: f64,
 }
 
@@ -349,7 +351,10 @@ impl PoolStats {
                 self.errors.push(e.clone());
             }
         }
-        self.worst_ms = self.worst_ms.max(other.worst_ms);
+        if other.worst_ms > self.worst_ms {
+            self.worst_ms = other.worst_ms;
+            self.worst_sql = other.worst_sql.clone();
+        }
     }
 }
 
@@ -408,6 +413,7 @@ impl Pool {
                 let mut stats = PoolStats::default();
                 let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ ((c as u64 + 1) * 7919);
                 let mut i = c;
+                let pool_start = Instant::now();
                 while !stop.load(Ordering::Relaxed) {
                     seed ^= seed << 13;
                     seed ^= seed >> 7;
@@ -423,7 +429,11 @@ impl Pool {
                     let started = Instant::now();
                     let result = client.simple_query(&sql).await;
                     let ms = started.elapsed().as_secs_f64() * 1000.0;
-                    stats.worst_ms = stats.worst_ms.max(ms);
+                    if ms > stats.worst_ms {
+                        stats.worst_ms = ms;
+                        stats.worst_sql =
+                            format!("{sql} (at {:.1} s)", (started - pool_start).as_secs_f64());
+                    }
                     stats.queries += 1;
                     running.fetch_add(1, Ordering::Relaxed);
                     if let Err(e) = result {
