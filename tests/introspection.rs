@@ -216,14 +216,10 @@ async fn varied_schema_round_trips() {
 
 #[tokio::test]
 async fn more_kinds_round_trip_with_owners() {
-    // Its SQL uses syntax of PostgreSQL 14+ (BEGIN ATOMIC); on older majors the other tests
-    // cover introspection (a per-major fixture is future work).
-    if common::server_major() < 14 {
-        eprintln!("skipped below PostgreSQL 14: the fixture needs BEGIN ATOMIC");
-        return;
-    }
+    // One fixture, each major's syntax (`-- pg >= 15` blocks, common::for_server).
+    let more = common::for_server(include_str!("introspection/more.sql"));
     let cfg = config("[schema]\nowners = true\n");
-    let (i, _) = round_trip_with(include_str!("introspection/more.sql"), Split::Single, &cfg).await;
+    let (i, _) = round_trip_with(&more, Split::Single, &cfg).await;
     let s = &i.schema;
     let things = &s.tables[&QualifiedName::new("Ops", "things")];
     assert_eq!(things.owner.as_deref(), Some("strata_reader"));
@@ -234,7 +230,7 @@ async fn more_kinds_round_trip_with_owners() {
     // Without the option, owners are not in the model.
     let db = TestDb::new();
     roles(&db);
-    db.psql(include_str!("introspection/more.sql"));
+    db.psql(&more);
     let plain = introspect(&db, &config("")).await.schema;
     assert!(plain.tables.values().all(|t| t.owner.is_none()));
 }
@@ -328,16 +324,10 @@ async fn query_count_does_not_grow_with_the_schema() {
 /// (`catalog::deparse`): each must read exactly as the server's own deparser writes it.
 #[tokio::test]
 async fn index_and_constraint_definitions_are_the_servers() {
-    // Its SQL uses syntax of PostgreSQL 15+ (NULLS NOT DISTINCT); on older majors the other tests
-    // cover introspection (a per-major fixture is future work).
-    if common::server_major() < 15 {
-        eprintln!("skipped below PostgreSQL 15: the fixture needs NULLS NOT DISTINCT");
-        return;
-    }
     let db = TestDb::new();
     roles(&db);
     for corpus in [
-        include_str!("introspection/definitions.sql"),
+        &common::for_server(include_str!("introspection/definitions.sql")),
         VARIED,
         &large_schema(12),
     ] {
@@ -552,23 +542,22 @@ async fn unmanaged_and_system_schemas_are_left_out() {
 
 #[tokio::test]
 async fn unmodelled_objects_are_warnings() {
-    // Its SQL uses syntax of PostgreSQL 14+ (expression statistics); on older majors the other tests
-    // cover introspection (a per-major fixture is future work).
-    if common::server_major() < 14 {
-        eprintln!("skipped below PostgreSQL 14: the fixture needs expression statistics");
-        return;
-    }
     let db = TestDb::new();
-    db.psql(
+    db.psql(&common::for_server(
         "CREATE SCHEMA app;
-         CREATE TABLE app.t (id int);
+         CREATE TABLE app.t (id int, v int);
          CREATE TEXT SEARCH CONFIGURATION app.my_search (COPY = pg_catalog.english);
          CREATE FUNCTION app.eq3(a int, b text) RETURNS boolean LANGUAGE sql AS 'SELECT a::text = b';
          CREATE OPERATOR app.=== (LEFTARG = int, RIGHTARG = text, FUNCTION = app.eq3);
          CREATE RULE no_delete AS ON DELETE TO app.t DO INSTEAD NOTHING;
          CREATE COLLATION app.german (provider = icu, locale = 'de');
-         CREATE STATISTICS app.t_stats ON id, (id + 1) FROM app.t;",
-    );
+-- pg >= 14
+         CREATE STATISTICS app.t_stats ON id, (id + 1) FROM app.t;
+-- pg < 14
+         CREATE STATISTICS app.t_stats ON id, v FROM app.t;
+-- end
+",
+    ));
     let i = introspect(&db, &config("")).await;
     let kinds: BTreeSet<&str> = i.warnings.iter().map(|w| w.kind.as_str()).collect();
     for kind in [
@@ -908,4 +897,21 @@ async fn wait_for_lock(watcher: &tokio_postgres::Client, pid: i32) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("the read never waited for the lock on the view");
+}
+
+#[test]
+fn fixtures_keep_the_blocks_of_each_major() {
+    let more = include_str!("introspection/more.sql");
+    let on13 = common::for_major(more, 13);
+    assert!(!on13.contains("UNLOGGED SEQUENCE") && !on13.contains("BEGIN ATOMIC"));
+    assert!(on13.contains("CREATE SEQUENCE \"Ops\".u_seq;"));
+    let on15 = common::for_major(more, 15);
+    assert!(on15.contains("UNLOGGED SEQUENCE") && on15.contains("BEGIN ATOMIC"));
+    assert!(!on15.contains("CREATE SEQUENCE \"Ops\".u_seq;"));
+    assert!(!on15.contains("-- pg "), "markers are not SQL");
+    // After `-- end` every major has the lines.
+    assert!(
+        on13.contains("CREATE TABLE \"Ops\".parent_a")
+            && on15.contains("CREATE TABLE \"Ops\".parent_a")
+    );
 }

@@ -62,6 +62,8 @@ impl Blocker {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the blocking session did not start");
     }
 

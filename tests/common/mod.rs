@@ -228,6 +228,32 @@ pub fn server_major() -> u32 {
     })
 }
 
+/// A fixture as the test cluster's major takes it. Lines from `-- pg >= N` or `-- pg < N` to
+/// the next such line or `-- end` are kept only on the majors the condition names, so one
+/// fixture holds each major's syntax (`NULLS NOT DISTINCT` from 15, `BEGIN ATOMIC` from 14).
+pub fn for_server(sql: &str) -> String {
+    for_major(sql, server_major())
+}
+
+pub fn for_major(sql: &str, major: u32) -> String {
+    let mut keep = true;
+    let mut out = String::new();
+    for line in sql.lines() {
+        let marker = line.trim();
+        if let Some(n) = marker.strip_prefix("-- pg >= ") {
+            keep = major >= n.trim().parse::<u32>().expect("-- pg >= N");
+        } else if let Some(n) = marker.strip_prefix("-- pg < ") {
+            keep = major < n.trim().parse::<u32>().expect("-- pg < N");
+        } else if marker == "-- end" {
+            keep = true;
+        } else if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// A pg_dump that can dump the test cluster, if one is installed. pg_dump refuses servers
 /// newer than itself: against such a server (the version matrix's newer majors with Debian's
 /// pg_dump 15), tests compare strata's fingerprints only.

@@ -1,12 +1,21 @@
 -- Index and constraint shapes whose definitions strata writes in the client
 -- (catalog::deparse) or leaves to the server; the test compares each with the server's.
 CREATE SCHEMA "My S";
+-- pg >= 15
 CREATE TABLE "My S"."T 1" (id int PRIMARY KEY, "Key" int, name text, type int, "select" int,
   UNIQUE ("Key", name) INCLUDE (type), UNIQUE NULLS NOT DISTINCT (type));
+-- pg < 15
+CREATE TABLE "My S"."T 1" (id int PRIMARY KEY, "Key" int, name text, type int, "select" int,
+  UNIQUE ("Key", name) INCLUDE (type), UNIQUE (type));
+-- end
 CREATE TABLE r (a int, b int, c int, PRIMARY KEY (a, b) INCLUDE (c));
 CREATE TABLE f (x int, y int, z int,
   CONSTRAINT f1 FOREIGN KEY (x) REFERENCES "My S"."T 1" (id) MATCH FULL
+-- pg >= 15
     ON UPDATE CASCADE ON DELETE SET NULL (x) DEFERRABLE INITIALLY DEFERRED,
+-- pg < 15
+    ON UPDATE CASCADE ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED,
+-- end
   CONSTRAINT f2 FOREIGN KEY (x, y) REFERENCES r (a, b) ON DELETE SET DEFAULT,
   CONSTRAINT f3 FOREIGN KEY (z) REFERENCES "My S"."T 1" (type)
     ON UPDATE RESTRICT ON DELETE RESTRICT DEFERRABLE,
@@ -16,7 +25,11 @@ ALTER TABLE f ADD CONSTRAINT f5 UNIQUE (x) DEFERRABLE INITIALLY DEFERRED;
 CREATE INDEX i1 ON r (b DESC, a NULLS FIRST) INCLUDE (c);
 CREATE INDEX "I 2" ON r USING hash (c);
 CREATE INDEX i3 ON "My S"."T 1" (name COLLATE "C" text_pattern_ops, "select" DESC NULLS LAST);
+-- pg >= 15
 CREATE UNIQUE INDEX i4 ON r (a) NULLS NOT DISTINCT;
+-- pg < 15
+CREATE UNIQUE INDEX i4 ON r (a);
+-- end
 CREATE INDEX i5 ON r USING brin (a) WITH (pages_per_range = 16);
 CREATE TABLE v (s varchar(10), e text[], j jsonb, ts tsvector);
 CREATE INDEX i6 ON v (s);

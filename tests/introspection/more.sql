@@ -4,7 +4,11 @@ ALTER SCHEMA "Ops" OWNER TO strata_reader;
 CREATE TYPE "Ops".pair AS (a integer, b text);
 CREATE DOMAIN "Ops".short_text AS text COLLATE "C" CHECK (length(VALUE) < 10);
 ALTER DOMAIN "Ops".short_text ADD CONSTRAINT not_x CHECK (VALUE <> 'x') NOT VALID;
+-- pg >= 15
 CREATE UNLOGGED SEQUENCE "Ops".u_seq;
+-- pg < 15
+CREATE SEQUENCE "Ops".u_seq;
+-- end
 CREATE TABLE "Ops".parent_a (a int NOT NULL DEFAULT 1);
 CREATE TABLE "Ops".parent_b (b text);
 CREATE TABLE "Ops".multi (c int) INHERITS ("Ops".parent_a, "Ops".parent_b);
@@ -43,8 +47,13 @@ CREATE VIEW "Ops".things_v AS SELECT id, code FROM "Ops".things;
 CREATE FUNCTION "Ops".things_v_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO "Ops".things (code) VALUES (NEW.code); RETURN NEW; END $$;
 CREATE TRIGGER instead_ins INSTEAD OF INSERT ON "Ops".things_v FOR EACH ROW EXECUTE FUNCTION "Ops".things_v_ins();
+-- pg >= 14
 CREATE FUNCTION "Ops".pair_sum(p "Ops".pair) RETURNS bigint LANGUAGE sql IMMUTABLE
   BEGIN ATOMIC SELECT (p).a + length((p).b); END;
+-- pg < 14
+CREATE FUNCTION "Ops".pair_sum(p "Ops".pair) RETURNS bigint LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (p).a + length((p).b) $$;
+-- end
 CREATE FUNCTION "Ops".count_things() RETURNS SETOF "Ops".things LANGUAGE sql STABLE AS $$ SELECT * FROM "Ops".things $$;
 CREATE AGGREGATE "Ops".max_len(text) (SFUNC = pg_catalog.text_larger, STYPE = text, SORTOP = >);
 CREATE PROCEDURE "Ops".noop(INOUT x int DEFAULT 0) LANGUAGE sql AS $$ SELECT x $$;
