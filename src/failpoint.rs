@@ -16,6 +16,8 @@
 //! Points, for a step named S (`expand#0`, `data`, `deploy`, ...):
 //! - `before:S`: nothing of S recorded or done;
 //! - `started:S`: S recorded as started, its effect not begun (steps outside a transaction);
+//! - `retry:S`: S's transaction was refused a lock (lock timeout or deadlock) and rolled back,
+//!   before it is tried again;
 //! - `hook:S`: the hook of S is running;
 //! - `batch:F`: a repetition of batch migration F committed (the first one reaches it);
 //! - `migration:F`: migration file F applied and recorded, the stage not done;

@@ -108,6 +108,9 @@ pub async fn run_in_transaction(
             }
             Err((sql, e)) if is_lock_timeout(&e) => {
                 drop(tx); // rolls back
+                if let Some(step) = step {
+                    step.failpoint("retry");
+                }
                 if attempt >= policy.retries {
                     return Err(ExecError::LockNotGranted {
                         sql,
