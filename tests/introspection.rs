@@ -915,3 +915,66 @@ fn fixtures_keep_the_blocks_of_each_major() {
             && on15.contains("CREATE TABLE \"Ops\".parent_a")
     );
 }
+
+/// A read spread over several connections (`catalog::introspect_on`) gives the same model
+/// and query count as one connection, and its queries share the first connection's
+/// snapshot: DDL committed while one of them waits for a lock is not seen by any of them.
+#[tokio::test]
+async fn a_read_spread_over_connections_sees_one_snapshot() {
+    let cfg = config("");
+    let db = TestDb::new();
+    db.psql(&large_schema(20));
+    db.psql("CREATE TABLE t (a int CHECK (a > 0)); CREATE VIEW v AS SELECT a FROM t;");
+    let one = introspect(&db, &cfg).await;
+    let clients = [db.client().await, db.client().await, db.client().await];
+    let refs: Vec<&tokio_postgres::Client> = clients.iter().collect();
+    let spread = catalog::introspect_on(&refs, &cfg).await.unwrap();
+    assert_eq!(explain(&one.schema, &spread.schema), "");
+    assert_eq!(one.schema.fingerprint(), spread.schema.fingerprint());
+    assert_eq!(one.queries, spread.queries);
+
+    let (watcher, writer, locker) = (db.client().await, db.client().await, db.client().await);
+    locker
+        .batch_execute("BEGIN; LOCK TABLE public.v IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let mut pids = Vec::new();
+    for c in &clients {
+        pids.push(
+            c.query_one("SELECT pg_backend_pid()", &[])
+                .await
+                .unwrap()
+                .get::<_, i32>(0),
+        );
+    }
+    let meanwhile = async {
+        'found: for _ in 0..400 {
+            for pid in &pids {
+                let waiting: bool = watcher
+                    .query_one(
+                        "SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1",
+                        &[pid],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                if waiting {
+                    break 'found;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        writer
+            .batch_execute("CREATE FUNCTION public.added() RETURNS int LANGUAGE sql AS 'SELECT 2'; CREATE TABLE public.added_table (b int);")
+            .await
+            .unwrap();
+        locker.batch_execute("ROLLBACK").await.unwrap();
+    };
+    let (during, ()) = tokio::join!(catalog::introspect_on(&refs, &cfg), meanwhile);
+    let during = during.unwrap().schema;
+    assert_eq!(explain(&one.schema, &during), "");
+    let after = introspect(&db, &cfg).await.schema;
+    assert!(after
+        .tables
+        .contains_key(&QualifiedName::new("public", "added_table")));
+}

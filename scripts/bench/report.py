@@ -248,7 +248,13 @@ added and dropped tables, added columns, dropped and added indexes, changed defa
 nullability and comments, added check constraints, dropped and redefined views, rewritten function
 bodies, new enum values, altered sequences. Output is deterministic (no randomness).
 
-`from_N` is loaded from the base variant, `to_N` from the changed one.
+`from_N` is loaded from the base variant, `to_N` from the changed one. A second mix of objects
+per table, `--mix wide` (six more columns of other types, two more CHECK constraints, a composite
+and a partial index and a SQL function per table, a view on every third), gives
+`from_wide_N`/`to_wide_N`: the diff rows and their psql floor run on every mix in
+`BENCH_MIXES` (default `base wide`), marked `[mix wide]`, so that no single mix decides a ratio.
+`diff from → SDL files` and `plan` load the shadow database over `[shadow] jobs` connections
+(default: the cores); the rows marked `one stream (jobs = 1)` are the same with one.
 
 ## How each figure is taken
 

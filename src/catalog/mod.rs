@@ -155,9 +155,20 @@ const READ_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3)
 /// snapshot and its deparsing, or a lock wait that times out, makes the read start over with
 /// a new snapshot (`ATTEMPTS` in all). Must not be called inside a transaction of the caller's.
 pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
+    introspect_on(&[client], config).await
+}
+
+/// [`introspect`] with the catalog queries spread over several connections to the same
+/// database (as `pg_dump -j` does): the first exports its snapshot (`pg_export_snapshot`),
+/// the others import it (`SET TRANSACTION SNAPSHOT`), so every query still sees one snapshot.
+/// Query `k` of a read goes to connection `k mod n`: the count per connection is fixed.
+pub async fn introspect_on(
+    clients: &[&Client],
+    config: &Config,
+) -> Result<Introspection, CatalogError> {
     let mut attempt = 1;
     loop {
-        let result = read_once(client, config).await;
+        let result = read_once(clients, config).await;
         match result.as_ref().err().and_then(CatalogError::concurrent) {
             Some(_) if attempt < ATTEMPTS => attempt += 1,
             Some(persisting) => return Err(persisting),
@@ -166,29 +177,62 @@ pub async fn introspect(client: &Client, config: &Config) -> Result<Introspectio
     }
 }
 
-async fn read_once(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    client
-        .batch_execute(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''; \
-             SET LOCAL lock_timeout = '{}'",
-            crate::config::duration::as_millis_text(READ_LOCK_TIMEOUT)
-        ))
-        .await
-        .map_err(crate::pg::PgError::query("starting the catalog read"))?;
-    match read(client, config).await {
+async fn read_once(clients: &[&Client], config: &Config) -> Result<Introspection, CatalogError> {
+    let result = match begin_read(clients).await {
+        Ok(()) => read(clients, config).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(read) => {
-            client
-                .batch_execute("COMMIT")
-                .await
-                .map_err(crate::pg::PgError::query("ending the catalog read"))?;
+            for client in clients {
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(crate::pg::PgError::query("ending the catalog read"))?;
+            }
             Ok(read)
         }
         Err(e) => {
             // The read's own error is the one to report; a failed ROLLBACK adds nothing.
-            let _ = client.batch_execute("ROLLBACK").await;
+            for client in clients {
+                let _ = client.batch_execute("ROLLBACK").await;
+            }
             Err(e)
         }
     }
+}
+
+/// Starts the read's transaction on every connection, all on the first one's snapshot.
+async fn begin_read(clients: &[&Client]) -> Result<(), CatalogError> {
+    let settings = format!(
+        "SET LOCAL search_path = ''; SET LOCAL lock_timeout = '{}'",
+        crate::config::duration::as_millis_text(READ_LOCK_TIMEOUT)
+    );
+    let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    let fail = || crate::pg::PgError::query("starting the catalog read");
+    let (first, helpers) = clients.split_first().expect("a connection");
+    first
+        .batch_execute(&format!("{begin}; {settings}"))
+        .await
+        .map_err(fail())?;
+    if helpers.is_empty() {
+        return Ok(());
+    }
+    let snapshot: String = first
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .await
+        .map_err(fail())?
+        .get(0);
+    for helper in helpers {
+        helper
+            .batch_execute(&format!(
+                "{begin}; SET TRANSACTION SNAPSHOT {}; {settings}",
+                crate::model::quote_literal(&snapshot)
+            ))
+            .await
+            .map_err(fail())?;
+    }
+    Ok(())
 }
 
 /// The rows of each pipelined query, or the error that made them fail: once one query of
@@ -218,7 +262,7 @@ fn all_or_cause<const N: usize>(
 
 /// Counts the catalog queries sent.
 pub(crate) struct Queries<'a> {
-    client: &'a Client,
+    clients: &'a [&'a Client],
     count: AtomicU32,
 }
 
@@ -229,9 +273,8 @@ impl Queries<'_> {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, CatalogError> {
-        self.count.fetch_add(1, Ordering::Relaxed);
-        Ok(self
-            .client
+        let k = self.count.fetch_add(1, Ordering::Relaxed) as usize;
+        Ok(self.clients[k % self.clients.len()]
             .query(sql, params)
             .await
             .map_err(crate::pg::PgError::query(format!(
@@ -240,14 +283,14 @@ impl Queries<'_> {
     }
 }
 
-async fn read(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    let version: u32 = client
+async fn read(clients: &[&Client], config: &Config) -> Result<Introspection, CatalogError> {
+    let version: u32 = clients[0]
         .query_one("SELECT current_setting('server_version_num')::oid", &[])
         .await
         .map_err(crate::pg::PgError::query("reading the server version"))?
         .get(0);
     let q = Queries {
-        client,
+        clients,
         count: AtomicU32::new(0),
     };
     let namespaces = q.rows("schemas", &sql::namespaces(), &[]).await?;

@@ -52,21 +52,27 @@ pub fn targets(node: &NodeEnum) -> Option<Vec<String>> {
         N::CreateDomainStmt(s) => last(&s.domainname),
         N::CreateSchemaStmt(s) if s.schema_elts.is_empty() => vec![s.schemaname.clone()],
         N::CommentStmt(s) => {
-            let mut names = strings(&s.object);
-            // COMMENT ON COLUMN t.c: the table, not every table named like the column.
-            if s.objtype == ObjectType::ObjectColumn as i32 {
-                names.pop();
-            }
-            names
+            // COMMENT ON COLUMN t.c (or a constraint, trigger, policy, rule on t): the table.
+            let on_table = [
+                ObjectType::ObjectColumn,
+                ObjectType::ObjectTabconstraint,
+                ObjectType::ObjectTrigger,
+                ObjectType::ObjectPolicy,
+                ObjectType::ObjectRule,
+            ]
+            .iter()
+            .any(|t| *t as i32 == s.objtype);
+            vec![object_name(s.object.as_deref()?, on_table)?]
         }
-        N::GrantStmt(s) if s.targtype == GrantTargetType::AclTargetObject as i32 => {
-            strings(&s.objects)
-        }
-        N::AlterOwnerStmt(s) => {
-            let mut names = rel(&s.relation);
-            names.extend(strings(&s.object));
-            names
-        }
+        N::GrantStmt(s) if s.targtype == GrantTargetType::AclTargetObject as i32 => s
+            .objects
+            .iter()
+            .map(|o| object_name(o, false))
+            .collect::<Option<Vec<_>>>()?,
+        N::AlterOwnerStmt(s) => match s.object.as_deref() {
+            Some(object) => vec![object_name(object, false)?],
+            None => rel(&s.relation),
+        },
         _ => return None,
     };
     names.retain(|n| !n.is_empty());
@@ -85,27 +91,23 @@ fn last(names: &[Node]) -> Vec<String> {
     }
 }
 
-/// Every name (`sval`, `relname`) inside a part of a parse tree.
-fn strings(part: &impl serde::Serialize) -> Vec<String> {
-    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, value) in map {
-                    match (key.as_str(), value) {
-                        ("sval" | "relname", serde_json::Value::String(s)) => out.push(s.clone()),
-                        _ => walk(value, out),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
+/// The name of the object a COMMENT, GRANT or ALTER ... OWNER names: its own name, never
+/// its schema's or its argument types' (those would make it a writer of every statement
+/// that mentions them); with `on_table`, the table a column or constraint belongs to.
+fn object_name(object: &Node, on_table: bool) -> Option<String> {
+    let name = |n: &Node| match &n.node {
+        Some(NodeEnum::String(s)) => Some(s.sval.clone()),
+        _ => None,
+    };
+    match object.node.as_ref()? {
+        NodeEnum::RangeVar(r) => Some(r.relname.clone()),
+        NodeEnum::String(s) => Some(s.sval.clone()),
+        NodeEnum::ObjectWithArgs(o) => name(o.objname.last()?),
+        NodeEnum::TypeName(t) => name(t.names.last()?),
+        NodeEnum::List(l) if on_table => name(l.items.iter().rev().nth(1)?),
+        NodeEnum::List(l) => name(l.items.last()?),
+        _ => None,
     }
-    let mut out = Vec::new();
-    if let Ok(value) = serde_json::to_value(part) {
-        walk(&value, &mut out);
-    }
-    out
 }
 
 /// The words of a text, lowercased: identifiers, quoted or not, and anything in literals
@@ -422,6 +424,31 @@ mod tests {
              ALTER TABLE t ADD COLUMN b int;\n",
         );
         assert_eq!(d, vec![vec![], vec![0], vec![0, 1]]);
+    }
+
+    #[test]
+    fn comments_and_grants_write_their_object_not_its_schema_or_argument_types() {
+        let d = deps(
+            "CREATE SCHEMA app;\n\
+             CREATE TABLE app.a (id numeric);\n\
+             COMMENT ON TABLE app.a IS 'x';\n\
+             CREATE FUNCTION app.f(numeric) RETURNS int LANGUAGE sql AS 'SELECT 1';\n\
+             COMMENT ON FUNCTION app.f(numeric) IS 'y';\n\
+             GRANT EXECUTE ON FUNCTION app.f(numeric) TO PUBLIC;\n\
+             CREATE TABLE app.b (id numeric);\n",
+        );
+        assert_eq!(
+            d,
+            vec![
+                vec![],
+                vec![0],
+                vec![0, 1],
+                vec![0],
+                vec![0, 3],
+                vec![0, 4],
+                vec![0]
+            ]
+        );
     }
 
     #[test]
