@@ -37,6 +37,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Plan(#[from] crate::plan::simulate::PlanError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -66,6 +69,7 @@ impl Error {
             Error::Refused(e) => e.exit_code(),
             Error::Plan(crate::plan::simulate::PlanError::MigrationFailed { .. }) => 1,
             Error::Plan(_) => 2,
+            Error::Fleet(e) => e.exit_code(),
             Error::Interrupted => 130,
         }
     }
