@@ -2,7 +2,7 @@
 CARGO ?= cargo
 STRATA := ./target/debug/strata
 
-.PHONY: setup build demo test test-pg lint bench bench-introspect bench-online clean
+.PHONY: setup build demo test test-pg lint bench bench-introspect bench-online bench-fleet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -50,6 +50,12 @@ bench-introspect: setup
 bench-online: setup
 	$(CARGO) build --locked --bin strata
 	@bash scripts/bench/online.sh
+
+# Fleet rollout: 200 member databases, plan --group / run --group against a shell loop and
+# against parallelism (BENCH_FLEET_MEMBERS, BENCH_FLEET_LOOP; docs/benchmarks.md, "Fleets").
+bench-fleet: setup
+	$(CARGO) build --locked --bin strata
+	@bash scripts/bench/fleet.sh
 
 clean:
 	-$(STRATA) db stop

@@ -95,6 +95,7 @@ const EXAMPLES: [&str; 4] = [
     "expand-contract-rename",
     "data-migration-between-stages",
     "multi-target",
+    "tenant-fleet",
 ];
 
 #[test]
