@@ -90,7 +90,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-const EXAMPLES: [&str; 4] = [
+const EXAMPLES: [&str; 5] = [
     "adopt-existing-database",
     "expand-contract-rename",
     "data-migration-between-stages",

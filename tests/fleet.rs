@@ -95,7 +95,11 @@ fn create_from_template(server: &dyn Server, template: &str, names: &[String]) {
         .expect("psql");
     let mut stdin = child.stdin.take().unwrap();
     for name in names {
-        writeln!(stdin, "CREATE DATABASE {name} TEMPLATE {template}{strategy};").unwrap();
+        writeln!(
+            stdin,
+            "CREATE DATABASE {name} TEMPLATE {template}{strategy};"
+        )
+        .unwrap();
     }
     drop(stdin);
     assert!(child.wait().unwrap().success(), "CREATE DATABASE failed");
@@ -148,14 +152,23 @@ fn copy_database(from: &dyn Server, to: &dyn Server, db: &str) {
         .args(["--no-owner", &from.url(db)])
         .output()
         .expect("pg_dump");
-    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
     let mut restore = std::process::Command::new("psql")
         .args([&to.url(db), "-XAtq", "-v", "ON_ERROR_STOP=1"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("psql");
-    restore.stdin.take().unwrap().write_all(&dump.stdout).unwrap();
+    restore
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&dump.stdout)
+        .unwrap();
     assert!(restore.wait().unwrap().success(), "restoring {db}");
 }
 

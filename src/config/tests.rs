@@ -376,13 +376,17 @@ fn groups_resolve_with_their_policy() {
     .unwrap();
     let group = &config.groups["tenants"];
     assert_eq!(group.targets, ["eu"]);
-    assert_eq!((group.parallel, group.canary, group.failure_budget), (8, 2, 3));
+    assert_eq!(
+        (group.parallel, group.canary, group.failure_budget),
+        (8, 2, 3)
+    );
     assert_eq!(group.on_drift, GroupDrift::Reconcile);
     assert_eq!(group.hook, HookPolicy::Member);
     let policy = group.member_policy(config.targets["eu"].clone(), "eu");
     assert_eq!(policy.lock_timeout, LockTimeout(Duration::from_secs(1)));
     // Defaults.
-    let config = parse("[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\n").unwrap();
+    let config =
+        parse("[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\n").unwrap();
     let g = &config.groups["g"];
     assert_eq!((g.parallel, g.canary, g.failure_budget), (4, 1, 0));
     assert_eq!(g.on_drift, GroupDrift::Skip);
@@ -395,13 +399,18 @@ fn groups_resolve_with_their_policy() {
 #[test]
 fn group_errors_point_at_the_key() {
     let (message, snippet) = invalid_message("[groups.g]\ntargets = [\"nope\"]\n");
-    assert!(message.contains("`nope` is not a declared target"), "{message}");
+    assert!(
+        message.contains("`nope` is not a declared target"),
+        "{message}"
+    );
     assert_eq!(snippet, "\"nope\"");
     let (message, _) = invalid_message("[groups.g]\nparallel = 2\n");
     assert!(message.contains("group `g` has no members"), "{message}");
-    let (message, snippet) =
-        invalid_message("[groups.g]\nurls_file = \"tenants.txt\"\n");
-    assert!(message.contains("`tenants.txt` does not exist"), "{message}");
+    let (message, snippet) = invalid_message("[groups.g]\nurls_file = \"tenants.txt\"\n");
+    assert!(
+        message.contains("`tenants.txt` does not exist"),
+        "{message}"
+    );
     assert_eq!(snippet, "\"tenants.txt\"");
     let (message, snippet) = invalid_message(
         "[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\nparallel = 0\n",
