@@ -284,7 +284,7 @@ fn a_fleet_of_120_on_three_clusters_plans_once_shards_resumes_and_sums_up() {
         .assert()
         .success();
     let listed = json(&out);
-    let listed = listed.as_array().unwrap();
+    let listed = listed["members"].as_array().unwrap();
     assert_eq!(listed.len(), 120);
     let drifted: Vec<&str> = listed
         .iter()
@@ -300,7 +300,7 @@ fn a_fleet_of_120_on_three_clusters_plans_once_shards_resumes_and_sums_up() {
         .args(["targets", "--group", "first_cluster", "--format", "json"])
         .assert()
         .success();
-    assert_eq!(json(&out).as_array().unwrap().len(), 40);
+    assert_eq!(json(&out)["members"].as_array().unwrap().len(), 40);
     let out = strata()
         .args([
             "targets",

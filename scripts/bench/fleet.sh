@@ -37,7 +37,7 @@ schema() { # $1: 1 = before, 2 = after the change
     for t in $(seq -w 1 20); do
         echo "CREATE TABLE t$t (id bigint PRIMARY KEY, name text NOT NULL, note text, amount numeric(12,2), created_at timestamptz NOT NULL DEFAULT now()$( [ "$t" != 01 ] && echo ", parent_id bigint REFERENCES t$(printf %02d $((10#$t - 1))) (id)")$( [ "$1" = 2 ] && [ "$t" = 07 ] && echo ", extra text"));"
         echo "CREATE INDEX t${t}_name ON t$t (name);"
-        [ "$1" = 2 ] && [ "$t" = 07 ] && echo "CREATE INDEX t07_extra ON t07 (extra);"
+        if [ "$1" = 2 ] && [ "$t" = 07 ]; then echo "CREATE INDEX t07_extra ON t07 (extra);"; fi
     done
 }
 

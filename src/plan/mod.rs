@@ -3,6 +3,7 @@
 pub mod classify;
 pub mod compare;
 pub mod online;
+pub mod overload;
 pub mod pending;
 pub mod simulate;
 pub mod stage;

@@ -351,7 +351,7 @@ pub async fn targets(
         all.extend(inspect_group(ctx, group).await?);
     }
     match ctx.reporter.format {
-        Format::Json => ctx.reporter.json(&all),
+        Format::Json => ctx.reporter.json(&serde_json::json!({ "members": all })),
         Format::Text => ctx.reporter.result(&report::members_text(&all)),
     }
     Ok(Outcome::Fine)
