@@ -74,7 +74,7 @@ row() { printf '| %s | %.1f s |\n' "$1" "$2"; }
 fresh
 echo "| what ($MEMBERS members, 20 tables, 1 changed; $(basename "$(dirname "$STRATA")") build) | wall time |"
 echo "|---|---|"
-t=$(now); "$STRATA" -C "$PROJECT" plan --no-git --database-url "$(url m001)" >/dev/null 2>&1; single=$(since "$t")
+t=$(now); "$STRATA" -C "$PROJECT" plan --no-git --database-url "$(url "m$(seq -w 1 "$MEMBERS" | head -1)")" >/dev/null 2>&1; single=$(since "$t")
 rm -f "$PROJECT/pending.sql"
 row "one single-target plan" "$single"
 t=$(now); "$STRATA" -C "$PROJECT" targets --group fleet >/dev/null 2>&1; reads=$(since "$t")
@@ -85,7 +85,7 @@ row "  target: 2 × (single plan + reads)" "$(echo "2 * ($single + $reads)" | bc
 
 fresh
 t=$(now)
-for i in $(seq -w 1 "$LOOP"); do
+for i in $(seq -w 1 "$MEMBERS" | head -n "$LOOP"); do
     u=$(url "m$i")
     "$STRATA" -C "$PROJECT" plan --no-git --database-url "$u" >/dev/null 2>&1
     "$STRATA" -C "$PROJECT" run --database-url "$u" >/dev/null 2>&1
