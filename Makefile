@@ -2,7 +2,7 @@
 CARGO ?= cargo
 STRATA := ./target/debug/strata
 
-.PHONY: setup build demo test test-pg lint bench bench-introspect bench-online clean
+.PHONY: setup build demo test test-pg lint bench bench-introspect bench-online bench-fleet clean
 
 setup:
 	@bash scripts/setup.sh
@@ -54,6 +54,12 @@ bench-online: setup
 	@bash scripts/bench/online.sh
 	TRAFFIC_REPORT=$${TRAFFIC_REPORT:-target/bench-online-traffic.md} \
 		$(CARGO) test --locked --test traffic -- --ignored bench_online --nocapture
+
+# Fleet rollout: 200 member databases, plan --group / run --group against a shell loop and
+# against parallelism (BENCH_FLEET_MEMBERS, BENCH_FLEET_LOOP; docs/benchmarks.md, "Fleets").
+bench-fleet: setup
+	$(CARGO) build --locked --bin strata
+	@bash scripts/bench/fleet.sh
 
 clean:
 	-$(STRATA) db stop

@@ -58,7 +58,12 @@ pub enum Command {
     Status {
         #[command(flatten)]
         target: TargetArgs,
+        /// Every member of this `[groups.NAME]`: where each stands with the fleet's plans.
+        #[arg(long)]
+        group: Option<String>,
     },
+    /// List the members of a group (or every group) with fingerprint and pending state.
+    Targets(TargetsArgs),
     /// Development: plan and run at once against the (by default embedded) database, no git.
     Apply(ApplyArgs),
     /// Scaffold pipeline.toml, schema/ and migrations/ here, empty or from an existing database.
@@ -216,6 +221,10 @@ pub struct PlanArgs {
     /// Replace a pending.sql that some targets of `[rollout] targets` ran and others did not.
     #[arg(long)]
     pub supersede: bool,
+    /// Plan for every member of this `[groups.NAME]`: one plan per distinct schema, in
+    /// pending/NAME/ (docs/fleet.md).
+    #[arg(long, conflicts_with_all = ["supersede"])]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -245,6 +254,41 @@ pub struct RunArgs {
     /// the first one ended (it ran on another machine).
     #[arg(long)]
     pub rerun_hook: bool,
+    #[command(flatten)]
+    pub fleet: FleetRunArgs,
+}
+
+/// `strata run --group`: the fleet rollout (docs/fleet.md).
+#[derive(Debug, Clone, Args, Default)]
+pub struct FleetRunArgs {
+    /// Run the plans of pending/NAME/ on every member of `[groups.NAME]`: canaries, then the
+    /// rest `parallel` at a time.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Only this slice of the members (I of N, from 0), after the canaries passed: for CI
+    /// matrices and Kubernetes Indexed Jobs.
+    #[arg(long, requires = "group", value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Run the canaries (and the group's check) only.
+    #[arg(long, requires = "group", conflicts_with = "shard")]
+    pub canaries_only: bool,
+    /// Run each member's stages up to the first hook stage only (expand everywhere).
+    #[arg(long, requires = "group", conflicts_with = "after_hook")]
+    pub before_hook: bool,
+    /// Run each member's stages after the hook (contract everywhere); the hook is taken as
+    /// done by the deploy in between.
+    #[arg(long, requires = "group")]
+    pub after_hook: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TargetsArgs {
+    /// The group whose members to list (default: every group).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Shards in the matrix of `--format github-matrix|gitlab` (default 4).
+    #[arg(long)]
+    pub shards: Option<usize>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -37,6 +37,9 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Plan(#[from] crate::plan::simulate::PlanError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Fleet(#[from] crate::fleet::FleetError),
     #[error("`strata {command}` does not print --format {format}")]
     #[diagnostic(
         code(strata::format_refused),
@@ -76,6 +79,7 @@ impl Error {
             Error::Refused(e) => e.exit_code(),
             Error::Plan(crate::plan::simulate::PlanError::MigrationFailed { .. }) => 1,
             Error::Plan(_) => 2,
+            Error::Fleet(e) => e.exit_code(),
             // The contract: a format the command cannot produce is refused with 2.
             Error::FormatRefused { .. } => 2,
             Error::Interrupted => 130,

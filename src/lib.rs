@@ -13,6 +13,7 @@ pub mod ddl;
 pub mod diff;
 pub mod error;
 pub mod failpoint;
+pub mod fleet;
 pub mod git;
 pub mod lint;
 pub mod model;

@@ -90,11 +90,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-const EXAMPLES: [&str; 4] = [
+const EXAMPLES: [&str; 5] = [
     "adopt-existing-database",
     "expand-contract-rename",
     "data-migration-between-stages",
     "multi-target",
+    "tenant-fleet",
 ];
 
 #[test]

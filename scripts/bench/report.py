@@ -307,4 +307,8 @@ and a partial index and a SQL function per table, a view on every third), gives
     online = Path(__file__).with_name("online.md")
     if online.exists():
         text += "\n" + online.read_text()
+    # Fleets (`make bench-fleet`, `scripts/bench/fleet.sh`).
+    fleet = Path(__file__).with_name("fleet.md")
+    if fleet.exists():
+        text += "\n" + fleet.read_text()
     (out_dir / "benchmarks.md").write_text(text)

@@ -23,3 +23,6 @@ trap cleanup EXIT
 
 ${CARGO:-cargo} build --release --locked --bin strata --bin strata-gen-schema --bin strata-bench-diff
 BENCH_STATE="$state" python3 scripts/bench/bench.py
+# The fleet section (scripts/bench/fleet.sh, alone: make bench-fleet); its figures are
+# recorded by hand in scripts/bench/fleet.md.
+STRATA="$PWD/target/release/strata" bash scripts/bench/fleet.sh

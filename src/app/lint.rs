@@ -40,7 +40,10 @@ pub fn run(ctx: &Context, files: &[PathBuf], format: OutputFormat) -> Result<Out
     let findings = lint::lint(&inputs, lint_config);
     let reporter = ctx.reporter;
     match format {
-        OutputFormat::Text => reporter.result(&render::text(&findings, linted)),
+        OutputFormat::Text
+        | OutputFormat::GithubMatrix
+        | OutputFormat::Gitlab
+        | OutputFormat::Markdown => reporter.result(&render::text(&findings, linted)),
         OutputFormat::Json => reporter.json(&render::json(&findings, linted)),
         OutputFormat::Github => {
             reporter.result(&render::github(&findings));

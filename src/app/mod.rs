@@ -3,6 +3,7 @@
 mod completions;
 mod db;
 mod diff;
+mod fleet;
 mod init;
 mod introspect;
 mod lint;
@@ -101,14 +102,19 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
             introspect::dump(&ctx, &target, out.as_deref(), split).await
         }
         Command::Fingerprint { target } => introspect::fingerprint(&ctx, &target).await,
+        Command::Plan(args) if args.group.is_some() => fleet::plan(&ctx, &args).await,
         Command::Plan(args) => pipeline::plan(&ctx, &args).await,
-        Command::Run(args) => pipeline::run(&ctx, &args).await,
+        Command::Run(args) => pipeline::run(&ctx, &args, format).await,
         Command::Check {
             target,
             allow_empty_schema,
         } => pipeline::check(&ctx, &target, allow_empty_schema).await,
         Command::Drift { target } => pipeline::drift(&ctx, &target).await,
-        Command::Status { target } => pipeline::status(&ctx, &target).await,
+        Command::Status {
+            group: Some(group), ..
+        } => fleet::status(&ctx, &group).await,
+        Command::Status { target, .. } => pipeline::status(&ctx, &target).await,
+        Command::Targets(args) => fleet::targets(&ctx, &args, format).await,
         Command::Apply(args) => pipeline::apply(&ctx, &args).await,
         Command::Init { from_database } => init::init(&ctx, from_database.as_deref()).await,
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
@@ -125,6 +131,17 @@ fn check_format(command: &Command, format: OutputFormat, name_of_command: &str) 
             OutputFormat::Json,
             OutputFormat::Github,
             OutputFormat::Sarif,
+        ],
+        Command::Targets(_) => &[
+            OutputFormat::Text,
+            OutputFormat::Json,
+            OutputFormat::GithubMatrix,
+            OutputFormat::Gitlab,
+        ],
+        Command::Run(args) if args.fleet.group.is_some() => &[
+            OutputFormat::Text,
+            OutputFormat::Json,
+            OutputFormat::Markdown,
         ],
         _ => &[OutputFormat::Text, OutputFormat::Json],
     };

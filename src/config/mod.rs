@@ -1,11 +1,13 @@
 //! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
 
 pub mod duration;
+pub mod groups;
 mod print;
 pub mod raw;
 mod secrets;
 
 pub use duration::{LockTimeout, StatementTimeout};
+pub use groups::{Group, GroupDrift, HookPolicy};
 pub use raw::{DdlInMigrations, LintLevel, Naming, OnDrift, Phase, RenameMode, StageKind};
 pub use secrets::mask_secrets;
 
@@ -83,7 +85,7 @@ impl Serialize for UrlSource {
 }
 
 impl UrlSource {
-    fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         if text == EMBEDDED {
             UrlSource::Embedded
         } else if let Some(var) = text.strip_prefix("env:") {
@@ -164,6 +166,8 @@ pub struct Config {
     /// removes it. Default: the default target alone.
     pub rollout: Vec<String>,
     pub history: HistoryConfig,
+    /// `[groups.NAME]`: fleets (docs/fleet.md).
+    pub groups: BTreeMap<String, Group>,
 }
 
 /// `[history]`, resolved: the schema of strata's own tables (migration history, runs,
@@ -353,6 +357,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
     let targets = resolve_targets(ctx, raw.targets)?;
     let default_target = resolve_default_target(ctx, raw.default_target, &targets)?;
     let rollout = resolve_rollout(ctx, raw.rollout, &targets, &default_target)?;
+    let groups = groups::resolve_groups(ctx, raw.groups, &targets)?;
     let stages = match raw.stages {
         Some(stages) => resolve_stages(ctx, stages, raw.deploy.command.is_some())?,
         None => default_stages(),
@@ -379,6 +384,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         plan: resolve_plan(ctx, raw.plan)?,
         rollout,
         history: resolve_history(ctx, raw.history)?,
+        groups,
     })
 }
 

@@ -24,7 +24,7 @@ impl Serialize for Config {
         struct Rollout<'a> {
             targets: &'a [String],
         }
-        let mut m = s.serialize_struct("Config", 12)?;
+        let mut m = s.serialize_struct("Config", 13)?;
         if self.declares_targets {
             m.serialize_field("default_target", &self.default_target)?;
         }
@@ -60,6 +60,9 @@ impl Serialize for Config {
             )?;
         }
         m.serialize_field("history", &self.history)?;
+        if !self.groups.is_empty() {
+            m.serialize_field("groups", &self.groups)?;
+        }
         m.end()
     }
 }

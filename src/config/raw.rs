@@ -30,6 +30,31 @@ pub struct RawManifest {
     pub rollout: RawRollout,
     #[serde(default)]
     pub history: RawHistory,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Spanned<RawGroup>>,
+}
+
+/// `[groups.NAME]`: a fleet of databases (docs/fleet.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    pub targets: Option<Vec<Spanned<String>>>,
+    pub urls_file: Option<Spanned<String>>,
+    pub discover: Option<Spanned<RawDiscover>>,
+    pub parallel: Option<Spanned<i64>>,
+    pub canary: Option<Spanned<i64>>,
+    pub check: Option<String>,
+    pub failure_budget: Option<Spanned<i64>>,
+    pub lock_timeout: Option<Spanned<String>>,
+    pub on_drift: Option<super::groups::GroupDrift>,
+    pub hook: Option<super::groups::HookPolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscover {
+    pub url: Spanned<String>,
+    pub query: Spanned<String>,
 }
 
 /// `[rollout]`: the targets one pending.sql runs on, in order (docs/manifest.md).

@@ -375,3 +375,68 @@ fn config_errors_never_show_a_password() {
     }
     assert!(rendered.contains("retries"), "{rendered}");
 }
+
+#[test]
+fn groups_resolve_with_their_policy() {
+    let config = parse(
+        "[targets.eu]\nurl = \"postgres://eu/app\"\nlock_timeout = \"9s\"\n\
+         [groups.tenants]\ntargets = [\"eu\"]\n\
+         discover = { url = \"env:CONTROL\", query = \"SELECT 'postgres://x/y'\" }\n\
+         parallel = 8\ncanary = 2\nfailure_budget = 3\nlock_timeout = \"1s\"\non_drift = \"reconcile\"\nhook = \"member\"\n",
+    )
+    .unwrap();
+    let group = &config.groups["tenants"];
+    assert_eq!(group.targets, ["eu"]);
+    assert_eq!(
+        (group.parallel, group.canary, group.failure_budget),
+        (8, 2, 3)
+    );
+    assert_eq!(group.on_drift, GroupDrift::Reconcile);
+    assert_eq!(group.hook, HookPolicy::Member);
+    let policy = group.member_policy(config.targets["eu"].clone(), "eu");
+    assert_eq!(policy.lock_timeout, LockTimeout(Duration::from_secs(1)));
+    // Defaults.
+    let config =
+        parse("[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\n").unwrap();
+    let g = &config.groups["g"];
+    assert_eq!((g.parallel, g.canary, g.failure_budget), (4, 1, 0));
+    assert_eq!(g.on_drift, GroupDrift::Skip);
+    assert_eq!(g.hook, HookPolicy::Fleet);
+    // `strata config` writes it back loadable.
+    let again = parse(&config.to_toml()).unwrap();
+    assert_eq!(again.groups["g"].discover, g.discover);
+}
+
+#[test]
+fn group_errors_point_at_the_key() {
+    let (message, snippet) = invalid_message("[groups.g]\ntargets = [\"nope\"]\n");
+    assert!(
+        message.contains("`nope` is not a declared target"),
+        "{message}"
+    );
+    assert_eq!(snippet, "\"nope\"");
+    let (message, _) = invalid_message("[groups.g]\nparallel = 2\n");
+    assert!(message.contains("group `g` has no members"), "{message}");
+    let (message, snippet) = invalid_message("[groups.g]\nurls_file = \"tenants.txt\"\n");
+    assert!(
+        message.contains("`tenants.txt` does not exist"),
+        "{message}"
+    );
+    assert_eq!(snippet, "\"tenants.txt\"");
+    let (message, snippet) = invalid_message(
+        "[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\nparallel = 0\n",
+    );
+    assert!(message.contains("parallel must be at least 1"), "{message}");
+    assert_eq!(snippet, "0");
+    let (_, snippet) = invalid_message(
+        "[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\nlock_timeout = \"soon\"\n",
+    );
+    assert_eq!(snippet, "\"soon\"");
+    let (message, snippet) = invalid_message(
+        "[groups.g]\ndiscover = { url = \"embedded\", query = \"SELECT 1\" }\ncanary = -1\n",
+    );
+    assert!(message.contains("canary must be at least 0"), "{message}");
+    assert_eq!(snippet, "-1");
+    let (message, _) = invalid_message("[groups.g]\nurls = \"x\"\n");
+    assert!(message.contains("unknown field `urls`"), "{message}");
+}

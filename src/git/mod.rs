@@ -150,12 +150,19 @@ impl Repo {
         contents: &[u8],
         message: &str,
     ) -> Result<PlanCommit, GitError> {
+        self.commit_files_on_new_branch(branch, &[(file, contents)], &[], message)
+    }
+
+    /// [`Repo::commit_file_on_new_branch`] for several files, and files to remove (a
+    /// fleet's `pending/<group>/`).
+    pub fn commit_files_on_new_branch(
+        &self,
+        branch: &str,
+        files: &[(&Path, &[u8])],
+        removed: &[&Path],
+        message: &str,
+    ) -> Result<PlanCommit, GitError> {
         let head = self.head()?;
-        let relative = self.relative(file)?;
-        let blob = run(
-            &mut self.git(&["hash-object", "-w", "--stdin"]),
-            Some(contents),
-        )?;
         let index_dir = tempfile::tempdir().map_err(|e| GitError::Failed {
             command: "a temporary index".into(),
             message: e.to_string(),
@@ -167,11 +174,25 @@ impl Repo {
             cmd
         };
         run(&mut with_index(&["read-tree", &head]), None)?;
-        let entry = format!("100644,{blob},{relative}");
-        run(
-            &mut with_index(&["update-index", "--add", "--cacheinfo", &entry]),
-            None,
-        )?;
+        for (file, contents) in files {
+            let relative = self.relative(file)?;
+            let blob = run(
+                &mut self.git(&["hash-object", "-w", "--stdin"]),
+                Some(contents),
+            )?;
+            let entry = format!("100644,{blob},{relative}");
+            run(
+                &mut with_index(&["update-index", "--add", "--cacheinfo", &entry]),
+                None,
+            )?;
+        }
+        for file in removed {
+            let relative = self.relative(file)?;
+            run(
+                &mut with_index(&["update-index", "--force-remove", "--", &relative]),
+                None,
+            )?;
+        }
         let tree = run(&mut with_index(&["write-tree"]), None)?;
         let mut commit_tree = self.git(&["commit-tree", &tree, "-p", &head, "-F", "-"]);
         if self.config_bool("commit.gpgsign") == Some(true) {

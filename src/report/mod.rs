@@ -18,7 +18,8 @@ pub enum Format {
 }
 
 /// What `--format` accepts. `github` (Actions annotations) and `sarif` (SARIF 2.1.0) are
-/// `strata lint`'s; every other command refuses them (docs/output.md).
+/// `strata lint`'s; `github-matrix` and `gitlab` are `strata targets`' and `markdown` the
+/// fleet summary's (docs/fleet.md); every other command refuses them (docs/output.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum OutputFormat {
     #[default]
@@ -26,13 +27,21 @@ pub enum OutputFormat {
     Json,
     Github,
     Sarif,
+    GithubMatrix,
+    Gitlab,
+    Markdown,
 }
 
 impl From<OutputFormat> for Format {
     fn from(format: OutputFormat) -> Format {
         match format {
             OutputFormat::Json => Format::Json,
-            OutputFormat::Text | OutputFormat::Github | OutputFormat::Sarif => Format::Text,
+            OutputFormat::Text
+            | OutputFormat::Github
+            | OutputFormat::Sarif
+            | OutputFormat::GithubMatrix
+            | OutputFormat::Gitlab
+            | OutputFormat::Markdown => Format::Text,
         }
     }
 }

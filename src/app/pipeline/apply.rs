@@ -40,6 +40,7 @@ pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
         no_rehearsal: true,
         lock_wait: Duration::from_secs(args.lock_wait),
         hook_resume: HookResume::Default,
+        whole: None,
     };
     let ran = execute_plan(ctx, &target, &plan, &plan_id(&text), &choices).await?;
     if json {

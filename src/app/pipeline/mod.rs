@@ -9,13 +9,14 @@ mod check;
 mod inspect;
 mod plan;
 mod rollout;
-mod run;
+pub(crate) mod run;
 
 pub use apply::apply;
 pub use check::check;
 pub use inspect::{drift, status};
 pub use plan::plan;
 pub use run::run;
+pub(crate) use run::{execute_plan, Choices};
 
 use super::{resolve_shadow, Context};
 use crate::app::ResolvedTarget;

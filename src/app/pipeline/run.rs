@@ -23,16 +23,11 @@ use std::time::Duration;
 use tokio_postgres::Client;
 
 /// `strata run`: executes the merged pending.sql exactly as reviewed.
-pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
-    let target = resolve_target(ctx, &args.target)?;
-    let path = ctx.root.join(FILE_NAME);
-    if !path.exists() {
-        return run_without_plan(ctx, &target).await;
-    }
-    let text = read_file(&path)?;
-    let plan = Plan::parse(FILE_NAME, &text)?;
-    let plan_id = plan_id(&text);
-    check_git_commit(ctx, args, &path, &target.name)?;
+pub async fn run(
+    ctx: &Context<'_>,
+    args: &RunArgs,
+    format: crate::report::OutputFormat,
+) -> Result<Outcome> {
     let choices = Choices {
         allow_destructive: args.allow_destructive,
         no_rehearsal: args.no_rehearsal,
@@ -42,7 +37,20 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
             (_, true) => HookResume::Rerun,
             _ => HookResume::Default,
         },
+        whole: None,
     };
+    if let Some(group) = &args.fleet.group {
+        return crate::app::fleet::run(ctx, group, &args.fleet, choices, format).await;
+    }
+    let target = resolve_target(ctx, &args.target)?;
+    let path = ctx.root.join(FILE_NAME);
+    if !path.exists() {
+        return run_without_plan(ctx, &target).await;
+    }
+    let text = read_file(&path)?;
+    let plan = Plan::parse(FILE_NAME, &text)?;
+    let plan_id = plan_id(&text);
+    check_git_commit(ctx, args, &path, &target.name)?;
     let ran = execute_plan(ctx, &target, &plan, &plan_id, &choices).await?;
     finish_git(ctx, args, &path, &plan, &target.name)?;
     if ctx.reporter.format == crate::report::Format::Json {
@@ -72,6 +80,10 @@ pub(crate) struct Choices {
     pub no_rehearsal: bool,
     pub lock_wait: Duration,
     pub hook_resume: HookResume,
+    /// The reviewed plan when the plan given is a part of it (a fleet's stages before its
+    /// hook): the part's steps run and are recorded, the whole plan is what is rehearsed,
+    /// and the run is not finished (no final read, no snapshot).
+    pub whole: Option<Plan>,
 }
 
 /// Executes a plan on the target under its advisory lock: refuses a stale plan (or, for a
@@ -111,9 +123,15 @@ pub(crate) async fn execute_plan(
         );
     }
     let migrations = load_migrations(ctx)?;
-    let planned = planned_migrations(plan, &migrations)?;
+    let planned = planned_migrations(choices.whole.as_ref().unwrap_or(plan), &migrations)?;
     if !choices.no_rehearsal && !resuming {
-        rehearse(ctx, target, plan, &planned).await?;
+        rehearse(
+            ctx,
+            target,
+            choices.whole.as_ref().unwrap_or(plan),
+            &planned,
+        )
+        .await?;
     }
     let options = RunOptions {
         target: target.name.clone(),
@@ -155,6 +173,13 @@ pub(crate) async fn execute_plan(
         },
     )
     .await?;
+    if choices.whole.is_some() {
+        return Ok(Ran {
+            already_ran: false,
+            report,
+            fingerprint: None,
+        });
+    }
     failpoint::hit("before-final-read");
     let after = read_schema(ctx, locked.client()).await?;
     if !same_fingerprint(&plan.desired_fingerprint, &after) {
