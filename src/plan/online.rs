@@ -19,11 +19,12 @@
 //!
 //! Temporary names are derived from the objects they serve (deterministic, at most 63 bytes).
 
-use crate::config::{Backfill, Phase, RenameMode};
+use crate::config::{Backfill, RenameMode};
 use crate::diff::hazard::{
     Hazard, BACKFILL, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION,
     INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
 };
+use crate::diff::Phase;
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{
     quote_ident, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,

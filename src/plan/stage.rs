@@ -21,11 +21,11 @@ pub fn schema_stage(
     phase: Phase,
     left_to_migrations: &MigrationDdl,
     renames: &Renames,
-) -> Result<Vec<PlannedStatement>, crate::Error> {
+) -> Result<Vec<PlannedStatement>, diff::DiffError> {
     let changes = online::online(diff::diff(current, desired)?, current, desired, renames);
     let kept: Vec<Change> = changes
         .into_iter()
-        .filter(|c| phase != Phase::Expand || c.phase == Phase::Expand)
+        .filter(|c| phase != Phase::Expand || c.phase == diff::Phase::Expand)
         .filter(|c| !left_to_migrations.creates(c))
         .collect();
     let kept = super::window::close_windows(kept, current, desired);

@@ -1,8 +1,6 @@
 //! Output for people and machines. Only this module writes to stdout/stderr; commands get a
 //! `Reporter` so tests can capture what they say.
 
-pub mod markdown;
-
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
