@@ -209,6 +209,79 @@ impl Plan {
 }
 
 const DIGEST: &str = "digest";
+const HAZARDS: &str = "-- hazards: ";
+
+/// The hazard ids of one `-- hazards: a, b` value (`none`: no hazard).
+fn hazard_ids(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && *h != "none")
+}
+
+/// A `-- hazards:` line of pending.sql and the statement it stands above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HazardNote {
+    /// Byte offset of the statement (of the line itself when no statement follows).
+    pub statement: usize,
+    pub hazards: Vec<String>,
+}
+
+/// Every `-- hazards:` line of pending.sql, in order. Lenient, for `strata lint`: reads a
+/// fragment or a file that does not parse, as far as its lines go.
+pub fn hazard_notes(text: &str) -> Vec<HazardNote> {
+    let mut notes = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(list) = line.trim().strip_prefix(HAZARDS.trim_end()) else {
+            continue;
+        };
+        notes.push(HazardNote {
+            statement: statement_after(text, offset).unwrap_or(start),
+            hazards: hazard_ids(list).map(str::to_string).collect(),
+        });
+    }
+    notes
+}
+
+/// Offset of the first line after `from` that is not blank and not a comment.
+fn statement_after(text: &str, from: usize) -> Option<usize> {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !trimmed.trim_end().is_empty() && !trimmed.starts_with("--") {
+            return Some(offset + line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The 1-based line ranges of pending.sql's schema stages (a stage line to the line before
+/// the next stage). Lenient, like [`hazard_notes`].
+pub fn schema_stage_lines(text: &str) -> Vec<std::ops::RangeInclusive<usize>> {
+    let mut ranges = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut last = 0;
+    for (index, text) in text.lines().enumerate() {
+        let line = index + 1;
+        last = line;
+        if let Some(rest) = text.strip_prefix(STAGE_MARK) {
+            if let Some(start) = open.take() {
+                ranges.push(start..=line - 1);
+            }
+            if rest.contains("(schema") {
+                open = Some(line);
+            }
+        }
+    }
+    if let Some(start) = open {
+        ranges.push(start..=last);
+    }
+    ranges
+}
 
 fn push_header(out: &mut String, key: &str, value: &str) {
     out.push_str(&format!("-- {key}: {}\n", one_line(value)));
@@ -256,7 +329,7 @@ fn render_stage(out: &mut String, stage: &PlannedStage) {
                 } else {
                     statement.hazards.join(", ")
                 };
-                out.push_str(&format!("-- hazards: {hazards}\n"));
+                out.push_str(&format!("{HAZARDS}{hazards}\n"));
                 if !statement.transactional {
                     out.push_str("-- strata:no-transaction\n");
                 }
@@ -461,9 +534,8 @@ impl Parser<'_> {
             previous_end = statement.offset + statement.len;
             let hazards = annotations
                 .lines()
-                .filter_map(|l| l.strip_prefix("-- hazards: "))
-                .flat_map(|h| h.split(',').map(str::trim))
-                .filter(|h| !h.is_empty() && *h != "none")
+                .filter_map(|l| l.strip_prefix(HAZARDS))
+                .flat_map(hazard_ids)
                 .map(str::to_string)
                 .collect();
             let transactional = !annotations
@@ -565,7 +637,7 @@ mod tests {
                             },
                             PlannedStatement {
                                 sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
-                                hazards: vec!["blocks-writes".into(), "long-running".into()],
+                                hazards: vec!["blocks_writes".into(), "full_table_validation".into()],
                                 transactional: false,
                                 line: 0,
                             },
@@ -621,7 +693,7 @@ mod tests {
         assert_eq!(back.statement_count(), 3);
         assert_eq!(
             back.hazards().collect::<Vec<_>>(),
-            ["blocks-writes", "long-running", "destructive"]
+            ["blocks_writes", "full_table_validation", "destructive"]
         );
     }
 
@@ -657,7 +729,7 @@ mod tests {
         let described = text
             .replace("-- summary: 3 statements", "-- summary: three statements")
             .replace(
-                "-- hazards: blocks-writes, long-running",
+                "-- hazards: blocks_writes, full_table_validation",
                 "-- hazards: none",
             );
         assert!(Plan::parse("pending.sql", &described).is_ok());
