@@ -150,7 +150,7 @@ pub fn render(changes: &[Change]) -> String {
             out.push('\n');
         }
         for h in &change.hazards {
-            out.push_str(&format!("-- hazard: {}: {}\n", h.kind.id, h.detail));
+            out.push_str(&format!("-- hazard: {}: {}\n", h.kind.id(), h.detail));
         }
         if !change.transactional {
             out.push_str("-- strata:no-transaction\n");

@@ -37,9 +37,12 @@ fn check(files: &[ParsedFile], _: &LintConfig) -> Vec<Hit> {
 fn describe(hazard: &str) -> String {
     match crate::diff::hazard::ALL
         .iter()
-        .find(|kind| kind.id == hazard)
+        .find(|kind| kind.id() == hazard)
     {
-        Some(kind) => format!("planned statement has hazard `{hazard}`: {}", kind.summary),
+        Some(kind) => format!(
+            "planned statement has hazard `{hazard}`: {}",
+            kind.summary()
+        ),
         None => format!("planned statement has hazard `{hazard}`"),
     }
 }

@@ -85,7 +85,7 @@ fn says_destructive(statement: &PlannedStatement) -> bool {
     statement
         .hazards
         .iter()
-        .any(|h| h == crate::diff::hazard::DESTRUCTIVE.id)
+        .any(|h| *h == crate::diff::hazard::DESTRUCTIVE)
 }
 
 /// Adds the `destructive` hazard to every statement the classification finds destructive
@@ -113,7 +113,7 @@ pub fn mark(plan: &mut Plan, schema: &Schema) -> Vec<Finding> {
             } else if verdict.destructive.is_some() && !says_destructive(statement) {
                 statement
                     .hazards
-                    .insert(0, crate::diff::hazard::DESTRUCTIVE.id.to_string());
+                    .insert(0, crate::diff::hazard::DESTRUCTIVE);
             }
         }
     }

@@ -23,7 +23,7 @@ pub fn plan_summary(plan: &Plan, stale: Option<&str>) -> String {
             StageBody::Statements { statements } => {
                 let mut hazards: Vec<&str> = statements
                     .iter()
-                    .flat_map(|s| s.hazards.iter().map(String::as_str))
+                    .flat_map(|s| s.hazards.iter().map(|h| h.id()))
                     .collect();
                 hazards.sort_unstable();
                 hazards.dedup();

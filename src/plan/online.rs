@@ -87,7 +87,7 @@ fn rewrite(
                     transactional: false,
                     hazards: without(
                         change.hazards.clone(),
-                        &[INDEX_BUILD.id, NON_CONCURRENT_INDEX.id, BLOCKS_WRITES.id],
+                        &[INDEX_BUILD, NON_CONCURRENT_INDEX, BLOCKS_WRITES],
                     ),
                     ..change
                 }),
@@ -208,7 +208,7 @@ fn rewrite(
                         out.extend(drop_sync(&change, table, &new));
                     }
                     let contract = Change {
-                        hazards: without(change.hazards.clone(), &[DESTRUCTIVE.id]),
+                        hazards: without(change.hazards.clone(), &[DESTRUCTIVE]),
                         ..change
                     };
                     out.push(contract.clone());
@@ -225,10 +225,10 @@ fn rewrite(
     }
 }
 
-fn without(hazards: Vec<Hazard>, ids: &[&str]) -> Vec<Hazard> {
+fn without(hazards: Vec<Hazard>, ids: &[crate::diff::HazardKind]) -> Vec<Hazard> {
     hazards
         .into_iter()
-        .filter(|h| !ids.contains(&h.kind.id))
+        .filter(|h| !ids.contains(&h.kind))
         .collect()
 }
 

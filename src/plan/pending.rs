@@ -7,6 +7,7 @@
 //! `-- begin migration` and `-- end migration` with their checksums.
 
 use crate::config::{Phase, StageKind};
+use crate::diff::hazard::{self, HazardKind};
 use crate::source::statements::{self, SourceError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -45,8 +46,8 @@ pub enum StageBody {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedStatement {
     pub sql: String,
-    /// Hazard ids (see docs/hazards.md).
-    pub hazards: Vec<String>,
+    /// Its hazards (docs/hazards.md); pending.sql writes their ids.
+    pub hazards: Vec<HazardKind>,
     pub transactional: bool,
     /// 1-based line of the statement in pending.sql, 0 for a plan not read from a file.
     /// Where a statement is says nothing about what it is: left out of comparisons.
@@ -89,11 +90,11 @@ impl Plan {
         })
     }
 
-    pub fn hazards(&self) -> impl Iterator<Item = &str> {
+    pub fn hazards(&self) -> impl Iterator<Item = HazardKind> + '_ {
         self.stages.iter().flat_map(|s| match &s.body {
             StageBody::Statements { statements } => statements
                 .iter()
-                .flat_map(|st| st.hazards.iter().map(String::as_str))
+                .flat_map(|st| st.hazards.iter().copied())
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
         })
@@ -327,7 +328,8 @@ fn render_stage(out: &mut String, stage: &PlannedStage) {
                 let hazards = if statement.hazards.is_empty() {
                     "none".to_string()
                 } else {
-                    statement.hazards.join(", ")
+                    let ids: Vec<&str> = statement.hazards.iter().map(|h| h.id()).collect();
+                    ids.join(", ")
                 };
                 out.push_str(&format!("{HAZARDS}{hazards}\n"));
                 if !statement.transactional {
@@ -532,12 +534,20 @@ impl Parser<'_> {
         for statement in parsed {
             let annotations = &body[previous_end..statement.offset];
             previous_end = statement.offset + statement.len;
+            let line = crate::source::statements::line_of(self.text, start + statement.offset);
             let hazards = annotations
                 .lines()
                 .filter_map(|l| l.strip_prefix(HAZARDS))
                 .flat_map(hazard_ids)
-                .map(str::to_string)
-                .collect();
+                .map(|id| {
+                    hazard::by_id(id).copied().ok_or_else(|| {
+                        self.at_line(
+                            line,
+                            format!("unknown hazard `{id}` (docs/hazards.md lists the ids)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
             let transactional = !annotations
                 .lines()
                 .any(|l| l.trim() == "-- strata:no-transaction");
@@ -545,7 +555,7 @@ impl Parser<'_> {
                 sql: statement.sql,
                 hazards,
                 transactional,
-                line: crate::source::statements::line_of(self.text, start + statement.offset),
+                line,
             });
         }
         Ok(out)
@@ -637,7 +647,7 @@ mod tests {
                             },
                             PlannedStatement {
                                 sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
-                                hazards: vec!["blocks_writes".into(), "full_table_validation".into()],
+                                hazards: vec![hazard::BLOCKS_WRITES, hazard::FULL_TABLE_VALIDATION],
                                 transactional: false,
                                 line: 0,
                             },
@@ -672,7 +682,7 @@ mod tests {
                     body: StageBody::Statements {
                         statements: vec![PlannedStatement {
                             sql: "ALTER TABLE t DROP COLUMN old".into(),
-                            hazards: vec!["destructive".into()],
+                            hazards: vec![hazard::DESTRUCTIVE],
                             transactional: true,
                             line: 0,
                         }],
@@ -692,9 +702,32 @@ mod tests {
         assert_eq!(back, plan);
         assert_eq!(back.statement_count(), 3);
         assert_eq!(
-            back.hazards().collect::<Vec<_>>(),
+            back.hazards().map(|h| h.id()).collect::<Vec<_>>(),
             ["blocks_writes", "full_table_validation", "destructive"]
         );
+    }
+
+    /// Hazards are typed: an id the registry does not know (the fixtures once used
+    /// `blocks-writes`) is an error at its statement's line, not a string carried along.
+    #[test]
+    fn an_unregistered_hazard_id_is_an_error_at_its_statement() {
+        let text = sample()
+            .render()
+            .replace("-- hazards: blocks_writes,", "-- hazards: blocks-writes,");
+        let err = Plan::parse("pending.sql", &text).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown hazard `blocks-writes`"),
+            "{err}"
+        );
+        let SourceError::Sql { line, .. } = err else {
+            panic!("{err:?}");
+        };
+        let at = text
+            .lines()
+            .position(|l| l.starts_with("CREATE INDEX"))
+            .unwrap()
+            + 1;
+        assert_eq!(line, at);
     }
 
     #[test]

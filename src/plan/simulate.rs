@@ -207,7 +207,7 @@ pub fn summarise(plan: &Plan) -> String {
     let migrations = plan.migrations().count();
     let destructive = plan
         .hazards()
-        .filter(|h| *h == crate::diff::hazard::DESTRUCTIVE.id)
+        .filter(|h| *h == crate::diff::hazard::DESTRUCTIVE)
         .count();
     let mut parts = vec![format!(
         "{statements} statement{}",

@@ -80,11 +80,7 @@ fn before_deploy(mut changes: Vec<Change>, desired: &Schema) -> Vec<Change> {
 }
 
 fn planned(change: Change) -> PlannedStatement {
-    let mut hazards: Vec<String> = change
-        .hazards
-        .iter()
-        .map(|h| h.kind.id.to_string())
-        .collect();
+    let mut hazards: Vec<_> = change.hazards.iter().map(|h| h.kind).collect();
     hazards.dedup();
     PlannedStatement {
         sql: change.sql,

@@ -109,7 +109,7 @@ fn plan(from: &Schema, to: &Schema, renames: &Renames) -> Vec<(String, bool, Vec
             (
                 c.sql,
                 c.transactional,
-                c.hazards.iter().map(|h| h.kind.id).collect(),
+                c.hazards.iter().map(|h| h.kind.id()).collect(),
             )
         })
         .collect()
@@ -391,9 +391,9 @@ fn every_hazard_is_documented() {
     let doc = include_str!("../../../docs/hazards.md");
     for kind in crate::diff::hazard::ALL {
         assert!(
-            doc.contains(&format!("| `{}` |", kind.id)),
+            doc.contains(&format!("| `{}` |", kind.id())),
             "docs/hazards.md has no row for {}",
-            kind.id
+            kind.id()
         );
     }
 }
@@ -413,12 +413,7 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
     )
     .unwrap();
     assert_eq!(all.len(), 1);
-    assert!(
-        all[0]
-            .hazards
-            .contains(&"backward_incompatible".to_string()),
-        "{all:?}"
-    );
+    assert!(all[0].hazards.contains(&BACKWARD_INCOMPATIBLE), "{all:?}");
     let contract = schema_stage(
         &from,
         &to,
@@ -427,7 +422,7 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
         &Renames::default(),
     )
     .unwrap();
-    assert_eq!(contract[0].hazards, vec!["destructive".to_string()]);
+    assert_eq!(contract[0].hazards, vec![DESTRUCTIVE]);
 }
 
 #[test]
