@@ -46,10 +46,14 @@ bench-introspect: setup
 	@bash scripts/bench/introspect.sh $(or $(BENCH_TABLES),10000)
 
 # Online schema changes under pgbench load: strata's plan vs the naive statements
-# (BENCH_ROWS, default 1000000; BENCH_SECONDS, default 40; docs/benchmarks.md).
+# (BENCH_ROWS, default 1000000; BENCH_SECONDS, default 40; docs/benchmarks.md); then every
+# change kind of issue 17 under the old/new application pools (tests/traffic.rs bench_online;
+# TRAFFIC_ROWS, default 1000000; TRAFFIC_KINDS to pick kinds; table in TRAFFIC_REPORT).
 bench-online: setup
 	$(CARGO) build --locked --bin strata
 	@bash scripts/bench/online.sh
+	TRAFFIC_REPORT=$${TRAFFIC_REPORT:-target/bench-online-traffic.md} \
+		$(CARGO) test --locked --test traffic -- --ignored bench_online --nocapture
 
 clean:
 	-$(STRATA) db stop

@@ -16,8 +16,12 @@
 //! Points, for a step named S (`expand#0`, `data`, `deploy`, ...):
 //! - `before:S`: nothing of S recorded or done;
 //! - `started:S`: S recorded as started, its effect not begun (steps outside a transaction);
+//! - `retry:S`: S's transaction was refused a lock (lock timeout or deadlock) and rolled back,
+//!   before it is tried again;
 //! - `hook:S`: the hook of S is running;
 //! - `batch:F`: a repetition of batch migration F committed (the first one reaches it);
+//! - `slow-batch:F` (a [`pause`] point): after each repetition of batch migration F, for a
+//!   test that watches its progress lines;
 //! - `migration:F`: migration file F applied and recorded, the stage not done;
 //! - `effect:S`: the effect of S happened and S is not recorded done (for a step in a
 //!   transaction: before its COMMIT);

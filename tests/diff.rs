@@ -5,7 +5,9 @@
 //! back with B's fingerprint, `pg_dump --schema-only` of both must agree (column lines
 //! sorted; only where an installed pg_dump can dump the server's major, see
 //! `common::pg_dump`), and a second diff must be empty. A case may hold `expect_error` (a text the diff
-//! error must contain) instead, for changes strata refuses to express.
+//! error must contain) instead, for changes strata refuses to express. A case may hold
+//! `rows.sql` (rows inserted into A before the diff is applied) and `check.sql` (a query
+//! of one boolean that must be true on A afterwards: the rows kept their values).
 
 mod common;
 
@@ -199,10 +201,30 @@ async fn run_case(dir: &Path) -> Result<(), String> {
     };
     let sql = strata::diff::render(&changes);
     classified(&name, &from, &changes)?;
+    if std::env::var_os("DIFF_SHOW").is_some() {
+        eprintln!("--- {name} ---\n{sql}");
+    }
     let client = a.client().await;
+    if let Ok(rows) = std::fs::read_to_string(dir.join("rows.sql")) {
+        client
+            .batch_execute(&rows)
+            .await
+            .map_err(|e| format!("[{name}] rows.sql: {}", strata::pg::describe(&e)))?;
+    }
     apply(&client, &changes)
         .await
         .map_err(|e| format!("[{name}] applying the diff failed: {e}\n--- SQL ---\n{sql}"))?;
+    if let Ok(check) = std::fs::read_to_string(dir.join("check.sql")) {
+        let row = client
+            .query_one(check.as_str(), &[])
+            .await
+            .map_err(|e| format!("[{name}] check.sql: {}", strata::pg::describe(&e)))?;
+        if !row.get::<_, bool>(0) {
+            return Err(format!(
+                "[{name}] check.sql is false after applying the diff\n--- SQL ---\n{sql}"
+            ));
+        }
+    }
     drop(client);
     let migrated = read(&a).await;
     if migrated.fingerprint() != to.fingerprint() {
@@ -341,8 +363,8 @@ fn strata_diff_command() {
     write("new/v.sql", "CREATE VIEW v AS SELECT id FROM t;\n");
     write("new/t.sql", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\nCREATE TABLE t (id bigint PRIMARY KEY);\n");
     write(
-        "fewer/t.sql",
-        "CREATE TYPE mood AS ENUM ('ok');\nCREATE TABLE t (id int PRIMARY KEY, note text);\n",
+        "partitioned/t.sql",
+        "CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE t (id int PRIMARY KEY, note text) PARTITION BY RANGE (id);\n",
     );
     let strata = |args: &[&str]| {
         assert_cmd::Command::cargo_bin("strata")
@@ -379,7 +401,8 @@ fn strata_diff_command() {
     let out = strata(&["diff", "--from", "old", "--to", "new", "--format", "json"]);
     assert!(out.status.success());
     let changes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let kinds: Vec<&str> = changes
+    assert_eq!(changes["strata_output"], 1);
+    let kinds: Vec<&str> = changes["changes"]
         .as_array()
         .unwrap()
         .iter()
@@ -398,11 +421,11 @@ fn strata_diff_command() {
         String::from_utf8_lossy(&out.stdout)
     );
 
-    let out = strata(&["diff", "--from", "old", "--to", "fewer"]);
+    let out = strata(&["diff", "--from", "old", "--to", "partitioned"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("type public.mood") && stderr.contains("'sad'"),
+        stderr.contains("table public.t") && stderr.contains("partition"),
         "{stderr}"
     );
 }

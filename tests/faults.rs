@@ -626,3 +626,282 @@ fn another_plan_is_refused_while_a_run_is_in_progress_and_says_which() {
     let (runs, _) = case.rerun("before-final-read");
     assert_eq!(runs, 1);
 }
+
+/// Issue 17: dependents dropped and created again in one transaction (a function's result
+/// type changes under a view) and the online type change's swap (a view over the column,
+/// recreated in the swap's transaction).
+const WINDOWS: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+lock_timeout = "30s"
+retries = 3
+"#;
+
+const WINDOWS_V1: &str = "
+CREATE TABLE users (id bigint PRIMARY KEY, age integer, note text);
+CREATE FUNCTION answer() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 42 $$;
+CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
+CREATE VIEW answers AS SELECT id, answer() AS answer FROM users;
+";
+
+const WINDOWS_V2: &str = "
+CREATE TABLE users (id bigint PRIMARY KEY, age bigint, note text);
+CREATE FUNCTION answer() RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT 42::bigint $$;
+CREATE VIEW adults AS SELECT id, age FROM users WHERE age >= 18;
+CREATE VIEW answers AS SELECT id, answer() AS answer FROM users;
+";
+
+const WINDOWS_ROWS: &str =
+    "INSERT INTO users SELECT g, g % 90, 'n' || g FROM generate_series(1, 300) g";
+
+/// The plan's statement steps (`<stage>#<n>`), with whether each runs in a transaction and
+/// its SQL.
+fn steps(plan: &Plan) -> Vec<(String, bool, String)> {
+    let mut out = Vec::new();
+    for stage in &plan.stages {
+        if let StageBody::Statements { statements } = &stage.body {
+            for (i, group) in groups(statements).into_iter().enumerate() {
+                let sql: Vec<&str> = group.iter().map(|s| s.sql.as_str()).collect();
+                out.push((
+                    format!("{}#{i}", stage.name),
+                    group[0].transactional,
+                    sql.join(";\n"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The step whose transaction holds every one of `needles`.
+fn step_with(steps: &[(String, bool, String)], needles: &[&str]) -> String {
+    steps
+        .iter()
+        .find(|(_, tx, sql)| *tx && needles.iter().all(|n| sql.contains(n)))
+        .unwrap_or_else(|| panic!("no step holds {needles:?}: {steps:#?}"))
+        .0
+        .clone()
+}
+
+impl Case<'_> {
+    /// The deployed code's objects are there, with their rows, whatever point the run
+    /// stopped at.
+    fn assert_dependents_present(&self, point: &str) {
+        assert_eq!(
+            self.db.psql(
+                "SELECT (SELECT count(*) FROM adults) || ',' || (SELECT sum(answer) FROM answers)"
+            ),
+            "229,12600",
+            "{point}: a dependent is missing or wrong"
+        );
+    }
+
+    fn assert_retyped(&self, point: &str, plan: &Plan) {
+        let status = self.output(&["status", "--format", "json"]);
+        let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+        assert_eq!(
+            json["fingerprint"].as_str(),
+            Some(plan.desired_fingerprint.as_str()),
+            "{point}: {json}"
+        );
+        assert!(json["run_in_progress"].is_null(), "{point}: {json}");
+        self.assert_dependents_present(point);
+        // Every row once, with its value (the backfill and the swap took effect once).
+        assert_eq!(
+            self.db.psql(
+                "SELECT count(*) || ',' || sum(age) || ',' || pg_typeof(sum(age))::text \
+                 || ',' || (SELECT format_type(atttypid, atttypmod) FROM pg_attribute \
+                 WHERE attrelid = 'users'::regclass AND attname = 'age') FROM users"
+            ),
+            format!(
+                "300,{},numeric,bigint",
+                (1..=300).map(|g| g % 90).sum::<i64>()
+            ),
+            "{point}"
+        );
+    }
+}
+
+#[test]
+fn faults_in_the_no_window_groups_and_the_retype_swap_converge_with_dependents_kept() {
+    let _cluster = cluster();
+    let p = small(WINDOWS, WINDOWS_V1, WINDOWS_ROWS, WINDOWS_V2);
+    let plan = Plan::parse("pending.sql", &p.pending()).unwrap();
+    let steps = steps(&plan);
+    // The two windows of issue 17, each one transaction (one step).
+    step_with(
+        &steps,
+        &[
+            "DROP VIEW public.answers",
+            "DROP FUNCTION public.answer()",
+            "CREATE VIEW public.answers",
+        ],
+    );
+    step_with(
+        &steps,
+        &[
+            "DROP VIEW public.adults",
+            "RENAME COLUMN users_age_strata_new TO age",
+            "CREATE VIEW public.adults",
+        ],
+    );
+    let mut points = Vec::new();
+    for (step, tx, _) in &steps {
+        points.push(format!("before:{step}"));
+        if !tx {
+            points.push(format!("started:{step}"));
+        }
+        points.push(format!("effect:{step}"));
+    }
+    let mut outcomes = Vec::new();
+    for crash in [false, true] {
+        for point in &points {
+            let case = Case {
+                p: &p,
+                db: p.db.copy(),
+                hook_log: p.root.join("hook.out"),
+            };
+            case.db.psql(&format!(
+                "ALTER DATABASE {} SET synchronous_commit = on",
+                case.db.name
+            ));
+            case.inject(point, crash);
+            case.assert_dependents_present(point);
+            let (runs, _) = case.rerun(point);
+            case.assert_retyped(point, &plan);
+            outcomes.push(format!(
+                "{:5} {point:24} converged after {runs} run(s)",
+                if crash { "crash" } else { "kill" }
+            ));
+            case.db.drop_now();
+        }
+    }
+    eprintln!("{}", outcomes.join("\n"));
+}
+
+/// A deadlock with the application (the swap's transaction holds the view and waits for the
+/// table; the application holds the table and then reads the view): PostgreSQL aborts the
+/// swap's transaction, strata retries it. Stopped right after that rollback (SIGKILL, or a
+/// server crash), the run resumes: the view never went missing and the change took effect once.
+#[test]
+fn a_run_stopped_while_retrying_after_a_deadlock_resumes() {
+    let _cluster = cluster();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(deadlock_then_fault());
+}
+
+async fn deadlock_then_fault() {
+    let p = small(WINDOWS, WINDOWS_V1, WINDOWS_ROWS, WINDOWS_V2);
+    let plan = Plan::parse("pending.sql", &p.pending()).unwrap();
+    let swap = step_with(
+        &steps(&plan),
+        &["DROP VIEW public.adults", "CREATE VIEW public.adults"],
+    );
+    for crash in [false, true] {
+        let case = Case {
+            p: &p,
+            db: p.db.copy(),
+            hook_log: p.root.join("hook.out"),
+        };
+        case.db.psql(&format!(
+            "ALTER DATABASE {} SET synchronous_commit = on",
+            case.db.name
+        ));
+        // Everything before the swap done.
+        case.inject(&format!("before:{swap}"), false);
+        let app = case.db.client().await;
+        app.batch_execute("BEGIN; SET LOCAL deadlock_timeout = '1h'; SELECT count(*) FROM users")
+            .await
+            .unwrap();
+        let app_pid: i32 = app
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        let point = format!("retry:{swap}");
+        let mut run = case.cli(&["run", "--allow-destructive", "--no-rehearsal"]);
+        run.env("STRATA_FAILPOINT", &point)
+            .env(
+                "STRATA_FAILPOINT_ACTION",
+                if crash { "pause" } else { "kill" },
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let started = std::time::Instant::now();
+        let mut child = run.spawn().unwrap();
+        // The swap waits for the table the application holds; then the application reads
+        // the view the swap holds: a deadlock, which the swap's session detects (the
+        // application's deadlock_timeout is an hour).
+        let watcher = case.db.client().await;
+        loop {
+            let waiting: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> $1",
+                    &[&app_pid],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            assert!(started.elapsed() < std::time::Duration::from_secs(60));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let read = tokio::spawn(async move {
+            let r = app.simple_query("SELECT count(*) FROM adults").await;
+            (app, r.map(|_| ()))
+        });
+        let stderr = child.stderr.take().unwrap();
+        let reached = tokio::task::spawn_blocking({
+            let point = point.clone();
+            move || {
+                let mut seen = String::new();
+                for line in BufReader::new(stderr).lines() {
+                    let line = line.unwrap();
+                    seen.push_str(&line);
+                    seen.push('\n');
+                    if line.contains(&format!("failpoint {point} reached")) {
+                        return (true, seen);
+                    }
+                }
+                (false, seen)
+            }
+        })
+        .await
+        .unwrap();
+        assert!(reached.0, "{point}: not reached:\n{}", reached.1);
+        // Well within the 30 s lock_timeout: the deadlock, not a timeout, ended the wait.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+        if crash {
+            crash_cluster();
+            let _ = child.kill();
+            child.wait().unwrap();
+            restart_cluster();
+            let _ = read.await;
+        } else {
+            child.wait().unwrap();
+            let (app, r) = read.await.unwrap();
+            r.expect("the application's read of the view, after the swap rolled back");
+            app.batch_execute("COMMIT").await.unwrap();
+        }
+        drop(watcher);
+        case.assert_dependents_present(&point);
+        let (runs, _) = case.rerun(&point);
+        assert_eq!(runs, 1);
+        case.assert_retyped(&point, &plan);
+        case.db.drop_now();
+    }
+}

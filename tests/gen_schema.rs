@@ -80,3 +80,35 @@ fn changed_variant_of_100_tables_loads_and_differs_by_about_five_percent() {
         "{differing} of {lines} lines differ"
     );
 }
+
+#[test]
+fn wide_mix_loads_in_both_variants_and_carries_more_per_table() {
+    let mixed = |variant: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_strata-gen-schema"))
+            .args(["--tables", "100", "--variant", variant, "--mix", "wide"])
+            .output()
+            .expect("run strata-gen-schema");
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let count = |db: &TestDb| {
+        db.psql(
+            "SELECT (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname IN ('app', 'billing') AND c.relkind = 'r' AND a.attnum > 0) \
+                  || '|' || (SELECT count(*) FROM pg_views WHERE schemaname IN ('app', 'billing'))",
+        )
+    };
+    let (base, wide) = (TestDb::new(), TestDb::new());
+    load(&base, &generate(100, "base"));
+    load(&wide, &mixed("base"));
+    let parse = |s: String| -> Vec<i64> { s.split('|').map(|v| v.parse().unwrap()).collect() };
+    let (b, w) = (parse(count(&base)), parse(count(&wide)));
+    assert!(
+        w[0] >= b[0] + 600 && w[1] > b[1] * 2,
+        "base {b:?}, wide {w:?}"
+    );
+    let changed = TestDb::new();
+    load(&changed, &mixed("changed"));
+    assert_ne!(mixed("base"), mixed("changed"));
+}

@@ -91,7 +91,20 @@ fn pg_dump(db: &TestDb) -> Option<String> {
     Some(sorted.join("\n"))
 }
 
-fn load_files(db: &TestDb, files: &[ddl::DumpFile]) {
+async fn load_files(db: &TestDb, files: &[ddl::DumpFile]) {
+    if files.iter().any(|f| f.name.contains('/')) {
+        // per-object: a tree that strata's loader takes in any order, as schema/ files.
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let path = dir.path().join(&f.name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, &f.content).unwrap();
+        }
+        let sdl = strata::source::sdl::load_path(dir.path()).unwrap();
+        let client = db.client().await;
+        strata::source::load::load(&client, &sdl).await.unwrap();
+        return;
+    }
     let mut names: Vec<&ddl::DumpFile> = files.iter().collect();
     names.sort_by(|a, b| a.name.cmp(&b.name));
     for f in names {
@@ -123,7 +136,7 @@ async fn round_trip_with(
     let ia = introspect(&a, cfg).await;
     let files = ddl::dump(&ia.schema, split);
     let b = TestDb::new();
-    load_files(&b, &files);
+    load_files(&b, &files).await;
     let ib = introspect(&b, cfg).await;
     assert!(
         ia.schema == ib.schema,
@@ -230,8 +243,17 @@ async fn more_kinds_round_trip_with_owners() {
 async fn split_dumps_load_in_file_name_order() {
     let (_, files) = round_trip(VARIED, Split::PerSchema).await;
     assert!(files.len() > 1);
+    // per-object: named after the objects, extensions and schemas in files of their own.
     let (_, files) = round_trip(VARIED, Split::PerObject).await;
-    assert!(files.len() > 40, "{}", files.len());
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    for expected in [
+        "extensions/citext.sql",
+        "app/schema.sql",
+        "app/tables/events.sql",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    assert!(files.len() > 20, "{names:?}");
 }
 
 #[tokio::test]
@@ -644,7 +666,8 @@ async fn cli_dump_and_fingerprint() {
     assert_eq!(json["fingerprint"], fp.as_str());
     assert_eq!(json["warnings"][0]["kind"], "event trigger");
     let (model, _) = run(&["dump", "--format", "json"]);
-    let model: strata::model::Schema = serde_json::from_str(&model).unwrap();
+    let model: serde_json::Value = serde_json::from_str(&model).unwrap();
+    let model: strata::model::Schema = serde_json::from_value(model["schema"].clone()).unwrap();
     assert_eq!(model.fingerprint().to_string(), fp);
     // A stale file of an earlier dump goes; other files stay.
     std::fs::create_dir_all(&out_dir).unwrap();
@@ -668,16 +691,74 @@ async fn cli_dump_and_fingerprint() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
+    assert_eq!(names, ["app", "public"]);
+    let mut files = Vec::new();
+    for entry in walk(&out_dir) {
+        files.push(entry);
+    }
     assert_eq!(
-        names,
+        files,
         [
-            "0001_schema_app.sql",
-            "0002_function_app.evt.sql",
-            "0003_table_app.T.sql",
-            "0004_constraint_app.T.T_pkey.sql",
-            "0005_schema_public.sql",
+            "app/functions/evt.sql",
+            "app/schema.sql",
+            "app/tables/T.sql",
+            "public/schema.sql",
         ]
     );
+    let table = std::fs::read_to_string(out_dir.join("app/tables/T.sql")).unwrap();
+    assert!(table.contains("ADD CONSTRAINT \"T_pkey\""), "{table}");
+
+    // Adding a table adds exactly one file and changes no other (not even its mtime).
+    let before: Vec<(String, String, std::time::SystemTime)> = walk(&out_dir)
+        .into_iter()
+        .map(|f| {
+            let path = out_dir.join(&f);
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            (f, std::fs::read_to_string(path).unwrap(), modified)
+        })
+        .collect();
+    db.psql("CREATE TABLE app.added (id int PRIMARY KEY REFERENCES app.\"T\");");
+    run(&[
+        "dump",
+        "--split",
+        "per-object",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let after = walk(&out_dir);
+    let new: Vec<&String> = after
+        .iter()
+        .filter(|f| !before.iter().any(|(b, ..)| b == *f))
+        .collect();
+    assert_eq!(new, ["app/tables/added.sql"], "{after:?}");
+    for (file, content, modified) in &before {
+        let path = out_dir.join(file);
+        assert_eq!(&std::fs::read_to_string(&path).unwrap(), content, "{file}");
+        assert_eq!(
+            &std::fs::metadata(&path).unwrap().modified().unwrap(),
+            modified,
+            "{file}"
+        );
+    }
+}
+
+/// The files under `dir`, as sorted `/`-separated relative paths.
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    fn visit(dir: &std::path::Path, prefix: &str, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+            if entry.file_type().unwrap().is_dir() {
+                visit(&entry.path(), &format!("{name}/"), out);
+            } else {
+                out.push(name);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    visit(dir, "", &mut out);
+    out.sort();
+    out
 }
 
 /// DDL committed while a read is under way is not half-seen: every catalog query of one read

@@ -117,7 +117,7 @@ fn applies_in_order_once_and_reports_status() {
     let out = strata(p.path(), &db, &["--format", "json", "migrate", "status"]);
     expect_code(&out, 0);
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let entries = status.as_array().unwrap();
+    let entries = status["migrations"].as_array().unwrap();
     assert_eq!(entries.len(), 3);
     for e in entries {
         assert_eq!(e["state"], "applied", "{e}");

@@ -205,7 +205,7 @@ async fn shadow_from_sdl_creates_and_loads_a_database() {
         "CREATE VIEW v AS SELECT * FROM t;\nCREATE TABLE t (a int);\n",
     )
     .unwrap();
-    let (shadow, stats) = shadow_from_sdl(&common::admin_conninfo(), &sdl, "desired")
+    let (shadow, stats) = shadow_from_sdl(&common::admin_conninfo(), &sdl, "desired", 1)
         .await
         .unwrap();
     assert_eq!(stats.passes, 2);

@@ -9,6 +9,9 @@ the output to a copy of from_N makes a second diff against to_N empty.
 
 Environment:
   BENCH_SIZES         sizes to run (default "100 1000 10000")
+  BENCH_MIXES         generator mixes (`strata-gen-schema --mix`, default "base wide"); the
+                      full set of rows runs on the first, the diff rows and their floor on
+                      the others
   BENCH_RUNS          timed runs per row (default 3; a row whose first run takes longer than
                       BENCH_SLOW seconds, default 600, is timed once, and so is one that fails
                       or times out: for quick runs, e.g. BENCH_SLOW=30)
@@ -63,6 +66,7 @@ def env_int(name, default):
 
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "100 1000 10000").split()]
+MIXES = os.environ.get("BENCH_MIXES", "base wide").split()
 RUNS = env_int("BENCH_RUNS", 3)
 SLOW = env_int("BENCH_SLOW", 600)
 TIMEOUT = env_int("BENCH_TIMEOUT", 240)
@@ -364,19 +368,68 @@ def peer_versions(tools):
 # One size
 
 
-def generate(workdir, n, variant):
-    path = workdir / f"{variant}_{n}.sql"
+def generate(workdir, n, variant, mix="base"):
+    path = workdir / f"{variant}_{mix}_{n}.sql"
     with open(path, "wb") as f:
-        subprocess.run([GEN, "--tables", str(n), "--variant", variant], stdout=f, check=True)
+        subprocess.run([GEN, "--tables", str(n), "--variant", variant, "--mix", mix], stdout=f,
+                       check=True)
+    os.chmod(path, 0o644)
     return path
+
+
+def bench_mix(cluster, workdir, n, tools, commands, mix):
+    """The diff rows again on another mix of objects per table (`strata-gen-schema --mix`),
+    each beside its own floor (psql -1 of the same SQL) and migra, in the same run."""
+    rows = []
+    base_sql, changed_sql = generate(workdir, n, "base", mix), generate(workdir, n, "changed", mix)
+    frm, to = f"from_{mix}_{n}", f"to_{mix}_{n}"
+    cluster.sql("postgres", f"CREATE DATABASE {to}")
+    cluster.psql(to, "-1", "-f", changed_sql)
+
+    def add(tool, operation, row):
+        row.update(tool=tool, operation=f"{operation} [mix {mix}]", n=n)
+        rows.append(row)
+        log(f"N={n} mix {mix}: {tool} {operation}: {row['status']} {row['seconds']:.3f}s "
+            f"{row['rss_mb']:.0f}MB")
+
+    def load_db(i):
+        return frm if i == 0 else f"load_{mix}_{n}_{i}"
+
+    row, _ = measure(
+        cluster,
+        lambda i: ["psql", cluster.url(load_db(i)), "-Xq", "-1", "-v", "ON_ERROR_STOP=1",
+                   "-f", str(base_sql)],
+        workdir, f"psql_load_{mix}_{n}",
+        prepare=lambda i: cluster.sql("postgres", f"CREATE DATABASE {load_db(i)}"),
+        cleanup=lambda i: i > 0 and cluster.sql("postgres", f"DROP DATABASE {load_db(i)}"))
+    add("psql (floor)", "load schema SQL into an empty database", row)
+    if row["status"] != "ok":
+        return rows
+    diff_tools = {"strata": [*strata_bare(workdir), "diff", "--from", "{from}", "--to", "{to}"]}
+    diff_tools.update({t: a for t, a in tools.items() if t == "migra" and isinstance(a, list)})
+    for tool, argv in diff_tools.items():
+        ok_codes = (0, 2) if tool == "migra" else (0,)
+        full = [a.replace("{from}", cluster.url(frm)).replace("{to}", cluster.url(to))
+                for a in argv] + ([] if "{from}" in " ".join(argv) else
+                                  [cluster.url(frm), cluster.url(to)])
+        slug = re.sub(r"\W+", "_", tool).strip("_")
+        row, _ = measure(cluster, lambda i, full=full: full, workdir,
+                         f"{slug}_diff_{mix}_{n}", ok_codes=ok_codes)
+        add(tool, "diff from → to", row)
+    project = make_project(cluster, workdir, n, changed_sql, frm)
+    row, _ = measure(
+        cluster,
+        lambda i: [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(frm),
+                   "--to", str(project / "schema")],
+        workdir, f"strata_sdldiff_{mix}_{n}")
+    add("strata", "diff from → SDL files", row)
+    return rows
 
 
 def bench_size(cluster, workdir, n, tools, commands):
     rows = []
     base_sql = generate(workdir, n, "base")
     changed_sql = generate(workdir, n, "changed")
-    for p in (base_sql, changed_sql):
-        os.chmod(p, 0o644)
     log(f"N={n}: loading to_{n}")
     cluster.sql("postgres", f"CREATE DATABASE to_{n}")
     cluster.psql(f"to_{n}", "-1", "-f", changed_sql)
@@ -461,15 +514,20 @@ def bench_size(cluster, workdir, n, tools, commands):
         add("strata", "in-memory diff + order + render (no database)",
             missing_row(f"{BENCH_DIFF.name} not built"))
 
-    # The desired side from SDL files, through a shadow database.
+    # The desired side from SDL files, through a shadow database: loaded in parallel over
+    # `[shadow] jobs` connections (default: one per core), and as one stream for comparison.
     if "diff" in commands:
         add("strata", "diff from → SDL files", bench_sdl_diff(cluster, workdir, n, changed_sql))
+        add("strata", "diff from → SDL files, one stream (jobs = 1)",
+            bench_sdl_diff(cluster, workdir, n, changed_sql, jobs=1))
     else:
         add("strata", "diff from → SDL files", missing_row("`strata diff` not built yet"))
 
     # plan, end to end.
     if "plan" in commands:
         add("strata", "plan (end to end)", bench_plan(cluster, workdir, n, changed_sql))
+        add("strata", "plan (end to end), one stream (jobs = 1)",
+            bench_plan(cluster, workdir, n, changed_sql, jobs=1))
     else:
         add("strata", "plan (end to end)", missing_row("`strata plan` not built yet"))
 
@@ -540,7 +598,7 @@ def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
         cluster.sql("postgres", f"DROP DATABASE {copy}")
 
 
-def make_project(cluster, workdir, n, changed_sql, target):
+def make_project(cluster, workdir, n, changed_sql, target, jobs=None):
     """A strata project whose SDL is the changed schema, whose target is database `target` and
     whose shadow server is the benchmark cluster, committed in a fresh git repository."""
     project = workdir / f"project_{n}"
@@ -550,7 +608,8 @@ def make_project(cluster, workdir, n, changed_sql, target):
     (project / "migrations").mkdir()
     shutil.copy(changed_sql, project / "schema/schema.sql")
     (project / "pipeline.toml").write_text(
-        f'[shadow]\nurl = "{cluster.url("postgres")}"\n\n'
+        f'[shadow]\nurl = "{cluster.url("postgres")}"\n'
+        + (f"jobs = {jobs}\n" if jobs else "") + "\n"
         f'[targets.bench]\nurl = "{cluster.url(target)}"\nallow_destructive = true\n'
         'on_drift = "warn"\n')
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
@@ -591,19 +650,19 @@ def bench_in_memory(cluster, workdir, n, from_url, to_url):
     return row
 
 
-def bench_sdl_diff(cluster, workdir, n, changed_sql):
+def bench_sdl_diff(cluster, workdir, n, changed_sql, jobs=None):
     """`strata diff --from from_N --to schema/`: the desired side is loaded into a shadow
-    database on the benchmark cluster."""
-    project = make_project(cluster, workdir, n, changed_sql, f"from_{n}")
+    database on the benchmark cluster (over `jobs` connections, default one per core)."""
+    project = make_project(cluster, workdir, n, changed_sql, f"from_{n}", jobs)
     row, _ = measure(
         cluster,
         lambda i: [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
                    "--to", str(project / "schema")],
-        workdir, f"strata_sdldiff_{n}")
+        workdir, f"strata_sdldiff_{n}_{jobs or 'auto'}")
     return row
 
 
-def bench_plan(cluster, workdir, n, changed_sql):
+def bench_plan(cluster, workdir, n, changed_sql, jobs=None):
     """`strata plan` on a fresh project and a fresh copy of from_N each run. Exit 1 (findings)
     counts as done when pending.sql was written."""
     target = f"plan_target_{n}"
@@ -611,7 +670,7 @@ def bench_plan(cluster, workdir, n, changed_sql):
     project = workdir / f"project_{n}"
 
     def prepare(i):
-        make_project(cluster, workdir, n, changed_sql, target)
+        make_project(cluster, workdir, n, changed_sql, target, jobs)
         cluster.sql("postgres", f"CREATE DATABASE {target} TEMPLATE from_{n}")
 
     def cleanup(i):
@@ -619,7 +678,7 @@ def bench_plan(cluster, workdir, n, changed_sql):
         cluster.sql("postgres", f"DROP DATABASE IF EXISTS {target}")
 
     row, first = measure(cluster, lambda i: [str(STRATA), "-C", str(project), "plan"], workdir,
-                         f"strata_plan_{n}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
+                         f"strata_plan_{n}_{jobs or 'auto'}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
     if row["status"] == "ok" and not all(written):
         row["status"] = "failed (no pending.sql)"
         row["error"] = (first.stderr or first.stdout).strip().splitlines()[-5:]
@@ -714,6 +773,9 @@ def main():
     rows = []
     for done, n in enumerate(SIZES, 1):
         rows.extend(bench_size(cluster, workdir, n, tools, commands))
+        for mix in MIXES:
+            if mix != "base":
+                rows.extend(bench_mix(cluster, workdir, n, tools, commands, mix))
         # Written after every size, so an interrupted run still leaves what it measured.
         info["total_seconds"] = round(time.time() - started)
         info["sizes"] = SIZES[:done]

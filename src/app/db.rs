@@ -25,6 +25,9 @@ pub async fn run(ctx: &Context<'_>, action: DbAction) -> Result<Outcome> {
                 cluster.start()?
             };
             let url = cluster.url(DEV_DATABASE)?;
+            if reporter.format == Format::Json {
+                reporter.json(&serde_json::json!({ "started": started, "url": url }));
+            }
             if started {
                 reporter.note(&format!("started; database URL: {url}"));
             } else {
@@ -35,16 +38,20 @@ pub async fn run(ctx: &Context<'_>, action: DbAction) -> Result<Outcome> {
             }
         }
         DbAction::Stop => {
-            if cluster.stop()? {
-                reporter.note("stopped");
-            } else {
-                reporter.note("not running");
+            let stopped = cluster.stop()?;
+            reporter.note(if stopped { "stopped" } else { "not running" });
+            if reporter.format == Format::Json {
+                reporter.json(&serde_json::json!({ "stopped": stopped }));
             }
         }
         DbAction::Status { .. } => status(reporter, &cluster)?,
         DbAction::Url => {
             start_implicitly(reporter, &cluster)?;
-            reporter.result(&cluster.url(DEV_DATABASE)?);
+            let url = cluster.url(DEV_DATABASE)?;
+            match reporter.format {
+                Format::Json => reporter.json(&serde_json::json!({ "url": url })),
+                Format::Text => reporter.result(&url),
+            }
         }
         DbAction::IdleWatch { .. } => unreachable!("handled above"),
     }
@@ -89,7 +96,7 @@ fn status_all(reporter: &Reporter) -> Result<()> {
         rows.push((state, armed_idle_stop(&cluster, state), project, cluster));
     }
     match reporter.format {
-        Format::Json => reporter.json(&serde_json::Value::Array(
+        Format::Json => reporter.json(&serde_json::json!({ "clusters": serde_json::Value::Array(
             rows.iter()
                 .map(|(state, idle, project, cluster)| {
                     serde_json::json!({
@@ -100,7 +107,7 @@ fn status_all(reporter: &Reporter) -> Result<()> {
                     })
                 })
                 .collect(),
-        )),
+        ) })),
         Format::Text if rows.is_empty() => reporter.result("no embedded clusters"),
         Format::Text => reporter.result(
             &rows

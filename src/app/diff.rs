@@ -76,7 +76,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     let (from, to) = (from_schema, to_schema);
     let changes = crate::diff::diff(&from, &to)?;
     match ctx.reporter.format {
-        Format::Json => ctx.reporter.json(&changes),
+        Format::Json => ctx
+            .reporter
+            .json(&serde_json::json!({ "changes": changes })),
         Format::Text => {
             if changes.is_empty() {
                 ctx.reporter
@@ -112,7 +114,7 @@ pub async fn read(
         let _progress = ctx.reporter.progress(&format!(
             "loading the {purpose} schema into a shadow database"
         ));
-        shadow_from_sdl(&admin, &sdl, purpose).await?
+        shadow_from_sdl(&admin, &sdl, purpose, ctx.config.shadow_jobs()).await?
     };
     let schema = read_database(ctx, &shadow.conninfo).await;
     shadow.drop_now().await?;

@@ -44,6 +44,16 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Plan(crate::plan::simulate::PlanError),
+    #[error("`strata {command}` does not print --format {format}")]
+    #[diagnostic(
+        code(strata::format_refused),
+        help("it prints {supported} (docs/output.md)")
+    )]
+    FormatRefused {
+        command: String,
+        format: String,
+        supported: String,
+    },
     #[error("interrupted")]
     #[diagnostic(code(strata::interrupted))]
     Interrupted,
@@ -92,6 +102,8 @@ impl Error {
             Error::Refused(_) => 1,
             Error::Plan(crate::plan::simulate::PlanError::MigrationFailed { .. }) => 1,
             Error::Plan(_) => 2,
+            // The contract: a format the command cannot produce is refused with 2.
+            Error::FormatRefused { .. } => 2,
             Error::Interrupted => 130,
         }
     }

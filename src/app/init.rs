@@ -94,6 +94,12 @@ pub async fn init(ctx: &Context<'_>, from_database: Option<&str>) -> Result<Outc
         if schema_files.len() == 1 { "" } else { "s" },
         root.display()
     ));
+    if ctx.reporter.format == crate::report::Format::Json {
+        ctx.reporter.json(&serde_json::json!({
+            "manifest": manifest,
+            "schema_files": schema_files.iter().map(|(name, _)| format!("schema/{name}")).collect::<Vec<_>>(),
+        }));
+    }
     ctx.reporter.note(
         "next: edit schema/, then `strata plan` (or `strata apply` for the embedded database)",
     );

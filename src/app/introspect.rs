@@ -35,7 +35,8 @@ pub async fn dump(
     let found = read(ctx, target).await?;
     if ctx.reporter.format == Format::Json && out.is_none() {
         // The model itself, as snapshots store it.
-        ctx.reporter.json(&found.schema);
+        ctx.reporter
+            .json(&serde_json::json!({ "schema": found.schema }));
         return Ok(Outcome::Fine);
     }
     let files = ddl::dump(&found.schema, split);
@@ -53,22 +54,40 @@ pub async fn dump(
                 }
             };
             std::fs::create_dir_all(dir).map_err(io(dir))?;
-            // A previous dump's files would load after this one's: remove them first.
-            let stale: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-                .map_err(io(dir))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(ddl::is_dump_file_name)
-                })
-                .collect();
-            for path in stale {
-                std::fs::remove_file(&path).map_err(io(&path))?;
+            // A previous dump's files that this one does not write would load with it:
+            // removed. Files whose bytes are the same are left untouched.
+            let mut earlier = Vec::new();
+            dump_files_under(dir, "", &mut earlier);
+            for name in earlier {
+                if !files.iter().any(|f| f.name == name) {
+                    let path = dir.join(&name);
+                    std::fs::remove_file(&path).map_err(io(&path))?;
+                    if let Some(parent) = path.parent().filter(|p| *p != dir) {
+                        // Emptied kind and schema directories go too (fails when not empty).
+                        let _ = std::fs::remove_dir(parent);
+                        let _ = parent
+                            .parent()
+                            .filter(|p| *p != dir)
+                            .map(std::fs::remove_dir);
+                    }
+                }
             }
             for f in &files {
                 let path = dir.join(&f.name);
+                if std::fs::read(&path).is_ok_and(|old| old == f.content.as_bytes()) {
+                    continue;
+                }
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).map_err(io(parent))?;
+                }
                 std::fs::write(&path, &f.content).map_err(io(&path))?;
+            }
+            if ctx.reporter.format == Format::Json {
+                ctx.reporter.json(&serde_json::json!({
+                    "directory": dir,
+                    "files": files.iter().map(|f| &f.name).collect::<Vec<_>>(),
+                    "fingerprint": found.schema.fingerprint(),
+                }));
             }
             ctx.reporter.note(&format!(
                 "wrote {} file{} to {} ({})",
@@ -80,6 +99,27 @@ pub async fn dump(
         }
     }
     Ok(Outcome::Fine)
+}
+
+/// The files of an earlier dump under `dir` (at most three levels deep, as `per-object`
+/// writes them), as `/`-separated paths relative to it.
+fn dump_files_under(dir: &Path, prefix: &str, found: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let relative = format!("{prefix}{name}");
+        match entry.file_type() {
+            Ok(t) if t.is_dir() && prefix.matches('/').count() < 2 => {
+                dump_files_under(&entry.path(), &format!("{relative}/"), found)
+            }
+            Ok(t) if t.is_file() && ddl::is_dump_file_name(&relative) => found.push(relative),
+            _ => {}
+        }
+    }
 }
 
 pub async fn fingerprint(ctx: &Context<'_>, target: &TargetArgs) -> Result<Outcome> {

@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, files: &[PathBuf], format: OutputFormat) -> Result<Out
             reporter.result(&render::github(&findings));
             reporter.note(&render::summary(&findings, linted));
         }
-        OutputFormat::Sarif => reporter.json(&render::sarif(&findings)),
+        OutputFormat::Sarif => reporter.raw_json(&render::sarif(&findings)),
     }
     Ok(if lint::has_errors(&findings) {
         Outcome::Findings

@@ -146,7 +146,8 @@ fn new(ctx: &Context, name: &str) -> Result<Outcome> {
 
 fn report_status(ctx: &Context, entries: &[migrations::StatusEntry]) {
     if ctx.reporter.format == Format::Json {
-        ctx.reporter.json(&entries);
+        ctx.reporter
+            .json(&serde_json::json!({ "migrations": entries }));
         return;
     }
     if entries.is_empty() {

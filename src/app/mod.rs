@@ -16,7 +16,7 @@ pub use target::{resolve_shadow, resolve_target, ResolvedTarget};
 
 use crate::cli::{Cli, Command};
 use crate::config::Config;
-use crate::report::{Format, Reporter};
+use crate::report::{Format, OutputFormat, Reporter};
 use crate::{Error, Result};
 use std::path::PathBuf;
 
@@ -74,6 +74,7 @@ async fn interrupted() {
 }
 
 async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
+    check_format(&cli.command, cli.format, reporter.command())?;
     // These describe the binary, not a project: no manifest is read.
     match cli.command {
         Command::Completions { shell } => {
@@ -113,6 +114,35 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
         Command::Init { from_database } => init::init(&ctx, from_database.as_deref()).await,
         Command::Completions { .. } | Command::Man => unreachable!("handled above"),
     }
+}
+
+/// Every command prints text and JSON, but for the scripts `completions` and `man` print
+/// (text only); `github` and `sarif` are `lint`'s. Anything else is refused before any work.
+fn check_format(command: &Command, format: OutputFormat, name_of_command: &str) -> Result<()> {
+    let supported: &[OutputFormat] = match command {
+        Command::Completions { .. } | Command::Man => &[OutputFormat::Text],
+        Command::Lint { .. } => &[
+            OutputFormat::Text,
+            OutputFormat::Json,
+            OutputFormat::Github,
+            OutputFormat::Sarif,
+        ],
+        _ => &[OutputFormat::Text, OutputFormat::Json],
+    };
+    if supported.contains(&format) {
+        return Ok(());
+    }
+    let name = |f: &OutputFormat| {
+        use clap::ValueEnum;
+        f.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    };
+    Err(Error::FormatRefused {
+        command: name_of_command.to_string(),
+        format: name(&format),
+        supported: supported.iter().map(name).collect::<Vec<_>>().join(", "),
+    })
 }
 
 fn show_config(ctx: &Context) -> Result<Outcome> {

@@ -4,7 +4,14 @@
 //! ```text
 //! strata-gen-schema --tables 1000                    # the base schema
 //! strata-gen-schema --tables 1000 --variant changed  # the same with ~5% of objects changed
+//! strata-gen-schema --tables 1000 --mix wide         # another mix of objects per table
 //! ```
+//!
+//! `--mix` picks what each table carries (`base`, the default, is described below; `wide`
+//! adds per table six more columns of other types, two more CHECK constraints, a composite
+//! and a partial index, a SQL function, and on every third table a view, joining its parent
+//! where it has one),
+//! so that no single mix decides the benchmark's ratios.
 //!
 //! Deterministic: no randomness, every choice is a function of the table number, so the same
 //! `--tables` and `--variant` always give the same bytes. Both variants load with psql into an
@@ -65,9 +72,16 @@ impl IdKind {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mix {
+    Base,
+    Wide,
+}
+
 struct Gen {
     n: usize,
     variant: Variant,
+    mix: Mix,
     out: String,
 }
 
@@ -221,6 +235,9 @@ impl Gen {
         if self.changed(i, 40, 1) {
             cols.push("note text".into());
         }
+        if self.mix == Mix::Wide {
+            self.wide_columns(i, &mut cols);
+        }
         cols.push(format!("CONSTRAINT {b}_amount_check CHECK (amount >= 0)"));
         if i % 4 == 0 {
             cols.push(format!(
@@ -259,6 +276,15 @@ impl Gen {
                 "CREATE UNIQUE INDEX {b}_email_lower_idx ON {t} (lower(email::text)) WHERE email IS NOT NULL;"
             ));
         }
+        if self.mix == Mix::Wide {
+            let order = if self.changed(i, 40, 17) { "DESC" } else { "" };
+            self.line(&format!(
+                "CREATE INDEX {b}_kind_seen_idx ON {t} (kind, seen_on {order});"
+            ));
+            self.line(&format!(
+                "CREATE INDEX {b}_big_idx ON {t} (score) WHERE score > 100;"
+            ));
+        }
         if i % 3 == 0 {
             let comment = if self.changed(i, 40, 29) {
                 "revised"
@@ -275,7 +301,56 @@ impl Gen {
         }
     }
 
+    /// The `wide` mix's extra columns and checks.
+    fn wide_columns(&self, i: usize, cols: &mut Vec<String>) {
+        let b = bare(i);
+        let kind_len = if self.changed(i, 40, 3) { 64 } else { 32 };
+        cols.push(format!("kind varchar({kind_len}) NOT NULL DEFAULT 'plain'"));
+        cols.push("score integer NOT NULL DEFAULT 0".into());
+        cols.push("rank smallint".into());
+        cols.push("seen_on date NOT NULL DEFAULT CURRENT_DATE".into());
+        cols.push("origin inet".into());
+        let ratio_default = if self.changed(i, 40, 7) { "0.5" } else { "1" };
+        cols.push(format!(
+            "ratio double precision NOT NULL DEFAULT {ratio_default}"
+        ));
+        cols.push(format!("CONSTRAINT {b}_score_check CHECK (score >= 0)"));
+        let top = if self.changed(i, 40, 11) { 200 } else { 100 };
+        cols.push(format!(
+            "CONSTRAINT {b}_rank_check CHECK (rank BETWEEN 1 AND {top})"
+        ));
+    }
+
+    /// The `wide` mix's function per table and view per third table.
+    fn wide_routines(&mut self, i: usize) {
+        let t = table(i);
+        let b = bare(i);
+        let s = schema_of(i);
+        let threshold = if self.changed(i, 40, 19) { 10 } else { 1 };
+        self.line(&format!(
+            "CREATE FUNCTION {s}.score_{b}(p_kind varchar) RETURNS bigint\n    \
+             LANGUAGE sql STABLE AS $$\n    SELECT count(*) FROM {t} WHERE kind = p_kind AND score >= {threshold}\n$$;"
+        ));
+        // Tables with a parent are never multiples of three: every third table counted from 1.
+        if i % 3 == 1 {
+            match parent(i) {
+                Some(p) => self.line(&format!(
+                    "CREATE VIEW {s}.{b}_with_parent AS\n    SELECT c.id, c.kind, c.score, p.name AS parent_name\n    \
+                     FROM {t} c LEFT JOIN {} p ON p.id = c.parent_id;",
+                    table(p)
+                )),
+                None => self.line(&format!(
+                    "CREATE VIEW {s}.{b}_scores AS\n    SELECT kind, sum(score) AS score, max(seen_on) AS seen_on\n    \
+                     FROM {t} GROUP BY kind;"
+                )),
+            }
+        }
+    }
+
     fn routines_and_views(&mut self, i: usize) {
+        if self.mix == Mix::Wide {
+            self.wide_routines(i);
+        }
         let t = table(i);
         let b = bare(i);
         let s = schema_of(i);
@@ -320,13 +395,14 @@ impl Gen {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: strata-gen-schema [--tables N] [--variant base|changed]");
+    eprintln!("usage: strata-gen-schema [--tables N] [--variant base|changed] [--mix base|wide]");
     std::process::exit(2);
 }
 
 fn main() {
     let mut n = 100usize;
     let mut variant = Variant::Base;
+    let mut mix = Mix::Base;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -343,8 +419,17 @@ fn main() {
                     _ => usage(),
                 }
             }
+            "--mix" => {
+                mix = match args.next().as_deref() {
+                    Some("base") => Mix::Base,
+                    Some("wide") => Mix::Wide,
+                    _ => usage(),
+                }
+            }
             "-h" | "--help" => {
-                println!("usage: strata-gen-schema [--tables N] [--variant base|changed]");
+                println!(
+                    "usage: strata-gen-schema [--tables N] [--variant base|changed] [--mix base|wide]"
+                );
                 return;
             }
             _ => usage(),
@@ -353,6 +438,7 @@ fn main() {
     let sql = Gen {
         n,
         variant,
+        mix,
         out: String::new(),
     }
     .generate();

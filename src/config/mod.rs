@@ -149,6 +149,9 @@ pub struct Config {
     pub schema: SchemaConfig,
     pub migrations: MigrationsConfig,
     pub shadow: UrlSource,
+    /// `[shadow] jobs`: connections a shadow database is loaded over; `None`: one per core
+    /// ([`Config::shadow_jobs`]).
+    pub shadow_jobs: Option<usize>,
     pub deploy_command: Option<String>,
     pub targets: BTreeMap<String, Target>,
     /// Whether pipeline.toml declares `[targets.*]`; without, `targets` holds the implicit
@@ -246,6 +249,13 @@ pub struct LintConfig {
 }
 
 impl Config {
+    /// Connections a shadow database is loaded over: `[shadow] jobs`, else one per core.
+    pub fn shadow_jobs(&self) -> usize {
+        self.shadow_jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        })
+    }
+
     /// Reads `pipeline.toml` in `root`; a missing file is the all-defaults manifest.
     /// `lint_rule` names the lint rules `[lint.levels]` may set (`lint::rule_id`).
     pub fn load(root: &Path, lint_rule: LintRuleId) -> Result<Config, ConfigError> {
@@ -376,6 +386,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         ddl: raw.migrations.ddl.unwrap_or_default(),
         allow_out_of_order: raw.migrations.allow_out_of_order,
     };
+    let shadow_jobs = resolve_jobs(ctx, raw.shadow.jobs)?;
     let shadow = raw
         .shadow
         .url
@@ -394,6 +405,7 @@ fn resolve(ctx: &Ctx, raw: RawManifest) -> Result<Config, ConfigError> {
         schema,
         migrations,
         shadow,
+        shadow_jobs,
         deploy_command: raw.deploy.command,
         default_target,
         targets,
@@ -484,6 +496,19 @@ fn resolve_rollout(
         names.push(name.into_inner());
     }
     Ok(names)
+}
+
+fn resolve_jobs(ctx: &Ctx, jobs: Option<Spanned<u32>>) -> Result<Option<usize>, ConfigError> {
+    match jobs {
+        Some(jobs) if *jobs.get_ref() == 0 => Err(ctx.invalid(
+            "jobs must be at least 1".into(),
+            jobs.span(),
+            "zero connections",
+            Some("write 1 to load shadow databases as one stream".into()),
+        )),
+        Some(jobs) => Ok(Some(jobs.into_inner() as usize)),
+        None => Ok(None),
+    }
 }
 
 fn resolve_plan(ctx: &Ctx, raw: raw::RawPlan) -> Result<PlanConfig, ConfigError> {

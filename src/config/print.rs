@@ -13,6 +13,8 @@ impl Serialize for Config {
         #[derive(Serialize)]
         struct Shadow<'a> {
             url: &'a UrlSource,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            jobs: Option<usize>,
         }
         #[derive(Serialize)]
         struct Deploy<'a> {
@@ -28,7 +30,13 @@ impl Serialize for Config {
         }
         m.serialize_field("schema", &self.schema)?;
         m.serialize_field("migrations", &self.migrations)?;
-        m.serialize_field("shadow", &Shadow { url: &self.shadow })?;
+        m.serialize_field(
+            "shadow",
+            &Shadow {
+                url: &self.shadow,
+                jobs: self.shadow_jobs,
+            },
+        )?;
         if let Some(command) = &self.deploy_command {
             m.serialize_field("deploy", &Deploy { command })?;
         }

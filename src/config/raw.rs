@@ -133,6 +133,7 @@ pub enum DdlInMigrations {
 #[serde(deny_unknown_fields)]
 pub struct RawShadow {
     pub url: Option<Spanned<String>>,
+    pub jobs: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -172,6 +172,16 @@ fn plan_backfill_pace_defaults_and_overrides() {
 }
 
 #[test]
+fn shadow_jobs_default_to_the_cores_and_must_be_at_least_one() {
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(parse("").unwrap().shadow_jobs(), cores);
+    assert_eq!(parse("[shadow]\njobs = 1\n").unwrap().shadow_jobs(), 1);
+    let (message, snippet) = invalid_message("[shadow]\njobs = 0\n");
+    assert!(message.contains("at least 1"), "{message}");
+    assert_eq!(snippet, "0");
+}
+
+#[test]
 fn rollout_defaults_to_the_default_target_and_names_declared_targets() {
     let two = "default_target = \"test\"\n[targets.test]\n[targets.prod]\n";
     assert_eq!(parse(two).unwrap().rollout, ["test"]);
@@ -210,6 +220,7 @@ allow_out_of_order = true
 
 [shadow]
 url = "env:SHADOW_URL"
+jobs = 3
 
 [deploy]
 command = "./deploy.sh --fast"

@@ -1,5 +1,6 @@
-//! `strata dump`'s files: the ordered statements, split into one file, one per schema run, or
-//! one per object; file names sort in load order.
+//! `strata dump`'s files: the ordered statements, split into one file or one per schema run
+//! (file names sort in load order), or one per object in a tree named after the objects
+//! (`app/tables/users.sql`), which strata's loader takes in any order.
 
 use super::create_statements;
 use crate::model::{ObjectId, Schema};
@@ -14,7 +15,8 @@ pub enum Split {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpFile {
-    /// A relative file name; sorting the names gives the load order.
+    /// A relative path (`/`-separated). `single` and `per-schema`: sorting the names gives the
+    /// load order; `per-object`: the files are in load order as returned.
     pub name: String,
     pub content: String,
 }
@@ -39,7 +41,8 @@ fn schema_name(id: &ObjectId) -> String {
     }
 }
 
-/// Letters, digits, `_`, `-` and `.` stay; anything else becomes `_`; at most 80 characters.
+/// Letters, digits, `_`, `-` and `.` stay; anything else becomes `_`; at most 80 characters;
+/// never `.`-first (no `..`, no hidden files).
 fn file_part(text: &str) -> String {
     let cleaned: String = text
         .chars()
@@ -52,37 +55,78 @@ fn file_part(text: &str) -> String {
         })
         .take(80)
         .collect();
-    if cleaned.is_empty() {
-        "_".into()
+    if cleaned.is_empty() || cleaned.starts_with('.') {
+        format!("_{cleaned}")
     } else {
         cleaned
     }
 }
 
-fn object_file_part(id: &ObjectId) -> String {
-    let name = match id {
-        ObjectId::Schema(s) if s.is_empty() => "default_privileges".to_string(),
-        ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
-        ObjectId::Type(n)
-        | ObjectId::Collation(n)
-        | ObjectId::Sequence(n)
-        | ObjectId::Table(n)
-        | ObjectId::Index(n)
-        | ObjectId::View(n) => format!("{}.{}", n.schema, n.name),
-        ObjectId::Column(n, c) | ObjectId::Constraint(n, c) => {
-            format!("{}.{}.{c}", n.schema, n.name)
-        }
-        ObjectId::Function(f) => format!("{}.{}", f.name.schema, f.name.name),
-        ObjectId::Trigger(s) | ObjectId::Policy(s) => {
-            format!("{}.{}.{}", s.table.schema, s.table.name, s.name)
+/// The directories of one schema's objects in a `per-object` dump.
+const KIND_DIRS: [&str; 7] = [
+    "tables",
+    "indexes",
+    "views",
+    "functions",
+    "types",
+    "sequences",
+    "collations",
+];
+
+/// The file of an object in a `per-object` dump, from the object alone (so adding another
+/// object never renames it): `extensions/<name>.sql`, `<schema>/schema.sql`,
+/// `<schema>/<kind>s/<name>.sql` (`tables`, `indexes`, `views`, ...), `default_privileges.sql`.
+/// A table's columns, constraints, triggers and policies are in its file; a domain's
+/// constraints in its type's; every overload of a function in one file.
+fn object_path(schema: &Schema, id: &ObjectId) -> String {
+    use crate::model::QualifiedName;
+    let relation_dir = |n: &QualifiedName| {
+        if schema.tables.contains_key(n) {
+            "tables"
+        } else if schema.views.contains_key(n) {
+            "views"
+        } else {
+            "types"
         }
     };
-    format!("{}_{}", id.kind(), file_part(&name))
+    let (name, dir) = match id {
+        ObjectId::Schema(s) if s.is_empty() => return "default_privileges.sql".into(),
+        ObjectId::Schema(s) => return format!("{}/schema.sql", file_part(s)),
+        ObjectId::Extension(e) => return format!("extensions/{}.sql", file_part(e)),
+        ObjectId::Table(n) => (n, "tables"),
+        ObjectId::View(n) => (n, "views"),
+        ObjectId::Type(n) => (n, "types"),
+        ObjectId::Sequence(n) => (n, "sequences"),
+        ObjectId::Collation(n) => (n, "collations"),
+        ObjectId::Function(f) => (&f.name, "functions"),
+        ObjectId::Column(n, _) | ObjectId::Constraint(n, _) => (n, relation_dir(n)),
+        ObjectId::Trigger(s) | ObjectId::Policy(s) => (&s.table, relation_dir(&s.table)),
+        // Files of their own: a partition's file must not hold its parent's index, which
+        // would make creating the partition create that index again.
+        ObjectId::Index(n) => (n, "indexes"),
+    };
+    format!(
+        "{}/{dir}/{}.sql",
+        file_part(&name.schema),
+        file_part(&name.name)
+    )
 }
 
-/// Whether a file name is one `dump` writes (`schema.sql`, `NNNN_....sql`).
+/// Whether a path relative to a dump's directory is one `--split per-object` writes.
+fn is_object_path(path: &str) -> bool {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["default_privileges.sql"] => true,
+        ["extensions", file] | [_, file @ "schema.sql"] => file.ends_with(".sql"),
+        [_, dir, file] => KIND_DIRS.contains(dir) && file.ends_with(".sql"),
+        _ => false,
+    }
+}
+
+/// Whether a path relative to the dump's directory is one `dump` writes (`schema.sql`,
+/// `NNNN_....sql`, or a `per-object` file such as `app/tables/users.sql`).
 pub fn is_dump_file_name(name: &str) -> bool {
-    if name == "schema.sql" {
+    if name == "schema.sql" || is_object_path(name) {
         return true;
     }
     let digits = name.chars().take_while(|c| c.is_ascii_digit()).count();
@@ -91,6 +135,9 @@ pub fn is_dump_file_name(name: &str) -> bool {
 
 /// The dump of a schema as files. `Single` gives one file, `schema.sql`.
 pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
+    if split == Split::PerObject {
+        return dump_per_object(schema);
+    }
     let fingerprint = format!("-- fingerprint: {}\n", schema.fingerprint());
     let statements = create_statements(schema);
     let mut files: Vec<(String, String)> = Vec::new();
@@ -101,10 +148,10 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
                 ObjectId::Schema(s) if s.is_empty() => "default_privileges".to_string(),
                 _ => format!("schema_{}", file_part(&schema_name(&id))),
             },
-            Split::PerObject => object_file_part(&id),
+            Split::PerObject => unreachable!("dump_per_object"),
         };
         match files.last_mut() {
-            Some((g, content)) if *g == group && split != Split::PerObject => {
+            Some((g, content)) if *g == group => {
                 content.push('\n');
                 content.push_str(&sql);
             }
@@ -138,6 +185,37 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
         .collect()
 }
 
+/// One file per object (`object_path`), in the order of each file's first statement, its
+/// statements in dependency order. No fingerprint line: a file changes only when its object
+/// does.
+fn dump_per_object(schema: &Schema) -> Vec<DumpFile> {
+    let mut order: Vec<String> = Vec::new();
+    let mut bodies: std::collections::HashMap<String, String> = Default::default();
+    for (id, sql) in create_statements(schema) {
+        let path = object_path(schema, &id);
+        match bodies.get_mut(&path) {
+            Some(body) => {
+                body.push('\n');
+                body.push_str(&sql);
+            }
+            None => {
+                order.push(path.clone());
+                bodies.insert(path, sql);
+            }
+        }
+    }
+    order
+        .into_iter()
+        .map(|path| {
+            let body = bodies.remove(&path).unwrap_or_default();
+            DumpFile {
+                name: path,
+                content: format!("{HEADER}\n{body}"),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,13 +228,21 @@ mod tests {
         assert!(!is_dump_file_name("001_x.sql"));
         assert!(!is_dump_file_name("0001_x.txt"));
         assert!(!is_dump_file_name("tables.sql"));
+        assert!(is_dump_file_name("app/tables/users.sql"));
+        assert!(is_dump_file_name("app/schema.sql"));
+        assert!(is_dump_file_name("extensions/btree_gist.sql"));
+        assert!(is_dump_file_name("default_privileges.sql"));
+        assert!(!is_dump_file_name("app/notes/users.sql"));
+        assert!(!is_dump_file_name("app/tables/users.txt"));
+        assert!(!is_dump_file_name("README.md"));
     }
 
     #[test]
     fn an_empty_schema_dumps_to_one_file_with_the_header() {
-        let files = dump(&Schema::default(), Split::PerObject);
+        let files = dump(&Schema::default(), Split::PerSchema);
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].name, "0001_schema.sql");
+        assert!(dump(&Schema::default(), Split::PerObject).is_empty());
         let files = dump(&Schema::default(), Split::Single);
         assert_eq!(files[0].name, "schema.sql");
         assert!(files[0].content.contains("-- fingerprint: sha256:"));

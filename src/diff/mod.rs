@@ -137,7 +137,9 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
     triggers::diff(&mut d)?;
     policies::diff(&mut d)?;
     privileges::default_privileges(&mut d);
+    types::move_columns(&mut d)?;
     recreate_dependents(&mut d)?;
+    types::order_moved_columns(&mut d);
     tables::replica_identity(&mut d);
     d.finish()
 }
@@ -178,6 +180,15 @@ pub(crate) struct Diff<'a> {
     /// constraints in CREATE TABLE), for ordering: object → the object whose item stands for it.
     pub alias_to: BTreeMap<ObjectId, ObjectId>,
     pub alias_from: BTreeMap<ObjectId, ObjectId>,
+    /// Types rebuilt under their name (`types::rebuild`): name → (the name the old type is
+    /// retired under until its columns moved, phase).
+    pub rebuilt_types: BTreeMap<crate::model::QualifiedName, (crate::model::QualifiedName, Phase)>,
+    /// Columns moved to a rebuilt type by the rebuild itself.
+    pub retyped_columns: BTreeSet<ObjectId>,
+    /// Orderings no dependency map knows of: every change of the given step (or every
+    /// change) on the first object, or on what stands for it, runs before every change on
+    /// the second.
+    pub after: Vec<(ObjectId, Option<Step>, ObjectId)>,
 }
 
 impl<'a> Diff<'a> {
@@ -192,6 +203,9 @@ impl<'a> Diff<'a> {
             created_tables: BTreeSet::new(),
             alias_to: BTreeMap::new(),
             alias_from: BTreeMap::new(),
+            rebuilt_types: BTreeMap::new(),
+            retyped_columns: BTreeSet::new(),
+            after: Vec::new(),
         }
     }
 
@@ -264,6 +278,7 @@ impl<'a> Diff<'a> {
             mut changes,
             alias_to,
             alias_from,
+            after,
             ..
         } = self;
         let (sequence, edges) = {
@@ -287,8 +302,9 @@ impl<'a> Diff<'a> {
                 .collect();
             let from_deps = fold(&from.dependencies, &alias_from);
             let to_deps = fold(&to.dependencies, &alias_to);
-            let name_edges = names::edges(from, to, &changes);
-            order::order(&items, &from_deps, &to_deps, &name_edges).map_err(|cycle| {
+            let mut extra = names::edges(from, to, &changes);
+            extra.extend(after_edges(&changes, &items, &after));
+            order::order(&items, &from_deps, &to_deps, &extra).map_err(|cycle| {
                 DiffError::Cycle {
                     objects: cycle
                         .0
@@ -308,6 +324,26 @@ impl<'a> Diff<'a> {
         ordered.sort_by_key(|(pos, c)| (c.phase == Phase::Contract, *pos));
         Ok(ordered.into_iter().map(|(_, c)| c).collect())
     }
+}
+
+/// The edges of `Diff::after`: from each change on the first object (as itself or through
+/// what stands for it) to each change on the second.
+fn after_edges(
+    changes: &[Change],
+    items: &[order::Item<&ObjectId>],
+    after: &[(ObjectId, Option<Step>, ObjectId)],
+) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (x, step, y) in after {
+        let firsts: Vec<usize> = (0..changes.len())
+            .filter(|&i| &changes[i].object == x || items[i].object == x)
+            .filter(|&i| step.is_none_or(|s| changes[i].step == s))
+            .collect();
+        for j in (0..changes.len()).filter(|&j| &changes[j].object == y) {
+            out.extend(firsts.iter().filter(|&&i| i != j).map(|&i| (i, j)));
+        }
+    }
+    out
 }
 
 /// The statements of a rendering, each without its semicolon.
@@ -490,6 +526,11 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                 .iter()
                 .map(|(id, p)| (id.clone(), *p, true)),
         )
+        .chain(
+            d.rebuilt_types
+                .iter()
+                .map(|(name, (_, p))| (ObjectId::Type(name.clone()), *p, false)),
+        )
         .collect();
     let mut done: BTreeSet<ObjectId> = BTreeSet::new();
     while let Some((cause, phase, in_place)) = work.pop() {
@@ -510,8 +551,12 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                     continue;
                 }
             }
-            // Already dropped and created again (its own dependents are in the work list).
-            if d.recreated.contains_key(&user) {
+            // Already dropped and created again (its own dependents are in the work list),
+            // or a column that moves to a rebuilt type or changes its type itself.
+            if d.recreated.contains_key(&user)
+                || d.retyped_columns.contains(&user)
+                || (matches!(cause, ObjectId::Type(_)) && d.rebuild_dependents.contains_key(&user))
+            {
                 continue;
             }
             // An in-place column type change rebuilds the table's own indexes and

@@ -2,7 +2,7 @@
 //! (attributes added, dropped, retyped), domains (default, NOT NULL, checks) and ranges.
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, VALIDATION_SCAN};
+use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, VALIDATION_SCAN};
 use super::privileges::{diff_grants, diff_owner, public_grant};
 use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
@@ -15,13 +15,20 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         .iter()
         .filter(|(n, _)| !to.types.contains_key(*n))
     {
+        // The old version of a type rebuilt by an earlier stage of the plan: its columns
+        // have moved to the new one.
+        let hazards = if is_retired(name, to) {
+            vec![]
+        } else {
+            vec![Hazard::new(DESTRUCTIVE, format!("drops type {name}"))]
+        };
         d.push(
             ObjectId::Type(name.clone()),
             Step::Drop,
             ChangeKind::Drop,
             Phase::Contract,
             format!("DROP {} {name}", keyword(t)),
-            vec![Hazard::new(DESTRUCTIVE, format!("drops type {name}"))],
+            hazards,
         );
     }
     for (name, t) in &to.types {
@@ -30,6 +37,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         match old {
             None => {
                 create(d, t);
+                continue;
+            }
+            Some(old) if rebuilds(old, t) => {
+                rebuild(d, old, t);
                 continue;
             }
             Some(old) if old.kind != t.kind => alter(d, old, t)?,
@@ -265,6 +276,246 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
             "the type's kind or definition changes in a way ALTER TYPE cannot express",
         )),
     }
+}
+
+/// Whether the type changes in a way ALTER TYPE cannot make: enum values removed or
+/// reordered.
+fn rebuilds(old: &TypeDef, new: &TypeDef) -> bool {
+    match (&old.kind, &new.kind) {
+        (TypeKind::Enum(a), TypeKind::Enum(b)) => !enum_in_place(a, b),
+        _ => false,
+    }
+}
+
+/// Builds the type again under its name, as careful teams do by hand: the old type is
+/// renamed out of the way, the new one created, every column moved to it through its text
+/// form (`move_columns`), what else uses the type dropped before and created after
+/// (`recreate_dependents`), and the old type dropped. When values are removed, rows holding
+/// them make the move fail, so it runs in the contract phase and needs approval.
+fn rebuild(d: &mut Diff, old: &TypeDef, new: &TypeDef) {
+    let name = &new.name;
+    let id = ObjectId::Type(name.clone());
+    let retired = retired_name(name);
+    let removed = removed_labels(old, new);
+    let phase = if removed.is_empty() {
+        Phase::Expand
+    } else {
+        Phase::Contract
+    };
+    d.push(
+        id.clone(),
+        Step::Drop,
+        ChangeKind::AlterType,
+        phase,
+        format!(
+            "ALTER {} {name} RENAME TO {}",
+            keyword(old),
+            quote_ident(&retired.name)
+        ),
+        vec![],
+    );
+    d.push_created(&id, phase, &crate::ddl::create_type(new), vec![]);
+    d.push(
+        ObjectId::Type(retired.clone()),
+        Step::Drop,
+        ChangeKind::Drop,
+        Phase::Contract,
+        format!("DROP {} {retired}", keyword(old)),
+        vec![],
+    );
+    d.after.push((id, None, ObjectId::Type(retired.clone())));
+    d.rebuilt_types.insert(name.clone(), (retired, phase));
+}
+
+/// The enum labels of `old` that `new` no longer has (none for other kinds).
+fn removed_labels(old: &TypeDef, new: &TypeDef) -> Vec<String> {
+    match (&old.kind, &new.kind) {
+        (TypeKind::Enum(a), TypeKind::Enum(b)) => {
+            a.iter().filter(|l| !b.contains(l)).cloned().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The name a rebuilt type's old version has until it is dropped: derived from its name
+/// (deterministic), within PostgreSQL's 63 bytes.
+fn retired_name(name: &QualifiedName) -> QualifiedName {
+    const SUFFIX: &str = "__strata_old";
+    let mut base = name.name.clone();
+    while base.len() + SUFFIX.len() > 63 {
+        base.pop();
+    }
+    QualifiedName::new(name.schema.clone(), format!("{base}{SUFFIX}"))
+}
+
+/// Whether `name` is the retired name of a type `to` has (`retired_name`).
+fn is_retired(name: &QualifiedName, to: &crate::model::Schema) -> bool {
+    to.types.keys().any(|t| &retired_name(t) == name)
+}
+
+/// Moves the columns of rebuilt types to the new type: `ALTER COLUMN ... TYPE new USING
+/// col::text::new`, the default dropped before and set again after. Columns whose type
+/// changes anyway, and inherited columns (the parent's change reaches them), are left to
+/// `columns`.
+pub(super) fn move_columns(d: &mut Diff) -> Result<(), DiffError> {
+    if d.rebuilt_types.is_empty() {
+        return Ok(());
+    }
+    let (from, to) = (d.from, d.to);
+    let rebuilt: Vec<(QualifiedName, QualifiedName, Phase)> = d
+        .rebuilt_types
+        .iter()
+        .map(|(n, (r, p))| (n.clone(), r.clone(), *p))
+        .collect();
+    for (name, retired, phase) in rebuilt {
+        let type_id = ObjectId::Type(name.clone());
+        let removed = match (from.types.get(&name), to.types.get(&name)) {
+            (Some(a), Some(b)) => removed_labels(a, b),
+            _ => Vec::new(),
+        };
+        for (user, deps) in &from.dependencies {
+            let ObjectId::Column(table, column) = user else {
+                continue;
+            };
+            if !deps.contains(&type_id)
+                || d.dropped_tables.contains(table)
+                || d.created_tables.contains(table)
+            {
+                continue;
+            }
+            let old = from.tables.get(table).and_then(|t| t.columns.get(column));
+            let new = to.tables.get(table).and_then(|t| t.columns.get(column));
+            let (Some(old), Some(new)) = (old, new) else {
+                continue;
+            };
+            if old.data_type != new.data_type || old.collation != new.collation {
+                continue;
+            }
+            d.retyped_columns.insert(user.clone());
+            d.after
+                .push((user.clone(), None, ObjectId::Type(retired.clone())));
+            if !old.local {
+                continue;
+            }
+            move_column(d, table, old, new, phase, &removed)?;
+        }
+    }
+    Ok(())
+}
+
+fn move_column(
+    d: &mut Diff,
+    table: &QualifiedName,
+    old: &crate::model::Column,
+    new: &crate::model::Column,
+    phase: Phase,
+    removed: &[String],
+) -> Result<(), DiffError> {
+    let id = ObjectId::Column(table.clone(), new.name.clone());
+    if old.generated.is_some() || new.generated.is_some() {
+        return Err(unsupported(
+            &id,
+            "a generated column of a type that is built again cannot be moved to the new type",
+        ));
+    }
+    d.changes.retain(|c| {
+        !(c.object == id && matches!(c.kind, ChangeKind::SetDefault | ChangeKind::DropDefault))
+    });
+    let col = quote_ident(&new.name);
+    let at = format!("ALTER TABLE {table} ALTER COLUMN {col}");
+    if old.default.is_some() {
+        d.push(
+            id.clone(),
+            Step::Drop,
+            ChangeKind::DropDefault,
+            phase,
+            format!("{at} DROP DEFAULT"),
+            vec![],
+        );
+    }
+    let dims = new.data_type.matches("[]").count();
+    let text = format!("text{}", "[]".repeat(dims));
+    let mut hazards = vec![Hazard::new(
+        TABLE_REWRITE,
+        format!("rewrites {table} and rebuilds its indexes on {col}"),
+    )];
+    if !removed.is_empty() {
+        let labels = removed
+            .iter()
+            .map(|l| quote_literal(l))
+            .collect::<Vec<_>>()
+            .join(", ");
+        hazards.insert(
+            0,
+            Hazard::new(
+                DESTRUCTIVE,
+                format!("{table}.{col} loses value(s) {labels}: rows holding them make the change fail; update them first"),
+            ),
+        );
+        hazards.push(Hazard::new(
+            MAY_FAIL,
+            format!("fails if {table}.{col} holds {labels}"),
+        ));
+    }
+    d.push(
+        id.clone(),
+        Step::Create,
+        ChangeKind::AlterColumnType,
+        phase,
+        format!(
+            "{at} TYPE {ty} USING {col}::{text}::{ty}",
+            ty = new.data_type
+        ),
+        hazards,
+    );
+    if let Some(def) = &new.default {
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::SetDefault,
+            phase,
+            format!("{at} SET DEFAULT {def}"),
+            vec![],
+        );
+    }
+    d.rebuild_dependents.insert(id, phase);
+    Ok(())
+}
+
+/// What is dropped because it uses a moved column is dropped before the column moves (the
+/// move is on the column's create step, which no dependency orders after such drops).
+pub(super) fn order_moved_columns(d: &mut Diff) {
+    if d.retyped_columns.is_empty() {
+        return;
+    }
+    let mut edges = Vec::new();
+    for c in d.changes.iter().filter(|c| c.step == Step::Drop) {
+        let Some(deps) = d.from.dependencies.get(&c.object) else {
+            continue;
+        };
+        for col in &d.retyped_columns {
+            if deps.contains(col) && &c.object != col {
+                edges.push((c.object.clone(), Some(Step::Drop), col.clone()));
+            }
+        }
+    }
+    d.after.extend(edges);
+}
+
+/// Whether ALTER TYPE can make the enum change: labels added anywhere, or labels renamed
+/// where they stand.
+fn enum_in_place(old: &[String], new: &[String]) -> bool {
+    let removed = old.iter().any(|l| !new.contains(l));
+    if !removed {
+        let kept: Vec<&String> = new.iter().filter(|l| old.contains(l)).collect();
+        return kept.iter().copied().eq(old.iter());
+    }
+    old.len() == new.len()
+        && old
+            .iter()
+            .zip(new)
+            .filter(|(a, b)| a != b)
+            .all(|(a, b)| !new.contains(a) && !old.contains(b))
 }
 
 /// New labels are added in place (`ADD VALUE ... BEFORE/AFTER`); a label whose position

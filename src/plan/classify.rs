@@ -151,6 +151,9 @@ struct Copy {
 pub struct Walker {
     tables: BTreeMap<Table, BTreeMap<String, Col>>,
     copies: Vec<Copy>,
+    /// Types the plan renamed out of the way (a rebuilt type's old version, `diff::types`):
+    /// dropping one loses nothing, its columns have moved (DROP without CASCADE fails else).
+    retired_types: std::collections::BTreeSet<Table>,
 }
 
 impl Walker {
@@ -173,6 +176,7 @@ impl Walker {
         Walker {
             tables,
             copies: Vec::new(),
+            retired_types: Default::default(),
         }
     }
 
@@ -298,6 +302,20 @@ impl Walker {
             }
             _ => return None,
         };
+        let retired = |node: &pg_query::protobuf::Node| match node.node.as_ref() {
+            Some(NodeEnum::TypeName(t)) => {
+                let parts: Vec<String> = t.names.iter().filter_map(string).collect();
+                self.retired_types.contains(&qualified(&parts))
+            }
+            _ => false,
+        };
+        if matches!(kind, ObjectType::ObjectType | ObjectType::ObjectDomain)
+            && drop.behavior() != DropBehavior::DropCascade
+            && !drop.objects.is_empty()
+            && drop.objects.iter().all(retired)
+        {
+            return None;
+        }
         if kind == ObjectType::ObjectTable {
             for name in drop.objects.iter().filter_map(names) {
                 let table = match name.as_slice() {
@@ -333,6 +351,16 @@ impl Walker {
     }
 
     fn rename(&mut self, rename: &pg_query::protobuf::RenameStmt) {
+        if matches!(
+            rename.rename_type(),
+            ObjectType::ObjectType | ObjectType::ObjectDomain
+        ) {
+            if let Some(parts) = rename.object.as_deref().and_then(names) {
+                let (schema, _) = qualified(&parts);
+                self.retired_types.insert((schema, rename.newname.clone()));
+            }
+            return;
+        }
         let Some(table) = self.table(rename.relation.as_ref()) else {
             return;
         };
@@ -491,6 +519,15 @@ fn string(node: &pg_query::protobuf::Node) -> Option<String> {
     }
 }
 
+/// A one- or two-part name as (schema, name), `public` when unqualified.
+fn qualified(parts: &[String]) -> Table {
+    match parts {
+        [s, n] => (s.clone(), n.clone()),
+        [n] => ("public".into(), n.clone()),
+        _ => (String::new(), String::new()),
+    }
+}
+
 fn names(node: &pg_query::protobuf::Node) -> Option<Vec<String>> {
     match node.node.as_ref() {
         Some(NodeEnum::List(list)) => Some(list.items.iter().filter_map(string).collect()),
@@ -552,6 +589,25 @@ mod tests {
         ] {
             assert!(verdict(sql).allowed.is_err(), "{sql}");
         }
+    }
+
+    #[test]
+    fn dropping_a_type_the_plan_renamed_out_of_the_way_loses_nothing() {
+        let mut walker = Walker::new(None);
+        let rename = walker.classify("ALTER TYPE public.mood RENAME TO mood__strata_old");
+        assert!(rename.allowed.is_ok() && rename.destructive.is_none());
+        assert!(walker
+            .classify("DROP TYPE public.mood__strata_old")
+            .destructive
+            .is_none());
+        assert!(walker
+            .classify("DROP TYPE public.mood")
+            .destructive
+            .is_some());
+        assert!(walker
+            .classify("DROP TYPE public.mood__strata_old CASCADE")
+            .destructive
+            .is_some());
     }
 
     #[test]

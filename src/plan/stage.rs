@@ -23,6 +23,7 @@ pub fn schema_stage(
     renames: &Renames,
 ) -> Result<Vec<PlannedStatement>, diff::DiffError> {
     let changes = online::online(diff::diff(current, desired)?, current, desired, renames);
+    let changes = super::overload::replace_shadowed(changes, current, desired);
     let kept: Vec<Change> = changes
         .into_iter()
         .filter(|c| phase != Phase::Expand || c.phase == diff::Phase::Expand)
@@ -32,7 +33,7 @@ pub fn schema_stage(
     let kept = if phase == Phase::Contract {
         kept
     } else {
-        before_deploy(kept, desired)
+        before_deploy(kept, current, desired)
     };
     Ok(kept.into_iter().map(planned).collect())
 }
@@ -52,7 +53,7 @@ pub fn rename_stage(
 
 /// In a stage that may run before the deploy (`expand`, `all`), dropping a column, table,
 /// view or function the desired schema no longer has breaks the code still deployed.
-fn before_deploy(mut changes: Vec<Change>, desired: &Schema) -> Vec<Change> {
+fn before_deploy(mut changes: Vec<Change>, current: &Schema, desired: &Schema) -> Vec<Change> {
     let wanted = desired.object_ids();
     for c in &mut changes {
         let gone = matches!(
@@ -65,6 +66,7 @@ fn before_deploy(mut changes: Vec<Change>, desired: &Schema) -> Vec<Change> {
         );
         if gone
             && !wanted.contains(&c.object)
+            && !super::overload::is_replaced(c, current, desired)
             && !c
                 .hazards
                 .iter()

@@ -24,9 +24,11 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
     let mut drops = views_first(drops, current);
     let from_deps = dependencies(current, &recreated);
     let to_deps = dependencies(desired, &recreated);
+    let rebuilt = rebuilt_types(&rest);
     let kept: Vec<usize> = rest
         .iter()
         .enumerate()
+        .filter(|(_, c)| !rebuilt.contains(&c.object))
         .filter(|(_, c)| is_cause(c, &from_deps) || is_needed(c, &to_deps))
         .map(|(i, _)| i)
         .collect();
@@ -173,6 +175,21 @@ fn dependencies(schema: &Schema, objects: &BTreeSet<ObjectId>) -> BTreeSet<Objec
         .filter_map(|o| schema.dependencies.get(o))
         .flatten()
         .cloned()
+        .collect()
+}
+
+/// Types built again (`diff::types`): renamed out of the way (a drop-step ALTER), then
+/// created. Their users survive the rename and the creation, so neither is a cause, and the
+/// creation can precede the window; the columns' moves are the causes.
+fn rebuilt_types(changes: &[Change]) -> BTreeSet<ObjectId> {
+    changes
+        .iter()
+        .filter(|c| {
+            matches!(c.object, ObjectId::Type(_))
+                && c.step == Step::Drop
+                && c.kind == ChangeKind::AlterType
+        })
+        .map(|c| c.object.clone())
         .collect()
 }
 

@@ -567,34 +567,87 @@ async fn run_batch(
         ));
         total = rows as u64;
     }
-    let progress = reporter.progress(&format!("applying {} (batch)", m.file));
+    let estimate = estimated_rows(&*client, &statement.sql).await;
+    let done = std::sync::atomic::AtomicU64::new(total);
     let upsert = format!(
         "INSERT INTO {t} AS b (version, name, iterations, rows_done) VALUES ($1, $2, 1, $3)
          ON CONFLICT (version) DO UPDATE
          SET iterations = b.iterations + 1, rows_done = b.rows_done + EXCLUDED.rows_done, updated_at = now()",
         t = batches_table()
     );
-    loop {
-        let tx = client
-            .transaction()
-            .await
-            .map_err(PgError::query("starting a transaction"))?;
-        let rows = tx
-            .execute(statement.sql.as_str(), &[])
-            .await
-            .map_err(|e| failed(m, &describe(&e)))?;
-        tx.execute(upsert.as_str(), &[&id, &m.name, &(rows as i64)])
-            .await
-            .map_err(PgError::query("recording batch progress"))?;
-        tx.commit().await.map_err(|e| failed(m, &describe(&e)))?;
-        crate::failpoint::hit(&format!("batch:{}", m.file));
-        total += rows;
-        progress.set_message(&format!("applying {} (batch): {total} rows", m.file));
-        if rows == 0 {
-            break;
+    let repeat = async {
+        loop {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(PgError::query("starting a transaction"))?;
+            let rows = tx
+                .execute(statement.sql.as_str(), &[])
+                .await
+                .map_err(|e| failed(m, &describe(&e)))?;
+            tx.execute(upsert.as_str(), &[&id, &m.name, &(rows as i64)])
+                .await
+                .map_err(PgError::query("recording batch progress"))?;
+            tx.commit().await.map_err(|e| failed(m, &describe(&e)))?;
+            crate::failpoint::hit(&format!("batch:{}", m.file));
+            done.fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+            crate::failpoint::pause(&format!("slow-batch:{}", m.file)).await;
+            if rows == 0 {
+                return Ok::<_, MigrateError>(());
+            }
         }
-    }
-    Ok(total)
+    };
+    let label = || format!("applying {} (batch)", m.file);
+    let probe = async || crate::report::Advance {
+        done: Some(done.load(std::sync::atomic::Ordering::Relaxed)),
+        total: estimate,
+        unit: "rows",
+        phase: None,
+    };
+    reporter.with_heartbeat(&label, probe, repeat).await?;
+    Ok(done.into_inner())
+}
+
+/// The table an UPDATE, DELETE or INSERT changes, quoted for `to_regclass`.
+fn changed_table(sql: &str) -> Option<String> {
+    use pg_query::NodeEnum;
+    let parsed = pg_query::parse(sql).ok()?;
+    let node = parsed
+        .protobuf
+        .stmts
+        .first()?
+        .stmt
+        .as_ref()?
+        .node
+        .as_ref()?;
+    let relation = match node {
+        NodeEnum::UpdateStmt(s) => s.relation.as_ref()?,
+        NodeEnum::DeleteStmt(s) => s.relation.as_ref()?,
+        NodeEnum::InsertStmt(s) => s.relation.as_ref()?,
+        _ => return None,
+    };
+    Some(match relation.schemaname.as_str() {
+        "" => crate::model::quote_ident(&relation.relname),
+        schema => format!(
+            "{}.{}",
+            crate::model::quote_ident(schema),
+            crate::model::quote_ident(&relation.relname)
+        ),
+    })
+}
+
+/// The planner's estimate of the rows of the table a batch statement changes
+/// (`pg_class.reltuples`; none for a table never analysed or vacuumed).
+async fn estimated_rows(client: &impl GenericClient, sql: &str) -> Option<u64> {
+    let table = changed_table(sql)?;
+    let row = client
+        .query_opt(
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass($1)",
+            &[&table],
+        )
+        .await
+        .ok()??;
+    u64::try_from(row.get::<_, i64>(0)).ok().filter(|n| *n > 0)
 }
 
 /// Accepts the current file of an applied migration as what was applied: its checksum

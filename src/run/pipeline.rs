@@ -4,7 +4,9 @@ use super::history::{self, Step, StepRecord, StepState};
 use super::hook::{GatedHook, HookError, ProcessId};
 use super::reconcile::{reconcile, Reconciled};
 use super::refused::RunRefused;
-use super::statements::{run_alone, run_in_transaction, ExecError, ExecPolicy};
+use super::statements::{
+    run_alone_watched, run_in_transaction_watched, Blocker, ExecError, ExecPolicy, Watch,
+};
 use crate::config::{StageKind, StatementTimeout};
 use crate::model::Schema;
 use crate::plan::pending::FILE_NAME;
@@ -13,6 +15,8 @@ use crate::report::Reporter;
 use miette::Diagnostic;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio_postgres::Client;
 
@@ -62,6 +66,9 @@ pub struct RunOptions {
     pub hook_wait: Duration,
     /// Whether `STRATA_FAILPOINT` applies (not in a rehearsal).
     pub failpoints: bool,
+    /// A connection to the target for watching long statements (pg_stat_activity,
+    /// pg_stat_progress_create_index) while they run; `None`: no progress beyond elapsed time.
+    pub monitor: Option<crate::pg::ConnInfo>,
 }
 
 /// What to do with a deploy hook that an interrupted run started and never recorded done.
@@ -84,6 +91,153 @@ pub struct RunReport {
     pub steps_skipped: usize,
     pub migrations_applied: usize,
     pub hooks_run: usize,
+    /// Every statement run, in order, with its duration.
+    pub statements: Vec<StatementRun>,
+    /// Attempts repeated because a lock was not granted in time.
+    pub lock_retries: usize,
+}
+
+/// One statement of a run (`run --format json`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatementRun {
+    pub stage: String,
+    /// Its first line.
+    pub sql: String,
+    pub duration_ms: u64,
+}
+
+/// Tells the person watching each statement's duration and each retry, and keeps them for
+/// the report.
+struct Watcher<'a> {
+    reporter: &'a Reporter,
+    stage: String,
+    current: Mutex<String>,
+    ran: Mutex<Vec<StatementRun>>,
+    retries: AtomicUsize,
+}
+
+impl<'a> Watcher<'a> {
+    fn new(reporter: &'a Reporter, stage: &str, first: &str) -> Watcher<'a> {
+        Watcher {
+            reporter,
+            stage: stage.to_string(),
+            current: Mutex::new(first_line(first).to_string()),
+            ran: Mutex::new(Vec::new()),
+            retries: AtomicUsize::new(0),
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("stage {}: {}", self.stage, self.current.lock().unwrap())
+    }
+
+    fn into_report(self, report: &mut RunReport) {
+        report.lock_retries += self.retries.into_inner();
+        report.statements.extend(self.ran.into_inner().unwrap());
+    }
+}
+
+impl Watch for Watcher<'_> {
+    fn started(&self, sql: &str) {
+        *self.current.lock().unwrap() = first_line(sql).to_string();
+    }
+
+    fn ran(&self, sql: &str, took: Duration) {
+        let sql = first_line(sql).to_string();
+        self.reporter.note(&format!(
+            "stage {}: {sql} ({})",
+            self.stage,
+            crate::report::duration_text(took)
+        ));
+        self.ran.lock().unwrap().push(StatementRun {
+            stage: self.stage.clone(),
+            sql,
+            duration_ms: took.as_millis() as u64,
+        });
+    }
+
+    fn retry(&self, sql: &str, attempt: u32, pause: Duration, blockers: &[Blocker]) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+        let held_by = match blockers {
+            [] => {
+                "no session holding a lock on its tables is visible in pg_stat_activity".to_string()
+            }
+            _ => format!(
+                "held by {}",
+                blockers
+                    .iter()
+                    .map(|b| b.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        self.reporter.warn(&format!(
+            "stage {}: lock not granted within lock_timeout for {}; {held_by}; attempt {attempt} in {}",
+            self.stage,
+            first_line(sql),
+            crate::report::duration_text(pause)
+        ));
+    }
+}
+
+/// How far the statement running on the backend `pid` is, read on the monitor connection:
+/// a concurrent index build's phase and blocks, or what it waits for.
+async fn probe_statement(
+    monitor: &Option<crate::pg::ConnInfo>,
+    connection: &mut Option<Client>,
+    pid: Option<i32>,
+) -> crate::report::Advance {
+    let mut advance = crate::report::Advance {
+        unit: "blocks",
+        ..Default::default()
+    };
+    let (Some(conninfo), Some(pid)) = (monitor, pid) else {
+        return advance;
+    };
+    if connection.is_none() {
+        *connection = conninfo.connect().await.ok();
+    }
+    let Some(client) = connection else {
+        return advance;
+    };
+    let row = client
+        .query_opt(
+            "SELECT a.wait_event_type, a.wait_event, p.phase, p.blocks_done, p.blocks_total
+             FROM pg_stat_activity a LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid
+             WHERE a.pid = $1",
+            &[&pid],
+        )
+        .await;
+    let Ok(Some(row)) = row else {
+        return advance;
+    };
+    let wait: Option<String> = row.get(0);
+    let event: Option<String> = row.get(1);
+    let phase: Option<String> = row.get(2);
+    let total: Option<i64> = row.get(4);
+    if let Some(phase) = phase {
+        advance.phase = Some(format!("index build: {phase}"));
+        if total.is_some_and(|t| t > 0) {
+            advance.done = row.get::<_, Option<i64>>(3).map(|d| d as u64);
+            advance.total = total.map(|t| t as u64);
+        }
+    }
+    if wait.as_deref() == Some("Lock") {
+        let waiting = format!("waiting for a lock ({})", event.unwrap_or_default());
+        advance.phase = Some(match advance.phase {
+            Some(phase) => format!("{phase}; {waiting}"),
+            None => waiting,
+        });
+    }
+    advance
+}
+
+async fn backend_pid(client: &Client) -> Option<i32> {
+    client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .ok()
+        .map(|r| r.get(0))
 }
 
 /// Refuses, before anything runs, a plan with a statement that is not a schema change or
@@ -190,13 +344,27 @@ where
                         continue;
                     }
                     step.failpoint("before");
-                    let _progress = reporter.progress(&format!(
-                        "stage {}: {}",
-                        stage.name,
-                        first_line(&group[0].sql)
-                    ));
+                    let watcher = Watcher::new(reporter, &stage.name, &group[0].sql);
+                    let pid = match options.monitor {
+                        Some(_) => backend_pid(client).await,
+                        None => None,
+                    };
+                    let mut monitor = None;
+                    let label = || watcher.label();
+                    let probe = async || probe_statement(&options.monitor, &mut monitor, pid).await;
                     if group[0].transactional {
-                        run_in_transaction(client, &group, &options.policy, Some(&step))
+                        reporter
+                            .with_heartbeat(
+                                &label,
+                                probe,
+                                run_in_transaction_watched(
+                                    client,
+                                    &group,
+                                    &options.policy,
+                                    Some(&step),
+                                    &watcher,
+                                ),
+                            )
                             .await
                             .map_err(RunError::from)?;
                         report.statements_run += group.len();
@@ -223,19 +391,26 @@ where
                             }
                         };
                         if run {
-                            run_alone(
-                                client,
-                                group[0],
-                                &options.policy,
-                                options.long_statement_timeout,
-                            )
-                            .await
-                            .map_err(RunError::from)?;
+                            reporter
+                                .with_heartbeat(
+                                    &label,
+                                    probe,
+                                    run_alone_watched(
+                                        client,
+                                        group[0],
+                                        &options.policy,
+                                        options.long_statement_timeout,
+                                        &watcher,
+                                    ),
+                                )
+                                .await
+                                .map_err(RunError::from)?;
                             report.statements_run += 1;
                         }
                         step.failpoint("effect");
                         history::record_step(&*client, &step, None).await?;
                     }
+                    watcher.into_report(&mut report);
                     observe_after(client, &step, &mut observe).await?;
                 }
             }

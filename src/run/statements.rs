@@ -8,7 +8,7 @@ use crate::model::{quote_ident, quote_literal};
 use crate::pg::{describe, PgError};
 use crate::plan::PlannedStatement;
 use miette::Diagnostic;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, GenericClient};
 
@@ -57,6 +57,111 @@ impl ExecPolicy {
     }
 }
 
+/// What a person watching a run is told while statements run (`pipeline` passes one that
+/// writes to the reporter; tests and rehearsals pass `Unwatched`).
+pub trait Watch: Sync {
+    /// A statement is sent to the server.
+    fn started(&self, _sql: &str) {}
+    /// A statement completed, in `took` (for a transaction: before its commit).
+    fn ran(&self, _sql: &str, _took: Duration) {}
+    /// A lock was not granted in time; attempt `attempt` (1-based) follows after `pause`.
+    /// `blockers` are the sessions holding locks on the statement's tables, as far as
+    /// pg_stat_activity shows them.
+    fn retry(&self, _sql: &str, _attempt: u32, _pause: Duration, _blockers: &[Blocker]) {}
+}
+
+pub struct Unwatched;
+impl Watch for Unwatched {}
+
+/// A session holding a lock on a table a statement needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    pub pid: i32,
+    /// `idle in transaction`, `active`, ... (empty when not visible to strata's role).
+    pub state: String,
+    /// Its current or last query, shortened (`<insufficient privilege>` when not visible).
+    pub query: String,
+    /// Seconds since its transaction began.
+    pub transaction_seconds: i64,
+}
+
+impl std::fmt::Display for Blocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        if !self.state.is_empty() {
+            write!(
+                f,
+                " ({}, transaction open {} s)",
+                self.state, self.transaction_seconds
+            )?;
+        }
+        if !self.query.is_empty() {
+            write!(f, ": {}", self.query)?;
+        }
+        Ok(())
+    }
+}
+
+/// The sessions other than this one holding a granted lock on a table `sql` names. Read after
+/// the timed-out attempt rolled back, so the session that waited is not among them.
+pub async fn blockers(client: &impl GenericClient, sql: &str) -> Vec<Blocker> {
+    let tables = tables_named(sql);
+    if tables.is_empty() {
+        return Vec::new();
+    }
+    let rows = client
+        .query(
+            "SELECT DISTINCT a.pid, coalesce(a.state, ''), \
+                    left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 200), \
+                    coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0) \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.granted AND l.pid <> pg_backend_pid() AND l.locktype = 'relation' \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+               AND l.relation IN (SELECT to_regclass(t) FROM unnest($1::text[]) t) \
+             ORDER BY a.pid",
+            &[&tables],
+        )
+        .await;
+    // Only for the message: a failure to read them is no reason to stop the run.
+    rows.map(|rows| {
+        rows.iter()
+            .map(|r| Blocker {
+                pid: r.get(0),
+                state: r.get(1),
+                query: r.get(2),
+                transaction_seconds: r.get(3),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The tables (and indexes) a statement names, quoted for `to_regclass`.
+pub(crate) fn tables_named(sql: &str) -> Vec<String> {
+    let Ok(parsed) = pg_query::parse(sql) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = parsed
+        .protobuf
+        .nodes()
+        .into_iter()
+        .filter_map(|(node, ..)| match node {
+            pg_query::NodeRef::RangeVar(rv) if rv.schemaname.is_empty() => {
+                Some(quote_ident(&rv.relname))
+            }
+            pg_query::NodeRef::RangeVar(rv) => Some(format!(
+                "{}.{}",
+                quote_ident(&rv.schemaname),
+                quote_ident(&rv.relname)
+            )),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
 /// A lock not granted in time, or a deadlock with an application's transaction (the whole
 /// transaction was rolled back: trying it again is safe).
 fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
@@ -79,6 +184,17 @@ pub async fn run_in_transaction(
     policy: &ExecPolicy,
     step: Option<&Step>,
 ) -> Result<(), ExecError> {
+    run_in_transaction_watched(client, statements, policy, step, &Unwatched).await
+}
+
+/// `run_in_transaction`, telling `watch` each statement's duration and each retry.
+pub async fn run_in_transaction_watched(
+    client: &mut Client,
+    statements: &[&PlannedStatement],
+    policy: &ExecPolicy,
+    step: Option<&Step>,
+    watch: &dyn Watch,
+) -> Result<(), ExecError> {
     let mut attempt = 0;
     loop {
         let tx = client
@@ -89,11 +205,15 @@ pub async fn run_in_transaction(
             .await
             .map_err(PgError::query("setting timeouts"))?;
         let mut outcome = Ok(());
+        let mut took = Vec::with_capacity(statements.len());
         for statement in statements {
+            watch.started(&statement.sql);
+            let start = Instant::now();
             if let Err(e) = tx.batch_execute(&statement.sql).await {
                 outcome = Err((statement.sql.clone(), e));
                 break;
             }
+            took.push(start.elapsed());
         }
         match outcome {
             Ok(()) => {
@@ -104,17 +224,27 @@ pub async fn run_in_transaction(
                 tx.commit()
                     .await
                     .map_err(PgError::query("committing the stage"))?;
+                for (statement, took) in statements.iter().zip(took) {
+                    watch.ran(&statement.sql, took);
+                }
                 return Ok(());
             }
             Err((sql, e)) if is_lock_timeout(&e) => {
-                drop(tx); // rolls back
+                tx.rollback()
+                    .await
+                    .map_err(PgError::query("rolling back after a lock timeout"))?;
+                if let Some(step) = step {
+                    step.failpoint("retry");
+                }
                 if attempt >= policy.retries {
                     return Err(ExecError::LockNotGranted {
                         sql,
                         attempts: attempt + 1,
                     });
                 }
-                tokio::time::sleep(policy.pause(attempt)).await;
+                let pause = policy.pause(attempt);
+                watch.retry(&sql, attempt + 2, pause, &blockers(&*client, &sql).await);
+                tokio::time::sleep(pause).await;
                 attempt += 1;
             }
             Err((sql, e)) => return Err(failed(&sql, &e)),
@@ -132,7 +262,18 @@ pub async fn run_alone(
     policy: &ExecPolicy,
     long_timeout: StatementTimeout,
 ) -> Result<bool, ExecError> {
-    let outcome = attempt_alone(client, statement, policy, long_timeout).await;
+    run_alone_watched(client, statement, policy, long_timeout, &Unwatched).await
+}
+
+/// `run_alone`, telling `watch` the statement's duration and each retry.
+pub async fn run_alone_watched(
+    client: &Client,
+    statement: &PlannedStatement,
+    policy: &ExecPolicy,
+    long_timeout: StatementTimeout,
+    watch: &dyn Watch,
+) -> Result<bool, ExecError> {
+    let outcome = attempt_alone(client, statement, policy, long_timeout, watch).await;
     // The timeouts were set for the session: what runs next (a migration, the next
     // transaction's SET LOCAL aside) must not inherit them.
     client
@@ -147,6 +288,7 @@ async fn attempt_alone(
     statement: &PlannedStatement,
     policy: &ExecPolicy,
     long_timeout: StatementTimeout,
+    watch: &dyn Watch,
 ) -> Result<bool, ExecError> {
     let index = concurrent_index_name(&statement.sql);
     let mut attempt = 0;
@@ -162,10 +304,18 @@ async fn attempt_alone(
             .batch_execute(&policy.settings(long_timeout, false))
             .await
             .map_err(PgError::query("setting timeouts"))?;
+        watch.started(&statement.sql);
+        let start = Instant::now();
         match client.batch_execute(&statement.sql).await {
-            Ok(()) => return Ok(true),
+            Ok(()) => {
+                watch.ran(&statement.sql, start.elapsed());
+                return Ok(true);
+            }
             Err(e) if is_lock_timeout(&e) && attempt < policy.retries => {
-                tokio::time::sleep(policy.pause(attempt)).await;
+                let pause = policy.pause(attempt);
+                let blockers = blockers(client, &statement.sql).await;
+                watch.retry(&statement.sql, attempt + 2, pause, &blockers);
+                tokio::time::sleep(pause).await;
                 attempt += 1;
             }
             Err(e) => {

@@ -72,19 +72,46 @@ pub fn is_deferrable(code: &SqlState) -> bool {
 }
 
 /// Loads the SDL into the database `client` is connected to, in one transaction that is
-/// committed only when every statement succeeded.
+/// committed only when every statement succeeded. `ALTER DEFAULT PRIVILEGES` runs after every
+/// other statement: it is about objects created later, and the declared objects' own grants
+/// are declared (a statement retried after it would otherwise get its defaults too).
 pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, LoadError> {
-    let items: Vec<(usize, usize)> = sdl
-        .files
+    load_items(client, sdl, &all_items(sdl)).await
+}
+
+/// Every statement as (file, statement) indices, in file order.
+pub fn all_items(sdl: &Sdl) -> Vec<(usize, usize)> {
+    sdl.files
         .iter()
         .enumerate()
         .flat_map(|(f, file)| (0..file.statements.len()).map(move |s| (f, s)))
-        .collect();
+        .collect()
+}
+
+/// Loads some of the statements (in the order given), like [`load`].
+pub async fn load_items(
+    client: &Client,
+    sdl: &Sdl,
+    items: &[(usize, usize)],
+) -> Result<LoadStats, LoadError> {
+    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
+        items.iter().copied().partition(|(f, s)| {
+            sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
+        });
     client
         .batch_execute("BEGIN")
         .await
         .map_err(PgError::query("starting the schema load"))?;
-    let result = load_in_transaction(client, sdl, &items).await;
+    let result = async {
+        let mut stats = load_in_transaction(client, sdl, &items).await?;
+        if !defaults.is_empty() {
+            let more = load_in_transaction(client, sdl, &defaults).await?;
+            stats.statements += more.statements;
+            stats.deferred += more.deferred;
+        }
+        Ok(stats)
+    }
+    .await;
     match result {
         Ok(stats) => {
             client
@@ -272,7 +299,7 @@ async fn rollback(client: &Client) -> Result<(), LoadError> {
 }
 
 /// `RESET ALL` and the settings in force at a statement's place in its file.
-fn context(sdl: &Sdl, file: usize, settings: usize) -> String {
+pub(crate) fn context(sdl: &Sdl, file: usize, settings: usize) -> String {
     let mut text = String::from("RESET ALL;\n");
     for setting in &sdl.settings[file][..settings] {
         text.push_str(setting);
@@ -362,19 +389,17 @@ fn statement_error(
     .into()
 }
 
-/// Creates a shadow database on the server `admin` points at and loads the SDL into it.
-/// The database is dropped again if the load fails.
+/// Creates a shadow database on the server `admin` points at and loads the SDL into it
+/// over `jobs` connections (`source::parallel`). The database is dropped again if the load
+/// fails.
 pub async fn shadow_from_sdl(
     admin: &ConnInfo,
     sdl: &Sdl,
     purpose: &str,
+    jobs: usize,
 ) -> Result<(ShadowDb, LoadStats), LoadError> {
     let shadow = ShadowDb::create(admin, purpose).await?;
-    let result = async {
-        let client = shadow.conninfo.connect().await?;
-        load(&client, sdl).await
-    }
-    .await;
+    let result = super::parallel::load(&shadow.conninfo, sdl, jobs).await;
     match result {
         Ok(stats) => Ok((shadow, stats)),
         Err(e) => {

@@ -3,6 +3,7 @@
 pub mod annotations;
 pub mod load;
 pub mod migration;
+pub mod parallel;
 pub mod sdl;
 pub mod statements;
 

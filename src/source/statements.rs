@@ -30,6 +30,8 @@ pub struct Statement {
     pub kind: StatementKind,
     /// The parse tree's root node name, e.g. `CreateStmt`.
     pub node: String,
+    /// The names the statement creates or alters, when known (`parallel::targets`).
+    pub targets: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
@@ -142,6 +144,7 @@ pub fn parse(path: &str, text: &str) -> Result<Vec<Statement>, SourceError> {
                     line: lines.line(offset),
                     kind: node.map(classify).unwrap_or(StatementKind::Other),
                     node: node.map(node_name).unwrap_or_else(|| "Empty".into()),
+                    targets: node.and_then(super::parallel::targets),
                 }
             })
             .collect()),

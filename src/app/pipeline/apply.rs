@@ -2,6 +2,7 @@ use super::run::{execute_plan, Choices};
 use super::{drift_since_last_run, make_plan, plan_id, read_schema};
 use crate::app::{resolve_target, Context, Outcome};
 use crate::cli::ApplyArgs;
+use crate::report::Format;
 use crate::run::pipeline::HookResume;
 use crate::Result;
 use std::time::Duration;
@@ -22,17 +23,33 @@ pub async fn apply(ctx: &Context<'_>, args: &ApplyArgs) -> Result<Outcome> {
     )
     .await?;
     drop(client);
+    let json = ctx.reporter.format == Format::Json;
     if plan.is_empty() {
-        ctx.reporter.result("nothing to change");
+        match json {
+            true => ctx.reporter.json(&serde_json::json!({ "changes": false })),
+            false => ctx.reporter.result("nothing to change"),
+        }
         return Ok(Outcome::Fine);
     }
     let text = plan.render();
-    ctx.reporter.result(&text);
+    if !json {
+        ctx.reporter.result(&text);
+    }
     let choices = Choices {
         allow_destructive: args.allow_destructive,
         no_rehearsal: true,
         lock_wait: Duration::from_secs(args.lock_wait),
         hook_resume: HookResume::Default,
     };
-    execute_plan(ctx, &target, &plan, &plan_id(&text), &choices).await
+    let ran = execute_plan(ctx, &target, &plan, &plan_id(&text), &choices).await?;
+    if json {
+        ctx.reporter.json(&serde_json::json!({
+            "changes": true,
+            "target": target.name,
+            "summary": plan.summary,
+            "plan": plan,
+            "run": ran,
+        }));
+    }
+    Ok(Outcome::Fine)
 }

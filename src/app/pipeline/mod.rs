@@ -135,7 +135,8 @@ pub(crate) async fn make_plan(
             .reporter
             .progress("loading schema/ and cloning the target's schema into shadow databases");
         let desired = async {
-            let (db, _) = shadow_from_sdl(&admin, &sdl, "desired").await?;
+            let (db, _) =
+                shadow_from_sdl(&admin, &sdl, "desired", ctx.config.shadow_jobs()).await?;
             let schema = match db.conninfo.connect().await {
                 Ok(client) => read_schema(ctx, &client).await,
                 Err(e) => Err(e.into()),
@@ -207,7 +208,7 @@ pub(crate) async fn divergence(ctx: &Context<'_>, actual: &Schema, planned: &str
     let desired: Result<Schema> = async {
         let sdl = sdl::load_config(&ctx.config)?;
         let admin = resolve_shadow(ctx)?;
-        let (db, _) = shadow_from_sdl(&admin, &sdl, "desired").await?;
+        let (db, _) = shadow_from_sdl(&admin, &sdl, "desired", ctx.config.shadow_jobs()).await?;
         let schema = match db.conninfo.connect().await {
             Ok(client) => read_schema(ctx, &client).await,
             Err(e) => Err(e.into()),

@@ -13,6 +13,11 @@ use tokio_postgres::Client;
 /// `strata plan`: the reviewed change, on a new branch (or only the file with `--no-git`).
 pub async fn plan(ctx: &Context<'_>, args: &PlanArgs) -> Result<Outcome> {
     let target = resolve_target(ctx, &args.target)?;
+    // Outside git (without --no-git) the plan could not be committed: said before the
+    // simulation, as bad input (exit 1), not after it.
+    if !args.no_git {
+        Repo::discover(&ctx.root)?;
+    }
     let client = target.conninfo.connect().await?;
     if !rollout_allows_replacing(ctx, args, &target, &client).await? {
         return Ok(Outcome::Findings);

@@ -43,9 +43,27 @@ pub async fn run(ctx: &Context<'_>, args: &RunArgs) -> Result<Outcome> {
             _ => HookResume::Default,
         },
     };
-    let outcome = execute_plan(ctx, &target, &plan, &plan_id, &choices).await?;
+    let ran = execute_plan(ctx, &target, &plan, &plan_id, &choices).await?;
     finish_git(ctx, args, &path, &plan, &target.name)?;
-    Ok(outcome)
+    if ctx.reporter.format == crate::report::Format::Json {
+        ctx.reporter.json(&serde_json::json!({
+            "target": target.name,
+            "pending_sql": true,
+            "run": ran,
+        }));
+    }
+    Ok(Outcome::Fine)
+}
+
+/// What executing a plan did (`run`'s and `apply`'s JSON).
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct Ran {
+    /// The plan had already run on the target: nothing was done.
+    pub already_ran: bool,
+    #[serde(flatten)]
+    pub report: pipeline::RunReport,
+    /// The target's fingerprint after the run.
+    pub fingerprint: Option<String>,
 }
 
 /// How `run` (and `apply`) execute a plan, beyond the plan itself.
@@ -66,7 +84,7 @@ pub(crate) async fn execute_plan(
     plan: &Plan,
     plan_id: &str,
     choices: &Choices,
-) -> Result<Outcome> {
+) -> Result<Ran> {
     let allow_destructive = choices.allow_destructive || target.policy.allow_destructive;
     check_destructive(plan, None, &target.name, allow_destructive)?;
     let mut locked = LockedConnection::acquire(&target.conninfo, choices.lock_wait, || {
@@ -76,7 +94,10 @@ pub(crate) async fn execute_plan(
     .await?;
     if history::run_finished(locked.client(), plan_id).await? {
         ctx.reporter.note("this plan already ran on the target");
-        return Ok(Outcome::Fine);
+        return Ok(Ran {
+            already_ran: true,
+            ..Ran::default()
+        });
     }
     let progress = history::progress_of(locked.client(), plan_id).await?;
     let current = read_schema(ctx, locked.client()).await?;
@@ -108,6 +129,7 @@ pub(crate) async fn execute_plan(
         hook_resume: choices.hook_resume,
         hook_wait: choices.lock_wait,
         failpoints: true,
+        monitor: Some(target.conninfo.clone()),
     };
     let last_planned = planned.iter().map(|m| m.id).max();
     let report = pipeline::execute(
@@ -156,7 +178,11 @@ pub(crate) async fn execute_plan(
         "done: {} statements, {} migrations, {} hooks ({} steps already done)",
         report.statements_run, report.migrations_applied, report.hooks_run, report.steps_skipped
     ));
-    Ok(Outcome::Fine)
+    Ok(Ran {
+        already_ran: false,
+        report,
+        fingerprint: Some(after.fingerprint().to_string()),
+    })
 }
 
 /// A new run starts from the plan's source; an interrupted one from where its steps left
@@ -277,6 +303,7 @@ async fn rehearse(
             hook_resume: HookResume::Default,
             hook_wait: Duration::ZERO,
             failpoints: false,
+            monitor: None,
         };
         let rehearsal = without_hooks(plan);
         let quiet = crate::report::Reporter::capture(
@@ -337,6 +364,7 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
             drift.join("\n  ")
         ));
         if target.policy.on_drift == crate::config::OnDrift::Fail {
+            report_without_plan(ctx, target, &drift, 0, true);
             return Ok(Outcome::Findings);
         }
     }
@@ -346,6 +374,7 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
             .note("stored the schema as it is as the baseline for drift checks (first run on this target)");
     }
     ctx.reporter.note("no pending.sql: no schema change");
+    let mut hooks_run = 0;
     for stage in ctx
         .config
         .stages
@@ -359,9 +388,29 @@ async fn run_without_plan(ctx: &Context<'_>, target: &ResolvedTarget) -> Result<
         {
             hook::run_hook(&ctx.root, command, &target.name, &stage.name)
                 .map_err(crate::run::pipeline::RunError::from)?;
+            hooks_run += 1;
         }
     }
+    report_without_plan(ctx, target, &drift, hooks_run, false);
     Ok(Outcome::Fine)
+}
+
+fn report_without_plan(
+    ctx: &Context<'_>,
+    target: &ResolvedTarget,
+    drift: &[String],
+    hooks_run: usize,
+    refused: bool,
+) {
+    if ctx.reporter.format == crate::report::Format::Json {
+        ctx.reporter.json(&serde_json::json!({
+            "target": target.name,
+            "pending_sql": false,
+            "drift": drift,
+            "refused_for_drift": refused,
+            "hooks_run": hooks_run,
+        }));
+    }
 }
 
 /// `--git-commit`/`--push` need pending.sql committed (not only written by `plan --no-git`)

@@ -192,10 +192,17 @@ fn single_assignment(sql: &str) -> Option<crate::plan::classify::BackfillUpdate>
     };
     let value = target.val.as_deref()?;
     let (from, cast) = match value.node.as_ref() {
-        Some(NodeEnum::TypeCast(c)) => (
-            column(c.arg.as_deref()?)?,
-            Some(crate::plan::classify::shape(c.type_name.as_ref()?)),
-        ),
+        // A cast, possibly through others (`c::text::e`, an enum moved to its rebuilt type).
+        Some(NodeEnum::TypeCast(c)) => {
+            let mut arg = c.arg.as_deref()?;
+            while let Some(NodeEnum::TypeCast(inner)) = arg.node.as_ref() {
+                arg = inner.arg.as_deref()?;
+            }
+            (
+                column(arg)?,
+                Some(crate::plan::classify::shape(c.type_name.as_ref()?)),
+            )
+        }
         _ => (column(value)?, None),
     };
     Some(crate::plan::classify::BackfillUpdate {

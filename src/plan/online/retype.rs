@@ -141,6 +141,19 @@ pub(super) fn retype(
         hazards,
         transactional,
     };
+    // The diff's conversion (`USING`), where it is more than a cast to the new type: over
+    // the row's columns, in the trigger as in the backfill.
+    let plain_cast = format!("{c}::{ty}");
+    let conversion = change
+        .sql
+        .rsplit_once(" USING ")
+        .map(|(_, e)| e.to_string())
+        .filter(|e| *e != plain_cast);
+    let copy = match &conversion {
+        Some(e) => format!("SELECT {e} INTO NEW.{t} FROM (SELECT NEW.*) AS strata_row;"),
+        None => format!("NEW.{t} := NEW.{c}::{ty};"),
+    };
+    let conversion = conversion.unwrap_or(plain_cast);
     use ChangeKind::{AlterColumn, AlterColumnType, AlterTable, Create, Drop};
     out.push(item(
         AlterColumn,
@@ -154,7 +167,7 @@ pub(super) fn retype(
     out.push(item(
         Create,
         format!(
-            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $strata$\nBEGIN\n  NEW.{t} := NEW.{c}::{ty};\n  RETURN NEW;\nEND\n$strata$"
+            "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $strata$\nBEGIN\n  {copy}\n  RETURN NEW;\nEND\n$strata$"
         ),
         vec![],
         true,
@@ -179,8 +192,8 @@ pub(super) fn retype(
             current,
             pace,
             table,
-            &format!("{t} = {c}::{ty}"),
-            &format!("{t} IS DISTINCT FROM {c}::{ty}"),
+            &format!("{t} = {conversion}"),
+            &format!("{t} IS DISTINCT FROM {conversion}"),
         ),
         backfill_hazards,
         false,

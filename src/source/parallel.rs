@@ -1,0 +1,443 @@
+//! Parallel SDL loads, the way `pg_restore -j` restores: statements that do not depend on
+//! each other are loaded over several connections at once, each statement in its own
+//! transaction; whatever could not be loaded that way is loaded afterwards by the
+//! single-stream loader (`load::load_items`), which also reports errors at file:line.
+//!
+//! The dependency graph is conservative (see docs/architecture.md, "Parallel loads"):
+//! - a statement *writes* the names its parse tree says it creates or alters ([`targets`]);
+//!   a statement of any other kind is a barrier (it waits for everything before it, and
+//!   everything after it waits for it);
+//! - it *reads* every word of its text (and of its file's session settings) that some
+//!   statement writes: over-approximating only costs parallelism;
+//! - per name, in file order, a reader waits for the last writer before it, and a writer
+//!   for the last writer and every reader since. Edges only point back in file order, so
+//!   the graph has no cycle, and a statement that reads a name before its writer runs
+//!   before that writer, fails as it would in the single stream, and is loaded (with every
+//!   statement waiting on it) by the single-stream pass, in file order.
+
+use super::load::{self, LoadError, LoadStats};
+use super::sdl::Sdl;
+use crate::pg::{ConnInfo, PgError};
+use pg_query::protobuf::{GrantTargetType, ObjectType, RangeVar};
+use pg_query::{Node, NodeEnum};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::sync::Arc;
+use tokio_postgres::Client;
+
+/// Statements per round trip (each still in its own transaction).
+const BATCH: usize = 100;
+/// The session setting a round trip records its committed statements in.
+const COMMITTED: &str = "strata.load_committed";
+
+/// The names a statement creates or alters, or `None` when strata does not know what it
+/// touches (the statement is then a barrier).
+pub fn targets(node: &NodeEnum) -> Option<Vec<String>> {
+    use NodeEnum as N;
+    let rel = |r: &Option<RangeVar>| r.iter().map(|r| r.relname.clone()).collect::<Vec<_>>();
+    let mut names = match node {
+        N::CreateStmt(s) => rel(&s.relation),
+        N::ViewStmt(s) => rel(&s.view),
+        N::IndexStmt(s) => with(rel(&s.relation), &s.idxname),
+        N::AlterTableStmt(s) => rel(&s.relation),
+        N::CreateSeqStmt(s) => rel(&s.sequence),
+        N::AlterSeqStmt(s) => rel(&s.sequence),
+        N::CreateTrigStmt(s) => with(rel(&s.relation), &s.trigname),
+        N::CreatePolicyStmt(s) => with(rel(&s.table), &s.policy_name),
+        N::CreateTableAsStmt(s) => s.into.iter().flat_map(|i| rel(&i.rel)).collect(),
+        N::CompositeTypeStmt(s) => rel(&s.typevar),
+        N::CreateFunctionStmt(s) => last(&s.funcname),
+        N::CreateEnumStmt(s) => last(&s.type_name),
+        N::CreateRangeStmt(s) => last(&s.type_name),
+        N::AlterEnumStmt(s) => last(&s.type_name),
+        N::CreateDomainStmt(s) => last(&s.domainname),
+        N::CreateSchemaStmt(s) if s.schema_elts.is_empty() => vec![s.schemaname.clone()],
+        N::CommentStmt(s) => {
+            let mut names = strings(&s.object);
+            // COMMENT ON COLUMN t.c: the table, not every table named like the column.
+            if s.objtype == ObjectType::ObjectColumn as i32 {
+                names.pop();
+            }
+            names
+        }
+        N::GrantStmt(s) if s.targtype == GrantTargetType::AclTargetObject as i32 => {
+            strings(&s.objects)
+        }
+        N::AlterOwnerStmt(s) => {
+            let mut names = rel(&s.relation);
+            names.extend(strings(&s.object));
+            names
+        }
+        _ => return None,
+    };
+    names.retain(|n| !n.is_empty());
+    (!names.is_empty()).then_some(names)
+}
+
+fn with(mut names: Vec<String>, name: &str) -> Vec<String> {
+    names.push(name.to_string());
+    names
+}
+
+fn last(names: &[Node]) -> Vec<String> {
+    match names.last().and_then(|n| n.node.as_ref()) {
+        Some(NodeEnum::String(s)) => vec![s.sval.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Every name (`sval`, `relname`) inside a part of a parse tree.
+fn strings(part: &impl serde::Serialize) -> Vec<String> {
+    fn walk(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("sval" | "relname", serde_json::Value::String(s)) => out.push(s.clone()),
+                        _ => walk(value, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(value) = serde_json::to_value(part) {
+        walk(&value, &mut out);
+    }
+    out
+}
+
+/// The words of a text, lowercased: identifiers, quoted or not, and anything in literals
+/// (function bodies). A name made of several words counts as each of them.
+fn words(text: &str, out: &mut BTreeSet<String>) {
+    for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')) {
+        if !word.is_empty() && !word.bytes().all(|b| b.is_ascii_digit()) {
+            out.insert(word.to_lowercase());
+        }
+    }
+}
+
+/// For each statement (`items`, in file order), the earlier statements it waits for.
+pub fn dependencies(sdl: &Sdl, items: &[(usize, usize)]) -> Vec<Vec<usize>> {
+    let written: Vec<Option<BTreeSet<String>>> = items
+        .iter()
+        .map(|&(f, s)| {
+            sdl.files[f].statements[s]
+                .statement
+                .targets
+                .as_ref()
+                .map(|names| {
+                    let mut keys = BTreeSet::new();
+                    names.iter().for_each(|n| words(n, &mut keys));
+                    keys
+                })
+        })
+        .collect();
+    let keys: BTreeSet<&str> = written
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|k| k.as_str())
+        .collect();
+    #[derive(Default)]
+    struct Key {
+        writer: Option<usize>,
+        readers: Vec<usize>,
+    }
+    let mut state: HashMap<&str, Key> = HashMap::new();
+    let mut barrier: Option<usize> = None;
+    let mut since_barrier: Vec<usize> = Vec::new();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, &(f, s)) in items.iter().enumerate() {
+        let mut deps: BTreeSet<usize> = barrier.into_iter().collect();
+        match &written[i] {
+            None => {
+                deps.extend(since_barrier.drain(..));
+                barrier = Some(i);
+                // Everything later waits for the barrier, which waits for everything earlier.
+                state.clear();
+            }
+            Some(targets) => {
+                let statement = &sdl.files[f].statements[s];
+                let mut mentioned = BTreeSet::new();
+                words(&statement.statement.sql, &mut mentioned);
+                for setting in &sdl.settings[f][..statement.settings] {
+                    words(setting, &mut mentioned);
+                }
+                mentioned.extend(targets.iter().cloned());
+                for word in &mentioned {
+                    let Some(&key) = keys.get(word.as_str()) else {
+                        continue;
+                    };
+                    let key = state.entry(key).or_default();
+                    deps.extend(key.writer);
+                    if targets.contains(word) {
+                        deps.extend(key.readers.drain(..));
+                        key.writer = Some(i);
+                    } else {
+                        key.readers.push(i);
+                    }
+                }
+                since_barrier.push(i);
+            }
+        }
+        deps.remove(&i);
+        out.push(deps.into_iter().collect());
+    }
+    out
+}
+
+/// Loads the SDL into the database at `conninfo` over `jobs` connections (one connection
+/// and one transaction, `load::load`, when `jobs` is 1).
+pub async fn load(conninfo: &ConnInfo, sdl: &Sdl, jobs: usize) -> Result<LoadStats, LoadError> {
+    let items = load::all_items(sdl);
+    let client = conninfo.connect().await?;
+    if jobs <= 1 || items.len() < 2 {
+        return load::load_items(&client, sdl, &items).await;
+    }
+    let deps = dependencies(sdl, &items);
+    let done = run_graph(conninfo, sdl, &items, &deps, jobs).await?;
+    let rest: Vec<(usize, usize)> = items
+        .iter()
+        .zip(&done)
+        .filter(|(_, done)| !**done)
+        .map(|(item, _)| *item)
+        .collect();
+    if rest.is_empty() {
+        return Ok(LoadStats {
+            statements: items.len(),
+            passes: 1,
+            deferred: 0,
+        });
+    }
+    let stats = load::load_items(&client, sdl, &rest).await?;
+    Ok(LoadStats {
+        statements: items.len(),
+        passes: 1 + stats.passes,
+        deferred: stats.deferred,
+    })
+}
+
+/// One batch of statements that may run at once, as sent to one connection.
+struct Batch {
+    id: u64,
+    /// Indices into the items.
+    items: Vec<usize>,
+    /// Per statement: its session settings and its text.
+    texts: Vec<(String, String)>,
+}
+
+/// What a batch did: the statements committed, and the first error that is not "does not
+/// exist (yet)" (which stops the parallel phase).
+struct Outcome {
+    connection: usize,
+    committed: Vec<usize>,
+    fatal: bool,
+}
+
+/// Runs the graph over `jobs` connections. Returns, per item, whether it was committed;
+/// the rest (failed statements, everything waiting on them, everything not started after
+/// a statement failed for another reason than a missing object) is left to the caller.
+async fn run_graph(
+    conninfo: &ConnInfo,
+    sdl: &Sdl,
+    items: &[(usize, usize)],
+    deps: &[Vec<usize>],
+    jobs: usize,
+) -> Result<Vec<bool>, LoadError> {
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents = vec![Vec::new(); items.len()];
+    for (i, d) in deps.iter().enumerate() {
+        for &j in d {
+            dependents[j].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<std::cmp::Reverse<usize>> = (0..items.len())
+        .filter(|&i| waiting[i] == 0)
+        .map(std::cmp::Reverse)
+        .collect();
+    let mut clients = Vec::with_capacity(jobs);
+    for _ in 0..jobs {
+        clients.push(Arc::new(conninfo.connect().await?));
+    }
+    let mut idle: Vec<usize> = (0..jobs).rev().collect();
+    let mut running = tokio::task::JoinSet::new();
+    let mut done = vec![false; items.len()];
+    let mut stop = false;
+    let mut next_id = 0u64;
+    loop {
+        while !stop && !ready.is_empty() && !idle.is_empty() {
+            let size = ready.len().div_ceil(jobs).clamp(1, BATCH);
+            let chosen: Vec<usize> = (0..size).filter_map(|_| ready.pop()).map(|r| r.0).collect();
+            let batch = Batch {
+                id: next_id,
+                texts: chosen
+                    .iter()
+                    .map(|&i| statement_text(sdl, items[i]))
+                    .collect(),
+                items: chosen,
+            };
+            next_id += 1;
+            let connection = idle.pop().expect("an idle connection");
+            let client = clients[connection].clone();
+            running.spawn(async move { run_batch(&client, connection, batch).await });
+        }
+        let Some(finished) = running.join_next().await else {
+            break;
+        };
+        let outcome = finished.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        idle.push(outcome.connection);
+        stop |= outcome.fatal;
+        for i in outcome.committed {
+            done[i] = true;
+            for &d in &dependents[i] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 {
+                    ready.push(std::cmp::Reverse(d));
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// A statement's session settings and text.
+fn statement_text(sdl: &Sdl, (f, s): (usize, usize)) -> (String, String) {
+    let statement = &sdl.files[f].statements[s];
+    (
+        load::context(sdl, f, statement.settings),
+        statement.statement.sql.clone(),
+    )
+}
+
+/// Sends a batch, each statement in its own transaction, in as few round trips as its
+/// failures allow: a failed statement is skipped and the rest sent again.
+async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<Outcome, LoadError> {
+    let mut outcome = Outcome {
+        connection,
+        committed: Vec::new(),
+        fatal: false,
+    };
+    let mut start = 0;
+    while start < batch.items.len() {
+        let sql = batch_text(&batch, start);
+        match client.batch_execute(&sql).await {
+            Ok(()) => {
+                outcome.committed.extend(&batch.items[start..]);
+                break;
+            }
+            Err(e) if e.as_db_error().is_some() => {
+                client.batch_execute("ROLLBACK").await.map_err(pg_error)?;
+                let failed = committed_up_to(client, batch.id).await?.max(start);
+                outcome.committed.extend(&batch.items[start..failed]);
+                if !e.code().is_some_and(load::is_deferrable) {
+                    outcome.fatal = true;
+                    break;
+                }
+                start = failed + 1;
+            }
+            Err(e) => return Err(pg_error(e)),
+        }
+    }
+    Ok(outcome)
+}
+
+/// The batch from `start` on as one query string: per statement `BEGIN`, its settings when
+/// they differ from the previous one's, the statement, a progress mark, `COMMIT`.
+fn batch_text(batch: &Batch, start: usize) -> String {
+    let mut sql = String::new();
+    let mut current: Option<&str> = None;
+    for k in start..batch.items.len() {
+        let (context, text) = &batch.texts[k];
+        sql.push_str("BEGIN;\n");
+        if current != Some(context.as_str()) {
+            sql.push_str(context);
+            current = Some(context);
+        }
+        // A shadow database needs no durability (the settings may have reset it).
+        sql.push_str("SET LOCAL synchronous_commit = off;\n");
+        sql.push_str(text);
+        sql.push_str(&format!(
+            "\n;\nSELECT set_config('{COMMITTED}', '{}:{}', false);\nCOMMIT;\n",
+            batch.id,
+            k + 1
+        ));
+    }
+    sql
+}
+
+/// How many statements of batch `id` are committed (0 when none has been yet).
+async fn committed_up_to(client: &Client, id: u64) -> Result<usize, LoadError> {
+    let row = client
+        .query_one(&format!("SELECT current_setting('{COMMITTED}', true)"), &[])
+        .await
+        .map_err(pg_error)?;
+    let value: Option<String> = row.get(0);
+    Ok(value
+        .as_deref()
+        .and_then(|v| v.split_once(':'))
+        .filter(|(batch, _)| *batch == id.to_string())
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(0))
+}
+
+fn pg_error(e: tokio_postgres::Error) -> LoadError {
+    PgError::query("loading the schema")(e).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps(text: &str) -> Vec<Vec<usize>> {
+        let sdl = Sdl::from_text("schema.sql", text).unwrap();
+        let items = load::all_items(&sdl);
+        dependencies(&sdl, &items)
+    }
+
+    #[test]
+    fn independent_tables_wait_for_nothing_and_their_indexes_for_them() {
+        let d = deps(
+            "CREATE TABLE a (id int PRIMARY KEY);\n\
+             CREATE TABLE b (id int);\n\
+             CREATE INDEX ON a (id);\n\
+             CREATE INDEX ON a (id) WHERE id > 0;\n\
+             CREATE TABLE c (a_id int REFERENCES a);\n",
+        );
+        // The foreign key waits for the last statement that changed `a`.
+        assert_eq!(d, vec![vec![], vec![], vec![0], vec![2], vec![3]]);
+    }
+
+    #[test]
+    fn a_writer_waits_for_the_readers_before_it() {
+        // The view reads t as it is before the column is added, as in the single stream.
+        let d = deps(
+            "CREATE TABLE t (a int);\n\
+             CREATE VIEW v AS SELECT * FROM t;\n\
+             ALTER TABLE t ADD COLUMN b int;\n",
+        );
+        assert_eq!(d, vec![vec![], vec![0], vec![0, 1]]);
+    }
+
+    #[test]
+    fn an_unknown_statement_is_a_barrier() {
+        let d = deps(
+            "CREATE TABLE a (id int);\n\
+             CREATE EXTENSION IF NOT EXISTS pgcrypto;\n\
+             CREATE TABLE b (id int);\n",
+        );
+        assert_eq!(d, vec![vec![], vec![0], vec![1]]);
+    }
+
+    #[test]
+    fn session_settings_are_read_and_quoted_names_match_any_case() {
+        let d = deps(
+            "CREATE SCHEMA app;\n\
+             SET search_path = app;\n\
+             CREATE TABLE \"Users\" (id int);\n\
+             COMMENT ON COLUMN \"Users\".id IS 'x';\n",
+        );
+        assert_eq!(d, vec![vec![], vec![0], vec![0, 1]]);
+    }
+}

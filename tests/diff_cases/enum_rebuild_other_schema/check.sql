@@ -1,0 +1,1 @@
+SELECT array_agg(id ORDER BY k) = '{2,1}' FROM data.item
