@@ -96,8 +96,12 @@ cases!(
     enum_add_value_first,
     enum_add_value_middle,
     enum_create,
+    enum_rebuild_dependents,
+    enum_rebuild_other_schema,
     enum_remove_value,
+    enum_remove_value_repro,
     enum_rename_value,
+    enum_reorder_values,
     enum_used_by_view_and_column,
     exclusion_add,
     extension_create,
@@ -247,7 +251,7 @@ cases!(
     view_replace_compatible,
     view_replace_incompatible,
     view_replace_type_change,
-    view_replace_where
+    view_replace_where,
 );
 
 #[test]
