@@ -84,8 +84,7 @@ pub fn review(plan: &Plan, schema: Option<&Schema>) -> Review {
 fn says_destructive(statement: &PlannedStatement) -> bool {
     statement
         .hazards
-        .iter()
-        .any(|h| *h == crate::diff::hazard::DESTRUCTIVE)
+        .contains(&crate::diff::hazard::DESTRUCTIVE)
 }
 
 /// Adds the `destructive` hazard to every statement the classification finds destructive

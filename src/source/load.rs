@@ -94,10 +94,9 @@ pub async fn load_items(
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, LoadError> {
-    let (defaults, items): (Vec<(usize, usize)>, Vec<(usize, usize)>) =
-        items.iter().copied().partition(|(f, s)| {
-            sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
-        });
+    let (defaults, items): (Vec<_>, Vec<_>) = items.iter().copied().partition(|(f, s)| {
+        sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
+    });
     client
         .batch_execute("BEGIN")
         .await
