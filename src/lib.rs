@@ -11,7 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod ddl;
 pub mod diff;
-pub mod error;
 pub mod failpoint;
 pub mod fleet;
 pub mod git;
@@ -23,4 +22,4 @@ pub mod report;
 pub mod run;
 pub mod source;
 
-pub use error::{Error, Result};
+pub use app::error::{Error, Result};

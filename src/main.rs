@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         }
         Err(error) => {
             let code = error.exit_code();
-            reporter.error_json(&error);
+            reporter.error_json(&error, code);
             reporter.note(&format!("{:?}", miette::Report::new(error)));
             ExitCode::from(code)
         }

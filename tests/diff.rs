@@ -150,7 +150,10 @@ fn classified(
                 change.sql
             ));
         }
-        let says = change.hazards.iter().any(|h| h.kind.id == "destructive");
+        let says = change
+            .hazards
+            .iter()
+            .any(|h| h.kind == strata::diff::hazard::DESTRUCTIVE);
         if let (Some(why), false) = (verdict.destructive, says) {
             return Err(format!(
                 "[{name}] classified destructive ({why}) but the diff does not say so:\n  {}",

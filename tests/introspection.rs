@@ -512,7 +512,7 @@ async fn a_listed_schema_that_does_not_exist_is_an_error() {
         matches!(&err, CatalogError::MissingSchema { name } if name == "nope"),
         "{err:?}"
     );
-    assert_eq!(err.exit_code(), 1);
+    assert_eq!(strata::Error::from(err).exit_code(), 1);
 }
 
 #[tokio::test]

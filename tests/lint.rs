@@ -307,7 +307,7 @@ fn a_large_pending_sql_gives_every_finding() {
     let mut text = String::from("-- strata plan\n");
     for i in 0..3000 {
         text.push_str(&format!(
-            "\n-- hazards: blocks-writes\n-- strata:ignore ban-drop-column\nALTER TABLE t{i} DROP COLUMN c;\n"
+            "\n-- hazards: destructive\n-- strata:ignore ban-drop-column\nALTER TABLE t{i} DROP COLUMN c;\n"
         ));
     }
     let dir = project(&[("pending.sql", &text)]);

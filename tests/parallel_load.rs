@@ -150,7 +150,11 @@ async fn an_error_in_a_parallel_load_points_at_its_file_and_line() {
     let db = TestDb::new();
     let error = parallel::load(&db.conninfo, &sdl, JOBS).await.unwrap_err();
     match error {
-        strata::Error::Source(strata::source::SourceError::Sql { path, line, .. }) => {
+        strata::source::load::LoadError::Source(strata::source::SourceError::Sql {
+            path,
+            line,
+            ..
+        }) => {
             assert_eq!((path.as_str(), line), ("bad.sql", 4));
         }
         other => panic!("expected an error at file:line, got {other:?}"),

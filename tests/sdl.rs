@@ -171,7 +171,7 @@ async fn unknown_type_shows_postgres_message_at_file_and_line() {
     );
     let sdl = load_path(dir.path()).unwrap();
     let db = TestDb::new();
-    let (path, line, message) = located(load(&db.client().await, &sdl).await.unwrap_err());
+    let (path, line, message) = located(load(&db.client().await, &sdl).await.unwrap_err().into());
     assert!(path.ends_with("b.sql"), "{path}");
     assert_eq!(line, 1);
     assert!(
@@ -193,7 +193,7 @@ async fn a_duplicate_is_an_error_at_its_line() {
     )
     .unwrap();
     let db = TestDb::new();
-    let (path, line, message) = located(load(&db.client().await, &sdl).await.unwrap_err());
+    let (path, line, message) = located(load(&db.client().await, &sdl).await.unwrap_err().into());
     assert_eq!((path.as_str(), line), ("dup.sql", 3));
     assert!(message.contains("already exists"), "{message}");
 }
@@ -233,7 +233,7 @@ async fn clone_reproduces_a_schema() {
          GRANT SELECT ON app.names TO strata_sdl_reader;
          INSERT INTO app.people (mood, name) VALUES ('ok', 'ann');",
     );
-    let shadow = strata::pg::clone::clone_schema(
+    let shadow = strata::catalog::clone::clone_schema(
         &db.conninfo,
         &common::admin_conninfo(),
         "clone",
@@ -274,7 +274,7 @@ async fn clone_of_a_body_holding_pg_dump_entry_markers_goes_through_psql() {
     db.psql(&format!(
         "CREATE SCHEMA app;\nCREATE FUNCTION app.one() RETURNS int LANGUAGE sql AS $body${body}$body$;"
     ));
-    let shadow = strata::pg::clone::clone_schema(
+    let shadow = strata::catalog::clone::clone_schema(
         &db.conninfo,
         &common::admin_conninfo(),
         "clone",

@@ -3,6 +3,7 @@
 mod completions;
 mod db;
 mod diff;
+pub mod error;
 mod fleet;
 mod init;
 mod introspect;
@@ -85,8 +86,8 @@ async fn dispatch(cli: Cli, reporter: &Reporter) -> Result<Outcome> {
     }
     let root = cli.project.clone();
     let format = cli.format;
-    let config = Config::load(&root)?;
-    crate::run::history::set_schema(&config.history.schema);
+    let config = Config::load(&root, crate::lint::rule_id)?;
+    crate::config::set_history_schema(&config.history.schema);
     let ctx = Context {
         root,
         config,

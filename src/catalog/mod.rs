@@ -6,6 +6,7 @@
 //! as `Unmodelled` warnings, never silently dropped.
 
 mod build;
+pub mod clone;
 mod deparse;
 mod depend;
 mod sql;
@@ -92,14 +93,6 @@ impl CatalogError {
         match self {
             CatalogError::Pg(crate::pg::PgError::Query { source, .. }) => source.as_db_error(),
             _ => None,
-        }
-    }
-
-    /// 1 for a manifest that does not match the database, 2 when reading failed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CatalogError::MissingSchema { .. } => 1,
-            _ => 2,
         }
     }
 }

@@ -70,7 +70,7 @@ pub fn namespaces() -> String {
         acl = acl("n.nspacl", 'n', "n.nspowner"),
         ext = not_ext("pg_namespace", "n.oid"),
         ds = describe("ds", "pg_namespace", "n.oid", "0"),
-        history = crate::model::quote_literal(&crate::run::history::schema()),
+        history = crate::model::quote_literal(&crate::config::history_schema()),
     )
 }
 

@@ -1,5 +1,6 @@
 //! `pipeline.toml`: the raw serde layer (`raw`) and the resolved configuration every command uses.
 
+pub mod banned_type;
 pub mod duration;
 pub mod groups;
 mod print;
@@ -180,8 +181,31 @@ pub struct HistoryConfig {
 impl Default for HistoryConfig {
     fn default() -> Self {
         HistoryConfig {
-            schema: crate::run::history::DEFAULT_SCHEMA.to_string(),
+            schema: DEFAULT_HISTORY_SCHEMA.to_string(),
         }
+    }
+}
+
+/// The history schema unless `[history] schema` names another.
+pub const DEFAULT_HISTORY_SCHEMA: &str = "strata";
+
+static HISTORY_SCHEMA: std::sync::RwLock<String> = std::sync::RwLock::new(String::new());
+
+/// Sets the history schema for this process (from `[history] schema`, once the manifest is
+/// loaded). The config accepts only plain lower-case identifiers, so the name needs no
+/// quoting in SQL text or in a regclass literal. The run's history tables, the catalog's
+/// exclusion and the clone's all follow it.
+pub fn set_history_schema(name: &str) {
+    *HISTORY_SCHEMA.write().unwrap() = name.to_string();
+}
+
+/// The history schema in effect.
+pub fn history_schema() -> String {
+    let name = HISTORY_SCHEMA.read().unwrap();
+    if name.is_empty() {
+        DEFAULT_HISTORY_SCHEMA.to_string()
+    } else {
+        name.clone()
     }
 }
 
@@ -237,21 +261,34 @@ impl Config {
     }
 
     /// Reads `pipeline.toml` in `root`; a missing file is the all-defaults manifest.
-    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+    /// `lint_rule` names the lint rules `[lint.levels]` may set (`lint::rule_id`).
+    pub fn load(root: &Path, lint_rule: LintRuleId) -> Result<Config, ConfigError> {
         let path = root.join(MANIFEST_FILE);
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
             Err(source) => return Err(ConfigError::Io { path, source }),
         };
-        Self::parse(root, &text)
+        Self::parse_with(root, &text, lint_rule)
     }
 
+    /// The manifest `text`, for a caller that does not lint: `[lint.levels]` keeps any rule
+    /// id as written. Commands go through [`Config::load`], which checks the ids.
     pub fn parse(root: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with(root, text, |id| Some(id.to_string()))
+    }
+
+    /// The manifest `text`; a `[lint.levels]` id `lint_rule` does not know is an error.
+    pub fn parse_with(
+        root: &Path,
+        text: &str,
+        lint_rule: LintRuleId,
+    ) -> Result<Config, ConfigError> {
         let ctx = Ctx {
             root,
             text,
             file: MANIFEST_FILE,
+            lint_rule,
         };
         let raw: RawManifest = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -312,7 +349,13 @@ struct Ctx<'a> {
     root: &'a Path,
     text: &'a str,
     file: &'a str,
+    lint_rule: LintRuleId,
 }
+
+/// The canonical id of a lint rule (aliases resolved), `None` for an id that names none.
+/// The commands pass `lint::rule_id`: `lint` reads this configuration, so `config` cannot
+/// ask it directly.
+pub type LintRuleId = fn(&str) -> Option<String>;
 
 impl Ctx<'_> {
     fn invalid(
@@ -505,7 +548,7 @@ fn resolve_plan(ctx: &Ctx, raw: raw::RawPlan) -> Result<PlanConfig, ConfigError>
 
 fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError> {
     for ty in &raw.banned_types {
-        if let Err(message) = crate::lint::banned_type::BannedType::parse(ty.get_ref()) {
+        if let Err(message) = banned_type::BannedType::parse(ty.get_ref()) {
             return Err(ctx.invalid(
                 message,
                 ty.span(),
@@ -516,7 +559,7 @@ fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError>
     }
     let mut levels = BTreeMap::new();
     for (id, level) in raw.levels {
-        let Some(rule) = crate::lint::rule(id.get_ref()) else {
+        let Some(rule) = (ctx.lint_rule)(id.get_ref()) else {
             return Err(ctx.invalid(
                 format!("unknown lint rule `{}`", id.get_ref()),
                 id.span(),
@@ -524,7 +567,7 @@ fn resolve_lint(ctx: &Ctx, raw: raw::RawLint) -> Result<LintConfig, ConfigError>
                 Some("docs/lint.md lists the rule ids".into()),
             ));
         };
-        levels.insert(rule.id.to_string(), level);
+        levels.insert(rule, level);
     }
     Ok(LintConfig {
         naming: raw.naming,

@@ -440,3 +440,25 @@ fn group_errors_point_at_the_key() {
     let (message, _) = invalid_message("[groups.g]\nurls = \"x\"\n");
     assert!(message.contains("unknown field `urls`"), "{message}");
 }
+
+/// `[lint.levels]` ids are checked against the lint registry the caller passes (the commands
+/// pass `lint::rule_id`), and stored under the canonical id.
+#[test]
+fn lint_levels_are_checked_by_the_given_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let known = |id: &str| (id == "alias" || id == "rule").then(|| "rule".to_string());
+    let text = "[lint.levels]\nalias = \"off\"\n";
+    let config = Config::parse_with(dir.path(), text, known).unwrap();
+    assert_eq!(config.lint.levels.get("rule"), Some(&LintLevel::Off));
+    let text = "[lint.levels]\nno-such-rule = \"off\"\n";
+    match Config::parse_with(dir.path(), text, known).unwrap_err() {
+        ConfigError::Invalid { message, span, .. } => {
+            assert_eq!(message, "unknown lint rule `no-such-rule`");
+            assert_eq!(
+                &text[span.offset()..span.offset() + span.len()],
+                "no-such-rule"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+}

@@ -3,8 +3,8 @@
 
 use super::comments::diff_comment;
 use super::privileges::diff_owner;
+use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{Collation, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

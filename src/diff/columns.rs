@@ -8,8 +8,8 @@ use super::hazard::{
 };
 use super::privileges::diff_grants;
 use super::sequences::{changed_options, options_sql};
+use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, Column, ObjectId, QualifiedName, Table};
 
 /// ` GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`; the sequence's type is the column's.

@@ -1,7 +1,7 @@
 //! COMMENT ON any object.
 
+use super::Phase;
 use super::{ChangeKind, Diff, Step};
-use crate::config::Phase;
 use crate::model::{quote_literal, ObjectId};
 
 /// `COMMENT ON <target> IS ...` when the comment differs (`from` is `None` for a new object).

@@ -6,8 +6,8 @@ use super::comments::diff_comment;
 use super::hazard::{
     Hazard, ACCESS_EXCLUSIVE, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, VALIDATION_SCAN,
 };
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
 
 /// Constraints of a table present on both sides.

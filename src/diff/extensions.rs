@@ -2,8 +2,8 @@
 
 use super::comments::diff_comment;
 use super::hazard::{Hazard, DESTRUCTIVE};
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, quote_literal, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

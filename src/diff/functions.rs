@@ -4,8 +4,8 @@
 use super::comments::diff_comment;
 use super::hazard::Hazard;
 use super::privileges::{diff_grants, diff_owner, public_grant};
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{Function, FunctionKind, FunctionSig, ObjectId};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

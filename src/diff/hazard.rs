@@ -1,97 +1,113 @@
-//! Hazards: what a statement may do beyond its plain meaning. Declared once, here (id,
-//! summary); `pending.sql` and the run's destructive check use the ids.
+//! Hazards: what a statement may do beyond its plain meaning. One registry, here: each kind
+//! once, with its stable id (pending.sql, `strata lint`, docs/hazards.md) and summary.
 
 use serde::Serialize;
 
 /// One kind of hazard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HazardKind {
-    pub id: &'static str,
-    pub summary: &'static str,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HazardKind {
+    /// Can lose data (drops a table, a column, an enum's type, ...).
+    Destructive,
+    /// Rewrites the whole table under an ACCESS EXCLUSIVE lock.
+    TableRewrite,
+    /// Holds an ACCESS EXCLUSIVE lock (blocks reads and writes) for longer than a catalog change:
+    /// during a scan of the table. Nearly every `ALTER TABLE` takes that lock for an instant; that
+    /// alone is not this hazard (`tests/hazard_locks.rs` measures which statements take what).
+    AccessExclusiveLock,
+    /// Scans the table to validate (NOT NULL, CHECK, FOREIGN KEY) while holding its lock.
+    ValidationScan,
+    /// Builds an index while blocking writes to the table.
+    IndexBuild,
+    /// Can fail on existing data (narrowing a type, a new unique or check constraint).
+    MayFailOnData,
+    /// Blocks writes to a table while it runs (a SHARE or SHARE ROW EXCLUSIVE lock held during
+    /// an index build or a validation).
+    BlocksWrites,
+    /// Scans the whole table to validate a constraint, without blocking reads or writes
+    /// (`VALIDATE CONSTRAINT`, SHARE UPDATE EXCLUSIVE): long on a large table, never an outage.
+    FullTableValidation,
+    /// Breaks the code still deployed: a column, table or function it uses is dropped or renamed
+    /// before the deploy stage.
+    BackwardIncompatible,
+    /// `CREATE INDEX` without `CONCURRENTLY` on a table that already exists.
+    NonConcurrentIndex,
+    /// A new column's default is volatile: every existing row is written.
+    VolatileDefault,
+    /// A column's type changes to one that cannot hold every value of the old one.
+    TypeNarrowing,
+    /// Updates every row of a table, in batches of their own transactions (a rename's or a
+    /// retype's backfill): no long lock, but WAL and dead rows in proportion to the table.
+    Backfill,
+    /// Leaves a window in which an object the code still deployed uses (a view, function,
+    /// trigger or policy dropped to be created again) is missing, committed: its drop and its
+    /// creation cannot run in one transaction.
+    BreaksDeployedCode,
 }
 
-/// Can lose data (drops a table, a column, an enum's type, ...). Same id as
-/// `run::pipeline::DESTRUCTIVE`.
-pub const DESTRUCTIVE: HazardKind = HazardKind {
-    id: "destructive",
-    summary: "can lose data",
-};
-/// Rewrites the whole table under an ACCESS EXCLUSIVE lock.
-pub const TABLE_REWRITE: HazardKind = HazardKind {
-    id: "table_rewrite",
-    summary: "rewrites the table under an ACCESS EXCLUSIVE lock",
-};
-/// Holds an ACCESS EXCLUSIVE lock (blocks reads and writes) for longer than a catalog change:
-/// during a scan of the table. Nearly every `ALTER TABLE` takes that lock for an instant; that
-/// alone is not this hazard (`tests/hazard_locks.rs` measures which statements take what).
-pub const ACCESS_EXCLUSIVE: HazardKind = HazardKind {
-    id: "access_exclusive_lock",
-    summary: "holds an ACCESS EXCLUSIVE lock on the table while it scans it",
-};
-/// Scans the table to validate (NOT NULL, CHECK, FOREIGN KEY) while holding its lock.
-pub const VALIDATION_SCAN: HazardKind = HazardKind {
-    id: "validation_scan",
-    summary: "scans the table to validate while holding a lock",
-};
-/// Builds an index while blocking writes to the table.
-pub const INDEX_BUILD: HazardKind = HazardKind {
-    id: "index_build",
-    summary: "builds an index, blocking writes to the table",
-};
-/// Can fail on existing data (narrowing a type, a new unique or check constraint).
-pub const MAY_FAIL: HazardKind = HazardKind {
-    id: "may_fail_on_data",
-    summary: "can fail on existing rows",
-};
+impl HazardKind {
+    /// The registry: the id and summary of each kind.
+    const fn entry(self) -> (&'static str, &'static str) {
+        match self {
+            HazardKind::Destructive => ("destructive", "can lose data"),
+            HazardKind::TableRewrite => ("table_rewrite", "rewrites the table under an ACCESS EXCLUSIVE lock"),
+            HazardKind::AccessExclusiveLock => ("access_exclusive_lock", "holds an ACCESS EXCLUSIVE lock on the table while it scans it"),
+            HazardKind::ValidationScan => ("validation_scan", "scans the table to validate while holding a lock"),
+            HazardKind::IndexBuild => ("index_build", "builds an index, blocking writes to the table"),
+            HazardKind::MayFailOnData => ("may_fail_on_data", "can fail on existing rows"),
+            HazardKind::BlocksWrites => ("blocks_writes", "blocks writes to the table while it runs"),
+            HazardKind::FullTableValidation => ("full_table_validation", "scans the whole table to validate, without blocking reads or writes"),
+            HazardKind::BackwardIncompatible => ("backward_incompatible", "drops or renames something the code still deployed may use"),
+            HazardKind::NonConcurrentIndex => ("non_concurrent_index", "builds an index on an existing table without CONCURRENTLY"),
+            HazardKind::VolatileDefault => ("volatile_default", "a volatile default is evaluated for every existing row (table rewrite)"),
+            HazardKind::TypeNarrowing => ("type_narrowing", "changes a column to a type that may not hold every existing value"),
+            HazardKind::Backfill => ("backfill", "updates every row of the table, in batches"),
+            HazardKind::BreaksDeployedCode => ("breaks_deployed_code", "an object the code still deployed uses is missing between its drop and its creation"),
+        }
+    }
 
-/// Blocks writes to a table while it runs (a SHARE or SHARE ROW EXCLUSIVE lock held during
-/// an index build or a validation).
-pub const BLOCKS_WRITES: HazardKind = HazardKind {
-    id: "blocks_writes",
-    summary: "blocks writes to the table while it runs",
-};
-/// Scans the whole table to validate a constraint, without blocking reads or writes
-/// (`VALIDATE CONSTRAINT`, SHARE UPDATE EXCLUSIVE): long on a large table, never an outage.
-pub const FULL_TABLE_VALIDATION: HazardKind = HazardKind {
-    id: "full_table_validation",
-    summary: "scans the whole table to validate, without blocking reads or writes",
-};
-/// Breaks the code still deployed: a column, table or function it uses is dropped or renamed
-/// before the deploy stage.
-pub const BACKWARD_INCOMPATIBLE: HazardKind = HazardKind {
-    id: "backward_incompatible",
-    summary: "drops or renames something the code still deployed may use",
-};
-/// `CREATE INDEX` without `CONCURRENTLY` on a table that already exists.
-pub const NON_CONCURRENT_INDEX: HazardKind = HazardKind {
-    id: "non_concurrent_index",
-    summary: "builds an index on an existing table without CONCURRENTLY",
-};
-/// A new column's default is volatile: every existing row is written.
-pub const VOLATILE_DEFAULT: HazardKind = HazardKind {
-    id: "volatile_default",
-    summary: "a volatile default is evaluated for every existing row (table rewrite)",
-};
-/// A column's type changes to one that cannot hold every value of the old one.
-pub const TYPE_NARROWING: HazardKind = HazardKind {
-    id: "type_narrowing",
-    summary: "changes a column to a type that may not hold every existing value",
-};
+    /// The stable id, as pending.sql and the docs write it.
+    pub const fn id(self) -> &'static str {
+        self.entry().0
+    }
 
-/// Updates every row of a table, in batches of their own transactions (a rename's or a
-/// retype's backfill): no long lock, but WAL and dead rows in proportion to the table.
-pub const BACKFILL: HazardKind = HazardKind {
-    id: "backfill",
-    summary: "updates every row of the table, in batches",
-};
+    pub const fn summary(self) -> &'static str {
+        self.entry().1
+    }
+}
 
-/// Leaves a window in which an object the code still deployed uses (a view, function,
-/// trigger or policy dropped to be created again) is missing, committed: its drop and its
-/// creation cannot run in one transaction.
-pub const BREAKS_DEPLOYED_CODE: HazardKind = HazardKind {
-    id: "breaks_deployed_code",
-    summary: "an object the code still deployed uses is missing between its drop and its creation",
-};
+/// Ordered by id, as pending.sql lists them.
+impl Ord for HazardKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.id().cmp(other.id())
+    }
+}
+
+impl PartialOrd for HazardKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for HazardKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+pub const DESTRUCTIVE: HazardKind = HazardKind::Destructive;
+pub const TABLE_REWRITE: HazardKind = HazardKind::TableRewrite;
+pub const ACCESS_EXCLUSIVE: HazardKind = HazardKind::AccessExclusiveLock;
+pub const VALIDATION_SCAN: HazardKind = HazardKind::ValidationScan;
+pub const INDEX_BUILD: HazardKind = HazardKind::IndexBuild;
+pub const MAY_FAIL: HazardKind = HazardKind::MayFailOnData;
+pub const BLOCKS_WRITES: HazardKind = HazardKind::BlocksWrites;
+pub const FULL_TABLE_VALIDATION: HazardKind = HazardKind::FullTableValidation;
+pub const BACKWARD_INCOMPATIBLE: HazardKind = HazardKind::BackwardIncompatible;
+pub const NON_CONCURRENT_INDEX: HazardKind = HazardKind::NonConcurrentIndex;
+pub const VOLATILE_DEFAULT: HazardKind = HazardKind::VolatileDefault;
+pub const TYPE_NARROWING: HazardKind = HazardKind::TypeNarrowing;
+pub const BACKFILL: HazardKind = HazardKind::Backfill;
+pub const BREAKS_DEPLOYED_CODE: HazardKind = HazardKind::BreaksDeployedCode;
 
 /// Every hazard kind, for documentation and lookup.
 pub const ALL: &[HazardKind] = &[
@@ -113,19 +129,14 @@ pub const ALL: &[HazardKind] = &[
 
 /// The kind with this id.
 pub fn by_id(id: &str) -> Option<&'static HazardKind> {
-    ALL.iter().find(|k| k.id == id)
+    ALL.iter().find(|k| k.id() == id)
 }
 
 /// A hazard of one statement, with what it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Hazard {
-    #[serde(serialize_with = "kind_id")]
     pub kind: HazardKind,
     pub detail: String,
-}
-
-fn kind_id<S: serde::Serializer>(kind: &HazardKind, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(kind.id)
 }
 
 impl Hazard {
@@ -140,13 +151,8 @@ impl Hazard {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn destructive_id_matches_the_runner() {
-        assert_eq!(super::DESTRUCTIVE.id, crate::run::pipeline::DESTRUCTIVE);
-    }
-
-    #[test]
     fn ids_are_unique() {
-        let mut ids: Vec<_> = super::ALL.iter().map(|k| k.id).collect();
+        let mut ids: Vec<_> = super::ALL.iter().map(|k| k.id()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), super::ALL.len());

@@ -10,8 +10,8 @@
 
 use super::comments::diff_comment;
 use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{Index, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
 

@@ -32,7 +32,6 @@ mod views;
 pub use hazard::{Hazard, HazardKind};
 pub use order::Step;
 
-use crate::config::Phase;
 use crate::model::{ObjectId, Schema};
 use miette::Diagnostic;
 use rustc_hash::FxHashMap;
@@ -69,6 +68,17 @@ pub enum ChangeKind {
     Grant,
     Revoke,
     Comment,
+}
+
+/// Which half of an expand/contract rollout a change belongs to. A stage of the pipeline
+/// selects changes by it (`config::Phase`, which adds `all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Additive, backward compatible: runs before the deploy.
+    Expand,
+    /// Drops, SET NOT NULL, narrowing: runs after the deploy.
+    Contract,
 }
 
 /// One statement of the migration, with what it concerns.
@@ -172,7 +182,7 @@ pub fn render(changes: &[Change]) -> String {
             out.push('\n');
         }
         for h in &change.hazards {
-            out.push_str(&format!("-- hazard: {}: {}\n", h.kind.id, h.detail));
+            out.push_str(&format!("-- hazard: {}: {}\n", h.kind.id(), h.detail));
         }
         if !change.transactional {
             out.push_str("-- strata:no-transaction\n");

@@ -3,8 +3,8 @@
 
 use super::comments::diff_comment;
 use super::privileges::role;
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, ObjectId, Policy, SubName};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

@@ -1,7 +1,7 @@
 //! Grants and revokes on any object, owners, and default privileges.
 
+use super::Phase;
 use super::{ChangeKind, Diff, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, Grant, Grants, ObjectId};
 
 /// The grants PostgreSQL gives a new object of some kinds: `EXECUTE` on functions and

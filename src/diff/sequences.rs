@@ -4,8 +4,8 @@
 use super::comments::diff_comment;
 use super::hazard::{Hazard, DESTRUCTIVE};
 use super::privileges::{diff_grants, diff_owner};
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, ObjectId, Sequence, SequenceOptions};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

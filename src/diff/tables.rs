@@ -6,8 +6,8 @@
 use super::comments::diff_comment;
 use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
+use super::Phase;
 use super::{columns, constraints, sequences, unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

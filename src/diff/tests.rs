@@ -250,7 +250,7 @@ fn a_lossy_type_change_is_destructive_and_a_narrowing_that_fails_is_not() {
     };
     let hazards = |from: &str, to: &str| -> Vec<&'static str> {
         let changes = diff(&one(from), &one(to)).unwrap();
-        changes[0].hazards.iter().map(|h| h.kind.id).collect()
+        changes[0].hazards.iter().map(|h| h.kind.id()).collect()
     };
     assert_eq!(
         hazards("numeric(10,2)", "numeric(10,0)"),

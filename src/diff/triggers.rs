@@ -2,8 +2,8 @@
 //! disabled in place.
 
 use super::comments::diff_comment;
+use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, ObjectId, SubName, Trigger, TriggerEnabled};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

@@ -4,8 +4,8 @@
 use super::comments::diff_comment;
 use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, VALIDATION_SCAN};
 use super::privileges::{diff_grants, diff_owner, public_grant};
+use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::config::Phase;
 use crate::model::{quote_ident, quote_literal, ObjectId, QualifiedName, TypeDef, TypeKind};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

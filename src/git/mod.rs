@@ -53,16 +53,6 @@ pub enum GitError {
     Push { remote: String, message: String },
 }
 
-impl GitError {
-    /// 1 for a repository the user must set up first, 2 when git failed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            GitError::NoRepository { .. } | GitError::Unborn | GitError::NotCommitted { .. } => 1,
-            _ => 2,
-        }
-    }
-}
-
 /// GitLab push options that open a merge request for the pushed branch.
 pub fn merge_request_options(target_branch: &str, title: &str) -> Vec<String> {
     vec![

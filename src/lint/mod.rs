@@ -221,6 +221,12 @@ pub fn rule(id: &str) -> Option<&'static Rule> {
     })
 }
 
+/// The canonical id of the rule `id` names, aliases resolved: what `Config::load` checks
+/// `[lint.levels]` against.
+pub fn rule_id(id: &str) -> Option<String> {
+    rule(id).map(|r| r.id.to_string())
+}
+
 /// The level a rule runs at under this configuration.
 pub fn level(rule: &Rule, config: &LintConfig) -> Level {
     config.levels.get(rule.id).copied().unwrap_or(rule.level)

@@ -1,5 +1,6 @@
 //! `plan-hazard`: the hazards the planner wrote above a statement of pending.sql
-//! (`-- hazards: blocks-writes, long-running`), surfaced as findings.
+//! (`-- hazards: blocks_writes, full_table_validation`, read by the pending.sql codec,
+//! `plan::pending::hazard_notes`), surfaced as findings.
 
 use super::{Check, FileKind, Hit, Level, ParsedFile, Rule};
 use crate::config::LintConfig;
@@ -12,29 +13,17 @@ pub const RULE: Rule = Rule {
     check: Check::Strata(check),
 };
 
-const MARK: &str = "-- hazards:";
-
 fn check(files: &[ParsedFile], _: &LintConfig) -> Vec<Hit> {
     let mut hits = Vec::new();
     for (index, file) in files.iter().enumerate() {
         if file.kind != FileKind::Pending {
             continue;
         }
-        let mut offset = 0;
-        for line in file.text.split_inclusive('\n') {
-            let start = offset;
-            offset += line.len();
-            let Some(list) = line.trim().strip_prefix(MARK) else {
-                continue;
-            };
-            let at = statement_after(&file.text, offset).unwrap_or(start);
-            for hazard in list.split(',').map(str::trim) {
-                if hazard.is_empty() || hazard == "none" {
-                    continue;
-                }
+        for note in crate::plan::pending::hazard_notes(&file.text) {
+            for hazard in &note.hazards {
                 hits.push(Hit {
                     file: index,
-                    offset: at,
+                    offset: note.statement,
                     message: describe(hazard),
                 });
             }
@@ -48,24 +37,14 @@ fn check(files: &[ParsedFile], _: &LintConfig) -> Vec<Hit> {
 fn describe(hazard: &str) -> String {
     match crate::diff::hazard::ALL
         .iter()
-        .find(|kind| kind.id == hazard)
+        .find(|kind| kind.id() == hazard)
     {
-        Some(kind) => format!("planned statement has hazard `{hazard}`: {}", kind.summary),
+        Some(kind) => format!(
+            "planned statement has hazard `{hazard}`: {}",
+            kind.summary()
+        ),
         None => format!("planned statement has hazard `{hazard}`"),
     }
-}
-
-/// Offset of the first line after `from` that is not blank and not a comment.
-fn statement_after(text: &str, from: usize) -> Option<usize> {
-    let mut offset = from;
-    for line in text[from..].split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if !trimmed.trim_end().is_empty() && !trimmed.starts_with("--") {
-            return Some(offset + line.len() - trimmed.len());
-        }
-        offset += line.len();
-    }
-    None
 }
 
 #[cfg(test)]
@@ -87,7 +66,7 @@ mod tests {
     #[test]
     fn each_hazard_is_a_finding_at_its_statement() {
         let text = "-- hazards: none\nALTER TABLE t ADD COLUMN a text;\n\n\
-                    -- hazards: blocks-writes, long-running\n-- strata:no-transaction\n\
+                    -- hazards: blocks_writes, full_table_validation\n-- strata:no-transaction\n\
                     CREATE INDEX CONCURRENTLY i ON t (a);\n";
         let found: Vec<_> = pending(text)
             .into_iter()
@@ -95,12 +74,14 @@ mod tests {
             .collect();
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].line, 6);
-        assert!(found[0].message.contains("blocks-writes"));
+        assert!(found[0]
+            .message
+            .contains("`blocks_writes`: blocks writes to the table"));
         assert_eq!(
             super::describe("destructive"),
             "planned statement has hazard `destructive`: can lose data"
         );
-        assert!(found[1].message.contains("long-running"));
+        assert!(found[1].message.contains("full_table_validation"));
     }
 
     #[test]

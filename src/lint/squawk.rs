@@ -76,30 +76,12 @@ const LIVE_TABLE_RULES: [squawk_linter::Rule; 8] = [
     squawk_linter::Rule::ChangingColumnType,
 ];
 
-/// The line ranges of pending.sql's schema stages (`-- ==== stage NAME (schema...)`).
+/// The line ranges of pending.sql's schema stages, from the pending.sql codec.
 fn schema_stage_lines(file: &ParsedFile) -> Vec<std::ops::RangeInclusive<usize>> {
     if file.kind != FileKind::Pending {
         return Vec::new();
     }
-    let mut ranges = Vec::new();
-    let mut open: Option<usize> = None;
-    let mut last = 0;
-    for (index, text) in file.text.lines().enumerate() {
-        let line = index + 1;
-        last = line;
-        if let Some(rest) = text.strip_prefix("-- ==== stage ") {
-            if let Some(start) = open.take() {
-                ranges.push(start..=line - 1);
-            }
-            if rest.contains("(schema") {
-                open = Some(line);
-            }
-        }
-    }
-    if let Some(start) = open {
-        ranges.push(start..=last);
-    }
-    ranges
+    crate::plan::pending::schema_stage_lines(&file.text)
 }
 
 /// squawk's messages run to a paragraph; a finding's message is one line.

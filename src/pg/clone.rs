@@ -16,6 +16,8 @@
 //! instead, which copies only what strata models; the caller is told which was used. The
 //! shadow server must run the source's major ([`same_major`]).
 //!
+//! The clone itself, which falls back on strata's own dump, is `catalog::clone`.
+//!
 //! Privileges are kept (they are part of the model); owners only when the manifest manages
 //! owners (`[schema] owners`). Roles the dump names must exist on the shadow server: those
 //! missing there are created `NOLOGIN` first (roles are cluster-wide; a NOLOGIN role with no
@@ -23,9 +25,7 @@
 //! (`ConnInfo::libpq_env`), never on a command line.
 
 use super::embedded::Binaries;
-use super::shadow::ShadowDb;
 use super::{ConnInfo, PgError};
-use crate::config::Config;
 use crate::model::quote_ident;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -38,57 +38,6 @@ pub fn program(name: &str) -> PathBuf {
         .map(|b| b.program(name))
         .filter(|p| p.exists())
         .unwrap_or_else(|| PathBuf::from(name))
-}
-
-/// Creates a shadow database on `admin`'s server holding the schema of `source`. `note` is
-/// told when the clone was not made by a pg_dump of the source's own major.
-pub async fn clone_schema(
-    source: &ConnInfo,
-    admin: &ConnInfo,
-    purpose: &str,
-    config: &Config,
-    note: &(dyn Fn(&str) + Sync),
-) -> Result<ShadowDb, PgError> {
-    let major = same_major(source, admin).await?;
-    create_missing_roles(source, admin).await?;
-    let pg_dump = find_pg_dump(major);
-    // The dump reads the source while the server copies the template: neither waits on the other.
-    let dumping = async {
-        match &pg_dump {
-            Some(found) => {
-                if found.major != major {
-                    note(&format!(
-                        "cloning with {} (PostgreSQL {}; the target runs {major})",
-                        found.path.display(),
-                        found.major
-                    ));
-                }
-                dump(&found.path, source, config.schema.owners).await
-            }
-            None => own_dump(source, major, config, note).await,
-        }
-    };
-    let (shadow, dumped) = tokio::join!(ShadowDb::create(admin, purpose), dumping);
-    let shadow = shadow?;
-    let cloned = match dumped {
-        Ok(text) => match restore_in_batches(&text, &shadow.conninfo).await {
-            Ok(()) => Ok(()),
-            Err(e) if pg_dump.is_none() => Err(clone_error(source)(format!(
-                "{}; strata's own dump of it did not restore: {}",
-                no_pg_dump(major),
-                e
-            ))),
-            Err(_) => restore_with_psql(source, text, &shadow.conninfo).await,
-        },
-        Err(e) => Err(e),
-    };
-    match cloned {
-        Ok(()) => Ok(shadow),
-        Err(e) => {
-            let _ = shadow.drop_now().await;
-            Err(e)
-        }
-    }
 }
 
 /// The source's major version, which the shadow server (`admin`) must run too: a plan
@@ -180,41 +129,11 @@ fn parse_version_major(text: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-fn no_pg_dump(major: u32) -> String {
+pub fn no_pg_dump(major: u32) -> String {
     format!("no pg_dump of PostgreSQL {major} or newer was found (PATH, /usr/lib/postgresql)")
 }
 
-/// The source's schema as strata models it, as SQL: the clone when no pg_dump can read the
-/// source. Objects strata does not model are not copied, and the note says how many.
-async fn own_dump(
-    source: &ConnInfo,
-    major: u32,
-    config: &Config,
-    note: &(dyn Fn(&str) + Sync),
-) -> Result<String, PgError> {
-    let fail = clone_error(source);
-    let client = source.connect().await?;
-    let found = crate::catalog::introspect(&client, config)
-        .await
-        .map_err(|e| {
-            fail(format!(
-                "{}, and strata cannot read it: {e}",
-                no_pg_dump(major)
-            ))
-        })?;
-    let unmodelled = match found.warnings.len() {
-        0 => String::new(),
-        n => format!("; {n} object(s) strata does not model are not copied"),
-    };
-    note(&format!(
-        "{}: cloning the target with strata's own dump{unmodelled}",
-        no_pg_dump(major)
-    ));
-    let files = crate::ddl::dump(&found.schema, crate::ddl::Split::Single);
-    Ok(files.into_iter().map(|f| f.content).collect())
-}
-
-async fn create_missing_roles(source: &ConnInfo, admin: &ConnInfo) -> Result<(), PgError> {
+pub async fn create_missing_roles(source: &ConnInfo, admin: &ConnInfo) -> Result<(), PgError> {
     const ROLES: &str = "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1";
     let wanted = source.connect().await?;
     let wanted: Vec<String> = wanted
@@ -244,7 +163,7 @@ async fn create_missing_roles(source: &ConnInfo, admin: &ConnInfo) -> Result<(),
 }
 
 /// A clone of `source` that failed, with what went wrong.
-fn clone_error(source: &ConnInfo) -> impl Fn(String) -> PgError + '_ {
+pub fn clone_error(source: &ConnInfo) -> impl Fn(String) -> PgError + '_ {
     move |message| PgError::Clone {
         source_db: source.to_string(),
         message,
@@ -255,11 +174,11 @@ fn clone_error(source: &ConnInfo) -> impl Fn(String) -> PgError + '_ {
 const ENTRIES_PER_BATCH: usize = 200;
 
 /// `pg_dump --schema-only` of `source`, as text.
-async fn dump(pg_dump: &Path, source: &ConnInfo, owners: bool) -> Result<String, PgError> {
+pub async fn dump(pg_dump: &Path, source: &ConnInfo, owners: bool) -> Result<String, PgError> {
     let fail = clone_error(source);
     let mut dump = tokio::process::Command::new(pg_dump);
     // strata's own schema (history, snapshots) is not part of the schema being simulated.
-    let exclude = format!("--exclude-schema={}", crate::run::history::schema());
+    let exclude = format!("--exclude-schema={}", crate::config::history_schema());
     dump.args(["--schema-only", &exclude]);
     if !owners {
         dump.arg("--no-owner");
@@ -311,7 +230,7 @@ fn batches(text: &str) -> Vec<String> {
     out
 }
 
-async fn restore_in_batches(text: &str, target: &ConnInfo) -> Result<(), PgError> {
+pub async fn restore_in_batches(text: &str, target: &ConnInfo) -> Result<(), PgError> {
     let client = target.connect().await?;
     let run = async {
         client.batch_execute("BEGIN").await?;
@@ -333,7 +252,7 @@ async fn restore_in_batches(text: &str, target: &ConnInfo) -> Result<(), PgError
 
 /// The dump through `psql` (ON_ERROR_STOP, one transaction): the fallback, whose error
 /// message names the failing statement.
-async fn restore_with_psql(
+pub async fn restore_with_psql(
     source: &ConnInfo,
     text: String,
     target: &ConnInfo,

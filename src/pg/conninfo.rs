@@ -5,65 +5,13 @@
 //! the password file and libpq's TLS parameters) and handles those itself.
 
 use super::libpq_files;
+use super::tls::{RootCert, SslMode, TlsFiles};
 use super::PgError;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::config::{Host, TargetSessionAttrs};
-
-/// libpq's sslmode values that strata honours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl SslMode {
-    fn parse(text: &str) -> Result<Self, PgError> {
-        Ok(match text {
-            "disable" => SslMode::Disable,
-            "allow" | "prefer" => SslMode::Prefer,
-            "require" => SslMode::Require,
-            "verify-ca" => SslMode::VerifyCa,
-            "verify-full" => SslMode::VerifyFull,
-            other => {
-                return Err(PgError::BadUrl(format!(
-                    "invalid sslmode value: \"{other}\" (disable, allow, prefer, require, verify-ca, verify-full)"
-                )))
-            }
-        })
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            SslMode::Disable => "disable",
-            SslMode::Prefer => "prefer",
-            SslMode::Require => "require",
-            SslMode::VerifyCa => "verify-ca",
-            SslMode::VerifyFull => "verify-full",
-        }
-    }
-}
-
-/// Where trusted server certificates come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RootCert {
-    File(PathBuf),
-    /// `sslrootcert=system`: the operating system's trust store.
-    System,
-}
-
-/// The TLS side of a connection, as libpq resolved it.
-#[derive(Debug, Clone, Default)]
-pub struct TlsFiles {
-    pub root_cert: Option<RootCert>,
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-}
 
 /// Parameters libpq knows and tokio-postgres does not: taken out of the string.
 const LIBPQ_ONLY: &[&str] = &[

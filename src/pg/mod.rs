@@ -8,7 +8,8 @@ pub mod lock;
 pub mod shadow;
 mod tls;
 
-pub use conninfo::{ConnInfo, RootCert, SslMode, TlsFiles};
+pub use conninfo::ConnInfo;
+pub use tls::{RootCert, SslMode, TlsFiles};
 
 use miette::Diagnostic;
 use std::path::PathBuf;

@@ -84,8 +84,7 @@ pub fn review(plan: &Plan, schema: Option<&Schema>) -> Review {
 fn says_destructive(statement: &PlannedStatement) -> bool {
     statement
         .hazards
-        .iter()
-        .any(|h| h == crate::diff::hazard::DESTRUCTIVE.id)
+        .contains(&crate::diff::hazard::DESTRUCTIVE)
 }
 
 /// Adds the `destructive` hazard to every statement the classification finds destructive
@@ -113,7 +112,7 @@ pub fn mark(plan: &mut Plan, schema: &Schema) -> Vec<Finding> {
             } else if verdict.destructive.is_some() && !says_destructive(statement) {
                 statement
                     .hazards
-                    .insert(0, crate::diff::hazard::DESTRUCTIVE.id.to_string());
+                    .insert(0, crate::diff::hazard::DESTRUCTIVE);
             }
         }
     }

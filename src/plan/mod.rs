@@ -2,6 +2,7 @@
 
 pub mod classify;
 pub mod compare;
+pub mod markdown;
 pub mod online;
 pub mod overload;
 pub mod pending;

@@ -21,11 +21,12 @@
 //!
 //! Temporary names are derived from the objects they serve (deterministic, at most 63 bytes).
 
-use crate::config::{Backfill, Phase, RenameMode};
+use crate::config::{Backfill, RenameMode};
 use crate::diff::hazard::{
     Hazard, BACKFILL, BACKWARD_INCOMPATIBLE, BLOCKS_WRITES, DESTRUCTIVE, FULL_TABLE_VALIDATION,
     INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
 };
+use crate::diff::Phase;
 use crate::diff::{Change, ChangeKind, Step};
 use crate::model::{
     quote_ident, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,
@@ -88,7 +89,7 @@ fn rewrite(
                     transactional: false,
                     hazards: without(
                         change.hazards.clone(),
-                        &[INDEX_BUILD.id, NON_CONCURRENT_INDEX.id, BLOCKS_WRITES.id],
+                        &[INDEX_BUILD, NON_CONCURRENT_INDEX, BLOCKS_WRITES],
                     ),
                     ..change
                 }),
@@ -203,7 +204,7 @@ fn rewrite(
                         out.extend(drop_sync(&change, table, &new));
                     }
                     let contract = Change {
-                        hazards: without(change.hazards.clone(), &[DESTRUCTIVE.id]),
+                        hazards: without(change.hazards.clone(), &[DESTRUCTIVE]),
                         ..change
                     };
                     out.push(contract.clone());
@@ -220,10 +221,10 @@ fn rewrite(
     }
 }
 
-fn without(hazards: Vec<Hazard>, ids: &[&str]) -> Vec<Hazard> {
+fn without(hazards: Vec<Hazard>, ids: &[crate::diff::HazardKind]) -> Vec<Hazard> {
     hazards
         .into_iter()
-        .filter(|h| !ids.contains(&h.kind.id))
+        .filter(|h| !ids.contains(&h.kind))
         .collect()
 }
 

@@ -135,7 +135,7 @@ fn items(args: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Phase;
+    use crate::diff::Phase;
     use crate::model::QualifiedName;
 
     fn function(args: &str, declared: &str) -> Function {

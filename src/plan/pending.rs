@@ -7,6 +7,7 @@
 //! `-- begin migration` and `-- end migration` with their checksums.
 
 use crate::config::{Phase, StageKind};
+use crate::diff::hazard::{self, HazardKind};
 use crate::source::statements::{self, SourceError};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -45,8 +46,8 @@ pub enum StageBody {
 #[derive(Debug, Clone, Serialize)]
 pub struct PlannedStatement {
     pub sql: String,
-    /// Hazard ids (see docs/hazards.md).
-    pub hazards: Vec<String>,
+    /// Its hazards (docs/hazards.md); pending.sql writes their ids.
+    pub hazards: Vec<HazardKind>,
     pub transactional: bool,
     /// 1-based line of the statement in pending.sql, 0 for a plan not read from a file.
     /// Where a statement is says nothing about what it is: left out of comparisons.
@@ -89,11 +90,11 @@ impl Plan {
         })
     }
 
-    pub fn hazards(&self) -> impl Iterator<Item = &str> {
+    pub fn hazards(&self) -> impl Iterator<Item = HazardKind> + '_ {
         self.stages.iter().flat_map(|s| match &s.body {
             StageBody::Statements { statements } => statements
                 .iter()
-                .flat_map(|st| st.hazards.iter().map(String::as_str))
+                .flat_map(|st| st.hazards.iter().copied())
                 .collect::<Vec<_>>(),
             _ => Vec::new(),
         })
@@ -209,6 +210,79 @@ impl Plan {
 }
 
 const DIGEST: &str = "digest";
+const HAZARDS: &str = "-- hazards: ";
+
+/// The hazard ids of one `-- hazards: a, b` value (`none`: no hazard).
+fn hazard_ids(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && *h != "none")
+}
+
+/// A `-- hazards:` line of pending.sql and the statement it stands above.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HazardNote {
+    /// Byte offset of the statement (of the line itself when no statement follows).
+    pub statement: usize,
+    pub hazards: Vec<String>,
+}
+
+/// Every `-- hazards:` line of pending.sql, in order. Lenient, for `strata lint`: reads a
+/// fragment or a file that does not parse, as far as its lines go.
+pub fn hazard_notes(text: &str) -> Vec<HazardNote> {
+    let mut notes = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(list) = line.trim().strip_prefix(HAZARDS.trim_end()) else {
+            continue;
+        };
+        notes.push(HazardNote {
+            statement: statement_after(text, offset).unwrap_or(start),
+            hazards: hazard_ids(list).map(str::to_string).collect(),
+        });
+    }
+    notes
+}
+
+/// Offset of the first line after `from` that is not blank and not a comment.
+fn statement_after(text: &str, from: usize) -> Option<usize> {
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !trimmed.trim_end().is_empty() && !trimmed.starts_with("--") {
+            return Some(offset + line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The 1-based line ranges of pending.sql's schema stages (a stage line to the line before
+/// the next stage). Lenient, like [`hazard_notes`].
+pub fn schema_stage_lines(text: &str) -> Vec<std::ops::RangeInclusive<usize>> {
+    let mut ranges = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut last = 0;
+    for (index, text) in text.lines().enumerate() {
+        let line = index + 1;
+        last = line;
+        if let Some(rest) = text.strip_prefix(STAGE_MARK) {
+            if let Some(start) = open.take() {
+                ranges.push(start..=line - 1);
+            }
+            if rest.contains("(schema") {
+                open = Some(line);
+            }
+        }
+    }
+    if let Some(start) = open {
+        ranges.push(start..=last);
+    }
+    ranges
+}
 
 fn push_header(out: &mut String, key: &str, value: &str) {
     out.push_str(&format!("-- {key}: {}\n", one_line(value)));
@@ -254,9 +328,10 @@ fn render_stage(out: &mut String, stage: &PlannedStage) {
                 let hazards = if statement.hazards.is_empty() {
                     "none".to_string()
                 } else {
-                    statement.hazards.join(", ")
+                    let ids: Vec<&str> = statement.hazards.iter().map(|h| h.id()).collect();
+                    ids.join(", ")
                 };
-                out.push_str(&format!("-- hazards: {hazards}\n"));
+                out.push_str(&format!("{HAZARDS}{hazards}\n"));
                 if !statement.transactional {
                     out.push_str("-- strata:no-transaction\n");
                 }
@@ -459,13 +534,20 @@ impl Parser<'_> {
         for statement in parsed {
             let annotations = &body[previous_end..statement.offset];
             previous_end = statement.offset + statement.len;
+            let line = crate::source::statements::line_of(self.text, start + statement.offset);
             let hazards = annotations
                 .lines()
-                .filter_map(|l| l.strip_prefix("-- hazards: "))
-                .flat_map(|h| h.split(',').map(str::trim))
-                .filter(|h| !h.is_empty() && *h != "none")
-                .map(str::to_string)
-                .collect();
+                .filter_map(|l| l.strip_prefix(HAZARDS))
+                .flat_map(hazard_ids)
+                .map(|id| {
+                    hazard::by_id(id).copied().ok_or_else(|| {
+                        self.at_line(
+                            line,
+                            format!("unknown hazard `{id}` (docs/hazards.md lists the ids)"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
             let transactional = !annotations
                 .lines()
                 .any(|l| l.trim() == "-- strata:no-transaction");
@@ -473,7 +555,7 @@ impl Parser<'_> {
                 sql: statement.sql,
                 hazards,
                 transactional,
-                line: crate::source::statements::line_of(self.text, start + statement.offset),
+                line,
             });
         }
         Ok(out)
@@ -565,7 +647,7 @@ mod tests {
                             },
                             PlannedStatement {
                                 sql: "CREATE INDEX CONCURRENTLY i ON t (a)".into(),
-                                hazards: vec!["blocks-writes".into(), "long-running".into()],
+                                hazards: vec![hazard::BLOCKS_WRITES, hazard::FULL_TABLE_VALIDATION],
                                 transactional: false,
                                 line: 0,
                             },
@@ -600,7 +682,7 @@ mod tests {
                     body: StageBody::Statements {
                         statements: vec![PlannedStatement {
                             sql: "ALTER TABLE t DROP COLUMN old".into(),
-                            hazards: vec!["destructive".into()],
+                            hazards: vec![hazard::DESTRUCTIVE],
                             transactional: true,
                             line: 0,
                         }],
@@ -620,9 +702,32 @@ mod tests {
         assert_eq!(back, plan);
         assert_eq!(back.statement_count(), 3);
         assert_eq!(
-            back.hazards().collect::<Vec<_>>(),
-            ["blocks-writes", "long-running", "destructive"]
+            back.hazards().map(|h| h.id()).collect::<Vec<_>>(),
+            ["blocks_writes", "full_table_validation", "destructive"]
         );
+    }
+
+    /// Hazards are typed: an id the registry does not know (the fixtures once used
+    /// `blocks-writes`) is an error at its statement's line, not a string carried along.
+    #[test]
+    fn an_unregistered_hazard_id_is_an_error_at_its_statement() {
+        let text = sample()
+            .render()
+            .replace("-- hazards: blocks_writes,", "-- hazards: blocks-writes,");
+        let err = Plan::parse("pending.sql", &text).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown hazard `blocks-writes`"),
+            "{err}"
+        );
+        let SourceError::Sql { line, .. } = err else {
+            panic!("{err:?}");
+        };
+        let at = text
+            .lines()
+            .position(|l| l.starts_with("CREATE INDEX"))
+            .unwrap()
+            + 1;
+        assert_eq!(line, at);
     }
 
     #[test]
@@ -657,7 +762,7 @@ mod tests {
         let described = text
             .replace("-- summary: 3 statements", "-- summary: three statements")
             .replace(
-                "-- hazards: blocks-writes, long-running",
+                "-- hazards: blocks_writes, full_table_validation",
                 "-- hazards: none",
             );
         assert!(Plan::parse("pending.sql", &described).is_ok());

@@ -47,6 +47,15 @@ pub enum PlanError {
         sql: String,
         message: String,
     },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pg(#[from] PgError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Diff(#[from] crate::diff::DiffError),
 }
 
 /// What a simulation starts from.
@@ -67,7 +76,7 @@ pub struct Inputs<'a> {
 }
 
 /// Simulates the manifest's stages on the clone and returns the plan, proven to converge.
-pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, crate::Error> {
+pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, PlanError> {
     let client = inputs.clone.connect().await?;
     let migration_ddl = MigrationDdl::of(inputs.pending_migrations);
     let mut stages = Vec::with_capacity(inputs.config.stages.len());
@@ -167,8 +176,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
             } else {
                 remaining
             },
-        }
-        .into());
+        });
     }
     let mut plan = Plan {
         source_fingerprint: inputs.source.fingerprint().to_string(),
@@ -187,8 +195,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, c
         return Err(PlanError::Unclassified {
             sql: refused.sql,
             message: refused.message,
-        }
-        .into());
+        });
     }
     plan.summary = summarise(&plan);
     Ok(plan)
@@ -200,7 +207,7 @@ pub fn summarise(plan: &Plan) -> String {
     let migrations = plan.migrations().count();
     let destructive = plan
         .hazards()
-        .filter(|h| *h == crate::run::pipeline::DESTRUCTIVE)
+        .filter(|h| *h == crate::diff::hazard::DESTRUCTIVE)
         .count();
     let mut parts = vec![format!(
         "{statements} statement{}",
@@ -251,7 +258,7 @@ async fn apply_statements(
 pub async fn run_migration_on_shadow(
     client: &Client,
     migration: &Migration,
-) -> Result<(), crate::Error> {
+) -> Result<(), PlanError> {
     let fail = |e: tokio_postgres::Error| PlanError::MigrationFailed {
         file: migration.file.clone(),
         message: describe(&e),
@@ -264,7 +271,7 @@ pub async fn run_migration_on_shadow(
                 .map_err(PgError::query("beginning a transaction"))?;
             if let Err(e) = client.batch_execute(&migration.text).await {
                 let _ = client.batch_execute("ROLLBACK").await;
-                return Err(fail(e).into());
+                return Err(fail(e));
             }
             client
                 .batch_execute("COMMIT")

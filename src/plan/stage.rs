@@ -21,7 +21,7 @@ pub fn schema_stage(
     phase: Phase,
     left_to_migrations: &MigrationDdl,
     renames: &Renames,
-) -> Result<Vec<PlannedStatement>, crate::Error> {
+) -> Result<Vec<PlannedStatement>, diff::DiffError> {
     let changes = online::online(
         diff::diff_with(current, desired, renames.conversions())?,
         current,
@@ -31,7 +31,7 @@ pub fn schema_stage(
     let changes = super::overload::replace_shadowed(changes, current, desired);
     let kept: Vec<Change> = changes
         .into_iter()
-        .filter(|c| phase != Phase::Expand || c.phase == Phase::Expand)
+        .filter(|c| phase != Phase::Expand || c.phase == diff::Phase::Expand)
         .filter(|c| !left_to_migrations.creates(c))
         .collect();
     let kept = super::window::close_windows(kept, current, desired);
@@ -87,11 +87,7 @@ fn before_deploy(mut changes: Vec<Change>, current: &Schema, desired: &Schema) -
 }
 
 fn planned(change: Change) -> PlannedStatement {
-    let mut hazards: Vec<String> = change
-        .hazards
-        .iter()
-        .map(|h| h.kind.id.to_string())
-        .collect();
+    let mut hazards: Vec<_> = change.hazards.iter().map(|h| h.kind).collect();
     hazards.dedup();
     PlannedStatement {
         sql: change.sql,

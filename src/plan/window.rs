@@ -222,7 +222,7 @@ fn first_line(sql: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Phase;
+    use crate::diff::Phase;
     use crate::model::{QualifiedName, View};
 
     fn q(name: &str) -> QualifiedName {

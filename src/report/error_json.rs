@@ -30,8 +30,8 @@ pub struct Location {
     pub label: Option<String>,
 }
 
-pub fn render(error: &crate::Error) -> ErrorJson {
-    let exit_code = error.exit_code();
+/// `error` with the exit code the command ends with (`app::error` decides it).
+pub fn render(error: &dyn Diagnostic, exit_code: u8) -> ErrorJson {
     let diagnostic: &dyn Diagnostic = error;
     let code = code_of(diagnostic).unwrap_or_else(|| {
         match exit_code {
@@ -42,7 +42,7 @@ pub fn render(error: &crate::Error) -> ErrorJson {
         .to_string()
     });
     let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
+    let mut source = error.source();
     while let Some(cause) = source {
         let text = cause.to_string();
         if !causes.contains(&text) && text != error.to_string() {

@@ -2,7 +2,6 @@
 //! `Reporter` so tests can capture what they say.
 
 pub mod error_json;
-pub mod markdown;
 
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -158,12 +157,12 @@ impl Reporter {
     }
 
     /// An error under `--format json`: the one object on stdout (docs/output.md).
-    pub fn error_json(&self, error: &crate::Error) {
+    pub fn error_json(&self, error: &dyn miette::Diagnostic, exit_code: u8) {
         if self.format != Format::Json || self.printed_json.load(Ordering::Relaxed) {
             // The result was printed before the failure; a second object would break readers.
             return;
         }
-        self.json(&serde_json::json!({ "error": error_json::render(error) }));
+        self.json(&serde_json::json!({ "error": error_json::render(error, exit_code) }));
     }
 
     /// A line for the person watching, on stderr (kept out of machine output).

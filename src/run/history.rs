@@ -14,31 +14,9 @@
 //! - a run is *finished* when the final read matched the plan's desired fingerprint: the
 //!   snapshot and `finished_at` are written in one transaction.
 
+pub use crate::config::history_schema as schema;
 use crate::pg::PgError;
-use std::sync::RwLock;
 use tokio_postgres::GenericClient;
-
-/// The history schema unless `[history] schema` names another.
-pub const DEFAULT_SCHEMA: &str = "strata";
-
-static SCHEMA: RwLock<String> = RwLock::new(String::new());
-
-/// Sets the history schema for this process (from `[history] schema`, once the manifest is
-/// loaded). The config accepts only plain lower-case identifiers, so the name needs no
-/// quoting in SQL text or in a regclass literal.
-pub fn set_schema(name: &str) {
-    *SCHEMA.write().unwrap() = name.to_string();
-}
-
-/// The history schema in effect.
-pub fn schema() -> String {
-    let name = SCHEMA.read().unwrap();
-    if name.is_empty() {
-        DEFAULT_SCHEMA.to_string()
-    } else {
-        name.clone()
-    }
-}
 
 /// SQL written for schema `strata`, for the schema in effect.
 fn in_schema(sql: &str) -> String {

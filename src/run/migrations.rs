@@ -83,21 +83,6 @@ pub enum MigrateError {
     Pg(#[from] PgError),
 }
 
-impl MigrateError {
-    /// 1 when the user must fix the files or the command, 2 when the database failed.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            MigrateError::Changed { .. }
-            | MigrateError::Missing { .. }
-            | MigrateError::OutOfOrder { .. }
-            | MigrateError::NotApplied { .. }
-            | MigrateError::NoFile { .. }
-            | MigrateError::NoReason => 1,
-            MigrateError::Failed { .. } | MigrateError::Refinery(_) | MigrateError::Pg(_) => 2,
-        }
-    }
-}
-
 /// A row of refinery's history table.
 #[derive(Debug, Clone)]
 pub struct AppliedRow {

@@ -20,9 +20,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio_postgres::Client;
 
-/// The hazard id of statements that can lose data.
-pub const DESTRUCTIVE: &str = "destructive";
-
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum RunError {
     #[error("the plan holds {} destructive statement(s), and destructive changes are not allowed for target `{target}`:\n{}", statements.len(), statements.join("\n"))]
@@ -302,7 +299,7 @@ pub fn groups(statements: &[PlannedStatement]) -> Vec<Vec<&PlannedStatement>> {
 /// as `run::history` describes: done steps are skipped, a started one is reconciled.
 /// `migrate` runs a migrations stage and returns how many migrations it applied; `observe`
 /// returns the target's fingerprint after a step (`None`: not recorded).
-pub async fn execute<M, F>(
+pub async fn execute<M, F, E>(
     client: &mut Client,
     plan: &Plan,
     plan_id: &str,
@@ -310,10 +307,11 @@ pub async fn execute<M, F>(
     reporter: &Reporter,
     mut migrate: M,
     mut observe: F,
-) -> Result<RunReport, crate::Error>
+) -> Result<RunReport, E>
 where
-    M: AsyncFnMut(&mut Client) -> Result<usize, crate::Error>,
-    F: AsyncFnMut(&Client) -> Result<Option<String>, crate::Error>,
+    M: AsyncFnMut(&mut Client) -> Result<usize, E>,
+    F: AsyncFnMut(&Client) -> Result<Option<String>, E>,
+    E: From<RunError> + From<RunRefused> + From<crate::pg::PgError>,
 {
     check_destructive(plan, None, &options.target, options.allow_destructive)?;
     history::ensure_tables(&*client).await?;
@@ -474,9 +472,10 @@ fn is_done(record: Option<&StepRecord>) -> bool {
     record.is_some_and(|r| r.state == StepState::Done)
 }
 
-async fn observe_after<F>(client: &Client, step: &Step, observe: &mut F) -> Result<(), crate::Error>
+async fn observe_after<F, E>(client: &Client, step: &Step, observe: &mut F) -> Result<(), E>
 where
-    F: AsyncFnMut(&Client) -> Result<Option<String>, crate::Error>,
+    F: AsyncFnMut(&Client) -> Result<Option<String>, E>,
+    E: From<crate::pg::PgError>,
 {
     if let Some(fingerprint) = observe(client).await? {
         history::record_fingerprint(client, step, &fingerprint).await?;
@@ -492,7 +491,7 @@ async fn run_hook_step(
     command: &str,
     stage: &str,
     options: &RunOptions,
-) -> Result<(), crate::Error> {
+) -> Result<(), RunError> {
     let mut hook = GatedHook::spawn(&options.project_root, command, &options.target, stage)
         .map_err(RunError::from)?;
     let process = hook
@@ -503,7 +502,7 @@ async fn run_hook_step(
     step.failpoint("hook");
     if let Err(e) = hook.wait().await {
         history::forget_step(client, step).await?;
-        return Err(RunError::from(e).into());
+        return Err(RunError::from(e));
     }
     Ok(())
 }
@@ -518,7 +517,7 @@ async fn settle_interrupted_hook(
     stage: &str,
     options: &RunOptions,
     reporter: &Reporter,
-) -> Result<bool, crate::Error> {
+) -> Result<bool, RunRefused> {
     if options.hook_resume == HookResume::Done {
         reporter.note(&format!(
             "stage {stage}: the deploy hook of the interrupted run is taken as done (--hook-done)"
@@ -540,8 +539,7 @@ async fn settle_interrupted_hook(
                     return Err(RunRefused::HookStillRunning {
                         pid: process.pid,
                         waited_secs: options.hook_wait.as_secs(),
-                    }
-                    .into());
+                    });
                 }
             }
             reporter.note(&format!(
@@ -560,8 +558,7 @@ async fn settle_interrupted_hook(
                 || "a process strata could not identify".to_string(),
                 |p| format!("pid {} on {}", p.pid, p.host),
             ),
-        }
-        .into()),
+        }),
     }
 }
 

@@ -81,13 +81,3 @@ pub enum RunRefused {
         differences: Vec<String>,
     },
 }
-
-impl RunRefused {
-    /// 1 when the plan is stale (plan again), 2 when strata's own result is wrong.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RunRefused::RehearsalDiverged { .. } | RunRefused::Diverged { .. } => 2,
-            _ => 1,
-        }
-    }
-}

@@ -30,6 +30,17 @@ use tokio_postgres::Client;
 
 /// Statements per round trip on the happy path.
 pub const BATCH: usize = 500;
+
+/// Why a load failed: a statement of the files (at its file and line), or the database.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Pg(#[from] PgError),
+}
 const SAVEPOINT: &str = "strata_load";
 /// The transaction-local setting a batch records its progress in.
 const PROGRESS: &str = "strata.load_done";
@@ -64,7 +75,7 @@ pub fn is_deferrable(code: &SqlState) -> bool {
 /// committed only when every statement succeeded. `ALTER DEFAULT PRIVILEGES` runs after every
 /// other statement: it is about objects created later, and the declared objects' own grants
 /// are declared (a statement retried after it would otherwise get its defaults too).
-pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, crate::Error> {
+pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, LoadError> {
     load_items(client, sdl, &all_items(sdl)).await
 }
 
@@ -85,7 +96,7 @@ pub async fn load_items(
     client: &Client,
     sdl: &Sdl,
     items: &[(usize, usize)],
-) -> Result<LoadStats, crate::Error> {
+) -> Result<LoadStats, LoadError> {
     let (defaults, items): (Vec<Item>, Vec<Item>) = items.iter().copied().partition(|(f, s)| {
         sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
     });
@@ -122,7 +133,7 @@ async fn load_in_transaction(
     client: &Client,
     sdl: &Sdl,
     items: &[(usize, usize)],
-) -> Result<LoadStats, crate::Error> {
+) -> Result<LoadStats, LoadError> {
     let mut stats = LoadStats {
         statements: items.len(),
         ..LoadStats::default()
@@ -185,7 +196,7 @@ async fn run_pass(
     client: &Client,
     sdl: &Sdl,
     pending: &[(usize, usize)],
-) -> Result<Failed, crate::Error> {
+) -> Result<Failed, LoadError> {
     let mut failed = Vec::new();
     for range in pending.chunks(BATCH) {
         let fast = format!(
@@ -221,7 +232,7 @@ async fn run_pass(
 }
 
 /// How many statements of the current batch completed (the batch records it after each).
-async fn progress(client: &Client) -> Result<usize, crate::Error> {
+async fn progress(client: &Client) -> Result<usize, LoadError> {
     let row = client
         .query_one(&format!("SELECT current_setting('{PROGRESS}', true)"), &[])
         .await
@@ -239,7 +250,7 @@ async fn clean_error(
     item: (usize, usize),
     batch_error: &tokio_postgres::Error,
     help: Option<String>,
-) -> Result<crate::Error, crate::Error> {
+) -> Result<LoadError, LoadError> {
     Ok(match run_one(client, sdl, item).await? {
         Err(alone) => statement_error(sdl, item, &alone, help),
         Ok(()) => statement_error(sdl, item, batch_error, help),
@@ -252,7 +263,7 @@ async fn run_one(
     client: &Client,
     sdl: &Sdl,
     (f, s): (usize, usize),
-) -> Result<Result<(), tokio_postgres::Error>, crate::Error> {
+) -> Result<Result<(), tokio_postgres::Error>, LoadError> {
     let statement = &sdl.files[f].statements[s];
     let mut prefix = format!("SAVEPOINT {SAVEPOINT};\n");
     prefix.push_str(&context(sdl, f, statement.settings));
@@ -273,14 +284,14 @@ async fn run_one(
     }
 }
 
-async fn release(client: &Client) -> Result<(), crate::Error> {
+async fn release(client: &Client) -> Result<(), LoadError> {
     client
         .batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}"))
         .await
         .map_err(pg_error)
 }
 
-async fn rollback(client: &Client) -> Result<(), crate::Error> {
+async fn rollback(client: &Client) -> Result<(), LoadError> {
     client
         .batch_execute(&format!(
             "ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}"
@@ -348,7 +359,7 @@ fn statement_error(
     (f, s): (usize, usize),
     error: &tokio_postgres::Error,
     help: Option<String>,
-) -> crate::Error {
+) -> LoadError {
     let file = &sdl.files[f];
     let statement = &file.statements[s].statement;
     let (offset, len, label) = match error.as_db_error().and_then(|d| d.position()) {
@@ -388,7 +399,7 @@ pub async fn shadow_from_sdl(
     sdl: &Sdl,
     purpose: &str,
     jobs: usize,
-) -> Result<(ShadowDb, LoadStats), crate::Error> {
+) -> Result<(ShadowDb, LoadStats), LoadError> {
     let shadow = ShadowDb::create(admin, purpose).await?;
     let result = super::parallel::load(&shadow.conninfo, sdl, jobs).await;
     match result {
@@ -400,6 +411,6 @@ pub async fn shadow_from_sdl(
     }
 }
 
-fn pg_error(e: tokio_postgres::Error) -> crate::Error {
+fn pg_error(e: tokio_postgres::Error) -> LoadError {
     PgError::query("loading the schema")(e).into()
 }

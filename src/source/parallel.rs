@@ -15,7 +15,7 @@
 //!   before that writer, fails as it would in the single stream, and is loaded (with every
 //!   statement waiting on it) by the single-stream pass, in file order.
 
-use super::load::{self, LoadStats};
+use super::load::{self, LoadError, LoadStats};
 use super::sdl::Sdl;
 use crate::pg::{ConnInfo, PgError};
 use pg_query::protobuf::{GrantTargetType, ObjectType, RangeVar};
@@ -192,7 +192,7 @@ pub fn dependencies(sdl: &Sdl, items: &[(usize, usize)]) -> Vec<Vec<usize>> {
 
 /// Loads the SDL into the database at `conninfo` over `jobs` connections (one connection
 /// and one transaction, `load::load`, when `jobs` is 1).
-pub async fn load(conninfo: &ConnInfo, sdl: &Sdl, jobs: usize) -> Result<LoadStats, crate::Error> {
+pub async fn load(conninfo: &ConnInfo, sdl: &Sdl, jobs: usize) -> Result<LoadStats, LoadError> {
     let items = load::all_items(sdl);
     let client = conninfo.connect().await?;
     if jobs <= 1 || items.len() < 2 {
@@ -247,7 +247,7 @@ async fn run_graph(
     items: &[(usize, usize)],
     deps: &[Vec<usize>],
     jobs: usize,
-) -> Result<Vec<bool>, crate::Error> {
+) -> Result<Vec<bool>, LoadError> {
     let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut dependents = vec![Vec::new(); items.len()];
     for (i, d) in deps.iter().enumerate() {
@@ -315,11 +315,7 @@ fn statement_text(sdl: &Sdl, (f, s): (usize, usize)) -> (String, String) {
 
 /// Sends a batch, each statement in its own transaction, in as few round trips as its
 /// failures allow: a failed statement is skipped and the rest sent again.
-async fn run_batch(
-    client: &Client,
-    connection: usize,
-    batch: Batch,
-) -> Result<Outcome, crate::Error> {
+async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<Outcome, LoadError> {
     let mut outcome = Outcome {
         connection,
         committed: Vec::new(),
@@ -374,7 +370,7 @@ fn batch_text(batch: &Batch, start: usize) -> String {
 }
 
 /// How many statements of batch `id` are committed (0 when none has been yet).
-async fn committed_up_to(client: &Client, id: u64) -> Result<usize, crate::Error> {
+async fn committed_up_to(client: &Client, id: u64) -> Result<usize, LoadError> {
     let row = client
         .query_one(&format!("SELECT current_setting('{COMMITTED}', true)"), &[])
         .await
@@ -388,7 +384,7 @@ async fn committed_up_to(client: &Client, id: u64) -> Result<usize, crate::Error
         .unwrap_or(0))
 }
 
-fn pg_error(e: tokio_postgres::Error) -> crate::Error {
+fn pg_error(e: tokio_postgres::Error) -> LoadError {
     PgError::query("loading the schema")(e).into()
 }
 

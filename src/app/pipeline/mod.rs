@@ -146,7 +146,8 @@ pub(crate) async fn make_plan(
             schema
         };
         let note = |m: &str| ctx.reporter.note(m);
-        let clone = crate::pg::clone::clone_schema(target, &admin, "simulate", &ctx.config, &note);
+        let clone =
+            crate::catalog::clone::clone_schema(target, &admin, "simulate", &ctx.config, &note);
         tokio::join!(desired, clone)
     };
     let (desired, clone) = match (desired, clone) {
@@ -183,7 +184,7 @@ async fn simulate_on(
     drift: Vec<String>,
     renames: &crate::source::annotations::Renames,
 ) -> Result<Plan> {
-    simulate::simulate(
+    Ok(simulate::simulate(
         Inputs {
             config: &ctx.config,
             target_name,
@@ -197,7 +198,7 @@ async fn simulate_on(
         },
         ctx.reporter,
     )
-    .await
+    .await?)
 }
 
 /// What differs between `actual` and the schema a plan was to reach (`planned`, its

@@ -156,7 +156,7 @@ pub(crate) async fn execute_plan(
         plan_id,
         &options,
         ctx.reporter,
-        async |client: &mut Client| {
+        async |client: &mut Client| -> Result<usize> {
             if last_planned.is_none() {
                 return Ok(0);
             }
@@ -304,7 +304,7 @@ async fn rehearse(
         .reporter
         .progress("rehearsing on a shadow copy of the target");
     let admin = resolve_shadow(ctx)?;
-    let clone = crate::pg::clone::clone_schema(
+    let clone = crate::catalog::clone::clone_schema(
         &target.conninfo,
         &admin,
         "rehearsal",
@@ -342,7 +342,7 @@ async fn rehearse(
             "rehearsal",
             &options,
             &quiet,
-            async |client: &mut Client| {
+            async |client: &mut Client| -> Result<usize> {
                 for migration in planned {
                     run_migration_on_shadow(client, migration).await?;
                 }

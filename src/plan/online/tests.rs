@@ -109,7 +109,7 @@ fn plan(from: &Schema, to: &Schema, renames: &Renames) -> Vec<(String, bool, Vec
             (
                 c.sql,
                 c.transactional,
-                c.hazards.iter().map(|h| h.kind.id).collect(),
+                c.hazards.iter().map(|h| h.kind.id()).collect(),
             )
         })
         .collect()
@@ -313,7 +313,7 @@ fn a_rename_expands_with_a_sync_trigger_and_a_backfill() {
     );
     let expand: Vec<&Change> = changes
         .iter()
-        .filter(|c| c.phase == Phase::Expand)
+        .filter(|c| c.phase == crate::diff::Phase::Expand)
         .collect();
     assert_eq!(
         expand[0].sql,
@@ -350,7 +350,7 @@ fn a_rename_expands_with_a_sync_trigger_and_a_backfill() {
     assert!(!expand[3].transactional);
     let contract: Vec<&str> = changes
         .iter()
-        .filter(|c| c.phase == Phase::Contract)
+        .filter(|c| c.phase == crate::diff::Phase::Contract)
         .map(|c| c.sql.as_str())
         .collect();
     assert_eq!(
@@ -391,9 +391,9 @@ fn every_hazard_is_documented() {
     let doc = include_str!("../../../docs/hazards.md");
     for kind in crate::diff::hazard::ALL {
         assert!(
-            doc.contains(&format!("| `{}` |", kind.id)),
+            doc.contains(&format!("| `{}` |", kind.id())),
             "docs/hazards.md has no row for {}",
-            kind.id
+            kind.id()
         );
     }
 }
@@ -404,16 +404,25 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
     let from = schema(&[users(&[column("nickname", "text", false)], &[])], &[]);
     let to = schema(&[users(&[], &[])], &[]);
     let none = MigrationDdl::default();
-    let all = schema_stage(&from, &to, Phase::All, &none, &Renames::default()).unwrap();
+    let all = schema_stage(
+        &from,
+        &to,
+        crate::config::Phase::All,
+        &none,
+        &Renames::default(),
+    )
+    .unwrap();
     assert_eq!(all.len(), 1);
-    assert!(
-        all[0]
-            .hazards
-            .contains(&"backward_incompatible".to_string()),
-        "{all:?}"
-    );
-    let contract = schema_stage(&from, &to, Phase::Contract, &none, &Renames::default()).unwrap();
-    assert_eq!(contract[0].hazards, vec!["destructive".to_string()]);
+    assert!(all[0].hazards.contains(&BACKWARD_INCOMPATIBLE), "{all:?}");
+    let contract = schema_stage(
+        &from,
+        &to,
+        crate::config::Phase::Contract,
+        &none,
+        &Renames::default(),
+    )
+    .unwrap();
+    assert_eq!(contract[0].hazards, vec![DESTRUCTIVE]);
 }
 
 #[test]

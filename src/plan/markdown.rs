@@ -1,7 +1,7 @@
 //! Markdown for merge requests and `$GITHUB_STEP_SUMMARY`: the plan's stages, statements and
 //! hazards. The layout is stable (documented in docs/commands.md).
 
-use crate::plan::{Plan, StageBody};
+use super::{Plan, StageBody};
 
 pub fn plan_summary(plan: &Plan, stale: Option<&str>) -> String {
     let mut out = format!("## strata plan for `{}`\n\n", plan.target);
@@ -23,7 +23,7 @@ pub fn plan_summary(plan: &Plan, stale: Option<&str>) -> String {
             StageBody::Statements { statements } => {
                 let mut hazards: Vec<&str> = statements
                     .iter()
-                    .flat_map(|s| s.hazards.iter().map(String::as_str))
+                    .flat_map(|s| s.hazards.iter().map(|h| h.id()))
                     .collect();
                 hazards.sort_unstable();
                 hazards.dedup();
