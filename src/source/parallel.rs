@@ -122,6 +122,7 @@ fn words(text: &str, out: &mut BTreeSet<String>) {
 
 /// For each statement (`items`, in file order), the earlier statements it waits for.
 pub fn dependencies(sdl: &Sdl, items: &[(usize, usize)]) -> Vec<Vec<usize>> {
+    let parents = parents(sdl, items);
     let written: Vec<Option<BTreeSet<String>>> = items
         .iter()
         .map(|&(f, s)| {
@@ -132,7 +133,7 @@ pub fn dependencies(sdl: &Sdl, items: &[(usize, usize)]) -> Vec<Vec<usize>> {
                 .map(|names| {
                     let mut keys = BTreeSet::new();
                     names.iter().for_each(|n| words(n, &mut keys));
-                    keys
+                    with_ancestors(keys, &parents)
                 })
         })
         .collect();
@@ -188,6 +189,99 @@ pub fn dependencies(sdl: &Sdl, items: &[(usize, usize)]) -> Vec<Vec<usize>> {
         out.push(deps.into_iter().collect());
     }
     out
+}
+
+/// The parent tables of partitions and inheritance children (`PARTITION OF`, `INHERITS`,
+/// `ATTACH PARTITION`), by the words of their names. PostgreSQL acts on a whole family at
+/// once (an index or constraint created on a parent is created on, or attached to, every
+/// child's matching one), so a statement that changes a child also changes its parents.
+fn parents(sdl: &Sdl, items: &[(usize, usize)]) -> HashMap<String, BTreeSet<String>> {
+    let mut parents: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for &(f, s) in items {
+        let sql = &sdl.files[f].statements[s].statement.sql;
+        let lower = sql.to_lowercase();
+        if !(lower.contains("partition") || lower.contains("inherits")) {
+            continue;
+        }
+        let Ok(parsed) = pg_query::parse(sql) else {
+            continue;
+        };
+        for raw in &parsed.protobuf.stmts {
+            for (child, parent) in raw
+                .stmt
+                .as_ref()
+                .and_then(|n| n.node.as_ref())
+                .map(family_links)
+                .unwrap_or_default()
+            {
+                let mut child_words = BTreeSet::new();
+                words(&child, &mut child_words);
+                let mut parent_words = BTreeSet::new();
+                words(&parent, &mut parent_words);
+                for word in child_words {
+                    parents
+                        .entry(word)
+                        .or_default()
+                        .extend(parent_words.iter().cloned());
+                }
+            }
+        }
+    }
+    parents
+}
+
+/// (child, parent) table names a statement links.
+fn family_links(node: &NodeEnum) -> Vec<(String, String)> {
+    let relname = |n: &Node| match &n.node {
+        Some(NodeEnum::RangeVar(r)) => Some(r.relname.clone()),
+        _ => None,
+    };
+    match node {
+        NodeEnum::CreateStmt(s) => {
+            let Some(child) = s.relation.as_ref().map(|r| r.relname.clone()) else {
+                return Vec::new();
+            };
+            s.inh_relations
+                .iter()
+                .filter_map(relname)
+                .map(|parent| (child.clone(), parent))
+                .collect()
+        }
+        NodeEnum::AlterTableStmt(s) => {
+            let Some(parent) = s.relation.as_ref().map(|r| r.relname.clone()) else {
+                return Vec::new();
+            };
+            s.cmds
+                .iter()
+                .filter_map(|c| match &c.node {
+                    Some(NodeEnum::AlterTableCmd(cmd)) => cmd.def.as_deref(),
+                    _ => None,
+                })
+                .filter_map(|def| match &def.node {
+                    Some(NodeEnum::PartitionCmd(p)) => p.name.as_ref().map(|r| r.relname.clone()),
+                    _ => None,
+                })
+                .map(|child| (child, parent.clone()))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The words written, with every ancestor table's.
+fn with_ancestors(
+    mut keys: BTreeSet<String>,
+    parents: &HashMap<String, BTreeSet<String>>,
+) -> BTreeSet<String> {
+    let mut todo: Vec<String> = keys.iter().cloned().collect();
+    while let Some(key) = todo.pop() {
+        for parent in parents.get(&key).into_iter().flatten() {
+            if keys.insert(parent.clone()) {
+                todo.push(parent.clone());
+            }
+        }
+    }
+    keys
 }
 
 /// Loads the SDL into the database at `conninfo` over `jobs` connections (one connection
@@ -445,6 +539,26 @@ mod tests {
                 vec![0]
             ]
         );
+    }
+
+    #[test]
+    fn a_change_to_a_partition_changes_its_parent() {
+        // The parent's index attaches the child's matching one when that exists first.
+        let d = deps(
+            "CREATE TABLE p (id int, x int) PARTITION BY RANGE (id);\n\
+             CREATE TABLE p_1 PARTITION OF p FOR VALUES FROM (0) TO (10);\n\
+             CREATE INDEX p_1_by_x ON p_1 (x);\n\
+             CREATE INDEX p_x ON p (x);\n\
+             CREATE TABLE q (id int, x int);\n\
+             CREATE INDEX q_x ON q (x);\n\
+             ALTER TABLE p ATTACH PARTITION q FOR VALUES FROM (10) TO (20);\n",
+        );
+        assert_eq!(d[2], vec![1]);
+        assert_eq!(d[3], vec![2]);
+        // q is attached later: what changes q changes p too, so it waits for p's index.
+        assert_eq!(d[4], vec![3]);
+        assert_eq!(d[5], vec![4]);
+        assert_eq!(d[6], vec![5]);
     }
 
     #[test]
