@@ -36,7 +36,10 @@ struct Blocker {
 
 impl Blocker {
     fn start(db: &TestDb, sql: &str) -> Blocker {
-        let name = format!("blocker{}", std::process::id());
+        // Unique per blocker: the tests of this file run at once on one cluster.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("blocker{}_{n}", std::process::id());
         let mut child = Command::new("psql")
             .args([db.url.as_str(), "-XAtq"])
             .env("PGAPPNAME", &name)
@@ -49,7 +52,7 @@ impl Blocker {
         stdin.flush().unwrap();
         let query = format!(
             "SELECT pid FROM pg_stat_activity WHERE application_name = '{name}' \
-             AND state = 'idle in transaction'"
+             AND state = 'idle in transaction' AND datname = current_database()"
         );
         for _ in 0..200 {
             let pid = db.psql(&query);
