@@ -578,8 +578,8 @@ fn a_fleet_run_killed_between_members_resumes_each_part_once() {
     let (status, results, stderr) = f.run(&["--after-hook"], None);
     assert!(status.success(), "{stderr}");
     assert_eq!(results, ["already_done", "resumed", "resumed"], "{stderr}");
-    for i in 0..3 {
-        assert_eq!(f.state(i), "2,1,0", "{}", m[i]);
+    for (i, name) in m.iter().enumerate() {
+        assert_eq!(f.state(i), "2,1,0", "{name}");
     }
     assert!(!f.p.root.join("deploy.log").exists());
     let (status, results, _) = f.run(&["--after-hook"], None);
