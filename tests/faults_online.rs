@@ -270,7 +270,7 @@ fn a_unique_index_build_killed_or_crashed_midway_is_rebuilt_not_drift() {
             "f",
             "{what}: the build should have left the index invalid"
         );
-        case.assert_in_progress(what);
+        case.assert_in_progress(what, true);
         let out = case.run();
         assert!(out.status.success(), "{what}: {}", text(&out));
         assert!(

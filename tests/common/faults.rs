@@ -138,6 +138,10 @@ impl<'a> Case<'a> {
     pub fn inject(&self, point: &str, crash: bool) {
         let mut cmd = self.cli(&["run", "--allow-destructive", "--no-rehearsal"]);
         cmd.env("STRATA_FAILPOINT", point).stdin(Stdio::null());
+        if point.starts_with("hook:") {
+            // The hook strata leaves behind still runs when strata runs again.
+            cmd.env("HOOK_SLEEP", "3");
+        }
         let reached = format!("failpoint {point} reached");
         if !crash {
             let out = cmd.env("STRATA_FAILPOINT_ACTION", "kill").output().unwrap();
@@ -181,9 +185,9 @@ impl<'a> Case<'a> {
         ) == "t"
     }
 
-    /// What `status`, `drift` and `check` say while the run is half way: in progress, not
-    /// drift.
-    pub fn assert_in_progress(&self, point: &str) {
+    /// What `status`, `drift` and `check` (and `plan`, when `with_plan`) say while the run
+    /// is half way: in progress, not drift.
+    pub fn assert_in_progress(&self, point: &str, with_plan: bool) {
         let status = self.output(&["status", "--format", "json"]);
         let json: serde_json::Value = serde_json::from_slice(&status.stdout)
             .unwrap_or_else(|e| panic!("{point}: status: {e}: {}", text(&status)));
@@ -191,7 +195,9 @@ impl<'a> Case<'a> {
             json["run_in_progress"]["message"]
                 .as_str()
                 .is_some_and(|m| m.contains(IN_PROGRESS)),
-            "{point}: status: {json}\nsteps: {}",
+            "{point}: status: {json}\nruns: {}\nsteps: {}",
+            self.db
+                .psql("SELECT plan_id, started_at, finished_at FROM strata.runs"),
             self.db.psql("SELECT * FROM strata.steps")
         );
         assert_eq!(
@@ -199,7 +205,11 @@ impl<'a> Case<'a> {
             serde_json::json!([]),
             "{point}: status: {json}"
         );
-        for args in [["drift"], ["check"]] {
+        let mut commands = vec![vec!["drift"], vec!["check"]];
+        if with_plan {
+            commands.push(vec!["plan", "--no-git"]);
+        }
+        for args in commands {
             let out = self.output(&args);
             assert!(
                 out.status.code() == Some(1) && text(&out).contains(IN_PROGRESS),
@@ -270,7 +280,7 @@ pub fn every_fault(
             case.inject(point, crash);
             at_stop(&case, point);
             if case.begun() {
-                case.assert_in_progress(point);
+                case.assert_in_progress(point, false);
             }
             let (runs, _) = case.rerun(point);
             case.assert_converged(point, plan);
