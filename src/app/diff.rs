@@ -59,10 +59,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             )
         };
     // Schema files that declare nothing, against a side that holds objects.
-    let to_source = to.clone();
     for (source, side, other) in [
-        (&to, &to_schema, &from_schema),
-        (&from, &from_schema, &to_schema),
+        (&to, &to_schema.0, &from_schema.0),
+        (&from, &from_schema.0, &to_schema.0),
     ] {
         let files = match source {
             SchemaSource::Url(_) => continue,
@@ -74,13 +73,8 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             sdl::require_intent(&declares_nothing, &files, sdl::object_count(other), allow)?;
         }
     }
-    let (from, to) = (from_schema, to_schema);
+    let ((from, _), (to, to_sdl)) = (from_schema, to_schema);
     // `-- strata:using` conversions in the schema files of the side diffed to.
-    let to_sdl = match &to_source {
-        SchemaSource::Url(_) => None,
-        SchemaSource::Sdl(path) => Some(sdl::load_path(path)?),
-        SchemaSource::Manifest => Some(sdl::load_config(&ctx.config)?),
-    };
     let conversions = to_sdl
         .map(|s| crate::source::annotations::renames(&s, &ctx.config.plan))
         .unwrap_or_default();
@@ -105,15 +99,16 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     Ok(Outcome::Fine)
 }
 
-/// Reads one side into the model (through a shadow database for SDL).
+/// Reads one side into the model (through a shadow database for SDL), with the schema files
+/// it was loaded from (their annotations are needed later; parsing them twice costs time).
 pub async fn read(
     ctx: &Context<'_>,
     source: &SchemaSource,
     purpose: &str,
     allow_empty_schema: bool,
-) -> Result<Schema> {
+) -> Result<(Schema, Option<sdl::Sdl>)> {
     let sdl = match source {
-        SchemaSource::Url(conninfo) => return read_database(ctx, conninfo).await,
+        SchemaSource::Url(conninfo) => return Ok((read_database(ctx, conninfo).await?, None)),
         SchemaSource::Sdl(path) => sdl::load_path(path)?,
         SchemaSource::Manifest => sdl::load_config(&ctx.config)?,
     };
@@ -128,7 +123,7 @@ pub async fn read(
     };
     let schema = read_database(ctx, &shadow.conninfo).await;
     shadow.drop_now().await?;
-    schema
+    Ok((schema?, Some(sdl)))
 }
 
 async fn read_database(ctx: &Context<'_>, conninfo: &ConnInfo) -> Result<Schema> {

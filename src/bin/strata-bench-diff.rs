@@ -81,10 +81,18 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// `strata --format json dump` wraps the model in the output envelope (docs/output.md):
+/// `{"strata_output": 1, "command": "dump", "schema": {...}}`.
+#[derive(serde::Deserialize)]
+struct DumpOutput {
+    schema: Schema,
+}
+
 fn read(path: &str) -> Result<Schema, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
-    serde_json::from_reader(std::io::BufReader::new(file))
-        .map_err(|e| format!("{path} is not a strata model (`strata --format json dump`): {e}"))
+    let output: DumpOutput = serde_json::from_reader(std::io::BufReader::new(file))
+        .map_err(|e| format!("{path} is not a strata model (`strata --format json dump`): {e}"))?;
+    Ok(output.schema)
 }
 
 fn median(times: &mut [f64]) -> f64 {

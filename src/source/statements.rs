@@ -127,29 +127,89 @@ impl LineIndex {
 }
 
 /// Parses a whole file. A syntax error names the statement it is in (file:line).
+///
+/// The file is parsed in chunks of about [`CHUNK_BYTES`], cut where the scanner ends a
+/// statement: pg_query's parse tree of a whole 10,000-table file takes over a gigabyte, one
+/// chunk's a few megabytes. A cut inside a construct that holds semicolons (a `BEGIN ATOMIC`
+/// body, a rule's action list) leaves a chunk that does not parse; that chunk is then parsed
+/// together with the rest of the file, as one piece.
 pub fn parse(path: &str, text: &str) -> Result<Vec<Statement>, SourceError> {
+    parse_in_chunks(path, text, CHUNK_BYTES)
+}
+
+fn parse_in_chunks(
+    path: &str,
+    text: &str,
+    chunk_bytes: usize,
+) -> Result<Vec<Statement>, SourceError> {
     let lines = LineIndex::new(text);
-    match pg_query::parse(text) {
-        Ok(result) => Ok(result
-            .protobuf
-            .stmts
-            .iter()
-            .map(|raw| {
-                let (offset, len) = statement_span(text, raw.stmt_location, raw.stmt_len);
-                let node = raw.stmt.as_ref().and_then(|n| n.node.as_ref());
-                Statement {
-                    sql: text[offset..offset + len].to_string(),
-                    offset,
-                    len,
-                    line: lines.line(offset),
-                    kind: node.map(classify).unwrap_or(StatementKind::Other),
-                    node: node.map(node_name).unwrap_or_else(|| "Empty".into()),
-                    targets: node.and_then(super::parallel::targets),
-                }
-            })
-            .collect()),
-        Err(error) => Err(locate_syntax_error(path, text, error)),
+    let mut statements = Vec::new();
+    let (mut start, mut failures) = (0, 0);
+    for end in chunk_ends(text, chunk_bytes) {
+        // A chunk that still fails when extended to the next end holds a real syntax error
+        // (or a very long body): the rest is parsed as one piece, as without chunks.
+        let end = if failures >= 2 { text.len() } else { end };
+        if end <= start {
+            continue;
+        }
+        match parse_chunk(text, start, end, &lines, &mut statements) {
+            Ok(()) => (start, failures) = (end, 0),
+            Err(_) if end < text.len() => failures += 1,
+            Err(error) => return Err(locate_syntax_error(path, text, error)),
+        }
     }
+    Ok(statements)
+}
+
+/// About how much text one pg_query call parses (see [`parse`]).
+const CHUNK_BYTES: usize = 128 * 1024;
+
+/// Candidate chunk ends, ascending, the last one the end of the text: after the statement
+/// (by the scanner) that takes a chunk past [`CHUNK_BYTES`]. A chunk that fails to parse is
+/// retried up to the next end, and so on until the end of the text.
+fn chunk_ends(text: &str, chunk_bytes: usize) -> Vec<usize> {
+    let mut ends = Vec::new();
+    if text.len() > chunk_bytes {
+        if let Ok(pieces) = pg_query::split_with_scanner(text) {
+            let mut last = 0;
+            for piece in pieces {
+                let end = piece.as_ptr() as usize - text.as_ptr() as usize + piece.len();
+                if end - last >= chunk_bytes {
+                    ends.push(end);
+                    last = end;
+                }
+            }
+        }
+    }
+    ends.push(text.len());
+    ends
+}
+
+/// Parses `text[start..end]` and appends its statements, their offsets in the whole text.
+fn parse_chunk(
+    text: &str,
+    start: usize,
+    end: usize,
+    lines: &LineIndex,
+    statements: &mut Vec<Statement>,
+) -> Result<(), pg_query::Error> {
+    let chunk = &text[start..end];
+    let result = pg_query::parse(chunk)?;
+    statements.extend(result.protobuf.stmts.iter().map(|raw| {
+        let (offset, len) = statement_span(chunk, raw.stmt_location, raw.stmt_len);
+        let offset = start + offset;
+        let node = raw.stmt.as_ref().and_then(|n| n.node.as_ref());
+        Statement {
+            sql: text[offset..offset + len].to_string(),
+            offset,
+            len,
+            line: lines.line(offset),
+            kind: node.map(classify).unwrap_or(StatementKind::Other),
+            node: node.map(node_name).unwrap_or_else(|| "Empty".into()),
+            targets: node.and_then(super::parallel::targets),
+        }
+    }));
+    Ok(())
 }
 
 /// pg_query reports no position for a syntax error: split with the scanner (which needs no
@@ -338,6 +398,37 @@ mod tests {
                 assert!(message.contains("syntax error"), "{message}");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// Every chunk size gives the statements of one whole-file parse: cuts land inside
+    /// `BEGIN ATOMIC` bodies, a rule's action list and dollar quotes, and between statements.
+    #[test]
+    fn chunked_parse_equals_whole_file_parse() {
+        let text = "-- head\nCREATE TABLE t (id int PRIMARY KEY, v text);\n\
+            CREATE FUNCTION a() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT 2;\nEND;\n\
+            CREATE RULE r AS ON INSERT TO t DO ALSO (NOTIFY t; NOTIFY t2;);\n\
+            CREATE FUNCTION b() RETURNS int LANGUAGE plpgsql AS $$ BEGIN PERFORM 1; RETURN 2; END $$;\n\
+            /* c */ ;; COMMENT ON TABLE t IS 'a;b';\nSELECT 1";
+        let whole = parse_in_chunks("x.sql", text, usize::MAX).unwrap();
+        let key = |s: &Statement| (s.sql.clone(), s.offset, s.line, s.kind, s.node.clone());
+        let expected: Vec<_> = whole.iter().map(key).collect();
+        assert_eq!(expected.len(), 6);
+        for chunk_bytes in 1..text.len() {
+            let chunked = parse_in_chunks("x.sql", text, chunk_bytes).unwrap();
+            let got: Vec<_> = chunked.iter().map(key).collect();
+            assert_eq!(got, expected, "chunks of {chunk_bytes} bytes");
+        }
+    }
+
+    #[test]
+    fn chunked_syntax_error_names_the_statement_line() {
+        let text = "CREATE TABLE a (id int);\nCREATE TABLE c (id int);\nCREATE TABLE b (id int,);\nCREATE TABLE d (id int);\n";
+        for chunk_bytes in 1..text.len() {
+            match parse_in_chunks("s.sql", text, chunk_bytes).unwrap_err() {
+                SourceError::Sql { line, .. } => assert_eq!(line, 3, "chunks of {chunk_bytes}"),
+                other => panic!("{other:?}"),
+            }
         }
     }
 
