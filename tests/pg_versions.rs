@@ -151,3 +151,33 @@ async fn virtual_generated_columns_on_18() {
         "{err}"
     );
 }
+
+/// A SQL-standard function body (`BEGIN ATOMIC`, `RETURN`) is PostgreSQL 14 syntax: below 14 the
+/// loader refuses it at its file and line and loads nothing; from 14 on it loads. Over one
+/// connection and over several (the parallel load checks before its first batch).
+#[tokio::test]
+async fn begin_atomic_needs_14() {
+    use strata::source::sdl::Sdl;
+    let text = "CREATE TABLE t (id int);\n\
+                CREATE FUNCTION f() RETURNS int LANGUAGE sql\n\
+                BEGIN ATOMIC SELECT count(*) FROM t; END;\n";
+    for jobs in [1, 4] {
+        let db = common::TestDb::new();
+        let sdl = Sdl::from_text("schema/f.sql", text).unwrap();
+        let result = strata::source::parallel::load(&db.conninfo, &sdl, jobs).await;
+        let tables = db.psql("SELECT count(*) FROM pg_class WHERE relname = 't'");
+        if common::server_major() >= 14 {
+            result.unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(tables.trim(), "1");
+            continue;
+        }
+        let err = result.expect_err("BEGIN ATOMIC loaded on PostgreSQL 13");
+        let report = err.to_string();
+        assert!(
+            report.contains("needs PostgreSQL 14 or newer; this server runs PostgreSQL 13"),
+            "{report}"
+        );
+        assert!(report.starts_with("schema/f.sql:2: "), "{report}");
+        assert_eq!(tables.trim(), "0", "nothing loaded");
+    }
+}
