@@ -102,7 +102,7 @@ fn a_shadow_server_of_another_major_is_refused() {
 }
 
 /// PostgreSQL 18's virtual generated columns: read as virtual, dumped as `VIRTUAL`, round trip
-/// to the same fingerprint; a change between STORED and VIRTUAL is refused, not mis-planned.
+/// to the same fingerprint; a change between STORED and VIRTUAL drops and adds the column again.
 /// Checks something only on 18 and newer (older servers have no such columns).
 #[tokio::test]
 async fn virtual_generated_columns_on_18() {
@@ -140,15 +140,28 @@ async fn virtual_generated_columns_on_18() {
     b.psql(&dumped);
     assert_eq!(read(&b).await.fingerprint(), schema.fingerprint());
 
+    // STORED to VIRTUAL (and back): PostgreSQL has no ALTER for it, so the column is dropped
+    // and added again, destructive; applied, it reads back as the declared schema.
     let c = common::TestDb::new();
     c.psql(
         "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED, \
-         s int GENERATED ALWAYS AS (a * 3) STORED)",
+         s int GENERATED ALWAYS AS (a * 3) STORED); INSERT INTO t (a) VALUES (1), (2)",
     );
-    let err = strata::diff::diff(&read(&c).await, &schema).unwrap_err();
+    let changes = strata::diff::diff(&read(&c).await, &schema).unwrap();
+    let sql = strata::diff::render(&changes);
+    assert!(sql.contains("ALTER TABLE public.t DROP COLUMN v"), "{sql}");
     assert!(
-        err.to_string().contains("between STORED and VIRTUAL"),
-        "{err}"
+        sql.contains("ADD COLUMN v integer GENERATED ALWAYS AS ((a * 2)) VIRTUAL"),
+        "{sql}"
+    );
+    assert!(!sql.contains("COLUMN s"), "{sql}");
+    assert!(changes.iter().any(|ch| ch.is_destructive()), "{changes:?}");
+    c.psql(&sql);
+    assert_eq!(read(&c).await.fingerprint(), schema.fingerprint());
+    assert_eq!(
+        c.psql("SELECT string_agg(v::text, ',' ORDER BY a) FROM t")
+            .trim(),
+        "2,4"
     );
 }
 
