@@ -5,7 +5,7 @@
 # that, then fail naming every one left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-strata=./target/debug/strata
+strata=${STRATA:-./target/debug/strata}
 : "${XDG_STATE_HOME:?set it to the state directory the test run used}"
 for _ in $(seq 1 60); do
   running=$("$strata" db status --all | grep '^running' || true)

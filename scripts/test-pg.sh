@@ -10,8 +10,11 @@
 #                         pg_versions; pg_versions' ignored test, which needs a second major,
 #                         runs too)
 #   PG_FETCH_ONLY=1       only download and unpack
-# Prints one summary line per major and suite; exits 1 if any suite failed.
+# Prints one summary line per major and suite (tests passed and failed, seconds taken; for the
+# diff corpus also its cases passed, known failures and skipped below their `min_major`); exits 1
+# if any suite failed.
 set -uo pipefail
+cd "$(dirname "$0")/.."
 
 majors=${PG_MAJORS:-13 14 15 16 17 18}
 suites=${PG_SUITES:-introspection diff pipeline online pg_versions}
@@ -27,6 +30,10 @@ cargo=${CARGO:-cargo}
 
 if ! command -v npm >/dev/null; then
   echo "test-pg: npm is needed to fetch the server packages (apt-get install npm)" >&2
+  exit 2
+fi
+if ! command -v jq >/dev/null; then
+  echo "test-pg: jq is needed to find the test programs cargo built (apt-get install jq)" >&2
   exit 2
 fi
 
@@ -74,9 +81,21 @@ for major in $majors; do
 done
 [[ -n ${PG_FETCH_ONLY:-} ]] && exit 0
 
-targets=(--bin strata)
+# Build once, then run copies of the test programs and of strata (in $snap): the runs take long,
+# and the checkout may be rebuilt meanwhile (cargo's lock is not held while they run).
+targets=()
 for suite in $suites; do targets+=(--test "$suite"); done
-$cargo build --locked "${targets[@]}" || exit 2
+$cargo build --locked --bin strata || exit 2
+snap=$(mktemp -d /tmp/strata-test-pg-bin-XXXXXX)
+trap 'rm -rf "$snap"' EXIT
+cp target/debug/strata "$snap/strata"
+built=$($cargo test --locked --no-run --message-format=json "${targets[@]}") || exit 2
+for suite in $suites; do
+  exe=$(jq -r --arg s "$suite" 'select(.reason == "compiler-artifact" and .target.name == $s
+    and .executable != null) | .executable' <<<"$built" | tail -1)
+  [[ -x $exe ]] || { echo "test-pg: no test program for $suite" >&2; exit 2; }
+  cp "$exe" "$snap/$suite"
+done
 
 summary=()
 rc=0
@@ -84,16 +103,24 @@ for major in $majors; do
   for suite in $suites; do
     log=$(mktemp /tmp/strata-test-pg-$major-$suite-XXXXXX.log)
     state=$(mktemp -d /tmp/strata-test-state-XXXXXX)
+    start=$SECONDS
     XDG_STATE_HOME=$state STRATA_IDLE_STOP=5s STRATA_PG_BINDIR=$cache/$major/bin \
-      $cargo test --locked --no-fail-fast --test "$suite" -- --test-threads=2 \
+      CARGO_BIN_EXE_strata=$snap/strata \
+      "$snap/$suite" --test-threads=2 --show-output \
       $([[ $suite == pg_versions ]] && echo --include-ignored) >"$log" 2>&1
     status=$?
+    took=$((SECONDS - start))
     # Stop embedded clusters this suite left (they would also stop after the idle time).
-    XDG_STATE_HOME=$state bash scripts/no-servers-left.sh >/dev/null 2>&1 || true
+    XDG_STATE_HOME=$state STRATA=$snap/strata bash scripts/no-servers-left.sh >/dev/null 2>&1 || true
     rm -rf "$state"
-    passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
-    failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
-    line="PostgreSQL $major $suite: $passed passed, $failed failed (log $log)"
+    # libtest's own result lines only (the diff corpus prints counts of its own).
+    passed=$(grep -Eo '^test result: [A-Za-z]+\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+    failed=$(grep -Eo '; [0-9]+ failed' "$log" | awk '{s+=$2} END {print s+0}')
+    line="PostgreSQL $major $suite: $passed passed, $failed failed in ${took} s"
+    # The diff corpus's own count, with the cases skipped below their min_major.
+    corpus=$(grep -E '^diff corpus: ' "$log" | tail -1)
+    [[ -n $corpus ]] && line="$line; ${corpus#diff corpus: }"
+    line="$line (log $log)"
     [[ $status -ne 0 ]] && rc=1 && line="$line FAIL"
     echo "$line"
     summary+=("$line")

@@ -285,6 +285,71 @@ fn usage_errors_exit_1_and_help_exits_0() {
     strata().arg("--version").assert().code(0);
 }
 
+/// A command line clap refuses, under `--format json`: the error object on stdout (code
+/// `strata::usage`, exit 1), clap's text on stderr; the format may come before or after the
+/// subcommand, as one word or two.
+#[test]
+fn usage_errors_under_json_are_the_error_object() {
+    let strata = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("strata")
+            .unwrap()
+            .args(args)
+            .output()
+            .unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    };
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["--format", "json", "--no-such-flag"],
+            "",
+            "--no-such-flag",
+        ),
+        (
+            &["migrate", "up", "--format=json", "--bogus"],
+            "migrate up",
+            "--bogus",
+        ),
+        (
+            &["--format", "json", "plan", "--no-git", "--push"],
+            "plan",
+            "--push",
+        ),
+        (
+            &["--format", "json", "no-such-command"],
+            "",
+            "no-such-command",
+        ),
+    ];
+    for (args, command, named) in cases {
+        let out = strata(args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        let value = one_object(&out, command);
+        let error = &value["error"];
+        assert_eq!(error["code"], "strata::usage", "{value}");
+        assert_eq!(error["exit_code"], 1, "{value}");
+        assert!(error["location"].is_null(), "{value}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(named), "{args:?}: {value}");
+        assert!(!message.starts_with("error:"), "{value}");
+        assert!(
+            error["help"].as_str().is_some_and(|h| h.contains("Usage:")),
+            "{value}"
+        );
+        assert!(out.stderr.contains(named), "{}", out.stderr);
+    }
+    // Without --format json a usage error prints no object (stdout stays empty).
+    let out = strata(&["--no-such-flag"]);
+    assert_eq!((out.code, out.stdout.as_str()), (1, ""));
+    // --help under --format json is still help (text, exit 0), not an error.
+    let out = strata(&["--format", "json", "--help"]);
+    assert_eq!(out.code, 0);
+    assert!(out.stdout.contains("Usage:"), "{}", out.stdout);
+}
+
 #[test]
 fn plan_outside_git_is_refused_before_the_simulation() {
     let dir = common::reachable_tempdir("strata-output-nogit-");

@@ -102,7 +102,7 @@ fn a_shadow_server_of_another_major_is_refused() {
 }
 
 /// PostgreSQL 18's virtual generated columns: read as virtual, dumped as `VIRTUAL`, round trip
-/// to the same fingerprint; a change between STORED and VIRTUAL is refused, not mis-planned.
+/// to the same fingerprint; a change between STORED and VIRTUAL drops and adds the column again.
 /// Checks something only on 18 and newer (older servers have no such columns).
 #[tokio::test]
 async fn virtual_generated_columns_on_18() {
@@ -140,14 +140,57 @@ async fn virtual_generated_columns_on_18() {
     b.psql(&dumped);
     assert_eq!(read(&b).await.fingerprint(), schema.fingerprint());
 
+    // STORED to VIRTUAL (and back): PostgreSQL has no ALTER for it, so the column is dropped
+    // and added again, destructive; applied, it reads back as the declared schema.
     let c = common::TestDb::new();
     c.psql(
         "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) STORED, \
-         s int GENERATED ALWAYS AS (a * 3) STORED)",
+         s int GENERATED ALWAYS AS (a * 3) STORED); INSERT INTO t (a) VALUES (1), (2)",
     );
-    let err = strata::diff::diff(&read(&c).await, &schema).unwrap_err();
+    let changes = strata::diff::diff(&read(&c).await, &schema).unwrap();
+    let sql = strata::diff::render(&changes);
+    assert!(sql.contains("ALTER TABLE public.t DROP COLUMN v"), "{sql}");
     assert!(
-        err.to_string().contains("between STORED and VIRTUAL"),
-        "{err}"
+        sql.contains("ADD COLUMN v integer GENERATED ALWAYS AS ((a * 2)) VIRTUAL"),
+        "{sql}"
     );
+    assert!(!sql.contains("COLUMN s"), "{sql}");
+    assert!(changes.iter().any(|ch| ch.is_destructive()), "{changes:?}");
+    c.psql(&sql);
+    assert_eq!(read(&c).await.fingerprint(), schema.fingerprint());
+    assert_eq!(
+        c.psql("SELECT string_agg(v::text, ',' ORDER BY a) FROM t")
+            .trim(),
+        "2,4"
+    );
+}
+
+/// A SQL-standard function body (`BEGIN ATOMIC`, `RETURN`) is PostgreSQL 14 syntax: below 14 the
+/// loader refuses it at its file and line and loads nothing; from 14 on it loads. Over one
+/// connection and over several (the parallel load checks before its first batch).
+#[tokio::test]
+async fn begin_atomic_needs_14() {
+    use strata::source::sdl::Sdl;
+    let text = "CREATE TABLE t (id int);\n\
+                CREATE FUNCTION f() RETURNS int LANGUAGE sql\n\
+                BEGIN ATOMIC SELECT count(*) FROM t; END;\n";
+    for jobs in [1, 4] {
+        let db = common::TestDb::new();
+        let sdl = Sdl::from_text("schema/f.sql", text).unwrap();
+        let result = strata::source::parallel::load(&db.conninfo, &sdl, jobs).await;
+        let tables = db.psql("SELECT count(*) FROM pg_class WHERE relname = 't'");
+        if common::server_major() >= 14 {
+            result.unwrap_or_else(|e| panic!("{e:?}"));
+            assert_eq!(tables.trim(), "1");
+            continue;
+        }
+        let err = result.expect_err("BEGIN ATOMIC loaded on PostgreSQL 13");
+        let report = err.to_string();
+        assert!(
+            report.contains("needs PostgreSQL 14 or newer; this server runs PostgreSQL 13"),
+            "{report}"
+        );
+        assert!(report.starts_with("schema/f.sql:2: "), "{report}");
+        assert_eq!(tables.trim(), "0", "nothing loaded");
+    }
 }

@@ -97,6 +97,7 @@ pub async fn load_items(
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, LoadError> {
+    refuse_newer_syntax(client, sdl, items).await?;
     let (defaults, items): (Vec<Item>, Vec<Item>) = items.iter().copied().partition(|(f, s)| {
         sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
     });
@@ -127,6 +128,58 @@ pub async fn load_items(
             Err(e)
         }
     }
+}
+
+/// Refuses a function with a SQL-standard body (`BEGIN ATOMIC ... END` or `RETURN ...`, new in
+/// PostgreSQL 14) on an older server: PostgreSQL 13 reads `BEGIN ATOMIC` as a transaction
+/// command and splits the body at its `;`, so the load would fail somewhere else, or worse.
+pub async fn refuse_newer_syntax(
+    client: &Client,
+    sdl: &Sdl,
+    items: &[(usize, usize)],
+) -> Result<(), LoadError> {
+    let Some(&(f, s)) = items.iter().find(|(f, s)| {
+        let statement = &sdl.files[*f].statements[*s].statement;
+        statement.node == "CreateFunctionStmt" && has_sql_standard_body(&statement.sql)
+    }) else {
+        return Ok(());
+    };
+    let num: String = client
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .await
+        .map_err(PgError::query("reading the server's version"))?
+        .get(0);
+    let major = num.parse::<u32>().unwrap_or(0) / 10000;
+    if major >= 14 {
+        return Ok(());
+    }
+    let file = &sdl.files[f];
+    let statement = &file.statements[s].statement;
+    Err(SourceError::at(
+        &file.path,
+        &file.text,
+        statement.offset,
+        statement.len,
+        format!(
+            "a function body in SQL-standard form (BEGIN ATOMIC or RETURN) needs PostgreSQL 14 or newer; this server runs PostgreSQL {major}"
+        ),
+        "SQL-standard body",
+        Some("write the body as a string (AS $$ ... $$), or use a server of PostgreSQL 14 or newer".to_string()),
+    )
+    .into())
+}
+
+/// Whether a CREATE FUNCTION / PROCEDURE has a SQL-standard body rather than a quoted one.
+fn has_sql_standard_body(sql: &str) -> bool {
+    let Ok(parsed) = pg_query::parse(sql) else {
+        return false;
+    };
+    parsed.protobuf.stmts.iter().any(|raw| {
+        matches!(
+            raw.stmt.as_ref().and_then(|n| n.node.as_ref()),
+            Some(pg_query::NodeEnum::CreateFunctionStmt(f)) if f.sql_body.is_some()
+        )
+    })
 }
 
 async fn load_in_transaction(
