@@ -6,7 +6,7 @@ use super::hazard::{Hazard, DESTRUCTIVE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::model::{quote_ident, ObjectId, Sequence, SequenceOptions};
+use crate::model::{quote_ident, quote_literal, ObjectId, Sequence, SequenceOptions};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -47,17 +47,29 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
             Some(old) => {
                 if old.options != s.options {
-                    d.push(
-                        id.clone(),
-                        Step::Alter,
-                        ChangeKind::AlterSequence,
-                        Phase::Expand,
-                        format!(
-                            "ALTER SEQUENCE {name} {}",
-                            alter_options_sql(&old.options, &s.options)
-                        ),
-                        vec![],
-                    );
+                    let mut parts = alter_options(&old.options, &s.options);
+                    let bound = moved_bound(name, &old.options, &s.options);
+                    if let Some((clause, _)) = &bound {
+                        parts.retain(|p| p != clause);
+                    }
+                    let mut statements = Vec::new();
+                    if !parts.is_empty() {
+                        statements.push(format!("ALTER SEQUENCE {name} {}", parts.join(" ")));
+                    }
+                    if let Some((clause, setval)) = bound {
+                        statements.push(setval);
+                        statements.push(format!("ALTER SEQUENCE {name} {clause}"));
+                    }
+                    for sql in statements {
+                        d.push(
+                            id.clone(),
+                            Step::Alter,
+                            ChangeKind::AlterSequence,
+                            Phase::Expand,
+                            sql,
+                            vec![],
+                        );
+                    }
                 }
                 if old.unlogged != s.unlogged {
                     d.push(
@@ -151,11 +163,45 @@ pub(super) fn changed_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<S
     out
 }
 
-fn alter_options_sql(a: &SequenceOptions, b: &SequenceOptions) -> String {
+fn alter_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<String> {
     let mut parts = Vec::new();
     if a.data_type != b.data_type {
         parts.push(format!("AS {}", b.data_type));
     }
     parts.extend(changed_options(a, b));
-    parts.join(" ")
+    parts
+}
+
+/// A bound moved past where the sequence may stand: an ascending sequence's MINVALUE
+/// raised, a descending one's MAXVALUE lowered. PostgreSQL refuses the ALTER when the
+/// current value is outside the new range ("RESTART value (1) cannot be less than
+/// MINVALUE (100)"), and the diff cannot know the value. So the bound's clause (returned
+/// first, as `changed_options` writes it) moves last, after a `setval` that puts a value
+/// outside the new range at the new START (the first value `nextval` then returns) and
+/// leaves one inside it as it is: never a value handed out twice, never a `RESTART` that
+/// would go back below values already used.
+pub(super) fn moved_bound(
+    seq: &crate::model::QualifiedName,
+    a: &SequenceOptions,
+    b: &SequenceOptions,
+) -> Option<(String, String)> {
+    let (clause, outside) = if b.increment > 0 && b.min_value > a.min_value {
+        (
+            format!("MINVALUE {}", b.min_value),
+            format!("last_value < {}", b.min_value),
+        )
+    } else if b.increment < 0 && b.max_value < a.max_value {
+        (
+            format!("MAXVALUE {}", b.max_value),
+            format!("last_value > {}", b.max_value),
+        )
+    } else {
+        return None;
+    };
+    let setval = format!(
+        "SELECT pg_catalog.setval({}::regclass, CASE WHEN {outside} THEN {} ELSE last_value END, is_called AND NOT ({outside})) FROM {seq}",
+        quote_literal(&seq.to_string()),
+        b.start,
+    );
+    Some((clause, setval))
 }

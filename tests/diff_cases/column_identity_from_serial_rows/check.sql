@@ -1,0 +1,1 @@
+WITH n AS (INSERT INTO x (v) VALUES ('d') RETURNING id) SELECT id = 4 FROM n

@@ -1,0 +1,1 @@
+INSERT INTO x (v) VALUES ('a'), ('b'), ('c');
