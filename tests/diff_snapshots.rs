@@ -139,6 +139,7 @@ cases!(
     function_body_default_reads_view,
     function_body_drop_reader,
     function_body_group_by_new_pkey,
+    function_body_group_by_own_table_default,
     function_body_mutual_recursion,
     function_body_plpgsql_calls_reader,
     function_create,

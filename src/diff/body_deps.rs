@@ -194,6 +194,7 @@ pub(super) fn edges<'a>(
     to: &Schema,
     start: impl IntoIterator<Item = &'a ObjectId>,
     deps: &impl Fn(&ObjectId) -> Vec<ObjectId>,
+    alias: &BTreeMap<ObjectId, ObjectId>,
 ) -> BTreeMap<ObjectId, BTreeSet<ObjectId>> {
     let mut by_name: BTreeMap<&str, Vec<&FunctionSig>> = BTreeMap::new();
     for sig in to.functions.keys() {
@@ -223,6 +224,8 @@ pub(super) fn edges<'a>(
             _ => None,
         } {
             for target in resolve(to, &by_name, &refs(f)) {
+                // A key created inside its table's statement is that statement.
+                let target = alias.get(&target).cloned().unwrap_or(target);
                 if target != x && !reaches(&target, &x, deps, &out) {
                     out.entry(x.clone()).or_default().insert(target.clone());
                     stack.push(target);

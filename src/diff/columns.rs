@@ -357,12 +357,18 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                 vec![],
             );
             if i.options.increment > 0 {
+                let serial = d
+                    .from
+                    .sequences
+                    .get(&i.sequence)
+                    .filter(|s| super::sequences::serial_made_identity(d, s).is_some())
+                    .map(|_| super::types::retired_name(&i.sequence));
                 d.push(
                     id.clone(),
                     Step::Create,
                     ChangeKind::AlterSequence,
                     Phase::Expand,
-                    continue_after_rows(t, &col, i),
+                    continue_after_rows(t, &col, i, serial.as_ref()),
                     vec![],
                 );
             }
@@ -414,20 +420,28 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     Ok(())
 }
 
-/// An identity added to a column that has values (a serial's, whose sequence is dropped, or
-/// plain integers) starts after the largest, so the next generated value never collides:
-/// `setval` to the column's maximum when it is at or past the identity's start (an empty
-/// table leaves the new sequence as it is: `setval` ignores a NULL). In the statement's
+/// An identity added to a column that has values (a serial's, or plain integers) starts
+/// after the largest, and after the last value the serial's sequence (renamed out of the
+/// way, `serial`) handed out, so the next generated value is never one used before: `setval`
+/// to that value when it is at or past the identity's start (an empty table and an unused
+/// sequence leave the new sequence as it is: `setval` ignores a NULL). In the statement's
 /// transaction, so a row written meanwhile is counted or waits. A descending identity is
 /// left to its START.
 pub(super) fn continue_after_rows(
     t: &QualifiedName,
     col: &str,
     i: &crate::model::Identity,
+    serial: Option<&QualifiedName>,
 ) -> String {
     let start = i.options.start;
+    let used = match serial {
+        Some(old) => format!(
+            "greatest(max({col}), (SELECT CASE WHEN is_called THEN last_value END FROM {old}))"
+        ),
+        None => format!("max({col})"),
+    };
     format!(
-        "SELECT pg_catalog.setval({}::regclass, greatest(max({col}), {start}), max({col}) >= {start}) FROM {t}",
+        "SELECT pg_catalog.setval({}::regclass, greatest({used}, {start}), {used} >= {start}) FROM {t}",
         quote_literal(&i.sequence.to_string()),
     )
 }

@@ -335,9 +335,12 @@ impl<'a> Diff<'a> {
                 .collect();
             let from_deps = fold(&from.dependencies, &alias_from);
             let folded_to = fold(&to.dependencies, &alias_to);
-            let bodies = body_deps::edges(to, items.iter().map(|i| i.object), &|o| {
-                folded_to.of(o).into_iter().cloned().collect()
-            });
+            let bodies = body_deps::edges(
+                to,
+                items.iter().map(|i| i.object),
+                &|o| folded_to.of(o).into_iter().cloned().collect(),
+                &alias_to,
+            );
             let to_deps = body_deps::WithBodies {
                 deps: folded_to,
                 bodies: &bodies,

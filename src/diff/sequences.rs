@@ -25,6 +25,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 continue;
             }
         }
+        if let Some((table, column)) = serial_made_identity(d, s) {
+            retire(d, name, table, column);
+            continue;
+        }
         d.push(
             ObjectId::Sequence(name.clone()),
             Step::Drop,
@@ -92,6 +96,60 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &s.grants);
     }
     Ok(())
+}
+
+/// A serial's sequence whose name the column's new identity takes: the column, if so.
+pub(super) fn serial_made_identity<'a>(
+    d: &Diff,
+    s: &'a Sequence,
+) -> Option<&'a (crate::model::QualifiedName, String)> {
+    let owner = s.owned_by.as_ref()?;
+    let before = d.from.tables.get(&owner.0)?.columns.get(&owner.1)?;
+    let after = d.to.tables.get(&owner.0)?.columns.get(&owner.1)?;
+    let takes_name = after.identity.as_ref()?.sequence == s.name;
+    (takes_name && before.identity.is_none()).then_some(owner)
+}
+
+/// The serial's sequence is renamed out of the way rather than dropped, so the identity's
+/// `setval` can continue after its last value (`columns::continue_after_rows`); it is
+/// dropped once the column has its identity.
+fn retire(
+    d: &mut Diff,
+    name: &crate::model::QualifiedName,
+    table: &crate::model::QualifiedName,
+    column: &str,
+) {
+    let retired = super::types::retired_name(name);
+    d.push(
+        ObjectId::Sequence(name.clone()),
+        Step::Drop,
+        ChangeKind::AlterSequence,
+        Phase::Contract,
+        format!(
+            "ALTER SEQUENCE {name} RENAME TO {}",
+            quote_ident(&retired.name)
+        ),
+        vec![],
+    );
+    d.push(
+        ObjectId::Sequence(retired.clone()),
+        Step::Drop,
+        ChangeKind::Drop,
+        Phase::Contract,
+        format!("DROP SEQUENCE {retired}"),
+        vec![Hazard::new(
+            DESTRUCTIVE,
+            format!("drops sequence {name} (renamed {retired}) once identity {table}.{} continues after it", quote_ident(column)),
+        )],
+    );
+    let retired_id = ObjectId::Sequence(retired);
+    d.after
+        .push((ObjectId::Sequence(name.clone()), None, retired_id.clone()));
+    d.after.push((
+        ObjectId::Column(table.clone(), column.to_string()),
+        None,
+        retired_id,
+    ));
 }
 
 /// `OWNED BY` changes, after tables and columns exist (called after `tables::diff`). The

@@ -426,7 +426,7 @@ fn removed_labels(old: &TypeDef, new: &TypeDef) -> Vec<String> {
 
 /// The name a rebuilt type's old version has until it is dropped: derived from its name
 /// (deterministic), within PostgreSQL's 63 bytes.
-fn retired_name(name: &QualifiedName) -> QualifiedName {
+pub(super) fn retired_name(name: &QualifiedName) -> QualifiedName {
     const SUFFIX: &str = "__strata_old";
     let mut base = name.name.clone();
     while base.len() + SUFFIX.len() > 63 {
