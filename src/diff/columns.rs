@@ -7,10 +7,10 @@ use super::hazard::{
     VALIDATION_SCAN, VOLATILE_DEFAULT,
 };
 use super::privileges::diff_grants;
-use super::sequences::{changed_options, options_sql};
+use super::sequences::{changed_options, moved_bound, options_sql};
 use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::model::{quote_ident, Column, ObjectId, QualifiedName, Table};
+use crate::model::{quote_ident, quote_literal, Column, ObjectId, QualifiedName, Table};
 
 /// ` GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`; the sequence's type is the column's.
 fn identity_sql(i: &crate::model::Identity) -> String {
@@ -75,6 +75,9 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             }
             _ => {}
         }
+        // A column dropped and added again (its generation expression changed) comes back
+        // without its comment and column grants.
+        let before = before.filter(|_| !d.recreated.contains_key(&id));
         diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
         diff_grants(
             d,
@@ -344,14 +347,32 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     match (&o.identity, &c.identity) {
         // On the create step: its sequence may take the name of one dropped before it
         // (a serial's, `names`), whose users' alters go first.
-        (None, Some(i)) => d.push(
-            id.clone(),
-            Step::Create,
-            ChangeKind::AddIdentity,
-            Phase::Expand,
-            format!("{at} ADD{}", identity_sql(i)),
-            vec![],
-        ),
+        (None, Some(i)) => {
+            d.push(
+                id.clone(),
+                Step::Create,
+                ChangeKind::AddIdentity,
+                Phase::Expand,
+                format!("{at} ADD{}", identity_sql(i)),
+                vec![],
+            );
+            if i.options.increment > 0 {
+                let serial = d
+                    .from
+                    .sequences
+                    .get(&i.sequence)
+                    .filter(|s| super::sequences::serial_made_identity(d, s).is_some())
+                    .map(|_| super::types::retired_name(&i.sequence));
+                d.push(
+                    id.clone(),
+                    Step::Create,
+                    ChangeKind::AlterSequence,
+                    Phase::Expand,
+                    continue_after_rows(t, &col, i, serial.as_ref()),
+                    vec![],
+                );
+            }
+        }
         (Some(a), Some(b)) => {
             let mut parts = Vec::new();
             if a.always != b.always {
@@ -371,6 +392,10 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                     "the identity sequence's type changes without the column's",
                 ));
             }
+            let bound = moved_bound(&b.sequence, &a.options, &b.options);
+            if let Some((clause, _)) = &bound {
+                parts.retain(|p| p != &format!("SET {clause}"));
+            }
             if !parts.is_empty() {
                 d.push(
                     id.clone(),
@@ -381,10 +406,44 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                     vec![],
                 );
             }
+            if let Some((clause, setval)) = bound {
+                for (kind, sql) in [
+                    (ChangeKind::AlterSequence, setval),
+                    (ChangeKind::AlterIdentity, format!("{at} SET {clause}")),
+                ] {
+                    d.push(id.clone(), Step::Alter, kind, Phase::Expand, sql, vec![]);
+                }
+            }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// An identity added to a column that has values (a serial's, or plain integers) starts
+/// after the largest, and after the last value the serial's sequence (renamed out of the
+/// way, `serial`) handed out, so the next generated value is never one used before: `setval`
+/// to that value when it is at or past the identity's start (an empty table and an unused
+/// sequence leave the new sequence as it is: `setval` ignores a NULL). In the statement's
+/// transaction, so a row written meanwhile is counted or waits. A descending identity is
+/// left to its START.
+pub(super) fn continue_after_rows(
+    t: &QualifiedName,
+    col: &str,
+    i: &crate::model::Identity,
+    serial: Option<&QualifiedName>,
+) -> String {
+    let start = i.options.start;
+    let used = match serial {
+        Some(old) => format!(
+            "greatest(max({col}), (SELECT CASE WHEN is_called THEN last_value END FROM {old}))"
+        ),
+        None => format!("max({col})"),
+    };
+    format!(
+        "SELECT pg_catalog.setval({}::regclass, greatest({used}, {start}), {used} >= {start}) FROM {t}",
+        quote_literal(&i.sequence.to_string()),
+    )
 }
 
 /// A generation expression added, changed, or dropped from a virtual column: the column is
@@ -414,7 +473,7 @@ fn readd(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) {
 }
 
 /// Type changes that keep every value (old code keeps working).
-fn is_widening(from: &str, to: &str) -> bool {
+pub(super) fn is_widening(from: &str, to: &str) -> bool {
     let rank = |t: &str| match t {
         "smallint" => Some(1),
         "integer" => Some(2),

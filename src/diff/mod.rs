@@ -8,6 +8,7 @@
 //! everything that depends on it (`recreate_dependents`). A change strata cannot express is
 //! a [`DiffError::Unsupported`] naming the object, never SQL that does something else.
 
+mod body_deps;
 mod casts;
 mod collations;
 mod columns;
@@ -333,7 +334,18 @@ impl<'a> Diff<'a> {
                 })
                 .collect();
             let from_deps = fold(&from.dependencies, &alias_from);
-            let to_deps = fold(&to.dependencies, &alias_to);
+            let folded_to = fold(&to.dependencies, &alias_to);
+            let bodies = body_deps::edges(
+                to,
+                items.iter().map(|i| i.object),
+                &|o| folded_to.of(o).into_iter().cloned().collect(),
+                &alias_to,
+            );
+            let to_deps = body_deps::WithBodies {
+                deps: folded_to,
+                bodies: &bodies,
+                alias: &alias_to,
+            };
             let mut extra = names::edges(from, to, &changes);
             extra.extend(after_edges(&changes, &items, &after));
             order::order(&items, &from_deps, &to_deps, &extra).map_err(|cycle| {
@@ -487,7 +499,12 @@ fn fold<'a>(
 
 impl<'a> order::DepsOf<&'a ObjectId> for Folded<'a> {
     fn deps_of(&self, object: &&'a ObjectId) -> Vec<&'a ObjectId> {
-        let object: &ObjectId = object;
+        self.of(object)
+    }
+}
+
+impl<'a> Folded<'a> {
+    fn of(&self, object: &ObjectId) -> Vec<&'a ObjectId> {
         // An object that stands for another has no edges of its own: they are its owner's.
         if self.alias.contains_key(object) {
             return Vec::new();
@@ -572,6 +589,11 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
         let users: Vec<ObjectId> = users.iter().map(|u| (*u).clone()).collect();
         for user in users {
             if user == cause || cause.owner().as_ref() == Some(&user) {
+                continue;
+            }
+            // A rebuilt domain's own checks: created again with it.
+            if matches!((&cause, &user), (ObjectId::Type(t), ObjectId::Constraint(c, _)) if t == c)
+            {
                 continue;
             }
             // Gone in `to`, or going with its table: dropped anyway.

@@ -6,7 +6,7 @@ use super::hazard::{Hazard, DESTRUCTIVE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::model::{quote_ident, ObjectId, Sequence, SequenceOptions};
+use crate::model::{quote_ident, quote_literal, ObjectId, Sequence, SequenceOptions};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -24,6 +24,10 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             if column_gone {
                 continue;
             }
+        }
+        if let Some((table, column)) = serial_made_identity(d, s) {
+            retire(d, name, table, column);
+            continue;
         }
         d.push(
             ObjectId::Sequence(name.clone()),
@@ -47,17 +51,29 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
             Some(old) => {
                 if old.options != s.options {
-                    d.push(
-                        id.clone(),
-                        Step::Alter,
-                        ChangeKind::AlterSequence,
-                        Phase::Expand,
-                        format!(
-                            "ALTER SEQUENCE {name} {}",
-                            alter_options_sql(&old.options, &s.options)
-                        ),
-                        vec![],
-                    );
+                    let mut parts = alter_options(&old.options, &s.options);
+                    let bound = moved_bound(name, &old.options, &s.options);
+                    if let Some((clause, _)) = &bound {
+                        parts.retain(|p| p != clause);
+                    }
+                    let mut statements = Vec::new();
+                    if !parts.is_empty() {
+                        statements.push(format!("ALTER SEQUENCE {name} {}", parts.join(" ")));
+                    }
+                    if let Some((clause, setval)) = bound {
+                        statements.push(setval);
+                        statements.push(format!("ALTER SEQUENCE {name} {clause}"));
+                    }
+                    for sql in statements {
+                        d.push(
+                            id.clone(),
+                            Step::Alter,
+                            ChangeKind::AlterSequence,
+                            Phase::Expand,
+                            sql,
+                            vec![],
+                        );
+                    }
                 }
                 if old.unlogged != s.unlogged {
                     d.push(
@@ -80,6 +96,60 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &s.grants);
     }
     Ok(())
+}
+
+/// A serial's sequence whose name the column's new identity takes: the column, if so.
+pub(super) fn serial_made_identity<'a>(
+    d: &Diff,
+    s: &'a Sequence,
+) -> Option<&'a (crate::model::QualifiedName, String)> {
+    let owner = s.owned_by.as_ref()?;
+    let before = d.from.tables.get(&owner.0)?.columns.get(&owner.1)?;
+    let after = d.to.tables.get(&owner.0)?.columns.get(&owner.1)?;
+    let takes_name = after.identity.as_ref()?.sequence == s.name;
+    (takes_name && before.identity.is_none()).then_some(owner)
+}
+
+/// The serial's sequence is renamed out of the way rather than dropped, so the identity's
+/// `setval` can continue after its last value (`columns::continue_after_rows`); it is
+/// dropped once the column has its identity.
+fn retire(
+    d: &mut Diff,
+    name: &crate::model::QualifiedName,
+    table: &crate::model::QualifiedName,
+    column: &str,
+) {
+    let retired = super::types::retired_name(name);
+    d.push(
+        ObjectId::Sequence(name.clone()),
+        Step::Drop,
+        ChangeKind::AlterSequence,
+        Phase::Contract,
+        format!(
+            "ALTER SEQUENCE {name} RENAME TO {}",
+            quote_ident(&retired.name)
+        ),
+        vec![],
+    );
+    d.push(
+        ObjectId::Sequence(retired.clone()),
+        Step::Drop,
+        ChangeKind::Drop,
+        Phase::Contract,
+        format!("DROP SEQUENCE {retired}"),
+        vec![Hazard::new(
+            DESTRUCTIVE,
+            format!("drops sequence {name} (renamed {retired}) once identity {table}.{} continues after it", quote_ident(column)),
+        )],
+    );
+    let retired_id = ObjectId::Sequence(retired);
+    d.after
+        .push((ObjectId::Sequence(name.clone()), None, retired_id.clone()));
+    d.after.push((
+        ObjectId::Column(table.clone(), column.to_string()),
+        None,
+        retired_id,
+    ));
 }
 
 /// `OWNED BY` changes, after tables and columns exist (called after `tables::diff`). The
@@ -151,11 +221,45 @@ pub(super) fn changed_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<S
     out
 }
 
-fn alter_options_sql(a: &SequenceOptions, b: &SequenceOptions) -> String {
+fn alter_options(a: &SequenceOptions, b: &SequenceOptions) -> Vec<String> {
     let mut parts = Vec::new();
     if a.data_type != b.data_type {
         parts.push(format!("AS {}", b.data_type));
     }
     parts.extend(changed_options(a, b));
-    parts.join(" ")
+    parts
+}
+
+/// A bound moved past where the sequence may stand: an ascending sequence's MINVALUE
+/// raised, a descending one's MAXVALUE lowered. PostgreSQL refuses the ALTER when the
+/// current value is outside the new range ("RESTART value (1) cannot be less than
+/// MINVALUE (100)"), and the diff cannot know the value. So the bound's clause (returned
+/// first, as `changed_options` writes it) moves last, after a `setval` that puts a value
+/// outside the new range at the new START (the first value `nextval` then returns) and
+/// leaves one inside it as it is: never a value handed out twice, never a `RESTART` that
+/// would go back below values already used.
+pub(super) fn moved_bound(
+    seq: &crate::model::QualifiedName,
+    a: &SequenceOptions,
+    b: &SequenceOptions,
+) -> Option<(String, String)> {
+    let (clause, outside) = if b.increment > 0 && b.min_value > a.min_value {
+        (
+            format!("MINVALUE {}", b.min_value),
+            format!("last_value < {}", b.min_value),
+        )
+    } else if b.increment < 0 && b.max_value < a.max_value {
+        (
+            format!("MAXVALUE {}", b.max_value),
+            format!("last_value > {}", b.max_value),
+        )
+    } else {
+        return None;
+    };
+    let setval = format!(
+        "SELECT pg_catalog.setval({}::regclass, CASE WHEN {outside} THEN {} ELSE last_value END, is_called AND NOT ({outside})) FROM {seq}",
+        quote_literal(&seq.to_string()),
+        b.start,
+    );
+    Some((clause, setval))
 }

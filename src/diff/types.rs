@@ -39,7 +39,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 create(d, t);
                 continue;
             }
-            Some(old) if rebuilds(old, t) => {
+            Some(old) if rebuilds(from, old, t) => {
                 rebuild(d, old, t);
                 continue;
             }
@@ -279,10 +279,40 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
 }
 
 /// Whether the type changes in a way ALTER TYPE cannot make: enum values removed or
-/// reordered.
-fn rebuilds(old: &TypeDef, new: &TypeDef) -> bool {
+/// reordered; a composite's attributes reordered, or retyped while a table column uses the
+/// type (PostgreSQL: "cannot alter type because column uses it"); a domain's base type or
+/// collation changed.
+fn rebuilds(from: &crate::model::Schema, old: &TypeDef, new: &TypeDef) -> bool {
     match (&old.kind, &new.kind) {
         (TypeKind::Enum(a), TypeKind::Enum(b)) => !enum_in_place(a, b),
+        (TypeKind::Composite(a), TypeKind::Composite(b)) => {
+            let retyped = a
+                .iter()
+                .any(|x| b.iter().any(|y| y.name == x.name && y != x));
+            let kept: Vec<&str> = a
+                .iter()
+                .filter(|x| b.iter().any(|y| y.name == x.name))
+                .map(|x| x.name.as_str())
+                .collect();
+            let order: Vec<&str> = b
+                .iter()
+                .filter(|y| a.iter().any(|x| x.name == y.name))
+                .map(|y| y.name.as_str())
+                .collect();
+            let type_id = ObjectId::Type(new.name.clone());
+            let used_by_column = from
+                .dependencies
+                .iter()
+                .any(|(u, deps)| matches!(u, ObjectId::Column(..)) && deps.contains(&type_id));
+            let appended_last = b
+                .iter()
+                .skip_while(|y| a.iter().any(|x| x.name == y.name))
+                .all(|y| !a.iter().any(|x| x.name == y.name));
+            kept != order || !appended_last || (retyped && used_by_column)
+        }
+        (TypeKind::Domain(a), TypeKind::Domain(b)) => {
+            a.base_type != b.base_type || a.collation != b.collation
+        }
         _ => false,
     }
 }
@@ -297,7 +327,7 @@ fn rebuild(d: &mut Diff, old: &TypeDef, new: &TypeDef) {
     let id = ObjectId::Type(name.clone());
     let retired = retired_name(name);
     let removed = removed_labels(old, new);
-    let phase = if removed.is_empty() {
+    let phase = if removed.is_empty() && conversion_risks(old, new).is_empty() {
         Phase::Expand
     } else {
         Phase::Contract
@@ -327,6 +357,63 @@ fn rebuild(d: &mut Diff, old: &TypeDef, new: &TypeDef) {
     d.rebuilt_types.insert(name.clone(), (retired, phase));
 }
 
+/// What moving a value of a rebuilt composite or domain to the new type can lose
+/// (destructive) or fail on, for the hazards of each moved column: attributes removed, an
+/// attribute's or the base type's change (`lossy`), conversions that may fail, a domain's
+/// checks that existing values must pass. Enums report through `removed_labels`.
+fn conversion_risks(old: &TypeDef, new: &TypeDef) -> Vec<(bool, String)> {
+    let mut out = Vec::new();
+    let retype = |out: &mut Vec<(bool, String)>, what: String, from: &str, to: &str| {
+        if from == to {
+            return;
+        }
+        if let Some(why) = super::lossy::lossy_change(from, to) {
+            out.push((true, format!("{what} changes from {from} to {to}: {why}")));
+        }
+        if !super::columns::is_widening(from, to) {
+            out.push((
+                false,
+                format!("{what} fails to convert from {from} to {to}"),
+            ));
+        }
+    };
+    match (&old.kind, &new.kind) {
+        (TypeKind::Composite(a), TypeKind::Composite(b)) => {
+            for x in a {
+                match b.iter().find(|y| y.name == x.name) {
+                    Some(y) => retype(
+                        &mut out,
+                        format!("attribute {}", quote_ident(&x.name)),
+                        &x.data_type,
+                        &y.data_type,
+                    ),
+                    None => out.push((
+                        true,
+                        format!("attribute {} is removed", quote_ident(&x.name)),
+                    )),
+                }
+            }
+        }
+        (TypeKind::Domain(a), TypeKind::Domain(b)) => {
+            retype(
+                &mut out,
+                "the base type".to_string(),
+                &a.base_type,
+                &b.base_type,
+            );
+            let added = b
+                .checks
+                .iter()
+                .any(|(n, c)| a.checks.get(n).is_none_or(|o| o.definition != c.definition));
+            if added || (b.not_null && !a.not_null) {
+                out.push((false, "a value breaks the domain's constraints".to_string()));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
 /// The enum labels of `old` that `new` no longer has (none for other kinds).
 fn removed_labels(old: &TypeDef, new: &TypeDef) -> Vec<String> {
     match (&old.kind, &new.kind) {
@@ -339,7 +426,7 @@ fn removed_labels(old: &TypeDef, new: &TypeDef) -> Vec<String> {
 
 /// The name a rebuilt type's old version has until it is dropped: derived from its name
 /// (deterministic), within PostgreSQL's 63 bytes.
-fn retired_name(name: &QualifiedName) -> QualifiedName {
+pub(super) fn retired_name(name: &QualifiedName) -> QualifiedName {
     const SUFFIX: &str = "__strata_old";
     let mut base = name.name.clone();
     while base.len() + SUFFIX.len() > 63 {
@@ -369,9 +456,8 @@ pub(super) fn move_columns(d: &mut Diff) -> Result<(), DiffError> {
         .collect();
     for (name, retired, phase) in rebuilt {
         let type_id = ObjectId::Type(name.clone());
-        let removed = match (from.types.get(&name), to.types.get(&name)) {
-            (Some(a), Some(b)) => removed_labels(a, b),
-            _ => Vec::new(),
+        let (Some(old_type), Some(new_type)) = (from.types.get(&name), to.types.get(&name)) else {
+            continue;
         };
         for (user, deps) in &from.dependencies {
             let ObjectId::Column(table, column) = user else {
@@ -397,7 +483,7 @@ pub(super) fn move_columns(d: &mut Diff) -> Result<(), DiffError> {
             if !old.local {
                 continue;
             }
-            move_column(d, table, old, new, phase, &removed)?;
+            move_column(d, table, old, new, phase, (old_type, new_type))?;
         }
     }
     Ok(())
@@ -409,8 +495,9 @@ fn move_column(
     old: &crate::model::Column,
     new: &crate::model::Column,
     phase: Phase,
-    removed: &[String],
+    (old_type, new_type): (&TypeDef, &TypeDef),
 ) -> Result<(), DiffError> {
+    let removed = removed_labels(old_type, new_type);
     let id = ObjectId::Column(table.clone(), new.name.clone());
     if old.generated.is_some() || new.generated.is_some() {
         return Err(unsupported(
@@ -433,12 +520,22 @@ fn move_column(
             vec![],
         );
     }
-    let dims = new.data_type.matches("[]").count();
-    let text = format!("text{}", "[]".repeat(dims));
+    let using = converted(&id, &col, &new.data_type, old_type, new_type)?;
     let mut hazards = vec![Hazard::new(
         TABLE_REWRITE,
         format!("rewrites {table} and rebuilds its indexes on {col}"),
     )];
+    let mut losses = 0;
+    for (destructive, what) in conversion_risks(old_type, new_type) {
+        if destructive {
+            let text = format!("{table}.{col}: {what}");
+            hazards.insert(losses, Hazard::new(DESTRUCTIVE, text));
+            losses += 1;
+        } else {
+            let text = format!("fails if, in a row of {table}, {what}");
+            hazards.push(Hazard::new(MAY_FAIL, text));
+        }
+    }
     if !removed.is_empty() {
         let labels = removed
             .iter()
@@ -462,10 +559,7 @@ fn move_column(
         Step::Create,
         ChangeKind::AlterColumnType,
         phase,
-        format!(
-            "{at} TYPE {ty} USING {col}::{text}::{ty}",
-            ty = new.data_type
-        ),
+        format!("{at} TYPE {} USING {using}", new.data_type),
         hazards,
     );
     if let Some(def) = &new.default {
@@ -480,6 +574,44 @@ fn move_column(
     }
     d.rebuild_dependents.insert(id, phase);
     Ok(())
+}
+
+/// The expression that converts a column's value to the rebuilt type: through its text
+/// form (an enum's label, a domain's value), or, for a composite whose attributes change,
+/// a row built attribute by attribute (`NULL` for a new one), each cast to its new type.
+fn converted(
+    id: &ObjectId,
+    col: &str,
+    ty: &str,
+    old_type: &TypeDef,
+    new_type: &TypeDef,
+) -> Result<String, DiffError> {
+    let dims = ty.matches("[]").count();
+    let via_text = || format!("{col}::text{}::{ty}", "[]".repeat(dims));
+    let (TypeKind::Composite(a), TypeKind::Composite(b)) = (&old_type.kind, &new_type.kind) else {
+        return Ok(via_text());
+    };
+    let same_names = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.name == y.name);
+    if same_names {
+        return Ok(via_text());
+    }
+    if dims > 0 {
+        return Err(unsupported(
+            id,
+            "an array of a composite type whose attributes are added, removed or reordered cannot be converted; convert it with a migration",
+        ));
+    }
+    let fields: Vec<String> = b
+        .iter()
+        .map(|y| match a.iter().find(|x| x.name == y.name) {
+            Some(_) => format!("({col}).{}::{}", quote_ident(&y.name), y.data_type),
+            None => format!("NULL::{}", y.data_type),
+        })
+        .collect();
+    Ok(format!(
+        "CASE WHEN {col} IS NULL THEN NULL ELSE ROW({})::{ty} END",
+        fields.join(", ")
+    ))
 }
 
 /// What is dropped because it uses a moved column is dropped before the column moves (the

@@ -200,6 +200,7 @@ impl Walker {
             ));
         };
         match statement.kind {
+            StatementKind::Dml if sequence_continuation(sql) => return allowed(None),
             StatementKind::Dml => {
                 return refused(format!("{} changes or reads rows", statement.node));
             }
@@ -564,6 +565,45 @@ const SCHEMA_CHANGES: &[&str] = &[
     "DefineStmt",
 ];
 
+/// strata's own `SELECT pg_catalog.setval(...) FROM <table>` after an identity is added to a
+/// column with values (`diff::columns::continue_after_rows`): it reads the table, changes
+/// no row.
+fn sequence_continuation(sql: &str) -> bool {
+    let Ok(parsed) = pg_query::parse(sql) else {
+        return false;
+    };
+    let Some(NodeEnum::SelectStmt(select)) = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
+    else {
+        return false;
+    };
+    let [target] = select.target_list.as_slice() else {
+        return false;
+    };
+    let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
+        return false;
+    };
+    let Some(NodeEnum::FuncCall(call)) = target.val.as_ref().and_then(|v| v.node.as_ref()) else {
+        return false;
+    };
+    let name: Vec<&str> = call
+        .funcname
+        .iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+            _ => None,
+        })
+        .collect();
+    name == ["pg_catalog", "setval"]
+        && select.from_clause.len() == 1
+        && select.where_clause.is_none()
+        && select.with_clause.is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,6 +625,20 @@ mod tests {
             "CREATE TABLE t2 AS SELECT * FROM t",
             "SELECT 1; SELECT 2",
             "DROP ROLE r",
+        ] {
+            assert!(verdict(sql).allowed.is_err(), "{sql}");
+        }
+    }
+
+    #[test]
+    fn only_the_identity_continuation_reads_rows() {
+        let ours = "SELECT pg_catalog.setval('public.x_id_seq'::regclass, greatest(max(id), 1), max(id) >= 1) FROM public.x";
+        assert!(verdict(ours).allowed.is_ok());
+        for sql in [
+            "SELECT pg_catalog.setval('public.x_id_seq', 5)",
+            "SELECT setval('public.x_id_seq', max(id)) FROM public.x",
+            "SELECT pg_catalog.setval('s', 1), 2 FROM public.x",
+            "SELECT pg_catalog.setval('s', max(id)) FROM public.x WHERE id > 5",
         ] {
             assert!(verdict(sql).allowed.is_err(), "{sql}");
         }

@@ -1,0 +1,1 @@
+SELECT b = 6 AND col_description('t'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b')) = 'twice a' AND has_column_privilege('public', 't', 'b', 'SELECT') FROM t

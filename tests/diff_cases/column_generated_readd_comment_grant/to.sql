@@ -1,0 +1,3 @@
+CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED);
+COMMENT ON COLUMN t.b IS 'twice a';
+GRANT SELECT (b) ON t TO PUBLIC;

@@ -1,0 +1,1 @@
+WITH n AS (INSERT INTO t (v) VALUES ('c') RETURNING id) SELECT id = 8 FROM n

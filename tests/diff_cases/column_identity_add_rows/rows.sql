@@ -1,0 +1,1 @@
+INSERT INTO t VALUES (5, 'a'), (7, 'b');

@@ -1,0 +1,1 @@
+INSERT INTO t VALUES (10, 'a'), (20, 'b');

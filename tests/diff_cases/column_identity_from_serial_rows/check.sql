@@ -1,0 +1,1 @@
+WITH n AS (INSERT INTO x (v) VALUES ('f') RETURNING id) SELECT id = 6 FROM n

@@ -1,0 +1,1 @@
+SELECT (p).a = 1 AND (p).c = 7 FROM t

@@ -1,0 +1,3 @@
+CREATE TYPE pair AS (a int, b text, c int);
+CREATE TABLE t (id int, p pair);
+CREATE VIEW v AS SELECT id, (p).a FROM t;

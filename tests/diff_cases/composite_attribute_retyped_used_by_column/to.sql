@@ -1,0 +1,2 @@
+CREATE TYPE pair AS (a bigint, b text);
+CREATE TABLE t (id int, p pair);

@@ -1,0 +1,1 @@
+SELECT sum(n) = 2147483652 FROM t

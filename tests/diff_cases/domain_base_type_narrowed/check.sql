@@ -1,0 +1,1 @@
+SELECT count(*) = 2 AND bool_or(c = 'abc') FROM t

@@ -1,0 +1,5 @@
+CREATE TABLE limits (n int);
+CREATE VIEW max_limit AS SELECT coalesce(max(n), 100) AS n FROM limits;
+CREATE FUNCTION within_limit(x int) RETURNS boolean LANGUAGE sql STABLE AS $$ SELECT x <= (SELECT n FROM max_limit) $$;
+CREATE FUNCTION aa_check(x int) RETURNS boolean LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN within_limit(x); END $$;
+CREATE TABLE t (id int CONSTRAINT t_id_within CHECK (aa_check(id)));

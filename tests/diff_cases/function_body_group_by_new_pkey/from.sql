@@ -1,0 +1,2 @@
+CREATE TABLE a (id int);
+CREATE TABLE p (id int, v int);

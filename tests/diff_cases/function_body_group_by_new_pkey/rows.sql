@@ -1,0 +1,2 @@
+INSERT INTO p VALUES (1, 10), (2, 20);
+INSERT INTO a VALUES (1), (2);
