@@ -462,10 +462,13 @@ fn move_column(
         Step::Create,
         ChangeKind::AlterColumnType,
         phase,
-        format!(
-            "{at} TYPE {ty} USING {col}::{text}::{ty}",
-            ty = new.data_type
-        ),
+        super::Op::AlterColumnType {
+            table: table.clone(),
+            column: new.name.clone(),
+            data_type: new.data_type.clone(),
+            collation: None,
+            using: Some(format!("{col}::{text}::{ty}", ty = new.data_type)),
+        },
         hazards,
     );
     if let Some(def) = &new.default {
@@ -552,10 +555,10 @@ fn enum_values(
                 step: Step::Alter,
                 kind: ChangeKind::AddEnumValue,
                 phase: Phase::Expand,
-                sql: format!(
+                op: super::Op::Sql(format!(
                     "ALTER TYPE {name} ADD VALUE {}{clause}",
                     quote_literal(label)
-                ),
+                )),
                 hazards: vec![],
                 transactional: true,
             };
