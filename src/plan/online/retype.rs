@@ -96,25 +96,10 @@ fn casts_only(op: &Op, column: &str) -> bool {
     let Some(expr) = using else {
         return true;
     };
-    let Ok(parsed) = pg_query::parse(&format!("SELECT {expr}")) else {
+    let Some(expr) = crate::sqlparse::expression(expr) else {
         return false;
     };
-    let Some(NodeEnum::SelectStmt(select)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
-        return false;
-    };
-    let [target] = select.target_list.as_slice() else {
-        return false;
-    };
-    let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
-        return false;
-    };
-    let mut node = target.val.as_deref();
+    let mut node = Some(&expr);
     while let Some(NodeEnum::TypeCast(cast)) = node.and_then(|n| n.node.as_ref()) {
         node = cast.arg.as_deref();
     }
