@@ -27,6 +27,12 @@
 //!   transaction: before its COMMIT);
 //! - `before-final-read`, `before-finish`: after the last step, before the final read of
 //!   the target, and after it before the run is recorded as finished.
+//! - `member:M` (`run --group`): member M's part of the run ended (done, failed, or up to
+//!   the hook) and is in its history, before the summary counts it;
+//! - `fleet-hook:G` (`run --group G` with both parts, `hook = "fleet"`): the fleet's deploy
+//!   hook returned, recorded started (not done) in the members;
+//! - `deployed:G`: the fleet's hook recorded done in the members, before any member runs the
+//!   stages after it.
 
 /// The environment variable naming the point to stop at.
 pub const VAR: &str = "STRATA_FAILPOINT";

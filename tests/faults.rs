@@ -10,16 +10,20 @@
 //!
 //! Each case runs on its own copy of one prepared database (CREATE DATABASE ... TEMPLATE);
 //! the cases run one after the other, since a crash stops the one cluster they share, and
-//! every test here holds `CLUSTER` for that reason.
+//! every test here holds `faults::cluster()` for that reason (helpers shared with
+//! tests/faults_online.rs: tests/common/faults.rs).
 
 mod common;
+#[allow(dead_code)]
+#[path = "common/faults.rs"]
+mod faults;
 
 use common::project::Project;
-use common::{crash_cluster, restart_cluster, TestDb};
+use common::{crash_cluster, restart_cluster};
+use faults::{cluster, small, step_with, steps, text, Case, IN_PROGRESS};
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use strata::plan::{Plan, StageBody};
 use strata::run::pipeline::groups;
 
@@ -68,15 +72,6 @@ INSERT INTO migration_effects (migration, user_id) SELECT '0001', id FROM batch;
 const NOTE: &str = "INSERT INTO migration_effects (migration) VALUES ('0002');\n";
 
 const USERS: i64 = 200;
-
-/// Held by every test of this file: a crash stops the cluster they all use.
-static CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn cluster() -> std::sync::MutexGuard<'static, ()> {
-    CLUSTER.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-const IN_PROGRESS: &str = "is in progress on this target: run `strata run` to finish it";
 
 /// The prepared project: V1 run with rows, V2 planned and merged (pending.sql).
 fn prepare() -> (Project, Plan) {
@@ -149,89 +144,7 @@ fn points(plan: &Plan) -> Vec<String> {
     points
 }
 
-/// One case: a copy of the prepared database and the hook's log.
-struct Case<'a> {
-    p: &'a Project,
-    db: TestDb,
-    hook_log: PathBuf,
-}
-
 impl Case<'_> {
-    fn cli(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("strata"));
-        cmd.args(["-C", self.p.root.to_str().unwrap()]).args(args);
-        for (k, v) in self.p.strata().get_envs() {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        cmd.env("STRATA_TEST_TARGET_URL", &self.db.url)
-            .env("HOOK_LOG", &self.hook_log)
-            .env_remove("STRATA_FAILPOINT");
-        cmd
-    }
-
-    fn output(&self, args: &[&str]) -> Output {
-        self.cli(args).stdin(Stdio::null()).output().unwrap()
-    }
-
-    fn run(&self) -> Output {
-        self.output(&["run", "--allow-destructive", "--no-rehearsal"])
-    }
-
-    /// Stops `strata run` at `point`: by SIGKILL, or by crashing the server while strata
-    /// waits there (and then killing strata, whose connection is gone).
-    fn inject(&self, point: &str, crash: bool) {
-        let mut cmd = self.cli(&["run", "--allow-destructive", "--no-rehearsal"]);
-        cmd.env("STRATA_FAILPOINT", point).stdin(Stdio::null());
-        if point.starts_with("hook:") {
-            // The hook strata leaves behind still runs when strata runs again.
-            cmd.env("HOOK_SLEEP", "3");
-        }
-        let reached = format!("failpoint {point} reached");
-        if !crash {
-            let out = cmd.env("STRATA_FAILPOINT_ACTION", "kill").output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                out.status.signal() == Some(9) && stderr.contains(&reached),
-                "{point}: strata was not killed there ({}):\n{stderr}",
-                out.status
-            );
-            return;
-        }
-        let mut child = cmd
-            .env("STRATA_FAILPOINT_ACTION", "pause")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut seen = String::new();
-        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-            let line = line.unwrap();
-            seen.push_str(&line);
-            seen.push('\n');
-            if line.contains(&reached) {
-                break;
-            }
-        }
-        crash_cluster();
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        restart_cluster();
-        assert!(
-            seen.contains(&reached),
-            "{point}: strata did not reach it ({status}):\n{seen}"
-        );
-    }
-
-    /// Whether the interrupted run recorded any step.
-    fn begun(&self) -> bool {
-        self.db.psql(
-            "SELECT count(*) > 0 FROM strata.steps s JOIN strata.runs r USING (plan_id) WHERE r.finished_at IS NULL",
-        ) == "t"
-    }
-
     /// A run stopped before its first step changed nothing: no drift, no run in progress,
     /// pending.sql planned against the database as it is.
     fn assert_untouched(&self, point: &str) {
@@ -246,72 +159,10 @@ impl Case<'_> {
         );
     }
 
-    /// What the commands that read the target say while the run is half way.
-    fn assert_in_progress(&self, point: &str, with_plan: bool) {
-        let status = self.output(&["status", "--format", "json"]);
-        let json: serde_json::Value = serde_json::from_slice(&status.stdout)
-            .unwrap_or_else(|e| panic!("{point}: status: {e}: {}", text(&status)));
-        assert!(
-            json["run_in_progress"]["message"]
-                .as_str()
-                .is_some_and(|m| m.contains(IN_PROGRESS)),
-            "{point}: status: {json}\nruns: {}\nsteps: {}",
-            self.db
-                .psql("SELECT plan_id, started_at, finished_at FROM strata.runs"),
-            self.db.psql("SELECT * FROM strata.steps")
-        );
-        assert_eq!(
-            json["drift"],
-            serde_json::json!([]),
-            "{point}: status: {json}"
-        );
-        let mut commands = vec![vec!["drift"], vec!["check"]];
-        if with_plan {
-            commands.push(vec!["plan", "--no-git"]);
-        }
-        for args in commands {
-            let out = self.output(&args);
-            assert!(
-                out.status.code() == Some(1) && text(&out).contains(IN_PROGRESS),
-                "{point}: {args:?} ({}):\n{}",
-                out.status,
-                text(&out)
-            );
-        }
-    }
-
-    /// Runs `strata run` again until it succeeds; how many runs that took, and what the
-    /// last one said.
-    fn rerun(&self, point: &str) -> (usize, String) {
-        for attempt in 1..=3 {
-            let out = self.run();
-            if out.status.success() {
-                return (attempt, text(&out));
-            }
-            eprintln!(
-                "{point}: re-run {attempt} failed ({}):\n{}",
-                out.status,
-                text(&out)
-            );
-        }
-        panic!("{point}: `strata run` did not succeed in 3 runs");
-    }
-
-    fn assert_converged(&self, point: &str, plan: &Plan) {
-        let status = self.output(&["status", "--format", "json"]);
-        let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-        assert_eq!(
-            json["fingerprint"].as_str(),
-            Some(plan.desired_fingerprint.as_str()),
-            "{point}: {json}"
-        );
-        assert!(json["run_in_progress"].is_null(), "{point}: {json}");
-        let drift = self.output(&["drift"]);
-        assert!(
-            drift.status.success() && text(&drift).contains("no drift"),
-            "{point}: drift after the run: {}",
-            text(&drift)
-        );
+    /// Converged (`Case::assert_converged`), each migration's effect once, the hook
+    /// completed and never twice at once.
+    fn assert_converged_once(&self, point: &str, plan: &Plan) {
+        self.assert_converged(point, plan);
         // pending.sql stays (no --git-commit here): check says it ran, without planning.
         let check = self.output(&["check"]);
         assert!(
@@ -338,12 +189,6 @@ impl Case<'_> {
             "0",
             "{point}"
         );
-        assert_eq!(
-            self.db
-                .psql("SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
-            "0",
-            "{point}: an invalid index remains"
-        );
         let log = std::fs::read_to_string(&self.hook_log).unwrap_or_default();
         assert!(
             log.lines().any(|l| l == "end"),
@@ -354,14 +199,6 @@ impl Case<'_> {
             "{point}: two hooks ran at once:\n{log}"
         );
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn hook_runs(log: &Path) -> usize {
@@ -387,7 +224,7 @@ fn every_fault_at_every_point_converges_when_run_again() {
         hook_log: logs.path().join("clean.log"),
     };
     assert_eq!(clean.rerun("no fault").0, 1);
-    clean.assert_converged("no fault", &plan);
+    clean.assert_converged_once("no fault", &plan);
     assert_eq!(hook_runs(&clean.hook_log), 1);
     clean.db.drop_now();
 
@@ -419,7 +256,7 @@ fn every_fault_at_every_point_converges_when_run_again() {
                     "{point}: the re-run did not wait for the hook left behind:\n{said}"
                 );
             }
-            case.assert_converged(point, &plan);
+            case.assert_converged_once(point, &plan);
             outcomes.push(format!(
                 "{:5} {point:32} converged after {runs} run(s), hook completed {} time(s)",
                 if crash { "crash" } else { "kill" },
@@ -435,17 +272,6 @@ fn every_fault_at_every_point_converges_when_run_again() {
         points.len(),
         outcomes.join("\n")
     );
-}
-
-/// A small project: `from` run, `rows` inserted, then `to` planned and merged.
-fn small(manifest: &str, from: &str, rows: &str, to: &str) -> Project {
-    let p = Project::create("strata-faults-", manifest, from);
-    p.start();
-    p.db.psql(rows);
-    p.write("schema/app.sql", to);
-    p.commit_all("change");
-    p.plan_and_merge();
-    p
 }
 
 const PLAIN: &str = r#"
@@ -656,35 +482,6 @@ CREATE VIEW answers AS SELECT id, answer() AS answer FROM users;
 
 const WINDOWS_ROWS: &str =
     "INSERT INTO users SELECT g, g % 90, 'n' || g FROM generate_series(1, 300) g";
-
-/// The plan's statement steps (`<stage>#<n>`), with whether each runs in a transaction and
-/// its SQL.
-fn steps(plan: &Plan) -> Vec<(String, bool, String)> {
-    let mut out = Vec::new();
-    for stage in &plan.stages {
-        if let StageBody::Statements { statements } = &stage.body {
-            for (i, group) in groups(statements).into_iter().enumerate() {
-                let sql: Vec<&str> = group.iter().map(|s| s.sql.as_str()).collect();
-                out.push((
-                    format!("{}#{i}", stage.name),
-                    group[0].transactional,
-                    sql.join(";\n"),
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// The step whose transaction holds every one of `needles`.
-fn step_with(steps: &[(String, bool, String)], needles: &[&str]) -> String {
-    steps
-        .iter()
-        .find(|(_, tx, sql)| *tx && needles.iter().all(|n| sql.contains(n)))
-        .unwrap_or_else(|| panic!("no step holds {needles:?}: {steps:#?}"))
-        .0
-        .clone()
-}
 
 impl Case<'_> {
     /// The deployed code's objects are there, with their rows, whatever point the run

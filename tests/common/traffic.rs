@@ -388,6 +388,17 @@ pub struct Outcome {
 /// Clients per pool.
 const CLIENTS: usize = 2;
 
+/// How long a pool's clients may take to run their first query.
+const POOL_START: Duration = Duration::from_secs(60);
+/// How long one query of a pool may take before the harness calls it hung.
+const QUERY_HANG: Duration = Duration::from_secs(120);
+
+/// How long `strata run` (or the naive psql) may take on `rows` rows before the harness
+/// kills it and fails with what it printed and what the target's sessions were waiting for.
+fn run_limit(rows: u64) -> Duration {
+    Duration::from_secs(120 + rows / 500)
+}
+
 static NEXT_ID: AtomicI64 = AtomicI64::new(10_000_000_000);
 
 /// A pool of `CLIENTS` clients running `queries` in turn until stopped.
@@ -456,17 +467,35 @@ impl Pool {
         }
     }
 
-    async fn wait_running(&self) {
+    /// Until every client ran a query; a pool whose first queries hang fails the test.
+    async fn wait_running(&self, app: &str) {
+        let started = Instant::now();
         while self.running.load(Ordering::Relaxed) < CLIENTS as i64 {
+            assert!(
+                started.elapsed() < POOL_START,
+                "{app}: the pool's first queries did not return within {POOL_START:?}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
+    /// Stops the pool; a client whose query does not return within `QUERY_HANG` is counted
+    /// as a failed query (the test fails instead of hanging on it).
     async fn finish(self) -> PoolStats {
         self.stop.store(true, Ordering::Relaxed);
         let mut total = PoolStats::default();
-        for t in self.tasks {
-            total.merge(&t.await.unwrap());
+        for mut t in self.tasks {
+            match tokio::time::timeout(QUERY_HANG, &mut t).await {
+                Ok(stats) => total.merge(&stats.unwrap()),
+                Err(_) => {
+                    t.abort();
+                    total.merge(&PoolStats {
+                        failed: 1,
+                        errors: vec![format!("a query did not return within {QUERY_HANG:?}")],
+                        ..PoolStats::default()
+                    });
+                }
+            }
         }
         total
     }
@@ -514,7 +543,10 @@ impl LockSampler {
 
     async fn finish(self) -> (f64, f64) {
         self.stop.store(true, Ordering::Relaxed);
-        self.task.await.unwrap()
+        tokio::time::timeout(QUERY_HANG, self.task)
+            .await
+            .expect("the lock sampler's query hung")
+            .unwrap()
     }
 }
 
@@ -569,7 +601,7 @@ fn text(out: &std::process::Output) -> String {
 /// `strata run` under traffic, the hook switching the pools.
 async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, String> {
     let dir = reachable_tempdir("strata-traffic-hook-");
-    let planned = std_command(p, &["plan"]).output().await.unwrap();
+    let planned = bounded_output(std_command(p, &["plan"]), PLAN_LIMIT, "strata plan").await?;
     if !planned.status.success() {
         return Err(text(&planned));
     }
@@ -581,7 +613,7 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
     git(&p.root, &["merge", "-q", "--ff-only", &branch]);
     let sampler = LockSampler::start(&p.db).await;
     let old = Pool::start(&p.db, "traffic-old", queries(&kind.old), rows).await;
-    old.wait_running().await;
+    old.wait_running("traffic-old").await;
     let started = Instant::now();
     let mut run = std_command(
         p,
@@ -593,17 +625,25 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
         ],
     );
     run.env("TRAFFIC_DIR", dir.path());
-    let child = run
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+    // Its output goes to files, so that what it said is there even when it must be killed.
+    let (out_file, err_file) = (dir.path().join("run.out"), dir.path().join("run.err"));
+    let mut child = run
+        .stdout(std::fs::File::create(&out_file).unwrap())
+        .stderr(std::fs::File::create(&err_file).unwrap())
         .spawn()
         .unwrap();
-    let output = tokio::spawn(child.wait_with_output());
+    let limit = run_limit(rows);
     let (mut old, mut old_stats, mut new) = (Some(old), None, None);
-    while !output.is_finished() {
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > limit {
+            break None;
+        }
         if new.is_none() && dir.path().join("deploying").exists() {
             let pool = Pool::start(&p.db, "traffic-new", queries(&kind.new), rows).await;
-            pool.wait_running().await;
+            pool.wait_running("traffic-new").await;
             new = Some(pool);
             touch(&dir.path().join("new-running"));
         }
@@ -612,8 +652,32 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
             touch(&dir.path().join("old-stopped"));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let out = output.await.unwrap().unwrap();
+    };
+    let said = || {
+        format!(
+            "{}{}",
+            std::fs::read_to_string(&out_file).unwrap_or_default(),
+            std::fs::read_to_string(&err_file).unwrap_or_default()
+        )
+    };
+    let Some(status) = status else {
+        let waiting = sessions(&p.db).await;
+        let _ = child.kill().await;
+        for pool in [old, new].into_iter().flatten() {
+            pool.finish().await;
+        }
+        sampler.finish().await;
+        let hook: Vec<String> = ["deploying", "new-running", "deployed", "old-stopped"]
+            .iter()
+            .filter(|f| dir.path().join(f).exists())
+            .map(|f| f.to_string())
+            .collect();
+        return Err(format!(
+            "strata run did not end within {limit:?} (killed); the hook's files: {hook:?}; \
+             the target's sessions:\n{waiting}\nstrata said:\n{}",
+            said()
+        ));
+    };
     let seconds = started.elapsed().as_secs_f64();
     if let Some(pool) = old.take() {
         old_stats = Some(pool.finish().await);
@@ -625,17 +689,13 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
         None => PoolStats::default(),
     };
     let (old_wait, new_wait) = sampler.finish().await;
-    if !out.status.success() {
-        return Err(format!(
-            "strata run failed ({}):\n{}",
-            out.status,
-            text(&out)
-        ));
+    if !status.success() {
+        return Err(format!("strata run failed ({status}):\n{}", said()));
     }
     if new_stats.queries == 0 {
         return Err(format!(
             "the deploy hook never switched the pools:\n{}",
-            text(&out)
+            said()
         ));
     }
     Ok(Measured {
@@ -651,6 +711,49 @@ async fn under_strata(p: &Project, kind: &Kind, rows: u64) -> Result<Measured, S
     })
 }
 
+/// What every other session on the target is doing (for a run that hangs).
+async fn sessions(db: &TestDb) -> String {
+    let client = db.client().await;
+    let rows = client
+        .query(
+            "SELECT format('%s pid %s %s %s:%s %s', application_name, pid, state, \
+             wait_event_type, wait_event, left(query, 160)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() ORDER BY pid",
+            &[],
+        )
+        .await
+        .map(|rows| {
+            rows.iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect::<Vec<_>>()
+        });
+    match rows {
+        Ok(rows) => rows.join("\n"),
+        Err(e) => format!("(cannot read pg_stat_activity: {e})"),
+    }
+}
+
+/// How long `strata plan` or `strata diff` may take.
+const PLAN_LIMIT: Duration = Duration::from_secs(300);
+
+/// `cmd`'s output, or an error when it does not end within `limit` (it is killed).
+async fn bounded_output(
+    mut cmd: tokio::process::Command,
+    limit: Duration,
+    what: &str,
+) -> Result<std::process::Output, String> {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    match tokio::time::timeout(limit, child.wait_with_output()).await {
+        Ok(out) => Ok(out.unwrap()),
+        // Dropping the future drops the child, which kills it (kill_on_drop).
+        Err(_) => Err(format!("{what} did not end within {limit:?} (killed)")),
+    }
+}
+
 fn touch(path: &Path) {
     std::fs::write(path, "").unwrap();
 }
@@ -658,10 +761,12 @@ fn touch(path: &Path) {
 /// The naive form on `db`: the old code until `psql -f` of a plain `strata diff` returns,
 /// then the new code for a moment.
 async fn under_naive(p: &Project, db: &TestDb, kind: &Kind, rows: u64) -> Result<Measured, String> {
-    let diff = std_command(p, &["diff", "--from", &db.url])
-        .output()
-        .await
-        .unwrap();
+    let diff = bounded_output(
+        std_command(p, &["diff", "--from", &db.url]),
+        PLAN_LIMIT,
+        "strata diff",
+    )
+    .await?;
     if !diff.status.success() {
         return Err(text(&diff));
     }
@@ -669,20 +774,20 @@ async fn under_naive(p: &Project, db: &TestDb, kind: &Kind, rows: u64) -> Result
     std::fs::write(&sql, &diff.stdout).unwrap();
     let sampler = LockSampler::start(db).await;
     let old = Pool::start(db, "traffic-old", queries(&kind.old), rows).await;
-    old.wait_running().await;
+    old.wait_running("traffic-old").await;
     let started = Instant::now();
-    let out = tokio::process::Command::new("psql")
-        .args([db.url.as_str(), "-Xq", "-v", "ON_ERROR_STOP=1", "-f"])
+    let mut psql = tokio::process::Command::new("psql");
+    psql.args([db.url.as_str(), "-Xq", "-v", "ON_ERROR_STOP=1", "-f"])
         .arg(&sql)
-        .output()
-        .await
-        .unwrap();
+        .kill_on_drop(true);
+    let out = bounded_output(psql, run_limit(rows), "the naive psql").await;
     let seconds = started.elapsed().as_secs_f64();
     let new = Pool::start(db, "traffic-new", queries(&kind.new), rows).await;
     let old_stats = old.finish().await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let new_stats = new.finish().await;
     let (old_wait, new_wait) = sampler.finish().await;
+    let out = out?;
     if !out.status.success() {
         return Err(format!("psql failed: {}", text(&out)));
     }

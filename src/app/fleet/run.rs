@@ -19,6 +19,7 @@ use crate::fleet::{
 use crate::plan::{Plan, StageBody};
 use crate::report::{Format, OutputFormat, Reporter};
 use crate::run::history;
+use crate::run::pipeline::HookResume;
 use crate::Result;
 use std::cell::RefCell;
 use std::time::Instant;
@@ -82,10 +83,41 @@ pub async fn run(
                 break;
             }
             let (stage, command) = hook.clone().expect("a hook");
-            ctx.reporter
-                .note(&format!("stage {stage}: {command} (once for group {name})"));
-            crate::run::hook::run_hook(&ctx.root, &command, name, &stage)
-                .map_err(crate::run::pipeline::RunError::from)?;
+            let everyone: Vec<&Member> = canaries.iter().chain(&rest).collect();
+            let run_it = match fleet_hook_state(&everyone, &plans, &stage).await? {
+                Some(history::StepState::Done) => {
+                    ctx.reporter.note(&format!(
+                        "stage {stage}: the fleet's hook already ran for this plan (the members' histories say so): not run again"
+                    ));
+                    false
+                }
+                Some(history::StepState::Started) => match choices.hook_resume {
+                    HookResume::Done => {
+                        ctx.reporter.note(&format!(
+                            "stage {stage}: the fleet's hook of the interrupted run is taken as done (--hook-done)"
+                        ));
+                        false
+                    }
+                    HookResume::Rerun => true,
+                    HookResume::Default => {
+                        return Err(crate::run::refused::RunRefused::HookInterrupted {
+                            process: format!("an interrupted `strata run --group {name}`"),
+                        }
+                        .into())
+                    }
+                },
+                None => true,
+            };
+            if run_it {
+                record_fleet_hook(&everyone, &plans, &stage, false).await?;
+                ctx.reporter
+                    .note(&format!("stage {stage}: {command} (once for group {name})"));
+                crate::run::hook::run_hook(&ctx.root, &command, name, &stage)
+                    .map_err(crate::run::pipeline::RunError::from)?;
+                crate::failpoint::hit(&format!("fleet-hook:{name}"));
+            }
+            record_fleet_hook(&everyone, &plans, &stage, true).await?;
+            crate::failpoint::hit(&format!("deployed:{name}"));
             reports.clear();
         }
         let pass = Pass {
@@ -139,6 +171,69 @@ fn fleet_hook(group: &Group, plans: &[FleetPlan]) -> Option<(String, String)> {
             _ => None,
         })
     })
+}
+
+/// How the members' histories record the fleet's hook stage `stage` for their plans: done
+/// in any of them (the fleet deployed for this plan), else started in any (a run stopped
+/// while the hook ran: whether it completed is unknown), else not at all.
+async fn fleet_hook_state(
+    members: &[&Member],
+    plans: &[FleetPlan],
+    stage: &str,
+) -> Result<Option<history::StepState>> {
+    let mut state = None;
+    for member in members {
+        let client = member.conninfo.connect().await?;
+        let index = match standing_in_history(&client, plans).await? {
+            Some(Standing::Running(i) | Standing::Ran(i)) => i,
+            _ => continue,
+        };
+        let steps = history::steps(&client, &plans[index].id).await?;
+        match steps.iter().find(|s| s.name == stage).map(|s| s.state) {
+            Some(history::StepState::Done) => return Ok(Some(history::StepState::Done)),
+            Some(started) => state = Some(started),
+            None => {}
+        }
+    }
+    Ok(state)
+}
+
+/// Records the fleet's hook stage in every member whose run waits for it: started before
+/// the hook runs, done (with the fingerprint its last step left: a hook changes no schema)
+/// once it returned, so that a re-run never deploys twice without being told.
+async fn record_fleet_hook(
+    members: &[&Member],
+    plans: &[FleetPlan],
+    stage: &str,
+    done: bool,
+) -> Result<()> {
+    for member in members {
+        let client = member.conninfo.connect().await?;
+        let Some(Standing::Running(index)) = standing_in_history(&client, plans).await? else {
+            continue;
+        };
+        let plan_id = &plans[index].id;
+        let steps = history::steps(&client, plan_id).await?;
+        let recorded = steps.iter().find(|s| s.name == stage).map(|s| s.state);
+        let step = history::Step {
+            plan_id: plan_id.clone(),
+            name: stage.to_string(),
+            failpoints: false,
+        };
+        match (done, recorded) {
+            (false, None) => history::record_started(&client, &step).await?,
+            (true, None | Some(history::StepState::Started)) => {
+                let fingerprint = steps
+                    .iter()
+                    .filter(|s| s.name != stage)
+                    .rev()
+                    .find_map(|s| s.fingerprint_after.clone());
+                history::record_step(&client, &step, fingerprint.as_deref()).await?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The plan a part runs (same plan id: the steps are the reviewed plan's).
@@ -296,6 +391,8 @@ impl Pass<'_, '_> {
             Ok(result) => result,
             Err(e) => MemberResult::Failed(crate::config::mask_secrets(&error_text(&e))),
         };
+        // This member's part is over and in its history; no other starts before it ends.
+        crate::failpoint::hit(&format!("member:{}", member.name));
         MemberReport {
             name: member.name,
             result,
