@@ -21,5 +21,6 @@ pub mod plan;
 pub mod report;
 pub mod run;
 pub mod source;
+pub mod sqlparse;
 
 pub use app::error::{Error, Result};

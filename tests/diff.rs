@@ -117,13 +117,13 @@ async fn apply(
     let mut batch = String::new();
     for change in changes {
         if change.transactional {
-            batch.push_str(&change.sql);
+            batch.push_str(&change.sql());
             batch.push_str(";\n");
             continue;
         }
         run(client, &mut batch).await?;
         client
-            .batch_execute(&change.sql)
+            .batch_execute(&change.sql())
             .await
             .map_err(|e| strata::pg::describe(&e))?;
     }
@@ -155,11 +155,11 @@ fn classified(
 ) -> Result<(), String> {
     let mut walker = strata::plan::classify::Walker::new(Some(from));
     for change in changes {
-        let verdict = walker.classify(&change.sql);
+        let verdict = walker.classify(&change.sql());
         if let Err(why) = verdict.allowed {
             return Err(format!(
                 "[{name}] run would refuse: {why}\n  {}",
-                change.sql
+                change.sql()
             ));
         }
         let says = change
@@ -169,7 +169,7 @@ fn classified(
         if let (Some(why), false) = (verdict.destructive, says) {
             return Err(format!(
                 "[{name}] classified destructive ({why}) but the diff does not say so:\n  {}",
-                change.sql
+                change.sql()
             ));
         }
     }

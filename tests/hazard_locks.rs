@@ -21,6 +21,7 @@ use common::project::Project;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use strata::plan::pending::StageBody;
 
 const MANIFEST: &str = r#"
 [shadow]
@@ -111,29 +112,33 @@ struct Measured {
     rewritten: BTreeSet<String>,
 }
 
-/// The statements of pending.sql's schema stages with their hazards and transactionality.
+/// The statements of pending.sql's schema stages with their hazards and transactionality,
+/// read by the pending.sql codec (`plan::pending`).
 fn statements(pending: &str) -> Vec<(String, BTreeSet<String>, bool)> {
-    let mut out = Vec::new();
-    for block in pending.split("\n\n") {
-        let Some(at) = block.find("-- hazards: ") else {
-            continue;
-        };
-        let block = &block[at..];
-        let mut lines = block.lines();
-        let hazards: BTreeSet<String> = lines.next().unwrap()["-- hazards: ".len()..]
-            .split(", ")
-            .filter(|h| *h != "none")
-            .map(str::to_string)
-            .collect();
-        let rest: Vec<&str> = lines.collect();
-        let transactional = !rest.contains(&"-- strata:no-transaction");
-        let sql: Vec<&str> = rest
-            .into_iter()
-            .filter(|l| !l.starts_with("-- strata:"))
-            .collect();
-        out.push((sql.join("\n"), hazards, transactional));
-    }
-    out
+    let plan = strata::plan::pending::Plan::parse("pending.sql", pending).unwrap();
+    plan.stages
+        .into_iter()
+        .filter_map(|stage| match stage.body {
+            StageBody::Statements { statements } => Some(statements),
+            _ => None,
+        })
+        .flatten()
+        .map(|s| {
+            let hazards = s.hazards.iter().map(|h| h.id().to_string()).collect();
+            (s.sql, hazards, s.transactional)
+        })
+        .collect()
+}
+
+/// Whether `sql` builds an index without `CONCURRENTLY`.
+fn plain_index_build(sql: &str) -> bool {
+    let parsed = pg_query::parse(sql).unwrap();
+    parsed.protobuf.stmts.iter().any(|s| {
+        matches!(
+            s.stmt.as_ref().and_then(|n| n.node.as_ref()),
+            Some(pg_query::NodeEnum::IndexStmt(i)) if !i.concurrent
+        )
+    })
 }
 
 const STRENGTH: [&str; 8] = [
@@ -259,9 +264,7 @@ fn check(m: &Measured) -> Vec<String> {
             strongest(m)
         ));
     }
-    let plain_index =
-        m.sql.starts_with("CREATE INDEX ") || m.sql.starts_with("CREATE UNIQUE INDEX ");
-    if plain_index && !m.sql.contains("CONCURRENTLY") && !has("index_build") {
+    if plain_index_build(&m.sql) && !has("index_build") {
         problems.push("a plain index build without index_build".into());
     }
     let lock_hazards = [

@@ -614,11 +614,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         );
         let cmd: String = row.get("cmd");
         let command = match cmd.as_str() {
-            "r" => "SELECT",
-            "a" => "INSERT",
-            "w" => "UPDATE",
-            "d" => "DELETE",
-            _ => "ALL",
+            "r" => PolicyCommand::Select,
+            "a" => PolicyCommand::Insert,
+            "w" => PolicyCommand::Update,
+            "d" => PolicyCommand::Delete,
+            _ => PolicyCommand::All,
         };
         let using = deparsed_if(row.get("has_using"), row, "using_expr", || {
             format!("policy {key}")
@@ -632,7 +632,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 table,
                 name,
                 permissive: row.get("polpermissive"),
-                command: command.to_string(),
+                command,
                 roles: json(row, "roles")?,
                 using,
                 with_check,

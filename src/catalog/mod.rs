@@ -123,10 +123,52 @@ pub struct Introspection {
     pub queries: u32,
 }
 
+/// What a read covers: the three things introspection needs of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    /// Empty means every schema but the system ones and `history_schema`.
+    pub include_schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    /// Whether owners are modelled (`[schema] owners`).
+    pub owners: bool,
+    /// strata's own schema (run history), never read.
+    pub history_schema: String,
+}
+
+impl Scope {
+    pub fn manages_schema(&self, name: &str) -> bool {
+        let included =
+            self.include_schemas.is_empty() || self.include_schemas.iter().any(|s| s == name);
+        included && !self.exclude_schemas.iter().any(|s| s == name)
+    }
+}
+
+/// What the read functions take: a [`Scope`], or the manifest it comes from.
+pub trait ToScope {
+    fn scope(&self) -> Scope;
+}
+
+impl ToScope for Scope {
+    fn scope(&self) -> Scope {
+        self.clone()
+    }
+}
+
+impl ToScope for Config {
+    fn scope(&self) -> Scope {
+        Scope {
+            include_schemas: self.schema.include_schemas.clone(),
+            exclude_schemas: self.schema.exclude_schemas.clone(),
+            owners: self.schema.owners,
+            history_schema: crate::config::history_schema(),
+        }
+    }
+}
+
 /// Reads the schema the manifest manages; warnings for unmodelled objects are dropped
 /// (use `introspect` to see them).
-pub async fn catalog(client: &Client, config: &Config) -> Result<Schema, CatalogError> {
-    Ok(introspect(client, config).await?.schema)
+pub async fn catalog(client: &Client, scope: &impl ToScope) -> Result<Schema, CatalogError> {
+    Ok(introspect(client, scope).await?.schema)
 }
 
 /// How many times a read is tried when objects vanish under it or a lock wait times out
@@ -147,8 +189,11 @@ const READ_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3)
 /// ends, and waits at most `READ_LOCK_TIMEOUT` for each. An object dropped between the
 /// snapshot and its deparsing, or a lock wait that times out, makes the read start over with
 /// a new snapshot (`ATTEMPTS` in all). Must not be called inside a transaction of the caller's.
-pub async fn introspect(client: &Client, config: &Config) -> Result<Introspection, CatalogError> {
-    introspect_on(&[client], config).await
+pub async fn introspect(
+    client: &Client,
+    scope: &impl ToScope,
+) -> Result<Introspection, CatalogError> {
+    introspect_on(&[client], scope).await
 }
 
 /// [`introspect`] with the catalog queries spread over several connections to the same
@@ -157,11 +202,12 @@ pub async fn introspect(client: &Client, config: &Config) -> Result<Introspectio
 /// Query `k` of a read goes to connection `k mod n`: the count per connection is fixed.
 pub async fn introspect_on(
     clients: &[&Client],
-    config: &Config,
+    scope: &impl ToScope,
 ) -> Result<Introspection, CatalogError> {
+    let scope = scope.scope();
     let mut attempt = 1;
     loop {
-        let result = read_once(clients, config).await;
+        let result = read_once(clients, &scope).await;
         match result.as_ref().err().and_then(CatalogError::concurrent) {
             Some(_) if attempt < ATTEMPTS => attempt += 1,
             Some(persisting) => return Err(persisting),
@@ -170,9 +216,9 @@ pub async fn introspect_on(
     }
 }
 
-async fn read_once(clients: &[&Client], config: &Config) -> Result<Introspection, CatalogError> {
+async fn read_once(clients: &[&Client], scope: &Scope) -> Result<Introspection, CatalogError> {
     let result = match begin_read(clients).await {
-        Ok(()) => read(clients, config).await,
+        Ok(()) => read(clients, scope).await,
         Err(e) => Err(e),
     };
     match result {
@@ -276,7 +322,7 @@ impl Queries<'_> {
     }
 }
 
-async fn read(clients: &[&Client], config: &Config) -> Result<Introspection, CatalogError> {
+async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, CatalogError> {
     let version: u32 = clients[0]
         .query_one("SELECT current_setting('server_version_num')::oid", &[])
         .await
@@ -286,18 +332,20 @@ async fn read(clients: &[&Client], config: &Config) -> Result<Introspection, Cat
         clients,
         count: AtomicU32::new(0),
     };
-    let namespaces = q.rows("schemas", &sql::namespaces(), &[]).await?;
+    let namespaces = q
+        .rows("schemas", &sql::namespaces(&scope.history_schema), &[])
+        .await?;
     let mut managed: Vec<u32> = Vec::new();
     let mut managed_rows = Vec::new();
     for row in namespaces {
         let name: String = row.get("nspname");
         let plain: bool = row.get("plain");
-        if plain && config.manages_schema(&name) {
+        if plain && scope.manages_schema(&name) {
             managed.push(row.get("oid"));
             managed_rows.push(row);
         }
     }
-    for name in &config.schema.include_schemas {
+    for name in &scope.include_schemas {
         if !managed_rows
             .iter()
             .any(|r| r.get::<_, String>("nspname") == *name)
@@ -364,7 +412,7 @@ async fn read(clients: &[&Client], config: &Config) -> Result<Introspection, Cat
         default_privileges,
         dependencies,
     };
-    let owners = config.schema.owners;
+    let owners = scope.owners;
     // Off the async workers: the other side of a diff reads meanwhile.
     let (mut schema, left) = tokio::task::spawn_blocking(move || build::build(rows, owners))
         .await

@@ -59,7 +59,8 @@ pub fn collation(coll: &str, typcoll: &str) -> String {
     )
 }
 
-pub fn namespaces() -> String {
+/// Every schema but the system ones and strata's history schema `history`.
+pub fn namespaces(history: &str) -> String {
     format!(
         "SELECT n.oid, n.nspname, pg_get_userbyid(n.nspowner) AS owner, \
            ds.description AS comment, {acl} AS acl, {ext} AS plain \
@@ -70,7 +71,7 @@ pub fn namespaces() -> String {
         acl = acl("n.nspacl", 'n', "n.nspowner"),
         ext = not_ext("pg_namespace", "n.oid"),
         ds = describe("ds", "pg_namespace", "n.oid", "0"),
-        history = crate::model::quote_literal(&crate::config::history_schema()),
+        history = crate::model::quote_literal(history),
     )
 }
 

@@ -26,14 +26,7 @@ impl BannedType {
         };
         let sql = format!("CREATE TABLE t (c {base})");
         let not_a_type = || format!("`{written}` is not a type");
-        let tree = pg_query::parse(&sql).map_err(|_| not_a_type())?;
-        let Some(NodeEnum::CreateStmt(create)) = tree
-            .protobuf
-            .stmts
-            .first()
-            .and_then(|s| s.stmt.as_ref())
-            .and_then(|s| s.node.as_ref())
-        else {
+        let Some(NodeEnum::CreateStmt(create)) = crate::sqlparse::first_statement(&sql) else {
             return Err(not_a_type());
         };
         let name = match create.table_elts.as_slice() {

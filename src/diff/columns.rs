@@ -8,8 +8,8 @@ use super::hazard::{
 };
 use super::privileges::diff_grants;
 use super::sequences::{changed_options, moved_bound, options_sql};
-use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
+use super::{Op, Phase};
 use crate::model::{quote_ident, quote_literal, Column, ObjectId, QualifiedName, Table};
 
 /// ` GENERATED ... AS IDENTITY (SEQUENCE NAME s ...)`; the sequence's type is the column's.
@@ -160,10 +160,10 @@ fn add(d: &mut Diff, t: &QualifiedName, c: &Column) {
         Step::Create,
         ChangeKind::AddColumn,
         Phase::Expand,
-        format!(
-            "ALTER TABLE {t} ADD COLUMN {}",
-            crate::ddl::column_definition(c)
-        ),
+        Op::AddColumn {
+            table: t.clone(),
+            column: Box::new(c.clone()),
+        },
         hazards,
     );
 }
@@ -245,26 +245,28 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     }
     if type_changes {
         let widening = is_widening(&o.data_type, &c.data_type) && o.collation == c.collation;
-        let mut sql = format!("{at} TYPE {}", c.data_type);
-        if let Some(coll) = &c.collation {
-            sql.push_str(&format!(" COLLATE {coll}"));
-        }
-        match d.conversions.get(&(t.clone(), c.name.clone())) {
-            Some(expr) => sql.push_str(&format!(" USING {expr}")),
-            None if !widening && o.data_type != c.data_type => {
-                let expr =
-                    super::casts::using(d, &col, &o.data_type, &c.data_type).ok_or_else(|| {
-                        DiffError::NoCast {
+        let using =
+            match d.conversions.get(&(t.clone(), c.name.clone())) {
+                Some(expr) => Some(expr.clone()),
+                None if !widening && o.data_type != c.data_type => {
+                    let expr = super::casts::using(d, &col, &o.data_type, &c.data_type)
+                        .ok_or_else(|| DiffError::NoCast {
                             column: format!("{t}.{col}"),
                             from: o.data_type.clone(),
                             to: c.data_type.clone(),
                             example: super::casts::example(&col, &o.data_type, &c.data_type),
-                        }
-                    })?;
-                sql.push_str(&format!(" USING {expr}"));
-            }
-            None => {}
-        }
+                        })?;
+                    Some(expr)
+                }
+                None => None,
+            };
+        let op = Op::AlterColumnType {
+            table: t.clone(),
+            column: c.name.clone(),
+            data_type: c.data_type.clone(),
+            collation: c.collation.clone(),
+            using,
+        };
         let mut hazards = Vec::new();
         if !is_binary_compatible(&o.data_type, &c.data_type) || o.collation != c.collation {
             hazards.push(Hazard::new(
@@ -302,7 +304,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Step::Alter,
             ChangeKind::AlterColumnType,
             phase,
-            sql,
+            op,
             hazards,
         );
         d.rebuild_dependents.insert(id.clone(), phase);
@@ -333,7 +335,10 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Step::Alter,
             ChangeKind::SetNotNull,
             Phase::Contract,
-            format!("{at} SET NOT NULL"),
+            Op::SetNotNull {
+                table: t.clone(),
+                column: c.name.clone(),
+            },
             vec![
                 Hazard::new(
                     VALIDATION_SCAN,

@@ -6,8 +6,8 @@ use super::comments::diff_comment;
 use super::hazard::{
     Hazard, ACCESS_EXCLUSIVE, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, VALIDATION_SCAN,
 };
-use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
+use super::{Op, Phase};
 use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
 
 /// Constraints of a table present on both sides.
@@ -29,10 +29,10 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                     Step::Alter,
                     ChangeKind::AlterTable,
                     Phase::Contract,
-                    format!(
-                        "ALTER TABLE {t} VALIDATE CONSTRAINT {}",
-                        quote_ident(&c.name)
-                    ),
+                    Op::ValidateConstraint {
+                        table: t.clone(),
+                        name: c.name.clone(),
+                    },
                     vec![
                         Hazard::new(VALIDATION_SCAN, format!("scans {t}")),
                         Hazard::new(MAY_FAIL, format!("fails if rows of {t} violate it")),
@@ -98,7 +98,10 @@ pub(super) fn drop(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase
         Step::Drop,
         ChangeKind::Drop,
         phase,
-        format!("ALTER TABLE {t} DROP CONSTRAINT {}", quote_ident(&c.name)),
+        Op::DropConstraint {
+            table: t.clone(),
+            name: c.name.clone(),
+        },
         vec![],
     );
 }
@@ -139,7 +142,13 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
         _ => {}
     }
     let hazards = d.on_live_table(t, hazards);
-    d.push_created(&id, phase, &crate::ddl::add_constraint(t, c), hazards);
+    let op = Op::AddConstraint {
+        table: t.clone(),
+        name: c.name.clone(),
+        definition: c.definition.clone(),
+        not_valid: false,
+    };
+    d.push_created_as(&id, phase, op, &crate::ddl::add_constraint(t, c), hazards);
 }
 
 pub(super) fn recreate(

@@ -10,8 +10,8 @@
 
 use super::comments::diff_comment;
 use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
-use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
+use super::{Op, Phase};
 use crate::model::{Index, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
 
@@ -180,7 +180,11 @@ fn drop(d: &mut Diff, i: &Index, phase: Phase) {
         Step::Drop,
         ChangeKind::Drop,
         phase,
-        format!("DROP INDEX {}", i.name),
+        Op::DropIndex {
+            name: i.name.clone(),
+            concurrently: false,
+            if_exists: false,
+        },
         vec![],
     );
 }
@@ -204,10 +208,20 @@ fn create(d: &mut Diff, i: &Index, phase: Phase) {
             format!("fails if {} holds duplicates", i.table),
         ));
     }
-    let hazards = d.on_live_table(&i.table, hazards);
+    // A materialized view this diff creates is as new and unused as a created table.
+    let new_view = d.to.views.contains_key(&i.table) && !d.from.views.contains_key(&i.table);
+    let hazards = if new_view {
+        Vec::new()
+    } else {
+        d.on_live_table(&i.table, hazards)
+    };
     // A partitioned table's index comes `ON ONLY` (as pg_get_indexdef writes it); the
     // partitions' indexes are created and attached as indexes of their own.
-    d.push_created(&id, phase, &crate::ddl::create_index(i), hazards);
+    let op = Op::CreateIndex {
+        definition: i.definition.clone(),
+        concurrently: false,
+    };
+    d.push_created_as(&id, phase, op, &crate::ddl::create_index(i), hazards);
 }
 
 pub(super) fn recreate(d: &mut Diff, name: &QualifiedName, phase: Phase) -> Result<(), DiffError> {

@@ -20,6 +20,7 @@ pub mod hazard;
 mod indexes;
 pub mod lossy;
 mod names;
+pub mod op;
 pub mod order;
 mod policies;
 mod privileges;
@@ -31,6 +32,7 @@ mod types;
 mod views;
 
 pub use hazard::{Hazard, HazardKind};
+pub use op::Op;
 pub use order::Step;
 
 use crate::model::{ObjectId, Schema};
@@ -90,14 +92,24 @@ pub struct Change {
     pub kind: ChangeKind,
     /// Expand: additive, backward compatible. Contract: drops, SET NOT NULL, narrowing.
     pub phase: Phase,
-    /// One SQL statement, without the trailing semicolon.
-    pub sql: String,
+    /// One statement; its SQL (`sql()`) has no trailing semicolon.
+    #[serde(rename = "sql", serialize_with = "display")]
+    pub op: Op,
     pub hazards: Vec<Hazard>,
     /// False for statements PostgreSQL runs only outside a transaction block.
     pub transactional: bool,
 }
 
+fn display<S: serde::Serializer>(op: &Op, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(op)
+}
+
 impl Change {
+    /// The statement's SQL, without the trailing semicolon.
+    pub fn sql(&self) -> String {
+        self.op.to_string()
+    }
+
     pub fn is_destructive(&self) -> bool {
         self.hazards.iter().any(|h| h.kind == hazard::DESTRUCTIVE)
     }
@@ -188,7 +200,7 @@ pub fn render(changes: &[Change]) -> String {
         if !change.transactional {
             out.push_str("-- strata:no-transaction\n");
         }
-        out.push_str(&change.sql);
+        out.push_str(&change.sql());
         out.push_str(";\n");
     }
     out
@@ -248,7 +260,7 @@ impl<'a> Diff<'a> {
         step: Step,
         kind: ChangeKind,
         phase: Phase,
-        sql: String,
+        op: impl Into<Op>,
         hazards: Vec<Hazard>,
     ) {
         self.changes.push(Change {
@@ -256,7 +268,7 @@ impl<'a> Diff<'a> {
             step,
             kind,
             phase,
-            sql,
+            op: op.into(),
             hazards,
             transactional: true,
         });
@@ -295,6 +307,21 @@ impl<'a> Diff<'a> {
             let hazards = if i == 0 { hazards.clone() } else { vec![] };
             self.push(object.clone(), Step::Create, kind, phase, sql, hazards);
         }
+    }
+
+    /// `push_created`, with the first statement as the typed `op` the rendering starts with.
+    pub fn push_created_as(
+        &mut self,
+        object: &ObjectId,
+        phase: Phase,
+        op: Op,
+        rendered: &str,
+        hazards: Vec<Hazard>,
+    ) {
+        let first = self.changes.len();
+        self.push_created(object, phase, rendered, hazards);
+        debug_assert_eq!(self.changes[first].sql(), op.to_string());
+        self.changes[first].op = op;
     }
 
     /// Marks an object as dropped and created again, removing the alters emitted for it.

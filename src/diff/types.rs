@@ -559,7 +559,13 @@ fn move_column(
         Step::Create,
         ChangeKind::AlterColumnType,
         phase,
-        format!("{at} TYPE {} USING {using}", new.data_type),
+        super::Op::AlterColumnType {
+            table: table.clone(),
+            column: new.name.clone(),
+            data_type: new.data_type.clone(),
+            collation: None,
+            using: Some(using),
+        },
         hazards,
     );
     if let Some(def) = &new.default {
@@ -684,10 +690,10 @@ fn enum_values(
                 step: Step::Alter,
                 kind: ChangeKind::AddEnumValue,
                 phase: Phase::Expand,
-                sql: format!(
+                op: super::Op::Sql(format!(
                     "ALTER TYPE {name} ADD VALUE {}{clause}",
                     quote_literal(label)
-                ),
+                )),
                 hazards: vec![],
                 transactional: true,
             };

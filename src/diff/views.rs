@@ -184,20 +184,11 @@ fn replaceable(old: &View, new: &View) -> bool {
 
 fn select_of(query: &str) -> Option<pg_query::protobuf::SelectStmt> {
     use pg_query::NodeEnum;
-    let parsed = pg_query::parse(query).ok()?;
-    let stmt = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
-    match stmt {
+    match crate::sqlparse::first_statement(query)? {
         NodeEnum::SelectStmt(select)
             if select.op == pg_query::protobuf::SetOperation::SetopNone as i32 =>
         {
-            Some((**select).clone())
+            Some(*select)
         }
         _ => None,
     }

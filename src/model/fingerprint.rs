@@ -163,6 +163,31 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), json);
     }
 
+    /// A fixed schema's fingerprint, pinned: a change to the model's serialisation would
+    /// show every deployed database as drifted.
+    #[test]
+    fn a_fixed_schema_keeps_its_fingerprint() {
+        let mut schema = schema_with_order(&["a", "b"]);
+        let table = QualifiedName::new("public", "t");
+        schema.policies.insert(
+            SubName::new(table.clone(), "p"),
+            Policy {
+                table,
+                name: "p".into(),
+                permissive: true,
+                command: PolicyCommand::Select,
+                roles: vec!["PUBLIC".into()],
+                using: Some("(a > 0)".into()),
+                with_check: None,
+                comment: None,
+            },
+        );
+        assert_eq!(
+            schema.fingerprint().hex(),
+            "02946512d1778a29f89217404163b0b9f31c48c7afca84b2c2389d3a401df20b"
+        );
+    }
+
     #[test]
     fn display_and_parse() {
         let f = Schema::default().fingerprint();

@@ -387,13 +387,42 @@ pub struct Trigger {
     pub comment: Option<String>,
 }
 
+/// What a policy applies to; serialised as the SQL keyword (as when it was a string, so
+/// fingerprints do not change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum PolicyCommand {
+    All,
+    Select,
+    Insert,
+    Update,
+    Delete,
+}
+
+impl PolicyCommand {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            PolicyCommand::All => "ALL",
+            PolicyCommand::Select => "SELECT",
+            PolicyCommand::Insert => "INSERT",
+            PolicyCommand::Update => "UPDATE",
+            PolicyCommand::Delete => "DELETE",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub table: QualifiedName,
     pub name: String,
     pub permissive: bool,
-    /// `ALL`, `SELECT`, `INSERT`, `UPDATE`, `DELETE`.
-    pub command: String,
+    pub command: PolicyCommand,
     /// Role names, `PUBLIC` for everyone; sorted.
     pub roles: Vec<String>,
     pub using: Option<String>,

@@ -27,7 +27,7 @@ use crate::diff::hazard::{
     INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
 };
 use crate::diff::Phase;
-use crate::diff::{Change, ChangeKind, Step};
+use crate::diff::{Change, ChangeKind, Op, Step};
 use crate::model::{
     quote_ident, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,
 };
@@ -83,9 +83,18 @@ fn rewrite(
     match (&object, change.step, change.kind) {
         (ObjectId::Index(name), Step::Create, ChangeKind::Create) => {
             let table = desired.indexes.get(name).map(|i| &i.table);
-            match (table, concurrent_create(&change.sql)) {
-                (Some(table), Some(sql)) if existing(current, table) => out.push(Change {
-                    sql,
+            match (table, &change.op) {
+                (
+                    Some(table),
+                    Op::CreateIndex {
+                        definition,
+                        concurrently: false,
+                    },
+                ) if existing(current, table) => out.push(Change {
+                    op: Op::CreateIndex {
+                        definition: definition.clone(),
+                        concurrently: true,
+                    },
                     transactional: false,
                     hazards: without(
                         change.hazards.clone(),
@@ -99,20 +108,24 @@ fn rewrite(
         (ObjectId::Index(name), Step::Drop, ChangeKind::Drop)
             if becomes_constraint(name, current, desired) => {}
         (ObjectId::Index(name), Step::Drop, ChangeKind::Drop)
-            if change.sql.starts_with("DROP INDEX ")
+            if matches!(change.op, Op::DropIndex { .. })
                 && current
                     .indexes
                     .get(name)
                     .is_some_and(|i| existing(current, &i.table)) =>
         {
             out.push(Change {
-                sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {name}"),
+                op: Op::DropIndex {
+                    name: name.clone(),
+                    concurrently: true,
+                    if_exists: true,
+                },
                 transactional: false,
                 ..change
             })
         }
         (ObjectId::Constraint(table, name), Step::Create, ChangeKind::Create)
-            if existing(current, table) && change.sql.starts_with("ALTER TABLE ") =>
+            if existing(current, table) && matches!(change.op, Op::AddConstraint { .. }) =>
         {
             let Some(c) = desired
                 .tables
@@ -124,11 +137,22 @@ fn rewrite(
             };
             match c.kind {
                 ConstraintKind::ForeignKey | ConstraintKind::Check
-                    if c.validated && !change.sql.ends_with(" NOT VALID") =>
+                    if c.validated
+                        && matches!(
+                            change.op,
+                            Op::AddConstraint {
+                                not_valid: false,
+                                ..
+                            }
+                        ) =>
                 {
                     let validate = validate_change(&change, table, name);
+                    let mut op = change.op.clone();
+                    if let Op::AddConstraint { not_valid, .. } = &mut op {
+                        *not_valid = true;
+                    }
                     out.push(Change {
-                        sql: format!("{} NOT VALID", change.sql),
+                        op,
                         hazards: vec![],
                         ..change
                     });
@@ -141,14 +165,14 @@ fn rewrite(
             }
         }
         (ObjectId::Table(name), Step::Create, ChangeKind::Create) => {
-            match attach_partition(&change.sql, name, current, desired) {
+            match attach_partition(&change.sql(), name, current, desired) {
                 Some([create, attach]) => {
                     out.push(Change {
-                        sql: create,
+                        op: Op::Sql(create),
                         ..change.clone()
                     });
                     out.push(Change {
-                        sql: attach,
+                        op: Op::Sql(attach),
                         ..change
                     });
                 }
@@ -228,19 +252,6 @@ fn without(hazards: Vec<Hazard>, ids: &[crate::diff::HazardKind]) -> Vec<Hazard>
         .collect()
 }
 
-/// `CREATE [UNIQUE] INDEX name ...` with `CONCURRENTLY`.
-fn concurrent_create(sql: &str) -> Option<String> {
-    for prefix in ["CREATE INDEX ", "CREATE UNIQUE INDEX "] {
-        if let Some(rest) = sql.strip_prefix(prefix) {
-            if rest.starts_with("CONCURRENTLY ") {
-                return None;
-            }
-            return Some(format!("{prefix}CONCURRENTLY {rest}"));
-        }
-    }
-    None
-}
-
 /// A `UNIQUE` / `PRIMARY KEY` constraint on an existing table: its unique index is built
 /// `CONCURRENTLY` in expand (under the constraint's name, so the new code's lookups by the
 /// key use it from the deploy hook on), and attached with `ADD CONSTRAINT ... USING INDEX`
@@ -254,7 +265,7 @@ fn unique_via_index(
     definition: &str,
     out: &mut Vec<Change>,
 ) {
-    let Some((word, columns)) = index_columns(definition) else {
+    let Some((primary_key, columns)) = index_columns(definition) else {
         out.push(change);
         return;
     };
@@ -266,7 +277,10 @@ fn unique_via_index(
         .is_some_and(|i| is_key_index(i, table, columns))
     {
         out.push(Change {
-            sql: format!("CREATE UNIQUE INDEX CONCURRENTLY {index} ON {table} {columns}"),
+            op: Op::CreateIndex {
+                definition: format!("CREATE UNIQUE INDEX {index} ON {table} {columns}"),
+                concurrently: true,
+            },
             transactional: false,
             phase: Phase::Expand,
             hazards: vec![Hazard::new(
@@ -279,7 +293,11 @@ fn unique_via_index(
         });
     }
     out.push(Change {
-        sql: format!("ALTER TABLE {table} ADD CONSTRAINT {index} {word} USING INDEX {index}"),
+        op: Op::AddConstraintUsingIndex {
+            table: table.clone(),
+            name: name.to_string(),
+            primary_key,
+        },
         hazards: vec![],
         ..change
     });
@@ -353,19 +371,20 @@ fn attach_partition(
     })
 }
 
-/// `UNIQUE (a, b)` / `PRIMARY KEY (a) INCLUDE (b)` → the constraint word and what follows,
-/// when an index can be written from it (no storage options, no NULLS NOT DISTINCT).
-fn index_columns(definition: &str) -> Option<(&'static str, &str)> {
-    let (word, rest) = if let Some(rest) = definition.strip_prefix("UNIQUE ") {
-        ("UNIQUE", rest)
+/// `UNIQUE (a, b)` / `PRIMARY KEY (a) INCLUDE (b)` (as `pg_get_constraintdef` writes
+/// them) → whether it is a primary key, and what follows, when an index can be written from
+/// it (no storage options, no NULLS NOT DISTINCT).
+fn index_columns(definition: &str) -> Option<(bool, &str)> {
+    let (primary_key, rest) = if let Some(rest) = definition.strip_prefix("UNIQUE ") {
+        (false, rest)
     } else {
-        ("PRIMARY KEY", definition.strip_prefix("PRIMARY KEY ")?)
+        (true, definition.strip_prefix("PRIMARY KEY ")?)
     };
     let plain = rest.starts_with('(')
         && rest.ends_with(')')
         && !rest.contains(" WITH (")
         && !rest.contains(" USING INDEX TABLESPACE ");
-    plain.then_some((word, rest))
+    plain.then_some((primary_key, rest))
 }
 
 fn validate_change(change: &Change, table: &QualifiedName, name: &str) -> Change {
@@ -374,10 +393,10 @@ fn validate_change(change: &Change, table: &QualifiedName, name: &str) -> Change
         step: change.step,
         kind: ChangeKind::AlterTable,
         phase: change.phase,
-        sql: format!(
-            "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
-            quote_ident(name)
-        ),
+        op: Op::ValidateConstraint {
+            table: table.clone(),
+            name: name.to_string(),
+        },
         hazards: vec![
             Hazard::new(FULL_TABLE_VALIDATION, format!("scans {table}")),
             Hazard::new(MAY_FAIL, format!("fails if rows of {table} violate it")),
@@ -416,15 +435,18 @@ fn add_column_then_not_null(
         step: Step::Alter,
         kind: ChangeKind::SetNotNull,
         phase: Phase::Contract,
-        sql: format!("ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL"),
+        op: Op::SetNotNull {
+            table: table.clone(),
+            column: column.to_string(),
+        },
         hazards: vec![],
         ..change.clone()
     };
     out.push(Change {
-        sql: format!(
-            "ALTER TABLE {table} ADD COLUMN {}",
-            crate::ddl::column_definition(&nullable)
-        ),
+        op: Op::AddColumn {
+            table: table.clone(),
+            column: Box::new(nullable),
+        },
         // Added nullable, it cannot fail; the validation before SET NOT NULL can.
         hazards: vec![],
         ..change
@@ -445,49 +467,41 @@ fn add_column_then_not_null(
 /// `SET NOT NULL` through a validated check constraint.
 fn not_null_via_check(change: &Change, table: &QualifiedName, column: &str, out: &mut Vec<Change>) {
     let check = temp_name(&[&table.name, column], "not_null");
-    let col = quote_ident(column);
-    let qcheck = quote_ident(&check);
     let constraint = ObjectId::Constraint(table.clone(), check.clone());
-    let step = |object: &ObjectId, kind, sql: String, hazards, transactional| Change {
+    let step = |object: &ObjectId, kind, op: Op| Change {
         object: object.clone(),
         step: change.step,
         kind,
         phase: change.phase,
-        sql,
-        hazards,
-        transactional,
+        op,
+        hazards: vec![],
+        transactional: true,
     };
-    out.push(step(
+    let add = step(
         &constraint,
         ChangeKind::AlterTable,
-        format!("ALTER TABLE {table} ADD CONSTRAINT {qcheck} CHECK ({col} IS NOT NULL) NOT VALID"),
-        vec![],
-        true,
-    ));
-    out.push(validate_change(
-        &step(
-            &constraint,
-            ChangeKind::AlterTable,
-            String::new(),
-            vec![],
-            true,
-        ),
-        table,
-        &check,
-    ));
+        Op::AddConstraint {
+            table: table.clone(),
+            name: check.clone(),
+            definition: format!("CHECK ({} IS NOT NULL)", quote_ident(column)),
+            not_valid: true,
+        },
+    );
+    let validate = validate_change(&add, table, &check);
+    out.push(add);
+    out.push(validate);
     out.push(step(
         &change.object,
         ChangeKind::SetNotNull,
-        change.sql.clone(),
-        vec![],
-        true,
+        change.op.clone(),
     ));
     out.push(step(
         &constraint,
         ChangeKind::AlterTable,
-        format!("ALTER TABLE {table} DROP CONSTRAINT {qcheck}"),
-        vec![],
-        true,
+        Op::DropConstraint {
+            table: table.clone(),
+            name: check,
+        },
     ));
 }
 
@@ -556,10 +570,10 @@ fn expand_rename(
     let (function, trigger) = sync_names(table, new);
     let (o, n) = (quote_ident(old), quote_ident(new));
     let base = Change {
-        sql: format!(
-            "ALTER TABLE {table} ADD COLUMN {}",
-            crate::ddl::column_definition(&relaxed)
-        ),
+        op: Op::AddColumn {
+            table: table.clone(),
+            column: Box::new(relaxed),
+        },
         hazards: vec![],
         ..change
     };
@@ -568,7 +582,7 @@ fn expand_rename(
         step: Step::Create,
         kind: ChangeKind::Create,
         phase: base.phase,
-        sql,
+        op: Op::Sql(sql),
         hazards: vec![],
         transactional,
     };
@@ -618,26 +632,30 @@ fn finish_column(
     let Some(column) = desired.tables.get(table).and_then(|t| t.columns.get(new)) else {
         return;
     };
-    let at = format!("ALTER TABLE {table} ALTER COLUMN {}", quote_ident(new));
     let base = Change {
         object: ObjectId::Column(table.clone(), new.to_string()),
         step: Step::Alter,
         kind: ChangeKind::SetDefault,
         phase: change.phase,
-        sql: String::new(),
+        op: Op::SetNotNull {
+            table: table.clone(),
+            column: new.to_string(),
+        },
         hazards: vec![],
         transactional: true,
     };
     if let Some(default) = &column.default {
         out.push(Change {
-            sql: format!("{at} SET DEFAULT {default}"),
+            op: Op::Sql(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {default}",
+                quote_ident(new)
+            )),
             ..base.clone()
         });
     }
     if column.not_null {
         let set = Change {
             kind: ChangeKind::SetNotNull,
-            sql: format!("{at} SET NOT NULL"),
             ..base
         };
         not_null_via_check(&set, table, new, out);
@@ -653,7 +671,7 @@ fn drop_sync(change: &Change, table: &QualifiedName, new: &str) -> Vec<Change> {
         step: Step::Drop,
         kind: ChangeKind::Drop,
         phase: change.phase,
-        sql,
+        op: Op::Sql(sql),
         hazards: vec![],
         transactional: true,
     };
@@ -748,7 +766,7 @@ fn rename_change(object: ObjectId, sql: String, old: &impl std::fmt::Display) ->
         step: Step::Alter,
         kind: ChangeKind::AlterTable,
         phase: Phase::Expand,
-        sql,
+        op: Op::Sql(sql),
         transactional: true,
     }
 }

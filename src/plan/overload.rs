@@ -195,7 +195,7 @@ mod tests {
             step,
             kind,
             phase,
-            sql: sql.into(),
+            op: crate::diff::Op::Sql(sql.into()),
             hazards: vec![],
             transactional: true,
         };
@@ -223,7 +223,8 @@ mod tests {
             ),
         ];
         let out = replace_shadowed(changes, &current, &desired);
-        let sqls: Vec<(&str, Phase)> = out.iter().map(|c| (c.sql.as_str(), c.phase)).collect();
+        let sqls: Vec<(String, Phase)> = out.iter().map(|c| (c.sql(), c.phase)).collect();
+        let sqls: Vec<(&str, Phase)> = sqls.iter().map(|(s, p)| (s.as_str(), *p)).collect();
         assert_eq!(
             sqls,
             [

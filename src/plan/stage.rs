@@ -90,7 +90,7 @@ fn planned(change: Change) -> PlannedStatement {
     let mut hazards: Vec<_> = change.hazards.iter().map(|h| h.kind).collect();
     hazards.dedup();
     PlannedStatement {
-        sql: change.sql,
+        sql: change.sql(),
         hazards,
         transactional: change.transactional,
         line: 0,

@@ -57,7 +57,7 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
     if let Some(blocker) = inside.iter().find(|c| !c.transactional) {
         let detail = format!(
             "missing from its drop until its creation: `{}` cannot run in their transaction",
-            first_line(&blocker.sql)
+            first_line(&blocker.sql())
         );
         for d in &mut drops {
             d.hazards.push(Hazard::new(
@@ -235,7 +235,7 @@ mod tests {
             step,
             kind,
             phase: Phase::Expand,
-            sql: sql.into(),
+            op: crate::diff::Op::Sql(sql.into()),
             hazards: vec![],
             transactional: tx,
         }
@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn the_drop_the_change_and_the_creation_are_consecutive_and_transactional() {
-        let sqls: Vec<String> = plan(true).into_iter().map(|c| c.sql).collect();
+        let sqls: Vec<String> = plan(true).into_iter().map(|c| c.sql()).collect();
         assert_eq!(
             sqls,
             [
@@ -315,7 +315,7 @@ mod tests {
     #[test]
     fn a_cause_that_cannot_run_in_a_transaction_leaves_a_named_window() {
         let out = plan(false);
-        let drop = out.iter().find(|c| c.sql == "DROP VIEW v").unwrap();
+        let drop = out.iter().find(|c| c.sql() == "DROP VIEW v").unwrap();
         assert_eq!(drop.hazards.len(), 1, "{:?}", drop.hazards);
         assert_eq!(drop.hazards[0].kind, BREAKS_DEPLOYED_CODE);
         assert!(

@@ -611,16 +611,8 @@ async fn run_batch(
 /// The table an UPDATE, DELETE or INSERT changes, quoted for `to_regclass`.
 fn changed_table(sql: &str) -> Option<String> {
     use pg_query::NodeEnum;
-    let parsed = pg_query::parse(sql).ok()?;
-    let node = parsed
-        .protobuf
-        .stmts
-        .first()?
-        .stmt
-        .as_ref()?
-        .node
-        .as_ref()?;
-    let relation = match node {
+    let node = crate::sqlparse::first_statement(sql)?;
+    let relation = match &node {
         NodeEnum::UpdateStmt(s) => s.relation.as_ref()?,
         NodeEnum::DeleteStmt(s) => s.relation.as_ref()?,
         NodeEnum::InsertStmt(s) => s.relation.as_ref()?,

@@ -40,19 +40,10 @@ fn check_of(sql: &str) -> Check {
     if let Some(index) = concurrent_index_name(sql) {
         return Check::Index(index);
     }
-    let Ok(parsed) = pg_query::parse(sql) else {
+    let Some(node) = crate::sqlparse::first_statement(sql) else {
         return Check::Unknown;
     };
-    let Some(node) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|raw| raw.stmt.as_ref())
-        .and_then(|stmt| stmt.node.as_ref())
-    else {
-        return Check::Unknown;
-    };
-    match node {
+    match &node {
         NodeEnum::DropStmt(drop)
             if drop.remove_type == pg_query::protobuf::ObjectType::ObjectIndex as i32 =>
         {

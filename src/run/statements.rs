@@ -338,9 +338,7 @@ async fn attempt_alone(
 
 /// `schema.name` (quoted) of the index a `CREATE [UNIQUE] INDEX CONCURRENTLY` builds.
 pub fn concurrent_index_name(sql: &str) -> Option<String> {
-    let parsed = pg_query::parse(sql).ok()?;
-    let raw = parsed.protobuf.stmts.first()?;
-    let Some(pg_query::NodeEnum::IndexStmt(index)) = raw.stmt.as_ref()?.node.as_ref() else {
+    let Some(pg_query::NodeEnum::IndexStmt(index)) = crate::sqlparse::first_statement(sql) else {
         return None;
     };
     if !index.concurrent || index.idxname.is_empty() {

@@ -110,16 +110,7 @@ pub fn renames(sdl: &Sdl, plan: &PlanConfig) -> Renames {
 
 /// Renames in one `CREATE TABLE` (`region`: its text with the comments before it).
 fn collect(sql: &str, region: &str, out: &mut Renames) {
-    let Ok(parsed) = pg_query::parse(sql) else {
-        return;
-    };
-    let Some(NodeEnum::CreateStmt(create)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(NodeEnum::CreateStmt(create)) = crate::sqlparse::first_statement(sql) else {
         return;
     };
     let Some(relation) = &create.relation else {
@@ -192,16 +183,7 @@ fn is_expression(text: &str) -> bool {
     if text.is_empty() || text.contains(';') {
         return false;
     }
-    let Ok(parsed) = pg_query::parse(&format!("SELECT {text}")) else {
-        return false;
-    };
-    match parsed.protobuf.stmts.as_slice() {
-        [one] => matches!(
-            one.stmt.as_ref().and_then(|n| n.node.as_ref()),
-            Some(NodeEnum::SelectStmt(s)) if s.target_list.len() == 1 && s.from_clause.is_empty()
-        ),
-        _ => false,
-    }
+    crate::sqlparse::expression(text).is_some()
 }
 
 /// An identifier as PostgreSQL reads it: unquoted folds to lower case.

@@ -259,12 +259,10 @@ fn is_role_statement(statement: &Statement) -> bool {
     match statement.node.as_str() {
         "CreateRoleStmt" | "AlterRoleStmt" | "AlterRoleSetStmt" | "DropRoleStmt"
         | "GrantRoleStmt" => true,
-        "RenameStmt" => pg_query::parse(&statement.sql).is_ok_and(|parsed| {
-            matches!(
-                parsed.protobuf.stmts.first().and_then(|s| s.stmt.as_ref()).and_then(|n| n.node.as_ref()),
-                Some(NodeEnum::RenameStmt(r)) if r.rename_type() == pg_query::protobuf::ObjectType::ObjectRole
-            )
-        }),
+        "RenameStmt" => matches!(
+            crate::sqlparse::first_statement(&statement.sql),
+            Some(NodeEnum::RenameStmt(r)) if r.rename_type() == pg_query::protobuf::ObjectType::ObjectRole
+        ),
         _ => false,
     }
 }
@@ -279,16 +277,7 @@ fn is_session_setting(statement: &Statement) -> bool {
 }
 
 fn is_set_config_call(sql: &str) -> bool {
-    let Ok(parsed) = pg_query::parse(sql) else {
-        return false;
-    };
-    let Some(NodeEnum::SelectStmt(select)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(NodeEnum::SelectStmt(select)) = crate::sqlparse::first_statement(sql) else {
         return false;
     };
     if !select.from_clause.is_empty() || select.target_list.is_empty() {

@@ -160,11 +160,7 @@ pub fn backfill_update(sql: &str) -> Option<crate::plan::classify::BackfillUpdat
 /// `UPDATE table SET to = from[::type]`, nothing more, read with pg_query.
 fn single_assignment(sql: &str) -> Option<crate::plan::classify::BackfillUpdate> {
     use pg_query::NodeEnum;
-    let parsed = pg_query::parse(sql).ok()?;
-    let [raw] = parsed.protobuf.stmts.as_slice() else {
-        return None;
-    };
-    let Some(NodeEnum::UpdateStmt(update)) = raw.stmt.as_ref()?.node.as_ref() else {
+    let Some(NodeEnum::UpdateStmt(update)) = crate::sqlparse::only_statement(sql) else {
         return None;
     };
     let table = update.relation.clone()?;
@@ -228,22 +224,8 @@ fn is_identifier(text: &str) -> bool {
 /// A type name and nothing else (in a `DECLARE`, text after it could be a default that runs).
 fn is_type(text: &str) -> bool {
     use pg_query::NodeEnum;
-    let Ok(parsed) = pg_query::parse(&format!("SELECT NULL::{text}")) else {
-        return false;
-    };
-    let Some(NodeEnum::SelectStmt(select)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
-        return false;
-    };
-    let [target] = select.target_list.as_slice() else {
-        return false;
-    };
-    matches!(target.node.as_ref(), Some(NodeEnum::ResTarget(t))
-        if matches!(t.val.as_deref().and_then(|v| v.node.as_ref()), Some(NodeEnum::TypeCast(_))))
-        && parsed.protobuf.stmts.len() == 1
+    matches!(
+        crate::sqlparse::expression(&format!("NULL::{text}")).and_then(|e| e.node),
+        Some(NodeEnum::TypeCast(_))
+    )
 }

@@ -14,7 +14,7 @@
 use super::{backfill_hazard, backfill_loop, temp_name};
 use crate::config::Backfill;
 use crate::diff::hazard::{Hazard, DESTRUCTIVE, FULL_TABLE_VALIDATION, MAY_FAIL, TABLE_REWRITE};
-use crate::diff::{Change, ChangeKind, Step};
+use crate::diff::{Change, ChangeKind, Op, Step};
 use crate::model::{quote_ident, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
 
@@ -77,7 +77,7 @@ pub(super) fn candidates(
             && !used
             && !not_null_changes
             && old.not_null == new.not_null
-            && casts_only(&c.sql, column)
+            && casts_only(&c.op, column)
         {
             out.insert(c.object.clone());
         }
@@ -88,30 +88,18 @@ pub(super) fn candidates(
 /// Whether the type change's `USING` (if any) is casts of the column and nothing else: what
 /// the batched backfill may hold (`backfill_update`). A `-- strata:using` expression is
 /// carried out by the plain `ALTER COLUMN ... TYPE ... USING`.
-fn casts_only(sql: &str, column: &str) -> bool {
+fn casts_only(op: &Op, column: &str) -> bool {
     use pg_query::NodeEnum;
-    let Some((_, expr)) = sql.rsplit_once(" USING ") else {
+    let Op::AlterColumnType { using, .. } = op else {
+        return false;
+    };
+    let Some(expr) = using else {
         return true;
     };
-    let Ok(parsed) = pg_query::parse(&format!("SELECT {expr}")) else {
+    let Some(expr) = crate::sqlparse::expression(expr) else {
         return false;
     };
-    let Some(NodeEnum::SelectStmt(select)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
-        return false;
-    };
-    let [target] = select.target_list.as_slice() else {
-        return false;
-    };
-    let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
-        return false;
-    };
-    let mut node = target.val.as_deref();
+    let mut node = Some(&expr);
     while let Some(NodeEnum::TypeCast(cast)) = node.and_then(|n| n.node.as_ref()) {
         node = cast.arg.as_deref();
     }
@@ -177,23 +165,23 @@ pub(super) fn retype(
         .filter(|h| h.kind == DESTRUCTIVE)
         .cloned()
         .collect();
-    let item = |kind, sql: String, hazards: Vec<Hazard>, transactional| Change {
+    let item = |kind, op: Op, hazards: Vec<Hazard>, transactional| Change {
         object: change.object.clone(),
         step: Step::Alter,
         kind,
         phase: change.phase,
-        sql,
+        op,
         hazards,
         transactional,
     };
     // The diff's conversion (`USING`), where it is more than a cast to the new type: over
     // the row's columns, in the trigger as in the backfill.
     let plain_cast = format!("{c}::{ty}");
-    let conversion = change
-        .sql
-        .rsplit_once(" USING ")
-        .map(|(_, e)| e.to_string())
-        .filter(|e| *e != plain_cast);
+    let using = match &change.op {
+        Op::AlterColumnType { using, .. } => using.clone(),
+        _ => None,
+    };
+    let conversion = using.filter(|e| *e != plain_cast);
     let copy = match &conversion {
         Some(e) => format!("SELECT {e} INTO NEW.{t} FROM (SELECT NEW.*) AS strata_row;"),
         None => format!("NEW.{t} := NEW.{c}::{ty};"),
@@ -202,10 +190,10 @@ pub(super) fn retype(
     use ChangeKind::{AlterColumn, AlterColumnType, AlterTable, Create, Drop};
     out.push(item(
         AlterColumn,
-        format!(
-            "ALTER TABLE {table} ADD COLUMN {}",
-            crate::ddl::column_definition(&relaxed)
-        ),
+        Op::AddColumn {
+            table: table.clone(),
+            column: Box::new(relaxed),
+        },
         vec![],
         true,
     ));
@@ -213,7 +201,8 @@ pub(super) fn retype(
         Create,
         format!(
             "CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $strata$\nBEGIN\n  {copy}\n  RETURN NEW;\nEND\n$strata$"
-        ),
+        )
+        .into(),
         vec![],
         true,
     ));
@@ -222,7 +211,8 @@ pub(super) fn retype(
         format!(
             "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
             quote_ident(&sync)
-        ),
+        )
+        .into(),
         fails.clone(),
         true,
     ));
@@ -239,23 +229,29 @@ pub(super) fn retype(
             table,
             &format!("{t} = {conversion}"),
             &format!("{t} IS DISTINCT FROM {conversion}"),
-        ),
+        )
+        .into(),
         backfill_hazards,
         false,
     ));
-    let qcheck = quote_ident(&check);
     if new.not_null {
         out.push(item(
             AlterTable,
-            format!(
-                "ALTER TABLE {table} ADD CONSTRAINT {qcheck} CHECK ({t} IS NOT NULL) NOT VALID"
-            ),
+            Op::AddConstraint {
+                table: table.clone(),
+                name: check.clone(),
+                definition: format!("CHECK ({t} IS NOT NULL)"),
+                not_valid: true,
+            },
             vec![],
             true,
         ));
         out.push(item(
             AlterTable,
-            format!("ALTER TABLE {table} VALIDATE CONSTRAINT {qcheck}"),
+            Op::ValidateConstraint {
+                table: table.clone(),
+                name: check.clone(),
+            },
             vec![
                 Hazard::new(FULL_TABLE_VALIDATION, format!("scans {table}")),
                 Hazard::new(MAY_FAIL, format!("fails if {t} holds NULLs")),
@@ -266,32 +262,32 @@ pub(super) fn retype(
     // The swap: consecutive transactional statements, one transaction at run time.
     out.push(item(
         Drop,
-        format!("DROP TRIGGER {} ON {table}", quote_ident(&sync)),
+        format!("DROP TRIGGER {} ON {table}", quote_ident(&sync)).into(),
         vec![],
         true,
     ));
     out.push(item(
         Drop,
-        format!("DROP FUNCTION {function}()"),
+        format!("DROP FUNCTION {function}()").into(),
         vec![],
         true,
     ));
     out.push(item(
         Drop,
-        format!("ALTER TABLE {table} DROP COLUMN {c}"),
+        format!("ALTER TABLE {table} DROP COLUMN {c}").into(),
         loses,
         true,
     ));
     out.push(item(
         AlterColumnType,
-        format!("ALTER TABLE {table} RENAME COLUMN {t} TO {c}"),
+        format!("ALTER TABLE {table} RENAME COLUMN {t} TO {c}").into(),
         vec![],
         true,
     ));
     if let Some(default) = &new.default {
         out.push(item(
             ChangeKind::SetDefault,
-            format!("ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}"),
+            format!("ALTER TABLE {table} ALTER COLUMN {c} SET DEFAULT {default}").into(),
             vec![],
             true,
         ));
@@ -299,13 +295,19 @@ pub(super) fn retype(
     if new.not_null {
         out.push(item(
             ChangeKind::SetNotNull,
-            format!("ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL"),
+            Op::SetNotNull {
+                table: table.clone(),
+                column: column.clone(),
+            },
             vec![],
             true,
         ));
         out.push(item(
             AlterTable,
-            format!("ALTER TABLE {table} DROP CONSTRAINT {qcheck}"),
+            Op::DropConstraint {
+                table: table.clone(),
+                name: check,
+            },
             vec![],
             true,
         ));

@@ -107,7 +107,7 @@ fn plan(from: &Schema, to: &Schema, renames: &Renames) -> Vec<(String, bool, Vec
         .into_iter()
         .map(|c| {
             (
-                c.sql,
+                c.sql(),
                 c.transactional,
                 c.hazards.iter().map(|h| h.kind.id()).collect(),
             )
@@ -316,42 +316,42 @@ fn a_rename_expands_with_a_sync_trigger_and_a_backfill() {
         .filter(|c| c.phase == crate::diff::Phase::Expand)
         .collect();
     assert_eq!(
-        expand[0].sql,
+        expand[0].sql(),
         "ALTER TABLE public.users ADD COLUMN mail text"
     );
     assert!(expand[1]
-        .sql
+        .sql()
         .starts_with("CREATE FUNCTION public.users_mail_strata_sync() RETURNS trigger"));
-    assert!(expand[1].sql.contains("NEW.email := NEW.mail;"));
-    assert!(expand[2].sql.starts_with(
+    assert!(expand[1].sql().contains("NEW.email := NEW.mail;"));
+    assert!(expand[2].sql().starts_with(
         "CREATE TRIGGER users_mail_strata_sync BEFORE INSERT OR UPDATE ON public.users"
     ));
     assert!(
-        expand[3].sql.starts_with("DO $strata$"),
+        expand[3].sql().starts_with("DO $strata$"),
         "{}",
-        expand[3].sql
+        expand[3].sql()
     );
     assert!(
-        expand[3].sql.contains("ORDER BY id LIMIT 1000) b;"),
+        expand[3].sql().contains("ORDER BY id LIMIT 1000) b;"),
         "{}",
-        expand[3].sql
+        expand[3].sql()
     );
     assert!(
         expand[3]
-            .sql
+            .sql()
             .contains("COMMIT;\n    PERFORM pg_sleep(0.010);"),
         "{}",
-        expand[3].sql
+        expand[3].sql()
     );
     assert_eq!(
         expand[3].hazards[0].detail,
         "updates every row of public.users, 1000 rows per transaction, 10 ms pause after each"
     );
     assert!(!expand[3].transactional);
-    let contract: Vec<&str> = changes
+    let contract: Vec<String> = changes
         .iter()
         .filter(|c| c.phase == crate::diff::Phase::Contract)
-        .map(|c| c.sql.as_str())
+        .map(|c| c.sql())
         .collect();
     assert_eq!(
         contract[..3],
@@ -377,7 +377,7 @@ fn plain_rename_mode_renames_in_place() {
     let renames = plain_renames(&from, &to, &r);
     assert_eq!(renames.len(), 1);
     assert_eq!(
-        renames[0].sql,
+        renames[0].sql(),
         "ALTER TABLE public.users RENAME COLUMN email TO mail"
     );
     assert_eq!(renames[0].hazards[0].kind, BACKWARD_INCOMPATIBLE);
@@ -499,25 +499,29 @@ fn the_backfill_takes_its_batch_size_and_pause_from_the_plan_settings() {
         r.backfill = pace;
         online(diff(&from, &to).unwrap(), &from, &to, &r)
             .into_iter()
-            .find(|c| c.sql.starts_with("DO $strata$"))
+            .find(|c| c.sql().starts_with("DO $strata$"))
             .unwrap()
     };
     let paced = backfill(Backfill {
         batch: 250,
         pause: Duration::from_millis(1500),
     });
-    assert!(paced.sql.contains("LIMIT 250) b;"), "{}", paced.sql);
+    assert!(paced.sql().contains("LIMIT 250) b;"), "{}", paced.sql());
     assert!(
-        paced.sql.contains("PERFORM pg_sleep(1.500);"),
+        paced.sql().contains("PERFORM pg_sleep(1.500);"),
         "{}",
-        paced.sql
+        paced.sql()
     );
     let unpaced = backfill(Backfill {
         batch: 50_000,
         pause: Duration::ZERO,
     });
-    assert!(unpaced.sql.contains("LIMIT 50000) b;"), "{}", unpaced.sql);
-    assert!(!unpaced.sql.contains("pg_sleep"), "{}", unpaced.sql);
+    assert!(
+        unpaced.sql().contains("LIMIT 50000) b;"),
+        "{}",
+        unpaced.sql()
+    );
+    assert!(!unpaced.sql().contains("pg_sleep"), "{}", unpaced.sql());
     assert_eq!(
         unpaced.hazards[0].detail,
         "updates every row of public.users, 50000 rows per transaction"
