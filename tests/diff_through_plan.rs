@@ -348,6 +348,7 @@ cases!(
     inherits_parent_check_add,
     inherits_parent_column_add,
     inherits_remove,
+    key_index_options_changed,
     materialized_view,
     matview_recreate_with_index,
     mixed_chain_create,

@@ -62,6 +62,8 @@ CREATE TABLE with_policy (id bigint PRIMARY KEY, a integer);
 CREATE TABLE with_view (id bigint PRIMARY KEY, a integer);
 CREATE VIEW the_view AS SELECT id FROM with_view;
 CREATE TABLE renamed (id bigint PRIMARY KEY, old_name text);
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
 ";
 
 const V2: &str = "
@@ -98,6 +100,9 @@ CREATE TABLE renamed (
   -- strata:renamed-from old_name
   new_name text
 );
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
 ";
 
 /// Every table of V1 gets this many rows (enough for a concurrent build to be seen running).
@@ -295,6 +300,32 @@ fn check(m: &Measured) -> Vec<String> {
     problems
 }
 
+/// A partition added to the live partitioned table `events` never takes more than SHARE UPDATE
+/// EXCLUSIVE on it (`ATTACH PARTITION`; `PARTITION OF` would take ACCESS EXCLUSIVE), and the
+/// statements that add it do run.
+fn partition_added_online(measured: &[Measured]) -> Vec<String> {
+    let adding: Vec<_> = measured
+        .iter()
+        .filter(|m| m.locks.contains_key("events_2025"))
+        .collect();
+    if adding.is_empty() {
+        return vec!["no planned statement created events_2025".into()];
+    }
+    adding
+        .iter()
+        .filter_map(|m| {
+            let on_parent = m.locks.get("events").map_or(0, |mode| strength(mode));
+            (on_parent > strength("ShareUpdateExclusiveLock")).then(|| {
+                format!(
+                    "{}: took {:?} on the parent events",
+                    m.sql.lines().next().unwrap(),
+                    m.locks.get("events")
+                )
+            })
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_planned_statement_takes_the_lock_its_hazards_say() {
     let p = Project::create("strata-locks-", MANIFEST, V1);
@@ -325,7 +356,7 @@ async fn every_planned_statement_takes_the_lock_its_hazards_say() {
             "INSERT INTO {table} (id) SELECT g FROM generate_series(1, {ROWS}) g"
         ));
     }
-    p.db.psql(&format!("INSERT INTO drop_not_null SELECT g, 1 FROM generate_series(1, {ROWS}) g; UPDATE set_not_null SET a = 1; UPDATE add_check SET a = 1; UPDATE add_fk SET parent_id = id; UPDATE add_unique SET a = id; INSERT INTO renamed SELECT g, 'n' FROM generate_series(1, {ROWS}) g"));
+    p.db.psql(&format!("INSERT INTO drop_not_null SELECT g, 1 FROM generate_series(1, {ROWS}) g; UPDATE set_not_null SET a = 1; UPDATE add_check SET a = 1; UPDATE add_fk SET parent_id = id; UPDATE add_unique SET a = id; INSERT INTO renamed SELECT g, 'n' FROM generate_series(1, {ROWS}) g; INSERT INTO events SELECT g, date '2024-01-01' + g % 365 FROM generate_series(1, {ROWS}) g"));
     p.write("schema/app.sql", V2);
     p.commit_all("change");
     p.plan_and_merge();
@@ -364,5 +395,6 @@ async fn every_planned_statement_takes_the_lock_its_hazards_say() {
         }
     }
     assert!(measured.len() > 30, "{pending}");
+    problems.extend(partition_added_online(&measured));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

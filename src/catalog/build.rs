@@ -492,6 +492,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             initially_deferred: row.get("condeferred"),
             local: row.get("local"),
             comment: row.get("comment"),
+            index_options: deparse::index_options(row),
         };
         let table = schema.tables.get_mut(table_name).expect("table read above");
         table.constraints.insert(name, constraint);

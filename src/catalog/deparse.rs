@@ -105,15 +105,22 @@ fn key_constraint(keyword: &str, row: &Row, relid: u32, oids: &Oids) -> Option<S
         ""
     };
     Some(format!(
-        "{keyword} {nulls}({}){}",
+        "{keyword} {nulls}({}){}{}",
         column_list(oids, relid, &keys)?,
         include(
             oids,
             relid,
             &index_columns,
             usize::try_from(key_count).ok()?
-        )?
+        )?,
+        crate::model::storage_parameters_clause(&index_options(row))
     ))
+}
+
+/// The storage parameters of a key constraint's index (`pg_class.reloptions`, `name=value`).
+pub(super) fn index_options(row: &Row) -> Vec<String> {
+    row.get::<_, Option<Vec<String>>>("index_options")
+        .unwrap_or_default()
 }
 
 fn foreign_key(row: &Row, relid: u32, oids: &Oids) -> Option<String> {

@@ -266,6 +266,7 @@ pub fn constraints(version: u32) -> String {
            {delete_columns} AS on_delete_columns, \
            ix.indkey::int2[] AS index_columns, ix.indnkeyatts AS index_key_count, \
            {nulls_not_distinct} AS nulls_not_distinct, \
+           (SELECT ic.reloptions FROM pg_class ic WHERE ic.oid = ix.indexrelid) AS index_options, \
            fn.nspname AS ref_schema, fc.relname AS ref_table, \
            ds.description AS comment \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \

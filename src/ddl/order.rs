@@ -224,6 +224,7 @@ mod tests {
             initially_deferred: false,
             local: true,
             comment: None,
+            index_options: Vec::new(),
         }
     }
 

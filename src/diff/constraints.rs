@@ -8,7 +8,10 @@ use super::hazard::{
 };
 use super::{ChangeKind, Diff, DiffError, Step};
 use super::{Op, Phase};
-use crate::model::{quote_ident, Constraint, ConstraintKind, ObjectId, QualifiedName, Table};
+use crate::model::{
+    quote_ident, storage_parameters, storage_parameters_clause, Constraint, ConstraintKind,
+    ObjectId, QualifiedName, Table,
+};
 
 /// Constraints of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
@@ -39,6 +42,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                     ],
                 );
             }
+            Some(n) if only_index_options_differ(c, n) => alter_index_options(d, t, c, n),
             Some(_) => {
                 let id = ObjectId::Constraint(t.clone(), c.name.clone());
                 d.mark_recreated(&id, Phase::Expand);
@@ -82,6 +86,60 @@ fn still_inherited(d: &Diff, child: &Table, c: &Constraint) -> bool {
         && super::tables::parent_of(child)
             .and_then(|p| d.to.tables.get(p))
             .is_some_and(|p| p.constraints.contains_key(&c.name))
+}
+
+/// A key constraint whose index's storage parameters alone changed: `ALTER INDEX ... SET`
+/// takes them in place (SHARE UPDATE EXCLUSIVE, no rebuild; new pages follow them), where a
+/// drop and add would rebuild the index and recreate the foreign keys that lean on it.
+fn only_index_options_differ(a: &Constraint, b: &Constraint) -> bool {
+    let without = |c: &Constraint| {
+        c.definition
+            .replacen(&storage_parameters_clause(&c.index_options), "", 1)
+    };
+    a.index_options != b.index_options
+        && a.kind == b.kind
+        && a.validated == b.validated
+        && without(a) == without(b)
+}
+
+fn alter_index_options(d: &mut Diff, t: &QualifiedName, old: &Constraint, new: &Constraint) {
+    let index = format!("{}.{}", quote_ident(&t.schema), quote_ident(&new.name));
+    let name = |option: &String| option.split('=').next().unwrap_or_default().to_string();
+    let kept: Vec<String> = new.index_options.iter().map(name).collect();
+    let reset: Vec<String> = old
+        .index_options
+        .iter()
+        .map(name)
+        .filter(|n| !kept.contains(n))
+        .map(|n| quote_ident(&n))
+        .collect();
+    let set: Vec<String> = new
+        .index_options
+        .iter()
+        .filter(|o| !old.index_options.contains(o))
+        .cloned()
+        .collect();
+    let id = ObjectId::Constraint(t.clone(), new.name.clone());
+    let mut sql = Vec::new();
+    if !reset.is_empty() {
+        sql.push(format!("ALTER INDEX {index} RESET ({})", reset.join(", ")));
+    }
+    if !set.is_empty() {
+        sql.push(format!(
+            "ALTER INDEX {index} SET ({})",
+            storage_parameters(&set)
+        ));
+    }
+    for statement in sql {
+        d.push(
+            id.clone(),
+            Step::Alter,
+            ChangeKind::AlterTable,
+            Phase::Expand,
+            Op::Sql(statement),
+            vec![],
+        );
+    }
 }
 
 fn same(a: &Constraint, b: &Constraint) -> bool {

@@ -284,6 +284,7 @@ fn a_table_taking_a_dropped_tables_constraint_name_is_created_after_the_drop_in_
                 initially_deferred: false,
                 local: true,
                 comment: None,
+                index_options: Vec::new(),
             },
         );
         let mut s = Schema::default();

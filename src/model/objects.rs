@@ -2,7 +2,7 @@
 //! constraint definitions, view queries, function definitions) is kept as PostgreSQL writes
 //! it with an empty `search_path`, so every name in it is schema-qualified.
 
-use super::{FunctionSig, QualifiedName};
+use super::{quote_ident, quote_literal, FunctionSig, QualifiedName};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -286,6 +286,33 @@ pub struct Constraint {
     /// (then it is created by the parent's constraint, not rendered on its own).
     pub local: bool,
     pub comment: Option<String>,
+    /// A primary key's or unique constraint's index storage parameters (`fillfactor=70`),
+    /// also written in `definition` (` WITH (...)`, see [`storage_parameters_clause`]).
+    /// Left out of the serialisation when empty, so fingerprints of schemas without them
+    /// are those of earlier versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub index_options: Vec<String>,
+}
+
+/// ` WITH (name='value', ...)` as `pg_dump` writes a key constraint's index parameters
+/// (`pg_get_constraintdef` alone leaves them out); empty without parameters.
+pub fn storage_parameters_clause(options: &[String]) -> String {
+    if options.is_empty() {
+        return String::new();
+    }
+    format!(" WITH ({})", storage_parameters(options))
+}
+
+/// `name='value', ...` of `name=value` storage parameters, as PostgreSQL writes them.
+pub fn storage_parameters(options: &[String]) -> String {
+    options
+        .iter()
+        .map(|option| match option.split_once('=') {
+            Some((name, value)) => format!("{}={}", quote_ident(name), quote_literal(value)),
+            None => quote_ident(option),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

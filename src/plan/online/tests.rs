@@ -37,6 +37,7 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, columns: &[&st
         initially_deferred: false,
         local: true,
         comment: None,
+        index_options: Vec::new(),
     }
 }
 
