@@ -38,6 +38,27 @@ pub fn expression(text: &str) -> Option<Node> {
     }
 }
 
+/// The strings of a name list (`funcname`, `names`): `["pg_catalog", "setval"]`.
+pub fn name_parts(list: &[Node]) -> Vec<&str> {
+    list.iter()
+        .filter_map(|n| match n.node.as_ref() {
+            Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The name of the function a `SELECT` target calls (`SELECT f(...)`), as written.
+pub fn called_function(target: &Node) -> Option<Vec<&str>> {
+    let Some(NodeEnum::ResTarget(res)) = target.node.as_ref() else {
+        return None;
+    };
+    match res.val.as_ref()?.node.as_ref()? {
+        NodeEnum::FuncCall(call) => Some(name_parts(&call.funcname)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +76,17 @@ mod tests {
         ));
         assert!(first_statement("not sql").is_none());
         assert!(first_statement("").is_none());
+    }
+
+    #[test]
+    fn the_function_a_target_calls() {
+        let Some(NodeEnum::SelectStmt(select)) =
+            first_statement("SELECT pg_catalog.setval('s', 1), 2")
+        else {
+            panic!("a select");
+        };
+        let names: Vec<_> = select.target_list.iter().map(called_function).collect();
+        assert_eq!(names, vec![Some(vec!["pg_catalog", "setval"]), None]);
     }
 
     #[test]

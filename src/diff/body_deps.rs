@@ -127,17 +127,11 @@ fn collect(parsed: &pg_query::ParseResult, out: &mut Refs) {
                 out.relations.insert((schema, r.relname.clone()));
             }
             NodeRef::FuncCall(call) => {
-                let parts: Vec<String> = call
-                    .funcname
-                    .iter()
-                    .filter_map(|n| match n.node.as_ref()? {
-                        pg_query::NodeEnum::String(s) => Some(s.sval.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                match parts.as_slice() {
-                    [name] => out.functions.insert((None, name.clone())),
-                    [schema, name] => out.functions.insert((Some(schema.clone()), name.clone())),
+                match crate::sqlparse::name_parts(&call.funcname).as_slice() {
+                    [name] => out.functions.insert((None, name.to_string())),
+                    [schema, name] => out
+                        .functions
+                        .insert((Some(schema.to_string()), name.to_string())),
                     _ => false,
                 };
             }

@@ -6,7 +6,9 @@ use super::hazard::{Hazard, DESTRUCTIVE, MAY_FAIL, TABLE_REWRITE, VALIDATION_SCA
 use super::privileges::{diff_grants, diff_owner, public_grant};
 use super::Phase;
 use super::{unsupported, ChangeKind, Diff, DiffError, Step};
-use crate::model::{quote_ident, quote_literal, ObjectId, QualifiedName, TypeDef, TypeKind};
+use crate::model::{
+    quote_ident, quote_literal, CompositeAttribute, ObjectId, QualifiedName, TypeDef, TypeKind,
+};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -129,32 +131,9 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     Some(_) => {}
                 }
             }
-            let kept: Vec<&str> = a
-                .iter()
-                .filter(|x| b.iter().any(|y| y.name == x.name))
-                .map(|x| x.name.as_str())
-                .collect();
-            let order: Vec<&str> = b
-                .iter()
-                .filter(|y| a.iter().any(|x| x.name == y.name))
-                .map(|y| y.name.as_str())
-                .collect();
-            let appended_last = b
-                .iter()
-                .skip_while(|y| a.iter().any(|x| x.name == y.name))
-                .all(|y| !a.iter().any(|x| x.name == y.name));
-            if kept != order || !appended_last {
-                return Err(unsupported(&id, "its attributes are reordered"));
-            }
             Ok(())
         }
         (TypeKind::Domain(a), TypeKind::Domain(b)) => {
-            if a.base_type != b.base_type || a.collation != b.collation {
-                return Err(unsupported(
-                    &id,
-                    "the domain's base type or collation changes",
-                ));
-            }
             if a.default != b.default {
                 let sql = match &b.default {
                     Some(def) => format!("ALTER DOMAIN {name} SET DEFAULT {def}"),
@@ -289,32 +268,30 @@ fn rebuilds(from: &crate::model::Schema, old: &TypeDef, new: &TypeDef) -> bool {
             let retyped = a
                 .iter()
                 .any(|x| b.iter().any(|y| y.name == x.name && y != x));
-            let kept: Vec<&str> = a
-                .iter()
-                .filter(|x| b.iter().any(|y| y.name == x.name))
-                .map(|x| x.name.as_str())
-                .collect();
-            let order: Vec<&str> = b
-                .iter()
-                .filter(|y| a.iter().any(|x| x.name == y.name))
-                .map(|y| y.name.as_str())
-                .collect();
             let type_id = ObjectId::Type(new.name.clone());
             let used_by_column = from
                 .dependencies
                 .iter()
                 .any(|(u, deps)| matches!(u, ObjectId::Column(..)) && deps.contains(&type_id));
-            let appended_last = b
-                .iter()
-                .skip_while(|y| a.iter().any(|x| x.name == y.name))
-                .all(|y| !a.iter().any(|x| x.name == y.name));
-            kept != order || !appended_last || (retyped && used_by_column)
+            !attributes_keep_their_places(a, b) || (retyped && used_by_column)
         }
         (TypeKind::Domain(a), TypeKind::Domain(b)) => {
             a.base_type != b.base_type || a.collation != b.collation
         }
         _ => false,
     }
+}
+
+/// Whether `ALTER TYPE ... ADD/DROP ATTRIBUTE` can turn `a` into `b`: the kept attributes
+/// stay in their order and new ones come after every kept one (ADD ATTRIBUTE appends).
+fn attributes_keep_their_places(a: &[CompositeAttribute], b: &[CompositeAttribute]) -> bool {
+    let kept = |x: &&CompositeAttribute, other: &[CompositeAttribute]| {
+        other.iter().any(|y| y.name == x.name)
+    };
+    let old_order = a.iter().filter(|x| kept(x, b)).map(|x| &x.name);
+    let new_order = b.iter().filter(|y| kept(y, a)).map(|y| &y.name);
+    let appended_last = b.iter().skip_while(|y| kept(y, a)).all(|y| !kept(&y, a));
+    old_order.eq(new_order) && appended_last
 }
 
 /// Builds the type again under its name, as careful teams do by hand: the old type is

@@ -569,36 +569,13 @@ const SCHEMA_CHANGES: &[&str] = &[
 /// column with values (`diff::columns::continue_after_rows`): it reads the table, changes
 /// no row.
 fn sequence_continuation(sql: &str) -> bool {
-    let Ok(parsed) = pg_query::parse(sql) else {
-        return false;
-    };
-    let Some(NodeEnum::SelectStmt(select)) = parsed
-        .protobuf
-        .stmts
-        .first()
-        .and_then(|s| s.stmt.as_ref())
-        .and_then(|n| n.node.as_ref())
-    else {
+    let Some(NodeEnum::SelectStmt(select)) = crate::sqlparse::first_statement(sql) else {
         return false;
     };
     let [target] = select.target_list.as_slice() else {
         return false;
     };
-    let Some(NodeEnum::ResTarget(target)) = target.node.as_ref() else {
-        return false;
-    };
-    let Some(NodeEnum::FuncCall(call)) = target.val.as_ref().and_then(|v| v.node.as_ref()) else {
-        return false;
-    };
-    let name: Vec<&str> = call
-        .funcname
-        .iter()
-        .filter_map(|n| match n.node.as_ref() {
-            Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
-            _ => None,
-        })
-        .collect();
-    name == ["pg_catalog", "setval"]
+    crate::sqlparse::called_function(target).as_deref() == Some(&["pg_catalog", "setval"][..])
         && select.from_clause.len() == 1
         && select.where_clause.is_none()
         && select.with_clause.is_none()

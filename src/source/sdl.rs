@@ -284,23 +284,9 @@ fn is_set_config_call(sql: &str) -> bool {
         return false;
     }
     select.target_list.iter().all(|target| {
-        let Some(NodeEnum::ResTarget(res)) = target.node.as_ref() else {
-            return false;
-        };
-        let Some(NodeEnum::FuncCall(call)) = res.val.as_ref().and_then(|v| v.node.as_ref()) else {
-            return false;
-        };
-        let names: Vec<&str> = call
-            .funcname
-            .iter()
-            .filter_map(|n| match n.node.as_ref() {
-                Some(NodeEnum::String(s)) => Some(s.sval.as_str()),
-                _ => None,
-            })
-            .collect();
         matches!(
-            names.as_slice(),
-            ["set_config"] | ["pg_catalog", "set_config"]
+            crate::sqlparse::called_function(target).as_deref(),
+            Some(["set_config"] | ["pg_catalog", "set_config"])
         )
     })
 }
