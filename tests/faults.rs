@@ -497,14 +497,7 @@ impl Case<'_> {
     }
 
     fn assert_retyped(&self, point: &str, plan: &Plan) {
-        let status = self.output(&["status", "--format", "json"]);
-        let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-        assert_eq!(
-            json["fingerprint"].as_str(),
-            Some(plan.desired_fingerprint.as_str()),
-            "{point}: {json}"
-        );
-        assert!(json["run_in_progress"].is_null(), "{point}: {json}");
+        self.assert_finished(point, plan);
         self.assert_dependents_present(point);
         // Every row once, with its value (the backfill and the swap took effect once).
         assert_eq!(

@@ -165,38 +165,35 @@ fn faults_around_a_unique_index_built_concurrently_then_attached_converge() {
     eprintln!("{} cases:\n{}", outcomes.len(), outcomes.join("\n"));
 }
 
-/// A session holding a snapshot (a repeatable-read transaction that read the table): a
-/// concurrent index build waits for it once the index is built and before it is valid.
-struct OldSnapshot(std::process::Child);
+/// A psql session left in a transaction that ran `sql` (it starts with `BEGIN`), named `app`
+/// in `pg_stat_activity`: it holds its locks and its snapshot until released or dropped.
+struct OpenTransaction(std::process::Child);
 
-impl OldSnapshot {
-    fn hold(case: &Case) -> OldSnapshot {
+impl OpenTransaction {
+    /// Returns once the session is idle in its transaction (what it read is locked).
+    fn begin(url: &str, app: &str, sql: &str) -> OpenTransaction {
         let mut child = std::process::Command::new("psql")
-            .args([case.db.url.as_str(), "-Xq", "-v", "ON_ERROR_STOP=1"])
-            .env("PGAPPNAME", "old-snapshot")
+            .args([url, "-Xq", "-v", "ON_ERROR_STOP=1"])
+            .env("PGAPPNAME", app)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        writeln!(
-            child.stdin.as_mut().unwrap(),
-            "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM accounts;"
-        )
-        .unwrap();
+        writeln!(child.stdin.as_mut().unwrap(), "{sql}").unwrap();
         let started = std::time::Instant::now();
-        while case.db.psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'old-snapshot' \
-             AND state = 'idle in transaction'",
+        while common::psql(
+            url,
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{app}' \
+                 AND state = 'idle in transaction'"
+            ),
         ) != "1"
         {
-            assert!(
-                started.elapsed().as_secs() < 60,
-                "the old snapshot never held"
-            );
+            assert!(started.elapsed().as_secs() < 60, "{app} never held");
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        OldSnapshot(child)
+        OpenTransaction(child)
     }
 
     fn release(mut self) {
@@ -204,6 +201,23 @@ impl OldSnapshot {
         drop(self.0.stdin.take());
         let _ = self.0.wait();
     }
+}
+
+impl Drop for OpenTransaction {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A session holding a snapshot (a repeatable-read transaction that read the table): a
+/// concurrent index build waits for it once the index is built and before it is valid.
+fn old_snapshot(case: &Case) -> OpenTransaction {
+    OpenTransaction::begin(
+        &case.db.url,
+        "old-snapshot",
+        "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM accounts;",
+    )
 }
 
 /// The pid of the session building `accounts_email_key`, once the index exists (invalid)
@@ -235,7 +249,7 @@ fn a_unique_index_build_killed_or_crashed_midway_is_rebuilt_not_drift() {
     let (p, plan) = unique_plan();
     for crash in [false, true] {
         let case = Case::of(&p);
-        let snapshot = OldSnapshot::hold(&case);
+        let snapshot = old_snapshot(&case);
         let mut run = case
             .cli(&["run", "--allow-destructive", "--no-rehearsal"])
             .stdin(Stdio::null())
@@ -342,6 +356,7 @@ fn faults_between_a_partition_created_like_its_parent_and_its_attach_converge() 
 mod fleet {
     use super::common;
     use common::project::{git, Project};
+    pub use common::psql;
     use strata::pg::embedded::Cluster;
 
     pub const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n\
@@ -396,19 +411,6 @@ mod fleet {
         fn drop(&mut self) {
             self.crash();
         }
-    }
-
-    pub fn psql(url: &str, sql: &str) -> String {
-        let out = std::process::Command::new("psql")
-            .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "psql failed on {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub struct Fleet {
@@ -656,18 +658,11 @@ fn a_fleet_member_whose_server_crashes_midway_resumes_once_the_others_finish() {
     let servers = [&Server::Harness, &Server::Harness, &own];
     let f = fleet::make(FLEET_WIDE, &servers);
     // The crashed member's archive is read by a session left open: its contract waits.
-    let mut blocker = std::process::Command::new("psql")
-        .args([f.urls[2].as_str(), "-Xq"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(
-        blocker.stdin.as_mut().unwrap(),
-        "BEGIN; SELECT count(*) FROM archive;"
-    )
-    .unwrap();
+    let blocker = OpenTransaction::begin(
+        &f.urls[2],
+        "archive-reader",
+        "BEGIN; SELECT count(*) FROM archive;",
+    );
     let run = std::thread::spawn({
         let root = f.p.root.clone();
         let envs: Vec<_> =
@@ -710,8 +705,7 @@ fn a_fleet_member_whose_server_crashes_midway_resumes_once_the_others_finish() {
         "the migration ran before the contract"
     );
     own.crash();
-    let _ = blocker.kill();
-    let _ = blocker.wait();
+    drop(blocker);
     let out = run.join().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{stderr}");

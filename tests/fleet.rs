@@ -12,7 +12,7 @@
 mod common;
 
 use common::project::{git, Project};
-use common::reachable_tempdir;
+use common::{psql, reachable_tempdir};
 use std::collections::BTreeMap;
 use std::io::Write;
 use strata::pg::embedded::Cluster;
@@ -61,19 +61,6 @@ impl Server for ExtraCluster {
     fn url(&self, db: &str) -> String {
         self.cluster.url(db).unwrap()
     }
-}
-
-fn psql(url: &str, sql: &str) -> String {
-    let out = std::process::Command::new("psql")
-        .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql");
-    assert!(
-        out.status.success(),
-        "psql failed on {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// `CREATE DATABASE name TEMPLATE template` for each name, in one psql session (each

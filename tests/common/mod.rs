@@ -118,23 +118,7 @@ impl TestDb {
 
     /// Runs SQL through psql (stops at the first error, which fails the test).
     pub fn psql(&self, sql: &str) -> String {
-        let out = std::process::Command::new("psql")
-            .args([
-                self.url.as_str(),
-                "-XAtq",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                sql,
-            ])
-            .output()
-            .expect("psql");
-        assert!(
-            out.status.success(),
-            "psql failed on {sql}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        psql(&self.url, sql)
     }
 
     /// A new database holding a copy of this one (`CREATE DATABASE ... TEMPLATE`); nothing
@@ -259,4 +243,18 @@ pub fn for_major(sql: &str, major: u32) -> String {
 /// pg_dump 15), tests compare strata's fingerprints only.
 pub fn pg_dump() -> Option<PathBuf> {
     strata::pg::clone::find_pg_dump(server_major()).map(|d| d.path)
+}
+
+/// Runs SQL through psql on `url`: its output, trimmed; the first error fails the test.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = std::process::Command::new("psql")
+        .args([url, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql");
+    assert!(
+        out.status.success(),
+        "psql failed on {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
