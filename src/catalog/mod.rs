@@ -323,11 +323,7 @@ impl Queries<'_> {
 }
 
 async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, CatalogError> {
-    let version: u32 = clients[0]
-        .query_one("SELECT current_setting('server_version_num')::oid", &[])
-        .await
-        .map_err(crate::pg::PgError::query("reading the server version"))?
-        .get(0);
+    let version = crate::pg::server_version_num(clients[0]).await?;
     let q = Queries {
         clients,
         count: AtomicU32::new(0),

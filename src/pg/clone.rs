@@ -58,12 +58,7 @@ pub async fn same_major(source: &ConnInfo, admin: &ConnInfo) -> Result<u32, PgEr
 /// The major version of the server `conninfo` points at (`server_version_num` / 10000).
 pub async fn server_major(conninfo: &ConnInfo) -> Result<u32, PgError> {
     let client = conninfo.connect().await?;
-    let num: String = client
-        .query_one("SELECT current_setting('server_version_num')", &[])
-        .await
-        .map_err(PgError::query("reading the server version"))?
-        .get(0);
-    Ok(num.parse::<u32>().unwrap_or(0) / 10000)
+    Ok(super::server_version_num(&client).await? / 10000)
 }
 
 /// A pg_dump program and its major version.

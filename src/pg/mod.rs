@@ -100,6 +100,16 @@ impl PgError {
     }
 }
 
+/// The server's `server_version_num` (150018 for 15.18).
+pub async fn server_version_num(client: &tokio_postgres::Client) -> Result<u32, PgError> {
+    let num: String = client
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .await
+        .map_err(PgError::query("reading the server version"))?
+        .get(0);
+    Ok(num.parse().unwrap_or(0))
+}
+
 /// tokio-postgres's Display says only "db error"; show the server's message and detail.
 pub fn describe(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {

@@ -76,7 +76,9 @@ pub fn is_deferrable(code: &SqlState) -> bool {
 /// other statement: it is about objects created later, and the declared objects' own grants
 /// are declared (a statement retried after it would otherwise get its defaults too).
 pub async fn load(client: &Client, sdl: &Sdl) -> Result<LoadStats, LoadError> {
-    load_items(client, sdl, &all_items(sdl)).await
+    let items = all_items(sdl);
+    refuse_newer_syntax(client, sdl, &items).await?;
+    load_items(client, sdl, &items).await
 }
 
 /// Every statement as (file, statement) indices, in file order.
@@ -91,13 +93,13 @@ pub fn all_items(sdl: &Sdl) -> Vec<(usize, usize)> {
 /// A statement of the SDL: (file index, statement index).
 type Item = (usize, usize);
 
-/// Loads some of the statements (in the order given), like [`load`].
+/// Loads some of the statements (in the order given), like [`load`]; the caller has
+/// refused syntax the server is too old for ([`refuse_newer_syntax`]).
 pub async fn load_items(
     client: &Client,
     sdl: &Sdl,
     items: &[(usize, usize)],
 ) -> Result<LoadStats, LoadError> {
-    refuse_newer_syntax(client, sdl, items).await?;
     let (defaults, items): (Vec<Item>, Vec<Item>) = items.iter().copied().partition(|(f, s)| {
         sdl.files[*f].statements[*s].statement.node == "AlterDefaultPrivilegesStmt"
     });
@@ -144,12 +146,7 @@ pub async fn refuse_newer_syntax(
     }) else {
         return Ok(());
     };
-    let num: String = client
-        .query_one("SELECT current_setting('server_version_num')", &[])
-        .await
-        .map_err(PgError::query("reading the server's version"))?
-        .get(0);
-    let major = num.parse::<u32>().unwrap_or(0) / 10000;
+    let major = crate::pg::server_version_num(client).await? / 10000;
     if major >= 14 {
         return Ok(());
     }
@@ -171,15 +168,10 @@ pub async fn refuse_newer_syntax(
 
 /// Whether a CREATE FUNCTION / PROCEDURE has a SQL-standard body rather than a quoted one.
 fn has_sql_standard_body(sql: &str) -> bool {
-    let Ok(parsed) = pg_query::parse(sql) else {
-        return false;
-    };
-    parsed.protobuf.stmts.iter().any(|raw| {
-        matches!(
-            raw.stmt.as_ref().and_then(|n| n.node.as_ref()),
-            Some(pg_query::NodeEnum::CreateFunctionStmt(f)) if f.sql_body.is_some()
-        )
-    })
+    matches!(
+        crate::sqlparse::first_statement(sql),
+        Some(pg_query::NodeEnum::CreateFunctionStmt(f)) if f.sql_body.is_some()
+    )
 }
 
 async fn load_in_transaction(

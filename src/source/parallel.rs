@@ -289,10 +289,10 @@ fn with_ancestors(
 pub async fn load(conninfo: &ConnInfo, sdl: &Sdl, jobs: usize) -> Result<LoadStats, LoadError> {
     let items = load::all_items(sdl);
     let client = conninfo.connect().await?;
+    load::refuse_newer_syntax(&client, sdl, &items).await?;
     if jobs <= 1 || items.len() < 2 {
         return load::load_items(&client, sdl, &items).await;
     }
-    load::refuse_newer_syntax(&client, sdl, &items).await?;
     let deps = dependencies(sdl, &items);
     let done = run_graph(conninfo, sdl, &items, &deps, jobs).await?;
     let rest: Vec<(usize, usize)> = items
