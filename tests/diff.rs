@@ -7,7 +7,8 @@
 //! `common::pg_dump`), and a second diff must be empty. A case may hold `expect_error` (a text the diff
 //! error must contain) instead, for changes strata refuses to express. A case may hold
 //! `rows.sql` (rows inserted into A before the diff is applied) and `check.sql` (a query
-//! of one boolean that must be true on A afterwards: the rows kept their values). A case may
+//! of one boolean that must be true on A afterwards: the rows kept their values), and `roles`
+//! (role names, one per line, created on the cluster first). A case may
 //! hold `min_major` (a PostgreSQL major, e.g. `14` for `BEGIN ATOMIC`): on an older server it is
 //! skipped, and the corpus's summary line counts it.
 
@@ -181,10 +182,32 @@ fn classified(
     Ok(())
 }
 
+/// The roles a case's files grant to (its `roles` file, one name per line): roles belong to
+/// the cluster, not to a schema, so they are made before either side loads.
+async fn create_roles(db: &TestDb, dir: &Path) {
+    let Ok(names) = std::fs::read_to_string(dir.join("roles")) else {
+        return;
+    };
+    let client = db.client().await;
+    for name in names.lines().map(str::trim).filter(|n| !n.is_empty()) {
+        // Cases run four at a time: another may be creating the same role.
+        let create = format!("CREATE ROLE {}", strata::model::quote_ident(name));
+        client
+            .batch_execute(&format!(
+                "DO $do$ BEGIN EXECUTE {}; EXCEPTION WHEN duplicate_object OR unique_violation \
+                 THEN NULL; END $do$",
+                strata::model::quote_literal(&create)
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("creating role {name}: {e}"));
+    }
+}
+
 async fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let a = TestDb::new();
     let b = TestDb::new();
+    create_roles(&a, dir).await;
     load_file(&a, &dir.join("from.sql"))
         .await
         .map_err(|e| format!("[{name}] from.sql does not load: {e}"))?;

@@ -582,6 +582,17 @@ fn rank(id: &ObjectId, step: Step) -> u8 {
     }
 }
 
+/// Why the users of an object are recreated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// It is dropped and created again.
+    Recreated,
+    /// It changes in place in a way its users do not survive (a column's type).
+    ChangedInPlace,
+    /// It is dropped for good (its name may be taken by another object).
+    Gone,
+}
+
 /// Drops and recreates whatever depends (in `from`) on a recreated object or on an object
 /// changed in a way its dependents do not survive, transitively.
 fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
@@ -593,23 +604,35 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             dependents.entry(b).or_default().push(a);
         }
     }
-    let mut work: Vec<(ObjectId, Phase, bool)> = d
+    // Objects gone in `to` whose users stay: a user whose text is unchanged now names
+    // another object (a table replaced by a view of the same name), and cannot outlive the
+    // drop of the old one. Drops run in the contract phase.
+    let gone: BTreeSet<&ObjectId> = dependents
+        .keys()
+        .copied()
+        .filter(|b| !d.to.contains(b))
+        .collect();
+    let mut work: Vec<(ObjectId, Phase, Cause)> = d
         .recreated
         .iter()
-        .map(|(id, p)| (id.clone(), *p, false))
+        .map(|(id, p)| (id.clone(), *p, Cause::Recreated))
         .chain(
             d.rebuild_dependents
                 .iter()
-                .map(|(id, p)| (id.clone(), *p, true)),
+                .map(|(id, p)| (id.clone(), *p, Cause::ChangedInPlace)),
         )
         .chain(
             d.rebuilt_types
                 .iter()
-                .map(|(name, (_, p))| (ObjectId::Type(name.clone()), *p, false)),
+                .map(|(name, (_, p))| (ObjectId::Type(name.clone()), *p, Cause::Recreated)),
+        )
+        .chain(
+            gone.into_iter()
+                .map(|id| (id.clone(), Phase::Contract, Cause::Gone)),
         )
         .collect();
     let mut done: BTreeSet<ObjectId> = BTreeSet::new();
-    while let Some((cause, phase, in_place)) = work.pop() {
+    while let Some((cause, phase, why)) = work.pop() {
         let Some(users) = dependents.get(&cause) else {
             continue;
         };
@@ -627,7 +650,12 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             if !d.to.contains(&user) || !d.from.contains(&user) {
                 continue;
             }
-            if let Some(table) = table_of(&user) {
+            // An index is named on its own, so `to` may hold another of the same name.
+            let own_table = table_of(&user).or_else(|| match &user {
+                ObjectId::Index(name) => d.from.indexes.get(name).map(|i| i.table.clone()),
+                _ => None,
+            });
+            if let Some(table) = own_table {
                 if d.dropped_tables.contains(&table) || d.created_tables.contains(&table) {
                     continue;
                 }
@@ -642,7 +670,7 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             }
             // An in-place column type change rebuilds the table's own indexes and
             // constraints (and foreign keys pointing at them) itself.
-            if in_place
+            if why == Cause::ChangedInPlace
                 && matches!(user, ObjectId::Index(_) | ObjectId::Constraint(..))
                 && !joins_retyped_columns(d, &user)
             {
@@ -657,9 +685,11 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                 | ObjectId::Function(_) => {
                     if done.insert(user.clone()) {
                         recreate(d, &user, phase)?;
-                        work.push((user.clone(), phase, false));
+                        work.push((user.clone(), phase, Cause::Recreated));
                     }
                 }
+                // A column's default that used a gone object differs in `to` anyway.
+                ObjectId::Column(..) if why == Cause::Gone => {}
                 ObjectId::Column(table, column) => {
                     if done.insert(user.clone()) {
                         columns::rebuild_default(d, &cause, table, column, phase)?;
