@@ -644,13 +644,8 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 
     for row in &std::mem::take(&mut rows.default_privileges) {
         let objtype: String = row.get("objtype");
-        let object_kind = match objtype.as_str() {
-            "r" => "TABLES",
-            "S" => "SEQUENCES",
-            "f" => "FUNCTIONS",
-            "T" => "TYPES",
-            "n" => "SCHEMAS",
-            _ => continue,
+        let Some(object_kind) = DefaultObjectKind::from_catalog(&objtype) else {
+            continue;
         };
         let role: String = row.get("role");
         let schema_name: Option<String> = row.get("nspname");
@@ -659,7 +654,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             schema.default_privileges.insert(DefaultPrivilege {
                 role: role.clone(),
                 schema: schema_name.clone(),
-                object_kind: object_kind.to_string(),
+                object_kind,
                 grant,
             });
         }

@@ -1,15 +1,15 @@
-use super::comment_on;
+use super::{comment_on, StatementKind, Statements};
 use crate::model::{quote_ident, Constraint, QualifiedName};
 
 /// `ALTER TABLE t ADD CONSTRAINT c <definition>` (the definition carries `NOT VALID`,
 /// `DEFERRABLE`, FK actions, `NO INHERIT`).
-pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> String {
+pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Statements {
     let name = quote_ident(&c.name);
-    let mut out = format!(
-        "ALTER TABLE {table} ADD CONSTRAINT {name} {};\n",
-        c.definition
+    let mut out = Statements::one(
+        StatementKind::Create,
+        format!("ALTER TABLE {table} ADD CONSTRAINT {name} {}", c.definition),
     );
-    out.push_str(&comment_on(
+    out.append(comment_on(
         &format!("CONSTRAINT {name} ON {table}"),
         &c.comment,
     ));

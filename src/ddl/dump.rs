@@ -25,19 +25,13 @@ const HEADER: &str =
     "-- Written by `strata dump`: plain PostgreSQL DDL, load the files in name order.\n\
 SET check_function_bodies = false;\n";
 
-fn schema_name(id: &ObjectId) -> String {
-    match id {
-        ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
-        ObjectId::Type(n)
-        | ObjectId::Collation(n)
-        | ObjectId::Sequence(n)
-        | ObjectId::Table(n)
-        | ObjectId::Index(n)
-        | ObjectId::View(n)
-        | ObjectId::Column(n, _)
-        | ObjectId::Constraint(n, _) => n.schema.clone(),
-        ObjectId::Function(f) => f.name.schema.clone(),
-        ObjectId::Trigger(s) | ObjectId::Policy(s) => s.table.schema.clone(),
+/// The name a per-schema dump groups an object under: its schema (`ObjectId::schema`), and
+/// for an extension its own name (a file of its own, as dumps have always been split).
+fn schema_name(id: &ObjectId) -> &str {
+    match (id, id.schema()) {
+        (_, Some(s)) => s,
+        (ObjectId::Extension(e), None) => e,
+        (_, None) => "",
     }
 }
 
@@ -146,7 +140,7 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
             Split::Single => "schema".to_string(),
             Split::PerSchema => match &id {
                 ObjectId::Schema(s) if s.is_empty() => "default_privileges".to_string(),
-                _ => format!("schema_{}", file_part(&schema_name(&id))),
+                _ => format!("schema_{}", file_part(schema_name(&id))),
             },
             Split::PerObject => unreachable!("dump_per_object"),
         };

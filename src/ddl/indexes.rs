@@ -1,18 +1,15 @@
-use super::comment_on;
+use super::{comment_on, StatementKind, Statements};
 use crate::model::Index;
 
 /// `pg_get_indexdef`'s statement; an index on a partition is attached to its parent's index.
-pub fn create_index(index: &Index) -> String {
-    let mut out = format!("{};\n", index.definition);
+pub fn create_index(index: &Index) -> Statements {
+    let mut out = Statements::one(StatementKind::Create, index.definition.as_str());
     if let Some(parent) = &index.parent {
-        out.push_str(&format!(
-            "ALTER INDEX {parent} ATTACH PARTITION {};\n",
-            index.name
-        ));
+        out.push(
+            StatementKind::Create,
+            format!("ALTER INDEX {parent} ATTACH PARTITION {}", index.name),
+        );
     }
-    out.push_str(&comment_on(
-        &format!("INDEX {}", index.name),
-        &index.comment,
-    ));
+    out.append(comment_on(&format!("INDEX {}", index.name), &index.comment));
     out
 }

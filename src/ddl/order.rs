@@ -27,24 +27,16 @@ fn rank(id: &ObjectId) -> u8 {
     }
 }
 
+/// The schema an object sorts under: an extension's is the one it is installed in.
 fn schema_of(id: &ObjectId, schema: &Schema) -> String {
-    match id {
-        ObjectId::Schema(s) => s.clone(),
-        ObjectId::Extension(e) => schema
+    match (id, id.schema()) {
+        (_, Some(s)) => s.to_string(),
+        (ObjectId::Extension(e), None) => schema
             .extensions
             .get(e)
             .map(|x| x.schema.clone())
             .unwrap_or_default(),
-        ObjectId::Type(n)
-        | ObjectId::Collation(n)
-        | ObjectId::Sequence(n)
-        | ObjectId::Table(n)
-        | ObjectId::Index(n)
-        | ObjectId::View(n)
-        | ObjectId::Column(n, _)
-        | ObjectId::Constraint(n, _) => n.schema.clone(),
-        ObjectId::Function(f) => f.name.schema.clone(),
-        ObjectId::Trigger(s) | ObjectId::Policy(s) => s.table.schema.clone(),
+        (_, None) => String::new(),
     }
 }
 
@@ -66,7 +58,7 @@ fn item_of(id: &ObjectId, schema: &Schema) -> ObjectId {
 /// schemas, then objects in dependency order, then `OWNED BY` of sequences, then default
 /// privileges (last, so they do not change the privileges of the objects created here).
 pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
-    let mut items: BTreeMap<ObjectId, String> = BTreeMap::new();
+    let mut items: BTreeMap<ObjectId, Statements> = BTreeMap::new();
     for s in schema.schemas.values() {
         items.insert(ObjectId::Schema(s.name.clone()), create_schema(s));
     }
@@ -92,7 +84,7 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
             .or(t.inherits.first())
             .and_then(|p| schema.tables.get(p))
         {
-            text.push_str(&tables::dropped_inherited_defaults(t, parent));
+            text.append(tables::dropped_inherited_defaults(t, parent));
         }
         items.insert(ObjectId::Table(t.name.clone()), text);
         for c in t.constraints.values().filter(|c| c.local) {
@@ -114,7 +106,7 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
                 None => ObjectId::Index(qualified),
             };
             if let Some(text) = items.get_mut(&key) {
-                text.push_str(&tables::replica_identity(&t.name, &t.replica_identity));
+                text.append(tables::replica_identity(&t.name, &t.replica_identity));
             }
         }
     }
@@ -191,17 +183,17 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
     }
     let mut out: Vec<(ObjectId, String)> = order
         .into_iter()
-        .map(|i| (ids[i].clone(), items[ids[i]].clone()))
+        .map(|i| (ids[i].clone(), items[ids[i]].to_string()))
         .collect();
     for s in schema.sequences.values() {
         if let Some(sql) = sequence_owned_by(s) {
-            out.push((ObjectId::Sequence(s.name.clone()), sql));
+            out.push((ObjectId::Sequence(s.name.clone()), sql.to_string()));
         }
     }
     let defaults = default_privileges(&schema.default_privileges);
     if !defaults.is_empty() {
         let id = ObjectId::Schema(String::new());
-        out.push((id, defaults));
+        out.push((id, defaults.to_string()));
     }
     out
 }

@@ -1,7 +1,7 @@
-use super::comment_on;
+use super::{comment_on, StatementKind, Statements};
 use crate::model::{quote_ident, Policy};
 
-pub fn create_policy(p: &Policy) -> String {
+pub fn create_policy(p: &Policy) -> Statements {
     let name = quote_ident(&p.name);
     let roles: Vec<String> = p
         .roles
@@ -14,7 +14,7 @@ pub fn create_policy(p: &Policy) -> String {
             }
         })
         .collect();
-    let mut out = format!(
+    let mut sql = format!(
         "CREATE POLICY {name} ON {} AS {} FOR {} TO {}",
         p.table,
         if p.permissive {
@@ -30,13 +30,13 @@ pub fn create_policy(p: &Policy) -> String {
         }
     );
     if let Some(e) = &p.using {
-        out.push_str(&format!(" USING ({e})"));
+        sql.push_str(&format!(" USING ({e})"));
     }
     if let Some(e) = &p.with_check {
-        out.push_str(&format!(" WITH CHECK ({e})"));
+        sql.push_str(&format!(" WITH CHECK ({e})"));
     }
-    out.push_str(";\n");
-    out.push_str(&comment_on(
+    let mut out = Statements::one(StatementKind::Create, sql);
+    out.append(comment_on(
         &format!("POLICY {name} ON {}", p.table),
         &p.comment,
     ));

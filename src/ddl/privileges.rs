@@ -1,4 +1,5 @@
-use crate::model::{quote_ident, DefaultPrivilege, Grant, Grants};
+use super::{StatementKind, Statements};
+use crate::model::{quote_ident, DefaultObjectKind, DefaultPrivilege, Grant, Grants, Privilege};
 use std::collections::BTreeMap;
 
 /// What a GRANT is on, and which privileges PostgreSQL gives PUBLIC by default for it.
@@ -23,55 +24,62 @@ fn grantee(name: &str) -> String {
 }
 
 /// GRANTs (and the REVOKE of PUBLIC's default privilege when the model lacks it).
-pub fn grants(target: GrantTarget, grants: &Grants) -> String {
+pub fn grants(target: GrantTarget, grants: &Grants) -> Statements {
     let (on, default_public) = match &target {
         GrantTarget::Schema(n) => (format!("SCHEMA {n}"), None),
         GrantTarget::Table(n) => (format!("TABLE {n}"), None),
         GrantTarget::Sequence(n) => (format!("SEQUENCE {n}"), None),
-        GrantTarget::Routine(kind, n) => (format!("{kind} {n}"), Some("EXECUTE")),
-        GrantTarget::Type(n) => (format!("TYPE {n}"), Some("USAGE")),
+        GrantTarget::Routine(kind, n) => (format!("{kind} {n}"), Some(Privilege::Execute)),
+        GrantTarget::Type(n) => (format!("TYPE {n}"), Some(Privilege::Usage)),
         GrantTarget::Column(t, _) => (format!("TABLE {t}"), None),
     };
-    let mut out = String::new();
+    let mut out = Statements::new();
     if let Some(privilege) = default_public {
         if !grants
             .iter()
             .any(|g| g.grantee == "PUBLIC" && g.privilege == privilege)
         {
-            out.push_str(&format!("REVOKE {privilege} ON {on} FROM PUBLIC;\n"));
+            out.push(
+                StatementKind::Revoke,
+                format!("REVOKE {privilege} ON {on} FROM PUBLIC"),
+            );
         }
     }
     for g in grants {
-        if Some(g.privilege.as_str()) == default_public && g.grantee == "PUBLIC" && !g.grantable {
+        if Some(g.privilege) == default_public && g.grantee == "PUBLIC" && !g.grantable {
             continue;
         }
         let privilege = match &target {
             GrantTarget::Column(_, c) => format!("{} ({})", g.privilege, quote_ident(c)),
-            _ => g.privilege.clone(),
+            _ => g.privilege.to_string(),
         };
-        out.push_str(&format!(
-            "GRANT {privilege} ON {on} TO {}{};\n",
-            grantee(&g.grantee),
-            if g.grantable {
-                " WITH GRANT OPTION"
-            } else {
-                ""
-            }
-        ));
+        out.push(
+            StatementKind::Grant,
+            format!(
+                "GRANT {privilege} ON {on} TO {}{}",
+                grantee(&g.grantee),
+                if g.grantable {
+                    " WITH GRANT OPTION"
+                } else {
+                    ""
+                }
+            ),
+        );
     }
     out
 }
 
 /// `ALTER DEFAULT PRIVILEGES` for the model's default privileges.
-pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -> String {
-    let mut groups: BTreeMap<(&str, &Option<String>, &str), Vec<&Grant>> = BTreeMap::new();
+pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -> Statements {
+    let mut groups: BTreeMap<(&str, &Option<String>, DefaultObjectKind), Vec<&Grant>> =
+        BTreeMap::new();
     for d in list {
         groups
-            .entry((&d.role, &d.schema, &d.object_kind))
+            .entry((&d.role, &d.schema, d.object_kind))
             .or_default()
             .push(&d.grant);
     }
-    let mut out = String::new();
+    let mut out = Statements::new();
     for ((role, schema, kind), grants) in groups {
         let prefix = format!(
             "ALTER DEFAULT PRIVILEGES FOR ROLE {}{}",
@@ -82,17 +90,15 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
             }
         );
         if schema.is_none() {
-            let public = match kind {
-                "FUNCTIONS" => Some("EXECUTE"),
-                "TYPES" => Some("USAGE"),
-                _ => None,
-            };
-            if let Some(p) = public {
+            if let Some(p) = kind.public_default() {
                 if !grants
                     .iter()
                     .any(|g| g.grantee == "PUBLIC" && g.privilege == p)
                 {
-                    out.push_str(&format!("{prefix} REVOKE {p} ON {kind} FROM PUBLIC;\n"));
+                    out.push(
+                        StatementKind::Revoke,
+                        format!("{prefix} REVOKE {p} ON {kind} FROM PUBLIC"),
+                    );
                 }
             }
         }
@@ -100,16 +106,19 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
             if g.grantee == *role {
                 continue;
             }
-            out.push_str(&format!(
-                "{prefix} GRANT {} ON {kind} TO {}{};\n",
-                g.privilege,
-                grantee(&g.grantee),
-                if g.grantable {
-                    " WITH GRANT OPTION"
-                } else {
-                    ""
-                }
-            ));
+            out.push(
+                StatementKind::Grant,
+                format!(
+                    "{prefix} GRANT {} ON {kind} TO {}{}",
+                    g.privilege,
+                    grantee(&g.grantee),
+                    if g.grantable {
+                        " WITH GRANT OPTION"
+                    } else {
+                        ""
+                    }
+                ),
+            );
         }
     }
     out

@@ -1,4 +1,4 @@
-use super::{comment_on, grants, owner_to, GrantTarget};
+use super::{comment_on, grants, owner_to, GrantTarget, StatementKind, Statements};
 use crate::model::{quote_ident, Sequence, SequenceOptions};
 
 /// `START WITH ... [NO] CYCLE` (without `AS type`).
@@ -15,26 +15,32 @@ pub fn sequence_options(o: &SequenceOptions) -> String {
 }
 
 /// `CREATE SEQUENCE` without `OWNED BY` (see `sequence_owned_by`: the table comes later).
-pub fn create_sequence(seq: &Sequence) -> String {
+pub fn create_sequence(seq: &Sequence) -> Statements {
     let name = seq.name.to_string();
-    let mut out = format!(
-        "CREATE {}SEQUENCE {name} AS {} {};\n",
-        if seq.unlogged { "UNLOGGED " } else { "" },
-        seq.options.data_type,
-        sequence_options(&seq.options)
+    let mut out = Statements::one(
+        StatementKind::Create,
+        format!(
+            "CREATE {}SEQUENCE {name} AS {} {}",
+            if seq.unlogged { "UNLOGGED " } else { "" },
+            seq.options.data_type,
+            sequence_options(&seq.options)
+        ),
     );
-    out.push_str(&owner_to("SEQUENCE", &name, &seq.owner));
-    out.push_str(&comment_on(&format!("SEQUENCE {name}"), &seq.comment));
-    out.push_str(&grants(GrantTarget::Sequence(&name), &seq.grants));
+    out.append(owner_to("SEQUENCE", &name, &seq.owner));
+    out.append(comment_on(&format!("SEQUENCE {name}"), &seq.comment));
+    out.append(grants(GrantTarget::Sequence(&name), &seq.grants));
     out
 }
 
-pub fn sequence_owned_by(seq: &Sequence) -> Option<String> {
+pub fn sequence_owned_by(seq: &Sequence) -> Option<Statements> {
     seq.owned_by.as_ref().map(|(table, column)| {
-        format!(
-            "ALTER SEQUENCE {} OWNED BY {table}.{};\n",
-            seq.name,
-            quote_ident(column)
+        Statements::one(
+            StatementKind::AlterSequence,
+            format!(
+                "ALTER SEQUENCE {} OWNED BY {table}.{}",
+                seq.name,
+                quote_ident(column)
+            ),
         )
     })
 }

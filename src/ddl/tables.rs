@@ -1,4 +1,6 @@
-use super::{comment_on, grants, owner_to, sequence_options, GrantTarget};
+use super::{
+    comment_on, grants, owner_to, sequence_options, GrantTarget, StatementKind, Statements,
+};
 use crate::model::{quote_ident, Column, QualifiedName, ReplicaIdentity, Table};
 
 /// One column inside `CREATE TABLE (...)` or `ADD COLUMN`.
@@ -35,9 +37,9 @@ pub fn column_definition(c: &Column) -> String {
 /// `CREATE TABLE` with its columns (in attnum order), partitioning, inheritance, storage
 /// parameters, row level security, comments and privileges. Constraints are separate
 /// (`add_constraint`), so foreign keys never make a cycle between tables.
-pub fn create_table(t: &Table) -> String {
+pub fn create_table(t: &Table) -> Statements {
     let name = t.name.to_string();
-    let mut out = format!(
+    let mut sql = format!(
         "CREATE {}TABLE {name}",
         if t.unlogged { "UNLOGGED " } else { "" }
     );
@@ -49,7 +51,7 @@ pub fn create_table(t: &Table) -> String {
     // A partition's columns are always its parent's (`ATTACH PARTITION` makes them so),
     // its own defaults and NOT NULL are set after.
     if let Some(p) = &t.partition_of {
-        out.push_str(&format!(" PARTITION OF {} {}", p.parent, p.bound));
+        sql.push_str(&format!(" PARTITION OF {} {}", p.parent, p.bound));
     } else {
         let columns: Vec<String> = order
             .iter()
@@ -58,22 +60,22 @@ pub fn create_table(t: &Table) -> String {
             .map(|c| format!("    {}", column_definition(c)))
             .collect();
         if columns.is_empty() {
-            out.push_str(" (\n)");
+            sql.push_str(" (\n)");
         } else {
-            out.push_str(&format!(" (\n{}\n)", columns.join(",\n")));
+            sql.push_str(&format!(" (\n{}\n)", columns.join(",\n")));
         }
         if !t.inherits.is_empty() {
             let parents: Vec<String> = t.inherits.iter().map(|p| p.to_string()).collect();
-            out.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+            sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
         }
     }
     if let Some(key) = &t.partition_by {
-        out.push_str(&format!(" PARTITION BY {key}"));
+        sql.push_str(&format!(" PARTITION BY {key}"));
     }
     if !t.options.is_empty() {
-        out.push_str(&format!(" WITH ({})", t.options.join(", ")));
+        sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
     }
-    out.push_str(";\n");
+    let mut out = Statements::one(StatementKind::Create, sql);
     // Columns only inherited (all of a partition's) come from the parent; a default or
     // NOT NULL of their own is set after (a no-op when the parent has the same).
     for n in &order {
@@ -83,50 +85,61 @@ pub fn create_table(t: &Table) -> String {
         }
         let column = quote_ident(&c.name);
         if let Some(default) = &c.default {
-            out.push_str(&format!(
-                "ALTER TABLE ONLY {name} ALTER COLUMN {column} SET DEFAULT {default};\n"
-            ));
+            out.push(
+                StatementKind::AlterTable,
+                format!("ALTER TABLE ONLY {name} ALTER COLUMN {column} SET DEFAULT {default}"),
+            );
         }
         if c.not_null && c.identity.is_none() {
-            out.push_str(&format!(
-                "ALTER TABLE ONLY {name} ALTER COLUMN {column} SET NOT NULL;\n"
-            ));
+            out.push(
+                StatementKind::AlterTable,
+                format!("ALTER TABLE ONLY {name} ALTER COLUMN {column} SET NOT NULL"),
+            );
         }
     }
     if t.rls_enabled {
-        out.push_str(&format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY;\n"));
+        out.push(
+            StatementKind::AlterTable,
+            format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"),
+        );
     }
     if t.rls_forced {
-        out.push_str(&format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY;\n"));
+        out.push(
+            StatementKind::AlterTable,
+            format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY"),
+        );
     }
     if !matches!(t.replica_identity, ReplicaIdentity::Index(_)) {
-        out.push_str(&replica_identity(&t.name, &t.replica_identity));
+        out.append(replica_identity(&t.name, &t.replica_identity));
     }
-    out.push_str(&owner_to("TABLE", &name, &t.owner));
-    out.push_str(&comment_on(&format!("TABLE {name}"), &t.comment));
+    out.append(owner_to("TABLE", &name, &t.owner));
+    out.append(comment_on(&format!("TABLE {name}"), &t.comment));
     for n in &order {
         let c = &t.columns[*n];
         let col = format!("{name}.{}", quote_ident(&c.name));
-        out.push_str(&comment_on(&format!("COLUMN {col}"), &c.comment));
+        out.append(comment_on(&format!("COLUMN {col}"), &c.comment));
     }
-    out.push_str(&grants(GrantTarget::Table(&name), &t.grants));
+    out.append(grants(GrantTarget::Table(&name), &t.grants));
     for n in &order {
         let c = &t.columns[*n];
-        out.push_str(&grants(GrantTarget::Column(&name, &c.name), &c.grants));
+        out.append(grants(GrantTarget::Column(&name, &c.name), &c.grants));
     }
     out
 }
 
-/// `ALTER TABLE t REPLICA IDENTITY ...;` (nothing for the default, which a new table has).
+/// `ALTER TABLE t REPLICA IDENTITY ...` (nothing for the default, which a new table has).
 /// `USING INDEX` is rendered with the index, which must exist first.
-pub fn replica_identity(table: &QualifiedName, ri: &ReplicaIdentity) -> String {
+pub fn replica_identity(table: &QualifiedName, ri: &ReplicaIdentity) -> Statements {
     let what = match ri {
-        ReplicaIdentity::Default => return String::new(),
+        ReplicaIdentity::Default => return Statements::new(),
         ReplicaIdentity::Full => "FULL".to_string(),
         ReplicaIdentity::Nothing => "NOTHING".to_string(),
         ReplicaIdentity::Index(index) => format!("USING INDEX {}", quote_ident(index)),
     };
-    format!("ALTER TABLE {table} REPLICA IDENTITY {what};\n")
+    Statements::one(
+        StatementKind::AlterTable,
+        format!("ALTER TABLE {table} REPLICA IDENTITY {what}"),
+    )
 }
 
 /// The constraint that creates constraint `name` of `table`: itself when it is the table's
@@ -153,17 +166,20 @@ pub fn creating_constraint(
 
 /// The defaults an inherited column of a new partition or child table takes from `parent`
 /// but does not have: `DROP DEFAULT`s to run after `create_table`.
-pub fn dropped_inherited_defaults(t: &Table, parent: &Table) -> String {
-    let mut out = String::new();
+pub fn dropped_inherited_defaults(t: &Table, parent: &Table) -> Statements {
+    let mut out = Statements::new();
     for n in t.column_order.0.iter() {
         let Some(c) = t.columns.get(n) else { continue };
         let inherited = parent.columns.get(n).and_then(|p| p.default.as_ref());
         if !c.local && c.default.is_none() && c.generated.is_none() && inherited.is_some() {
-            out.push_str(&format!(
-                "ALTER TABLE ONLY {} ALTER COLUMN {} DROP DEFAULT;\n",
-                t.name,
-                quote_ident(&c.name)
-            ));
+            out.push(
+                StatementKind::AlterTable,
+                format!(
+                    "ALTER TABLE ONLY {} ALTER COLUMN {} DROP DEFAULT",
+                    t.name,
+                    quote_ident(&c.name)
+                ),
+            );
         }
     }
     out
@@ -235,11 +251,11 @@ pub(crate) mod tests {
         t.comment = Some("a \\ b".into());
         t.grants.insert(Grant {
             grantee: "Read Only".into(),
-            privilege: "SELECT".into(),
+            privilege: Privilege::Select,
             grantable: false,
         });
         assert_eq!(
-            create_table(&t),
+            create_table(&t).to_string(),
             "CREATE TABLE \"My Schema\".\"täble\" (\n    \"ID\" bigint GENERATED ALWAYS AS IDENTITY \
              (SEQUENCE NAME \"My Schema\".\"t_ID_seq\" START WITH 1 INCREMENT BY 1 MINVALUE 1 \
              MAXVALUE 9223372036854775807 CACHE 1 NO CYCLE) NOT NULL,\n    \"say \"\"hi\"\"\" text \
@@ -256,8 +272,40 @@ pub(crate) mod tests {
         t.columns.get_mut("a").unwrap().local = false;
         t.inherits = vec![QualifiedName::new("s", "p")];
         assert_eq!(
-            create_table(&t),
+            create_table(&t).to_string(),
             "CREATE TABLE s.t (\n    b integer\n) INHERITS (s.p);\n".replace("integer", "int")
         );
+    }
+
+    /// Each statement says what it does; the diff used to guess from the text, and took an
+    /// inherited column's default mentioning ` TRIGGER ` for a trigger change.
+    #[test]
+    fn statements_carry_their_kind_whatever_their_text() {
+        let mut t = table("s", "t", vec![column("a", "text")]);
+        let a = t.columns.get_mut("a").unwrap();
+        a.local = false;
+        a.default = Some("'x TRIGGER y'::text".into());
+        t.inherits = vec![QualifiedName::new("s", "p")];
+        t.rls_enabled = true;
+        t.owner = Some("o".into());
+        t.comment = Some("ALTER TABLE x".into());
+        let rendered = create_table(&t);
+        let kinds: Vec<(StatementKind, &str)> = rendered
+            .iter()
+            .map(|s| (s.kind, &s.sql[..s.sql.find(' ').unwrap()]))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (StatementKind::Create, "CREATE"),
+                (StatementKind::AlterTable, "ALTER"),
+                (StatementKind::AlterTable, "ALTER"),
+                (StatementKind::Owner, "ALTER"),
+                (StatementKind::Comment, "COMMENT"),
+            ]
+        );
+        assert!(rendered
+            .to_string()
+            .contains("SET DEFAULT 'x TRIGGER y'::text;\nALTER TABLE s.t ENABLE"));
     }
 }

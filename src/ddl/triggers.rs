@@ -1,10 +1,10 @@
-use super::comment_on;
+use super::{comment_on, StatementKind, Statements};
 use crate::model::{quote_ident, Trigger, TriggerEnabled};
 
 /// `pg_get_triggerdef`'s statement, then its enabled state when not the default.
-pub fn create_trigger(t: &Trigger) -> String {
+pub fn create_trigger(t: &Trigger) -> Statements {
     let name = quote_ident(&t.name);
-    let mut out = format!("{};\n", t.definition);
+    let mut out = Statements::one(StatementKind::Create, t.definition.as_str());
     let state = match t.enabled {
         TriggerEnabled::Origin => None,
         TriggerEnabled::Disabled => Some("DISABLE TRIGGER"),
@@ -12,9 +12,12 @@ pub fn create_trigger(t: &Trigger) -> String {
         TriggerEnabled::Always => Some("ENABLE ALWAYS TRIGGER"),
     };
     if let Some(state) = state {
-        out.push_str(&format!("ALTER TABLE {} {state} {name};\n", t.table));
+        out.push(
+            StatementKind::AlterTrigger,
+            format!("ALTER TABLE {} {state} {name}", t.table),
+        );
     }
-    out.push_str(&comment_on(
+    out.append(comment_on(
         &format!("TRIGGER {name} ON {}", t.table),
         &t.comment,
     ));

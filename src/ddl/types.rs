@@ -1,19 +1,19 @@
-use super::{comment_on, grants, owner_to, GrantTarget};
+use super::{comment_on, grants, owner_to, GrantTarget, StatementKind, Statements};
 use crate::model::{quote_ident, quote_literal, TypeDef, TypeKind};
 
 /// `CREATE TYPE` / `CREATE DOMAIN` (checks as `ALTER DOMAIN ... ADD CONSTRAINT`, which keeps
 /// `NOT VALID`), comment and privileges.
-pub fn create_type(t: &TypeDef) -> String {
+pub fn create_type(t: &TypeDef) -> Statements {
     let name = t.name.to_string();
-    let mut out = String::new();
+    let mut out = Statements::new();
     let mut kind = "TYPE";
     match &t.kind {
         TypeKind::Enum(labels) => {
             let labels: Vec<String> = labels.iter().map(|l| quote_literal(l)).collect();
-            out.push_str(&format!(
-                "CREATE TYPE {name} AS ENUM ({});\n",
-                labels.join(", ")
-            ));
+            out.push(
+                StatementKind::Create,
+                format!("CREATE TYPE {name} AS ENUM ({})", labels.join(", ")),
+            );
         }
         TypeKind::Composite(attrs) => {
             let attrs: Vec<String> = attrs
@@ -26,31 +26,34 @@ pub fn create_type(t: &TypeDef) -> String {
                     s
                 })
                 .collect();
-            out.push_str(&format!(
-                "CREATE TYPE {name} AS (\n{}\n);\n",
-                attrs.join(",\n")
-            ));
+            out.push(
+                StatementKind::Create,
+                format!("CREATE TYPE {name} AS (\n{}\n)", attrs.join(",\n")),
+            );
         }
         TypeKind::Domain(d) => {
             kind = "DOMAIN";
-            out.push_str(&format!("CREATE DOMAIN {name} AS {}", d.base_type));
+            let mut sql = format!("CREATE DOMAIN {name} AS {}", d.base_type);
             if let Some(c) = &d.collation {
-                out.push_str(&format!(" COLLATE {c}"));
+                sql.push_str(&format!(" COLLATE {c}"));
             }
             if let Some(e) = &d.default {
-                out.push_str(&format!(" DEFAULT {e}"));
+                sql.push_str(&format!(" DEFAULT {e}"));
             }
             if d.not_null {
-                out.push_str(" NOT NULL");
+                sql.push_str(" NOT NULL");
             }
-            out.push_str(";\n");
+            out.push(StatementKind::Create, sql);
             for (check, c) in &d.checks {
                 let check = quote_ident(check);
-                out.push_str(&format!(
-                    "ALTER DOMAIN {name} ADD CONSTRAINT {check} {};\n",
-                    c.definition
-                ));
-                out.push_str(&comment_on(
+                out.push(
+                    StatementKind::AlterType,
+                    format!(
+                        "ALTER DOMAIN {name} ADD CONSTRAINT {check} {}",
+                        c.definition
+                    ),
+                );
+                out.append(comment_on(
                     &format!("CONSTRAINT {check} ON DOMAIN {name}"),
                     &c.comment,
                 ));
@@ -73,14 +76,14 @@ pub fn create_type(t: &TypeDef) -> String {
             if let Some(v) = &r.multirange {
                 parts.push(format!("MULTIRANGE_TYPE_NAME = {v}"));
             }
-            out.push_str(&format!(
-                "CREATE TYPE {name} AS RANGE ({});\n",
-                parts.join(", ")
-            ));
+            out.push(
+                StatementKind::Create,
+                format!("CREATE TYPE {name} AS RANGE ({})", parts.join(", ")),
+            );
         }
     }
-    out.push_str(&owner_to(kind, &name, &t.owner));
-    out.push_str(&comment_on(&format!("{kind} {name}"), &t.comment));
-    out.push_str(&grants(GrantTarget::Type(&name), &t.grants));
+    out.append(owner_to(kind, &name, &t.owner));
+    out.append(comment_on(&format!("{kind} {name}"), &t.comment));
+    out.append(grants(GrantTarget::Type(&name), &t.grants));
     out
 }

@@ -6,7 +6,7 @@ use super::hazard::Hazard;
 use super::privileges::{diff_grants, diff_owner, public_grant};
 use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::model::{Function, FunctionKind, FunctionSig, ObjectId};
+use crate::model::{Function, FunctionKind, FunctionSig, ObjectId, Privilege};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -130,7 +130,7 @@ fn attributes(d: &mut Diff, old: Option<&Function>, f: &Function) {
         _ => format!("FUNCTION {}", f.sig),
     };
     // A new function starts with PostgreSQL's default: EXECUTE for PUBLIC.
-    let defaults = public_grant("EXECUTE");
+    let defaults = public_grant(Privilege::Execute);
     let before = old.map(|o| &o.grants).unwrap_or(&defaults);
     diff_grants(d, &id, &grant_target, None, Some(before), &f.grants);
 }

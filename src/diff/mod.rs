@@ -35,6 +35,7 @@ pub use hazard::{Hazard, HazardKind};
 pub use op::Op;
 pub use order::Step;
 
+use crate::ddl::{StatementKind, Statements};
 use crate::model::{ObjectId, Schema};
 use miette::Diagnostic;
 use rustc_hash::FxHashMap;
@@ -288,24 +289,26 @@ impl<'a> Diff<'a> {
         }
     }
 
-    /// Pushes a `ddl` rendering (one or more statements, each ending in `;`) as changes on
-    /// `object`: the first creates it (with `hazards`), the rest set its owner, comments,
+    /// Pushes a `ddl` rendering as changes on `object`, each of the kind the rendering
+    /// gives it: the first creates it (with `hazards`), the rest set its owner, comments,
     /// grants and state. The CREATE text is written once, in `crate::ddl`.
     pub fn push_created(
         &mut self,
         object: &ObjectId,
         phase: Phase,
-        rendered: &str,
+        rendered: &Statements,
         hazards: Vec<Hazard>,
     ) {
-        for (i, sql) in split_statements(rendered).into_iter().enumerate() {
-            let kind = if i == 0 {
-                ChangeKind::Create
-            } else {
-                classify(&sql)
-            };
+        for (i, statement) in rendered.iter().enumerate() {
             let hazards = if i == 0 { hazards.clone() } else { vec![] };
-            self.push(object.clone(), Step::Create, kind, phase, sql, hazards);
+            self.push(
+                object.clone(),
+                Step::Create,
+                change_kind(statement.kind),
+                phase,
+                statement.sql.clone(),
+                hazards,
+            );
         }
     }
 
@@ -315,7 +318,7 @@ impl<'a> Diff<'a> {
         object: &ObjectId,
         phase: Phase,
         op: Op,
-        rendered: &str,
+        rendered: &Statements,
         hazards: Vec<Hazard>,
     ) {
         let first = self.changes.len();
@@ -417,39 +420,18 @@ fn after_edges(
     out
 }
 
-/// The statements of a rendering, each without its semicolon.
-pub(crate) fn split_statements(rendered: &str) -> Vec<String> {
-    let pieces: Vec<String> = match pg_query::split_with_parser(rendered) {
-        Ok(pieces) => pieces.into_iter().map(str::to_string).collect(),
-        Err(_) => vec![rendered.to_string()],
-    };
-    pieces
-        .into_iter()
-        .map(|s| s.trim().trim_end_matches(';').trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-fn classify(sql: &str) -> ChangeKind {
-    let upper = sql.to_ascii_uppercase();
-    if upper.starts_with("COMMENT") {
-        ChangeKind::Comment
-    } else if upper.starts_with("GRANT") {
-        ChangeKind::Grant
-    } else if upper.starts_with("REVOKE") {
-        ChangeKind::Revoke
-    } else if upper.contains(" OWNER TO ") {
-        ChangeKind::Owner
-    } else if upper.contains(" TRIGGER ") {
-        ChangeKind::AlterTrigger
-    } else if upper.starts_with("ALTER TABLE") {
-        ChangeKind::AlterTable
-    } else if upper.starts_with("ALTER DOMAIN") {
-        ChangeKind::AlterType
-    } else if upper.starts_with("ALTER SEQUENCE") {
-        ChangeKind::AlterSequence
-    } else {
-        ChangeKind::Create
+/// The change kind of a statement `ddl` rendered.
+fn change_kind(kind: StatementKind) -> ChangeKind {
+    match kind {
+        StatementKind::Create => ChangeKind::Create,
+        StatementKind::AlterTable => ChangeKind::AlterTable,
+        StatementKind::AlterTrigger => ChangeKind::AlterTrigger,
+        StatementKind::AlterType => ChangeKind::AlterType,
+        StatementKind::AlterSequence => ChangeKind::AlterSequence,
+        StatementKind::Owner => ChangeKind::Owner,
+        StatementKind::Comment => ChangeKind::Comment,
+        StatementKind::Grant => ChangeKind::Grant,
+        StatementKind::Revoke => ChangeKind::Revoke,
     }
 }
 
@@ -651,7 +633,7 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                 continue;
             }
             // An index is named on its own, so `to` may hold another of the same name.
-            let own_table = table_of(&user).or_else(|| match &user {
+            let own_table = user.parent().cloned().or_else(|| match &user {
                 ObjectId::Index(name) => d.from.indexes.get(name).map(|i| i.table.clone()),
                 _ => None,
             });
@@ -745,15 +727,6 @@ fn joins_retyped_columns(d: &Diff, user: &ObjectId) -> bool {
             .keys()
             .any(|k| matches!(k, ObjectId::Column(t, _) if t == referenced && t != table));
     own && other
-}
-
-/// The table an object lives on, if any.
-pub(crate) fn table_of(id: &ObjectId) -> Option<crate::model::QualifiedName> {
-    match id {
-        ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(t.clone()),
-        ObjectId::Trigger(s) | ObjectId::Policy(s) => Some(s.table.clone()),
-        _ => None,
-    }
 }
 
 /// Drops an object (as in `from`) and creates it (as in `to`).

@@ -2,14 +2,14 @@
 
 use super::Phase;
 use super::{ChangeKind, Diff, Step};
-use crate::model::{quote_ident, Grant, Grants, ObjectId};
+use crate::model::{quote_ident, Grant, Grants, ObjectId, Privilege};
 
 /// The grants PostgreSQL gives a new object of some kinds: `EXECUTE` on functions and
 /// `USAGE` on types, to PUBLIC.
-pub(super) fn public_grant(privilege: &str) -> Grants {
+pub(super) fn public_grant(privilege: Privilege) -> Grants {
     Grants::from([Grant {
         grantee: "PUBLIC".to_string(),
-        privilege: privilege.to_string(),
+        privilege,
         grantable: false,
     }])
 }

@@ -152,7 +152,7 @@ fn create(d: &mut Diff, t: &Table) {
     }
     let mut rendered = crate::ddl::create_table(t);
     if let Some(parent) = parent_of(t).and_then(|p| d.to.tables.get(p)) {
-        rendered.push_str(&crate::ddl::tables::dropped_inherited_defaults(t, parent));
+        rendered.append(crate::ddl::tables::dropped_inherited_defaults(t, parent));
     }
     d.push_created(&id, Phase::Expand, &rendered, vec![]);
     for c in t.constraints.values().filter(|c| c.local) {
@@ -217,24 +217,20 @@ pub(super) fn replica_identity(d: &mut Diff) {
                         .max()
                         .unwrap_or(Phase::Expand);
                     d.push_created(&object, phase, &sql, vec![]);
-                    if let Some(c) = d.changes.last_mut() {
-                        c.kind = ChangeKind::AlterTable;
-                    }
                 }
             }
             _ if old.is_none() => {} // rendered with CREATE TABLE
             _ if old != Some(new) => {
-                let sql = if sql.is_empty() {
-                    format!("ALTER TABLE {name} REPLICA IDENTITY DEFAULT")
-                } else {
-                    sql
+                let sql = match sql.first() {
+                    Some(statement) => statement.sql.clone(),
+                    None => format!("ALTER TABLE {name} REPLICA IDENTITY DEFAULT"),
                 };
                 d.push(
                     ObjectId::Table(name.clone()),
                     Step::Alter,
                     ChangeKind::AlterTable,
                     Phase::Expand,
-                    sql.trim_end().trim_end_matches(';').to_string(),
+                    sql,
                     vec![],
                 );
             }

@@ -89,7 +89,7 @@ fn enum_schema(labels: &[&str]) -> Schema {
             comment: None,
             grants: Grants::from([Grant {
                 grantee: "PUBLIC".into(),
-                privilege: "USAGE".into(),
+                privilege: Privilege::Usage,
                 grantable: false,
             }]),
         },

@@ -52,7 +52,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
         diff_comment(d, &id, &target, old.map(|o| &o.comment), &t.comment);
         // A new type starts with PostgreSQL's default: USAGE for PUBLIC.
-        let defaults = public_grant("USAGE");
+        let defaults = public_grant(crate::model::Privilege::Usage);
         let before = old.map(|o| &o.grants).unwrap_or(&defaults);
         diff_grants(
             d,

@@ -92,13 +92,9 @@ fn keyword(v: &View) -> &'static str {
     }
 }
 
-/// `CREATE OR REPLACE VIEW`: the first statement of the view's rendering, replacing.
+/// `CREATE OR REPLACE VIEW`, as the view's rendering creates it.
 fn replace_sql(v: &View) -> String {
-    super::split_statements(&crate::ddl::create_view(v))
-        .into_iter()
-        .next()
-        .unwrap_or_default()
-        .replacen("CREATE VIEW ", "CREATE OR REPLACE VIEW ", 1)
+    crate::ddl::view_statement(v, true)
 }
 
 fn drop(d: &mut Diff, v: &View, phase: Phase) {

@@ -64,12 +64,42 @@ pub enum ObjectId {
 }
 
 impl ObjectId {
-    /// The object's own top-level object: a column's or constraint's table, a trigger's table.
+    /// The object a sub-object is named under: a column's, trigger's or policy's table, a
+    /// constraint's table or domain; `None` for a top-level object.
+    pub fn parent(&self) -> Option<&QualifiedName> {
+        match self {
+            ObjectId::Column(t, _) | ObjectId::Constraint(t, _) => Some(t),
+            ObjectId::Trigger(s) | ObjectId::Policy(s) => Some(&s.table),
+            _ => None,
+        }
+    }
+
+    /// The table a column, trigger or policy belongs to, as an object (a constraint's parent
+    /// may be a domain: it has none here).
     pub fn owner(&self) -> Option<ObjectId> {
         match self {
-            ObjectId::Column(t, _) => Some(ObjectId::Table(t.clone())),
-            ObjectId::Trigger(s) | ObjectId::Policy(s) => Some(ObjectId::Table(s.table.clone())),
-            _ => None,
+            ObjectId::Constraint(..) => None,
+            _ => self.parent().map(|t| ObjectId::Table(t.clone())),
+        }
+    }
+
+    /// The schema the id names: a schema's own name, the schema of an object or of its
+    /// parent. `None` for an extension, whose id is its name alone (its schema is in the
+    /// model, `Extension::schema`).
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            ObjectId::Schema(s) => Some(s),
+            ObjectId::Extension(_) => None,
+            ObjectId::Type(n)
+            | ObjectId::Collation(n)
+            | ObjectId::Sequence(n)
+            | ObjectId::Table(n)
+            | ObjectId::Index(n)
+            | ObjectId::View(n)
+            | ObjectId::Column(n, _)
+            | ObjectId::Constraint(n, _) => Some(&n.schema),
+            ObjectId::Function(f) => Some(&f.name.schema),
+            ObjectId::Trigger(s) | ObjectId::Policy(s) => Some(&s.table.schema),
         }
     }
 

@@ -11,9 +11,85 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Grant {
     pub grantee: String,
-    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`, ...
-    pub privilege: String,
+    pub privilege: Privilege,
     pub grantable: bool,
+}
+
+/// A privilege on a modelled object, as `aclexplode` names it. Serialised as that keyword
+/// (as when it was a string, so fingerprints do not change); the variants are declared in
+/// the keywords' alphabetical order so sets of grants keep their order too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Privilege {
+    #[serde(rename = "CONNECT")]
+    Connect,
+    #[serde(rename = "CREATE")]
+    Create,
+    #[serde(rename = "DELETE")]
+    Delete,
+    #[serde(rename = "EXECUTE")]
+    Execute,
+    #[serde(rename = "INSERT")]
+    Insert,
+    /// PostgreSQL 17+.
+    #[serde(rename = "MAINTAIN")]
+    Maintain,
+    #[serde(rename = "REFERENCES")]
+    References,
+    #[serde(rename = "SELECT")]
+    Select,
+    #[serde(rename = "TEMPORARY")]
+    Temporary,
+    #[serde(rename = "TRIGGER")]
+    Trigger,
+    #[serde(rename = "TRUNCATE")]
+    Truncate,
+    #[serde(rename = "UPDATE")]
+    Update,
+    #[serde(rename = "USAGE")]
+    Usage,
+}
+
+impl Privilege {
+    pub const ALL: [Privilege; 13] = [
+        Privilege::Connect,
+        Privilege::Create,
+        Privilege::Delete,
+        Privilege::Execute,
+        Privilege::Insert,
+        Privilege::Maintain,
+        Privilege::References,
+        Privilege::Select,
+        Privilege::Temporary,
+        Privilege::Trigger,
+        Privilege::Truncate,
+        Privilege::Update,
+        Privilege::Usage,
+    ];
+
+    /// The SQL keyword, as GRANT and REVOKE take it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Privilege::Connect => "CONNECT",
+            Privilege::Create => "CREATE",
+            Privilege::Delete => "DELETE",
+            Privilege::Execute => "EXECUTE",
+            Privilege::Insert => "INSERT",
+            Privilege::Maintain => "MAINTAIN",
+            Privilege::References => "REFERENCES",
+            Privilege::Select => "SELECT",
+            Privilege::Temporary => "TEMPORARY",
+            Privilege::Trigger => "TRIGGER",
+            Privilege::Truncate => "TRUNCATE",
+            Privilege::Update => "UPDATE",
+            Privilege::Usage => "USAGE",
+        }
+    }
+}
+
+impl std::fmt::Display for Privilege {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.keyword())
+    }
 }
 
 pub type Grants = BTreeSet<Grant>;
@@ -168,51 +244,17 @@ pub struct Column {
     pub grants: Grants,
 }
 
-/// Column order: kept for rendering `CREATE TABLE` (attnum order) but not part of a table's
-/// identity: two orders compare equal and the fingerprint leaves it out (it serialises as an
-/// empty list while the fingerprint is computed, so the model need not be copied for it).
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Column order (attnum order), kept for rendering `CREATE TABLE`. It is not part of a
+/// table's definition: [`Table::same_definition`] and the fingerprint leave it out, but plain
+/// equality compares it like any other field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnOrder(pub Vec<String>);
-
-thread_local! {
-    static CANONICAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f` with column orders serialising as empty lists (the canonical form).
-pub(crate) fn canonical<T>(f: impl FnOnce() -> T) -> T {
-    struct Reset(bool);
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            CANONICAL.with(|c| c.set(self.0));
-        }
-    }
-    let _reset = Reset(CANONICAL.with(|c| c.replace(true)));
-    f()
-}
-
-impl Serialize for ColumnOrder {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if CANONICAL.with(|c| c.get()) {
-            serializer.collect_seq(std::iter::empty::<&String>())
-        } else {
-            serializer.collect_seq(self.0.iter())
-        }
-    }
-}
-
-impl PartialEq for ColumnOrder {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for ColumnOrder {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
     pub columns: BTreeMap<String, Column>,
-    /// Column names in attnum order (does not count for equality or the fingerprint).
+    /// Column names in attnum order (not part of the definition: see `same_definition`).
     pub column_order: ColumnOrder,
     pub constraints: BTreeMap<String, Constraint>,
     pub unlogged: bool,
@@ -232,6 +274,45 @@ pub struct Table {
     pub owner: Option<String>,
     pub comment: Option<String>,
     pub grants: Grants,
+}
+
+impl Table {
+    /// Whether two tables have the same definition: every field but the column order, which
+    /// a migration cannot change without rebuilding the table and which the fingerprint
+    /// leaves out. (The destructuring lists every field, so a new one must be placed here.)
+    pub fn same_definition(&self, other: &Table) -> bool {
+        let Table {
+            name,
+            columns,
+            column_order: _,
+            constraints,
+            unlogged,
+            partition_by,
+            partition_of,
+            inherits,
+            options,
+            rls_enabled,
+            rls_forced,
+            replica_identity,
+            owner,
+            comment,
+            grants,
+        } = self;
+        *name == other.name
+            && *columns == other.columns
+            && *constraints == other.constraints
+            && *unlogged == other.unlogged
+            && *partition_by == other.partition_by
+            && *partition_of == other.partition_of
+            && *inherits == other.inherits
+            && *options == other.options
+            && *rls_enabled == other.rls_enabled
+            && *rls_forced == other.rls_forced
+            && *replica_identity == other.replica_identity
+            && *owner == other.owner
+            && *comment == other.comment
+            && *grants == other.grants
+    }
 }
 
 /// What logical decoding writes of a row's old values on UPDATE and DELETE.
@@ -462,7 +543,96 @@ pub struct Policy {
 pub struct DefaultPrivilege {
     pub role: String,
     pub schema: Option<String>,
-    /// `TABLES`, `SEQUENCES`, `FUNCTIONS`, `TYPES`, `SCHEMAS`.
-    pub object_kind: String,
+    pub object_kind: DefaultObjectKind,
     pub grant: Grant,
+}
+
+/// The objects a default privilege applies to (`pg_default_acl.defaclobjtype`). Serialised
+/// as the SQL keyword (as when it was a string); declared in the keywords' alphabetical order
+/// so sets of default privileges keep their order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DefaultObjectKind {
+    Functions,
+    Schemas,
+    Sequences,
+    Tables,
+    Types,
+}
+
+impl DefaultObjectKind {
+    pub const ALL: [DefaultObjectKind; 5] = [
+        DefaultObjectKind::Functions,
+        DefaultObjectKind::Schemas,
+        DefaultObjectKind::Sequences,
+        DefaultObjectKind::Tables,
+        DefaultObjectKind::Types,
+    ];
+
+    /// From `pg_default_acl.defaclobjtype`; `None` for kinds strata does not model.
+    pub fn from_catalog(objtype: &str) -> Option<DefaultObjectKind> {
+        match objtype {
+            "r" => Some(DefaultObjectKind::Tables),
+            "S" => Some(DefaultObjectKind::Sequences),
+            "f" => Some(DefaultObjectKind::Functions),
+            "T" => Some(DefaultObjectKind::Types),
+            "n" => Some(DefaultObjectKind::Schemas),
+            _ => None,
+        }
+    }
+
+    /// The SQL keyword, as `ALTER DEFAULT PRIVILEGES ... ON <kind>` takes it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DefaultObjectKind::Functions => "FUNCTIONS",
+            DefaultObjectKind::Schemas => "SCHEMAS",
+            DefaultObjectKind::Sequences => "SEQUENCES",
+            DefaultObjectKind::Tables => "TABLES",
+            DefaultObjectKind::Types => "TYPES",
+        }
+    }
+
+    /// The privilege PostgreSQL grants PUBLIC on new objects of this kind unless a default
+    /// privilege revokes it.
+    pub fn public_default(self) -> Option<Privilege> {
+        match self {
+            DefaultObjectKind::Functions => Some(Privilege::Execute),
+            DefaultObjectKind::Types => Some(Privilege::Usage),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DefaultObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.keyword())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Grants and default privileges sort (and so serialise, and so fingerprint) in the
+    /// order of their keywords, as when they were strings.
+    #[test]
+    fn keywords_sort_as_the_enums_do() {
+        assert!(Privilege::ALL
+            .windows(2)
+            .all(|w| w[0] < w[1] && w[0].keyword() < w[1].keyword()));
+        assert!(DefaultObjectKind::ALL
+            .windows(2)
+            .all(|w| w[0] < w[1] && w[0].keyword() < w[1].keyword()));
+    }
+
+    /// The serialised form is the keyword the enum renders.
+    #[test]
+    fn keywords_are_the_serialised_form() {
+        for p in Privilege::ALL {
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{p}\""));
+        }
+        for k in DefaultObjectKind::ALL {
+            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{k}\""));
+        }
+    }
 }
