@@ -22,5 +22,6 @@ pub mod report;
 pub mod run;
 pub mod source;
 pub mod sqlparse;
+pub mod timings;
 
 pub use app::error::{Error, Result};

@@ -17,7 +17,9 @@ fn main() -> ExitCode {
         Err(error) => return usage_error(error),
     };
     let reporter = strata::report::Reporter::stdio(cli.format).for_command(command_name(&matches));
-    match strata::app::main(cli, &reporter) {
+    let result = strata::app::main(cli, &reporter);
+    strata::timings::print();
+    match result {
         Ok(outcome) => {
             reporter.finish_json(outcome.exit_code());
             ExitCode::from(outcome.exit_code())

@@ -161,3 +161,54 @@ async fn an_error_in_a_parallel_load_points_at_its_file_and_line() {
     }
     db.drop_now();
 }
+
+/// `STRATA_TIMINGS=1` (`strata::timings`) prints where a `diff` DB→SDL spent its time, per
+/// phase and object kind, on stderr, and changes nothing on stdout.
+#[test]
+fn timings_split_a_diff_by_phase_and_object_kind_and_leave_stdout_alone() {
+    const MANIFEST: &str = "[shadow]\nurl = \"env:STRATA_TEST_SHADOW_URL\"\n\n[targets.test]\nurl = \"env:STRATA_TEST_TARGET_URL\"\n";
+    let p = common::project::Project::create(
+        "strata-timings-",
+        MANIFEST,
+        "CREATE TABLE t (id int PRIMARY KEY, v text CHECK (v <> ''));\n\
+         CREATE INDEX t_v ON t (v);\n\
+         CREATE VIEW w AS SELECT id FROM t;\n",
+    );
+    let diff = |timed: bool| {
+        let mut cmd = p.strata();
+        cmd.args(["diff", "--from", &p.db.url, "--to"])
+            .arg(p.root.join("schema"));
+        if timed {
+            cmd.env("STRATA_TIMINGS", "1");
+        } else {
+            cmd.env_remove("STRATA_TIMINGS");
+        }
+        cmd.output().expect("run strata diff")
+    };
+    let (plain, timed) = (diff(false), diff(true));
+    assert_eq!(plain.status.code(), timed.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&plain.stdout),
+        String::from_utf8_lossy(&timed.stdout)
+    );
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("CREATE VIEW"));
+    let plain_err = String::from_utf8_lossy(&plain.stderr);
+    assert!(!plain_err.contains("strata timings"), "{plain_err}");
+    let err = String::from_utf8_lossy(&timed.stderr);
+    for line in [
+        "strata timings",
+        "\nload: ",
+        "\n  table: ",
+        "\n  index: ",
+        "\n  view: ",
+        "\nread: ",
+        "\n  columns: ",
+        "\n  constraints: ",
+        "\nbuild: ",
+        "\ndiff: ",
+        "\n  views: ",
+        "\n  ordering: ",
+    ] {
+        assert!(err.contains(line), "no {line:?} in:\n{err}");
+    }
+}

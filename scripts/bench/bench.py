@@ -417,12 +417,11 @@ def bench_mix(cluster, workdir, n, tools, commands, mix):
                          f"{slug}_diff_{mix}_{n}", ok_codes=ok_codes)
         add(tool, "diff from → to", row)
     project = make_project(cluster, workdir, n, changed_sql, frm)
-    row, _ = measure(
-        cluster,
-        lambda i: [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(frm),
-                   "--to", str(project / "schema")],
-        workdir, f"strata_sdldiff_{mix}_{n}")
+    argv = [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(frm),
+            "--to", str(project / "schema")]
+    row, _ = measure(cluster, lambda i: argv, workdir, f"strata_sdldiff_{mix}_{n}")
     add("strata", "diff from → SDL files", row)
+    record_timings(argv, n, mix)
     return rows
 
 
@@ -654,12 +653,32 @@ def bench_sdl_diff(cluster, workdir, n, changed_sql, jobs=None):
     """`strata diff --from from_N --to schema/`: the desired side is loaded into a shadow
     database on the benchmark cluster (over `jobs` connections, default one per core)."""
     project = make_project(cluster, workdir, n, changed_sql, f"from_{n}", jobs)
-    row, _ = measure(
-        cluster,
-        lambda i: [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
-                   "--to", str(project / "schema")],
-        workdir, f"strata_sdldiff_{n}_{jobs or 'auto'}")
+    argv = [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
+            "--to", str(project / "schema")]
+    row, _ = measure(cluster, lambda i: argv, workdir, f"strata_sdldiff_{n}_{jobs or 'auto'}")
+    if jobs is None:
+        record_timings(argv, n, "base")
     return row
+
+
+# Per size and mix, where `strata diff` DB→SDL spends its time (STRATA_TIMINGS=1).
+TIMINGS = []
+
+
+def record_timings(argv, n, mix):
+    """One more, untimed run with `STRATA_TIMINGS=1`: its per-phase, per-object-kind split
+    (stderr; it sends each loaded statement in its own round trip, so its wall time is not
+    the row's)."""
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                           env={**os.environ, "STRATA_TIMINGS": "1"})
+        at = r.stderr.find("strata timings")
+        text = r.stderr[at:].strip() if r.returncode == 0 and at >= 0 else \
+            f"failed (exit {r.returncode}): {r.stderr.strip()[-300:]}"
+    except subprocess.TimeoutExpired:
+        text = f"timed out after {TIMEOUT} s"
+    TIMINGS.append({"n": n, "mix": mix, "text": text})
+    log(f"N={n} mix {mix}: timings recorded")
 
 
 def bench_plan(cluster, workdir, n, changed_sql, jobs=None):
@@ -779,7 +798,7 @@ def main():
         # Written after every size, so an interrupted run still leaves what it measured.
         info["total_seconds"] = round(time.time() - started)
         info["sizes"] = SIZES[:done]
-        results = {"machine": info, "rows": rows}
+        results = {"machine": info, "rows": rows, "timings": TIMINGS}
         (ROOT / "scripts/bench/results.json").write_text(
             json.dumps(results, indent=2, allow_nan=True) + "\n")
         report.write(results, OUT)

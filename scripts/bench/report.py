@@ -187,6 +187,26 @@ def esc_md(s):
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+def timings(recorded):
+    """Where `strata diff` DB→SDL spends its time, per size and mix (`STRATA_TIMINGS=1`)."""
+    if not recorded:
+        return ""
+    blocks = "\n\n".join(f"**N = {t['n']:,}, mix {t['mix']}**\n\n```\n{t['text']}\n```"
+                         for t in recorded)
+    return f"""
+### Where `strata diff` DB→SDL spends its time, per object kind
+
+One more run of the `diff from → SDL files` row per size and mix, with `STRATA_TIMINGS=1`
+(`src/timings.rs`): `load` is the shadow load per statement kind (each statement in its own
+round trip while timed, summed over the `[shadow] jobs` connections), `read` the catalog
+queries of both databases (a query's time runs from the previous query's last row on its
+connection to its own), `build` turning rows into the two models, `diff` the comparison per
+object kind and the ordering.
+
+{blocks}
+"""
+
+
 def write(results, out_dir: Path):
     m = results["machine"]
     rows = results["rows"]
@@ -299,7 +319,7 @@ and a partial index and a SQL function per table, a view on every third), gives
 ## Results
 
 {sections}
-"""
+{timings(results.get("timings", []))}"""
     notes = Path(__file__).with_name("notes.md")
     if notes.exists():
         text += "\n## Notes (hand-written, `scripts/bench/notes.md`)\n\n" + notes.read_text()

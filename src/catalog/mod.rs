@@ -303,6 +303,9 @@ fn all_or_cause<const N: usize>(
 pub(crate) struct Queries<'a> {
     clients: &'a [&'a Client],
     count: AtomicU32,
+    /// Per connection, when its last query's rows had all arrived (`STRATA_TIMINGS`): queries
+    /// on one connection are pipelined, so each one's time runs from there to its own rows.
+    done: Vec<std::sync::Mutex<std::time::Instant>>,
 }
 
 impl Queries<'_> {
@@ -313,12 +316,21 @@ impl Queries<'_> {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, CatalogError> {
         let k = self.count.fetch_add(1, Ordering::Relaxed) as usize;
-        Ok(self.clients[k % self.clients.len()]
+        let rows = self.clients[k % self.clients.len()]
             .query(sql, params)
             .await
             .map_err(crate::pg::PgError::query(format!(
                 "reading {what} from the catalog"
-            )))?)
+            )))?;
+        if crate::timings::enabled() {
+            let now = std::time::Instant::now();
+            let mut done = self.done[k % self.clients.len()]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            crate::timings::record("read", what, now.saturating_duration_since(*done));
+            *done = now;
+        }
+        Ok(rows)
     }
 }
 
@@ -327,6 +339,10 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
     let q = Queries {
         clients,
         count: AtomicU32::new(0),
+        done: clients
+            .iter()
+            .map(|_| std::sync::Mutex::new(std::time::Instant::now()))
+            .collect(),
     };
     let namespaces = q
         .rows("schemas", &sql::namespaces(&scope.history_schema), &[])
@@ -410,9 +426,11 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
     };
     let owners = scope.owners;
     // Off the async workers: the other side of a diff reads meanwhile.
-    let (mut schema, left) = tokio::task::spawn_blocking(move || build::build(rows, owners))
-        .await
-        .map_err(|e| CatalogError::Unexpected(format!("building the model: {e}")))??;
+    let (mut schema, left) = tokio::task::spawn_blocking(move || {
+        crate::timings::time("build", "model", || build::build(rows, owners))
+    })
+    .await
+    .map_err(|e| CatalogError::Unexpected(format!("building the model: {e}")))??;
     if !left.is_empty() {
         let rows = q
             .rows(

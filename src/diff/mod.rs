@@ -168,24 +168,32 @@ pub fn diff_with(
     to: &Schema,
     conversions: &Conversions,
 ) -> Result<Vec<Change>, DiffError> {
+    use crate::timings::time;
     let mut d = Diff::new(from, to, conversions);
-    schemas::diff(&mut d)?;
-    extensions::diff(&mut d)?;
-    collations::diff(&mut d)?;
-    types::diff(&mut d)?;
-    sequences::diff(&mut d)?;
-    functions::diff(&mut d)?;
-    tables::diff(&mut d)?;
-    indexes::diff(&mut d)?;
-    views::diff(&mut d)?;
-    triggers::diff(&mut d)?;
-    policies::diff(&mut d)?;
-    privileges::default_privileges(&mut d);
-    types::move_columns(&mut d)?;
-    recreate_dependents(&mut d)?;
-    types::order_moved_columns(&mut d);
-    tables::replica_identity(&mut d);
-    d.finish()
+    time("diff", "schemas", || schemas::diff(&mut d))?;
+    time("diff", "extensions", || extensions::diff(&mut d))?;
+    time("diff", "collations", || collations::diff(&mut d))?;
+    time("diff", "types", || types::diff(&mut d))?;
+    time("diff", "sequences", || sequences::diff(&mut d))?;
+    time("diff", "functions", || functions::diff(&mut d))?;
+    time("diff", "tables (columns, constraints)", || {
+        tables::diff(&mut d)
+    })?;
+    time("diff", "indexes", || indexes::diff(&mut d))?;
+    time("diff", "views", || views::diff(&mut d))?;
+    time("diff", "triggers", || triggers::diff(&mut d))?;
+    time("diff", "policies", || policies::diff(&mut d))?;
+    time("diff", "privileges", || {
+        privileges::default_privileges(&mut d)
+    });
+    time("diff", "dependents", || {
+        types::move_columns(&mut d)?;
+        recreate_dependents(&mut d)?;
+        types::order_moved_columns(&mut d);
+        tables::replica_identity(&mut d);
+        Ok::<_, DiffError>(())
+    })?;
+    time("diff", "ordering", || d.finish())
 }
 
 /// The migration as SQL text: each statement with its hazards in a comment above it.

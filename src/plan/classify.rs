@@ -89,9 +89,9 @@ fn says_destructive(statement: &PlannedStatement) -> bool {
 
 /// Adds the `destructive` hazard to every statement the classification finds destructive
 /// (the diff's hazards are the plan's own view; this makes them agree with what `run` will
-/// check). Returns the statements that are not schema changes at all.
-pub fn mark(plan: &mut Plan, schema: &Schema) -> Vec<Finding> {
-    let mut walker = Walker::new(Some(schema));
+/// check), walking from the plan's source (`Walker::new` of its schema). Returns the
+/// statements that are not schema changes at all.
+pub fn mark(plan: &mut Plan, mut walker: Walker) -> Vec<Finding> {
     let mut refused = Vec::new();
     for stage in &mut plan.stages {
         walker.follow_migrations(&stage.body);

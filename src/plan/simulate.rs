@@ -62,8 +62,10 @@ pub enum PlanError {
 pub struct Inputs<'a> {
     pub config: &'a Config,
     pub target_name: &'a str,
-    /// The target's schema as read now.
-    pub source: &'a Schema,
+    /// The target's schema as read now. Owned: it is dropped once a stage has changed the
+    /// clone, so that the contract stage does not hold it beside the desired and simulated
+    /// models (at 10,000 tables each is over 100 MB).
+    pub source: Schema,
     /// The desired schema, read from a shadow database loaded from schema/.
     pub desired: &'a Schema,
     /// A shadow database holding a schema-only clone of the target, to be changed.
@@ -85,16 +87,19 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
         .stages
         .iter()
         .any(|s| s.kind == StageKind::Migrations);
+    // What the plan keeps of the source: its fingerprint, and the columns' types the
+    // classification starts from (taken now: the model goes once the clone has changed).
+    let source_fingerprint = inputs.source.fingerprint().to_string();
+    let walker = super::classify::Walker::new(Some(&inputs.source));
     // Until a stage has changed it, the clone holds the target's schema, already read.
-    let mut clone_is_source = true;
+    let mut source = Some(inputs.source);
     for (index, stage) in inputs.config.stages.iter().enumerate() {
         let _progress = reporter.progress(&format!("simulating stage {}", stage.name));
         let body = match stage.kind {
             StageKind::Schema => {
-                let mut current = if clone_is_source {
-                    Cow::Borrowed(inputs.source)
-                } else {
-                    Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?)
+                let mut current = match &source {
+                    Some(source) => Cow::Borrowed(source),
+                    None => Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?),
                 };
                 // Plain renames first: the diff then sees the objects under their new names.
                 let mut statements = rename_stage(&current, inputs.desired, inputs.renames);
@@ -116,11 +121,16 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
                 let changes = schema_stage(&current, inputs.desired, phase, skip, inputs.renames)?;
                 apply_statements(&client, &stage.name, &changes).await?;
                 statements.extend(changes);
-                clone_is_source &= statements.is_empty();
+                drop(current);
+                if !statements.is_empty() {
+                    source = None;
+                }
                 StageBody::Statements { statements }
             }
             StageKind::Migrations => {
-                clone_is_source &= inputs.pending_migrations.is_empty();
+                if !inputs.pending_migrations.is_empty() {
+                    source = None;
+                }
                 for migration in inputs.pending_migrations {
                     run_migration_on_shadow(&client, migration).await?;
                 }
@@ -146,6 +156,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
             body,
         });
     }
+    drop(source);
     let result = crate::catalog::catalog(&client, inputs.config).await?;
     if result.fingerprint() != inputs.desired.fingerprint() {
         let remaining = schema_stage(
@@ -178,8 +189,9 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
             },
         });
     }
+    drop(result);
     let mut plan = Plan {
-        source_fingerprint: inputs.source.fingerprint().to_string(),
+        source_fingerprint,
         desired_fingerprint: inputs.desired.fingerprint().to_string(),
         target: inputs.target_name.to_string(),
         planned_at: inputs.planned_at,
@@ -188,10 +200,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
         stages,
     };
     // Hazards as `run` will judge them: the same classification, from the same schema.
-    if let Some(refused) = super::classify::mark(&mut plan, inputs.source)
-        .into_iter()
-        .next()
-    {
+    if let Some(refused) = super::classify::mark(&mut plan, walker).into_iter().next() {
         return Err(PlanError::Unclassified {
             sql: refused.sql,
             message: refused.message,

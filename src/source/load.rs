@@ -243,13 +243,19 @@ async fn run_pass(
     pending: &[(usize, usize)],
 ) -> Result<Failed, LoadError> {
     let mut failed = Vec::new();
-    for range in pending.chunks(BATCH) {
+    // Timed (`STRATA_TIMINGS`), each statement is its own round trip, so it has its own time.
+    let size = if crate::timings::enabled() { 1 } else { BATCH };
+    for range in pending.chunks(size) {
         let fast = format!(
             "SAVEPOINT {SAVEPOINT};\n{}RELEASE SAVEPOINT {SAVEPOINT};\n",
             fast_text(sdl, range)
         );
+        let start = std::time::Instant::now();
         match client.batch_execute(&fast).await {
-            Ok(()) => continue,
+            Ok(()) => {
+                record_load(sdl, range, start);
+                continue;
+            }
             Err(e) if e.as_db_error().is_some() => rollback(client).await?,
             Err(e) => return Err(pg_error(e)),
         }
@@ -274,6 +280,18 @@ async fn run_pass(
         }
     }
     Ok(failed)
+}
+
+/// Records a statement's load time under its kind (`STRATA_TIMINGS`, one statement per batch).
+pub(crate) fn record_load(sdl: &Sdl, range: &[(usize, usize)], start: std::time::Instant) {
+    if let [(f, s)] = range {
+        let node = &sdl.files[*f].statements[*s].statement.node;
+        crate::timings::record(
+            "load",
+            crate::timings::statement_kind(node),
+            start.elapsed(),
+        );
+    }
 }
 
 /// How many statements of the current batch completed (the batch records it after each).

@@ -365,7 +365,9 @@ async fn run_graph(
     let mut next_id = 0u64;
     loop {
         while !stop && !ready.is_empty() && !idle.is_empty() {
-            let size = ready.len().div_ceil(jobs).clamp(1, BATCH);
+            // Timed (`STRATA_TIMINGS`), one statement per round trip: each has its own time.
+            let most = if crate::timings::enabled() { 1 } else { BATCH };
+            let size = ready.len().div_ceil(jobs).clamp(1, most);
             let chosen: Vec<usize> = (0..size).filter_map(|_| ready.pop()).map(|r| r.0).collect();
             let batch = Batch {
                 id: next_id,
@@ -378,7 +380,19 @@ async fn run_graph(
             next_id += 1;
             let connection = idle.pop().expect("an idle connection");
             let client = clients[connection].clone();
-            running.spawn(async move { run_batch(&client, connection, batch).await });
+            let node = match batch.items.as_slice() {
+                [i] if crate::timings::enabled() => Some(node_of(sdl, items[*i])),
+                _ => None,
+            };
+            running.spawn(async move {
+                let start = std::time::Instant::now();
+                let outcome = run_batch(&client, connection, batch).await;
+                if let Some(node) = node {
+                    let kind = crate::timings::statement_kind(&node);
+                    crate::timings::record("load", kind, start.elapsed());
+                }
+                outcome
+            });
         }
         let Some(finished) = running.join_next().await else {
             break;
@@ -397,6 +411,11 @@ async fn run_graph(
         }
     }
     Ok(done)
+}
+
+/// A statement's parse tree root node name, e.g. `CreateStmt`.
+fn node_of(sdl: &Sdl, (f, s): (usize, usize)) -> String {
+    sdl.files[f].statements[s].statement.node.clone()
 }
 
 /// A statement's session settings and text.
