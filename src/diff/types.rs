@@ -9,6 +9,7 @@ use super::{unsupported, ChangeKind, Diff, DiffError, Step};
 use crate::model::{
     quote_ident, quote_literal, CompositeAttribute, ObjectId, QualifiedName, TypeDef, TypeKind,
 };
+use std::collections::BTreeSet;
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -225,21 +226,7 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     );
                     continue;
                 }
-                d.push(
-                    cid.clone(),
-                    Step::Create,
-                    ChangeKind::AlterType,
-                    Phase::Contract,
-                    format!(
-                        "ALTER DOMAIN {name} ADD CONSTRAINT {} {}",
-                        quote_ident(cname),
-                        check.definition
-                    ),
-                    vec![Hazard::new(
-                        MAY_FAIL,
-                        format!("checks every column of domain {name}"),
-                    )],
-                );
+                add_domain_check(d, name, cname, &check.definition, check.validated);
                 diff_comment(
                     d,
                     &cid,
@@ -255,6 +242,84 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
             "the type's kind or definition changes in a way ALTER TYPE cannot express",
         )),
     }
+}
+
+/// A check added to a domain that exists (or changed: its old version was dropped in expand).
+/// It may reject what the deployed code writes: contract. On a domain that columns use,
+/// `NOT VALID` first (new values are checked from its commit on), then `VALIDATE` alone, in
+/// its own transaction: PostgreSQL's own validation of an `ADD` cannot see rows written by
+/// transactions still open, and `VALIDATE` waits for them (ALTER DOMAIN's notes).
+fn add_domain_check(
+    d: &mut Diff,
+    name: &QualifiedName,
+    cname: &str,
+    definition: &str,
+    validated: bool,
+) {
+    let cid = ObjectId::Constraint(name.clone(), cname.to_string());
+    let add = format!(
+        "ALTER DOMAIN {name} ADD CONSTRAINT {} {definition}",
+        quote_ident(cname)
+    );
+    if !validated || !used_by_columns(d, name) {
+        d.push(
+            cid,
+            Step::Create,
+            ChangeKind::AlterType,
+            Phase::Contract,
+            add,
+            vec![],
+        );
+        return;
+    }
+    d.push(
+        cid.clone(),
+        Step::Create,
+        ChangeKind::AlterType,
+        Phase::Contract,
+        format!("{add} NOT VALID"),
+        vec![],
+    );
+    d.push(
+        cid,
+        Step::Create,
+        ChangeKind::AlterType,
+        Phase::Contract,
+        format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {}", quote_ident(cname)),
+        vec![
+            Hazard::new(
+                VALIDATION_SCAN,
+                format!("scans the tables whose columns use domain {name}, blocking writes to them (SHARE lock) on PostgreSQL 18 and older"),
+            ),
+            Hazard::new(MAY_FAIL, format!("fails if a value of domain {name} violates it")),
+        ],
+    );
+    if let Some(last) = d.changes.last_mut() {
+        last.transactional = false;
+    }
+}
+
+/// Whether a column of a table (of `from`, kept in `to`) holds values of the domain, directly,
+/// through a domain over it, or in an array or composite of it.
+fn used_by_columns(d: &Diff, name: &QualifiedName) -> bool {
+    let mut types = vec![ObjectId::Type(name.clone())];
+    let mut seen = BTreeSet::new();
+    while let Some(t) = types.pop() {
+        if !seen.insert(t.clone()) {
+            continue;
+        }
+        for (user, deps) in &d.from.dependencies {
+            if !deps.contains(&t) {
+                continue;
+            }
+            match user {
+                ObjectId::Column(table, _) if d.to.tables.contains_key(table) => return true,
+                ObjectId::Type(_) => types.push(user.clone()),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Whether the type changes in a way ALTER TYPE cannot make: enum values removed or
@@ -276,10 +341,53 @@ fn rebuilds(from: &crate::model::Schema, old: &TypeDef, new: &TypeDef) -> bool {
             !attributes_keep_their_places(a, b) || (retyped && used_by_column)
         }
         (TypeKind::Domain(a), TypeKind::Domain(b)) => {
-            a.base_type != b.base_type || a.collation != b.collation
+            let checks_added = b.checks.iter().any(|(n, c)| {
+                c.validated && a.checks.get(n).is_none_or(|o| o.definition != c.definition)
+            });
+            a.base_type != b.base_type
+                || a.collation != b.collation
+                || (checks_added && used_inside_containers(from, &new.name))
         }
         _ => false,
     }
+}
+
+/// Whether a table column holds values of the domain inside an array, a composite or a
+/// range (directly or through a domain over it): PostgreSQL cannot check a new constraint of
+/// the domain there ("cannot alter type because column uses it"), so the domain is rebuilt
+/// and such columns converted through text, which checks every value.
+fn used_inside_containers(from: &crate::model::Schema, name: &QualifiedName) -> bool {
+    let mut work = vec![(name.clone(), false)];
+    let mut seen = BTreeSet::new();
+    while let Some((t, inside)) = work.pop() {
+        if !seen.insert((t.clone(), inside)) {
+            continue;
+        }
+        let id = ObjectId::Type(t.clone());
+        for (user, _) in from.dependencies.iter().filter(|(_, d)| d.contains(&id)) {
+            match user {
+                ObjectId::Column(table, column) => {
+                    let array = from
+                        .tables
+                        .get(table)
+                        .and_then(|x| x.columns.get(column))
+                        .is_some_and(|c| c.data_type.ends_with("[]"));
+                    if inside || array {
+                        return true;
+                    }
+                }
+                ObjectId::Type(u) => {
+                    let container = match from.types.get(u).map(|x| &x.kind) {
+                        Some(TypeKind::Domain(dom)) => dom.base_type.ends_with("[]"),
+                        _ => true,
+                    };
+                    work.push((u.clone(), inside || container));
+                }
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Whether `ALTER TYPE ... ADD/DROP ATTRIBUTE` can turn `a` into `b`: the kept attributes
