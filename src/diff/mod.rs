@@ -686,6 +686,12 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                         columns::rebuild_default(d, &cause, table, column, phase)?;
                     }
                 }
+                ObjectId::Type(_) if matches!(cause, ObjectId::Type(_)) => {
+                    return Err(unsupported(
+                        &user,
+                        format!("it is built on {cause}, which is built again under its name (renamed, created anew, its columns moved), and strata does not build again the domains, composites and ranges over it; change {user} and the columns that use it with a numbered migration first"),
+                    ))
+                }
                 _ => {
                     return Err(unsupported(
                         &user,

@@ -605,7 +605,24 @@ fn move_column(
             vec![],
         );
     }
-    let using = converted(&id, &col, &new.data_type, old_type, new_type)?;
+    let retired = retired_name(&new_type.name);
+    let (using, helper) = match converted(&col, &new.data_type, old_type, new_type) {
+        Conversion::Using(expr) => (expr, None),
+        Conversion::ElementWise(element) => {
+            let helper = ElementHelper::new(table, &new.name, &retired, &new_type.name, &element);
+            (format!("{}({col})", helper.name), Some(helper))
+        }
+    };
+    if let Some(helper) = &helper {
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::Create,
+            phase,
+            helper.create.clone(),
+            vec![],
+        );
+    }
     let mut hazards = vec![Hazard::new(
         TABLE_REWRITE,
         format!("rewrites {table} and rebuilds its indexes on {col}"),
@@ -620,6 +637,12 @@ fn move_column(
             let text = format!("fails if, in a row of {table}, {what}");
             hazards.push(Hazard::new(MAY_FAIL, text));
         }
+    }
+    if helper.is_some() {
+        hazards.push(Hazard::new(
+            MAY_FAIL,
+            format!("fails if a value of {table}.{col} has more than one dimension or does not start at 1"),
+        ));
     }
     if !removed.is_empty() {
         let labels = removed
@@ -653,6 +676,16 @@ fn move_column(
         },
         hazards,
     );
+    if let Some(helper) = helper {
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::Drop,
+            phase,
+            helper.drop,
+            vec![],
+        );
+    }
     if let Some(def) = &new.default {
         d.push(
             id.clone(),
@@ -667,42 +700,96 @@ fn move_column(
     Ok(())
 }
 
+/// How a column moves to a rebuilt type: one expression, or, for an array of a composite
+/// whose attribute list changes, the conversion of one element (`v[i]`), applied to each
+/// (`unnest` would expand a composite element into its attributes).
+enum Conversion {
+    Using(String),
+    ElementWise(String),
+}
+
+/// A function that converts an array element by element, created just before the column's
+/// `ALTER COLUMN ... TYPE ... USING f(col)` and dropped just after: `USING` takes no
+/// subquery, a function body does. Named after the column (deterministic, 63 bytes at most),
+/// in the table's schema. The elements keep their order and NULLs; an empty array stays
+/// empty, a NULL one NULL. A value of more than one dimension, or not starting at 1, would
+/// lose its shape: the function raises an error naming the column instead (the change rolls
+/// back).
+struct ElementHelper {
+    name: QualifiedName,
+    create: String,
+    drop: String,
+}
+
+impl ElementHelper {
+    fn new(
+        table: &QualifiedName,
+        column: &str,
+        retired: &QualifiedName,
+        new_type: &QualifiedName,
+        element: &str,
+    ) -> ElementHelper {
+        const SUFFIX: &str = "__strata_convert";
+        let mut base = format!("{}_{column}", table.name);
+        while base.len() + SUFFIX.len() > 63 {
+            base.pop();
+        }
+        let name = QualifiedName::new(table.schema.clone(), format!("{base}{SUFFIX}"));
+        let refusal = quote_literal(&format!(
+            "strata converts {table}.{} to {new_type}[] element by element, only for arrays of one dimension starting at 1",
+            quote_ident(column)
+        ));
+        let body = format!(
+            "BEGIN IF array_ndims(v) > 1 OR array_lower(v, 1) <> 1 THEN \
+             RAISE EXCEPTION {refusal} USING HINT = 'convert such values with a numbered migration first'; END IF; \
+             RETURN CASE WHEN v IS NULL THEN NULL \
+             ELSE ARRAY(SELECT {element} FROM generate_subscripts(v, 1) AS s(i) ORDER BY i) END; END"
+        );
+        ElementHelper {
+            create: format!(
+                "CREATE FUNCTION {name}(v {retired}[]) RETURNS {new_type}[] LANGUAGE plpgsql IMMUTABLE AS {}",
+                quote_literal(&body)
+            ),
+            drop: format!("DROP FUNCTION {name}({retired}[])"),
+            name,
+        }
+    }
+}
+
 /// The expression that converts a column's value to the rebuilt type: through its text
 /// form (an enum's label, a domain's value), or, for a composite whose attributes change,
-/// a row built attribute by attribute (`NULL` for a new one), each cast to its new type.
-fn converted(
-    id: &ObjectId,
-    col: &str,
-    ty: &str,
-    old_type: &TypeDef,
-    new_type: &TypeDef,
-) -> Result<String, DiffError> {
+/// a row built attribute by attribute (`NULL` for a new one), each cast to its new type; for
+/// a one-dimensional array of such a composite, that row for each element.
+fn converted(col: &str, ty: &str, old_type: &TypeDef, new_type: &TypeDef) -> Conversion {
     let dims = ty.matches("[]").count();
-    let via_text = || format!("{col}::text{}::{ty}", "[]".repeat(dims));
+    let via_text = || Conversion::Using(format!("{col}::text{}::{ty}", "[]".repeat(dims)));
     let (TypeKind::Composite(a), TypeKind::Composite(b)) = (&old_type.kind, &new_type.kind) else {
-        return Ok(via_text());
+        return via_text();
     };
     let same_names = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.name == y.name);
     if same_names {
-        return Ok(via_text());
+        return via_text();
     }
-    if dims > 0 {
-        return Err(unsupported(
-            id,
-            "an array of a composite type whose attributes are added, removed or reordered cannot be converted; convert it with a migration",
-        ));
+    let row = |v: &str, target: &str| {
+        let fields: Vec<String> = b
+            .iter()
+            .map(|y| match a.iter().find(|x| x.name == y.name) {
+                Some(_) => format!("({v}).{}::{}", quote_ident(&y.name), y.data_type),
+                None => format!("NULL::{}", y.data_type),
+            })
+            .collect();
+        format!(
+            "CASE WHEN {v} IS NULL THEN NULL ELSE ROW({})::{} END",
+            fields.join(", "),
+            target
+        )
+    };
+    // format_type writes `pair[]` for any number of dimensions: the helper checks them.
+    if dims == 0 {
+        Conversion::Using(row(col, ty))
+    } else {
+        Conversion::ElementWise(row("v[i]", ty.trim_end_matches("[]")))
     }
-    let fields: Vec<String> = b
-        .iter()
-        .map(|y| match a.iter().find(|x| x.name == y.name) {
-            Some(_) => format!("({col}).{}::{}", quote_ident(&y.name), y.data_type),
-            None => format!("NULL::{}", y.data_type),
-        })
-        .collect();
-    Ok(format!(
-        "CASE WHEN {col} IS NULL THEN NULL ELSE ROW({})::{ty} END",
-        fields.join(", ")
-    ))
 }
 
 /// What is dropped because it uses a moved column is dropped before the column moves (the
