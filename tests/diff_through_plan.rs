@@ -149,7 +149,15 @@ async fn through_plan(name: &str) {
     let renames = strata::source::annotations::renames(&sdl, &config().plan);
     let from = read(&a).await;
     let changes = strata::plan::online::online(
-        strata::diff::diff_with(&from, &desired, renames.conversions()).unwrap(),
+        strata::diff::diff_with(
+            &from,
+            &desired,
+            strata::diff::Options {
+                conversions: renames.conversions(),
+                server_major: Some(common::server_major()),
+            },
+        )
+        .unwrap(),
         &from,
         &desired,
         &renames,
@@ -168,7 +176,8 @@ async fn through_plan(name: &str) {
     let none = MigrationDdl::of(&[]);
     for phase in [Phase::Expand, Phase::Contract] {
         let current = read(&a).await;
-        let stage = schema_stage(&current, &desired, phase, &none, &renames)
+        let major = Some(common::server_major());
+        let stage = schema_stage(&current, &desired, phase, &none, &renames, major)
             .unwrap_or_else(|e| panic!("[{name}] {phase:?}: {e}"));
         execute(&a, &stage).await;
     }

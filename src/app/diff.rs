@@ -73,12 +73,16 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             sdl::require_intent(&declares_nothing, &files, sdl::object_count(other), allow)?;
         }
     }
-    let ((from, _), (to, to_sdl)) = (from_schema, to_schema);
+    let ((from, _, from_major), (to, to_sdl, _)) = (from_schema, to_schema);
     // `-- strata:using` conversions in the schema files of the side diffed to.
     let conversions = to_sdl
         .map(|s| crate::source::annotations::renames(&s, &ctx.config.plan))
         .unwrap_or_default();
-    let changes = crate::diff::diff_with(&from, &to, conversions.conversions())?;
+    let options = crate::diff::Options {
+        conversions: conversions.conversions(),
+        server_major: Some(from_major),
+    };
+    let changes = crate::diff::diff_with(&from, &to, options)?;
     match ctx.reporter.format {
         Format::Json => ctx
             .reporter
@@ -100,15 +104,19 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
 }
 
 /// Reads one side into the model (through a shadow database for SDL), with the schema files
-/// it was loaded from (their annotations are needed later; parsing them twice costs time).
+/// it was loaded from (their annotations are needed later; parsing them twice costs time)
+/// and the major version of the server it was read from (the diff's SQL runs on `from`'s).
 pub async fn read(
     ctx: &Context<'_>,
     source: &SchemaSource,
     purpose: &str,
     allow_empty_schema: bool,
-) -> Result<(Schema, Option<sdl::Sdl>)> {
+) -> Result<(Schema, Option<sdl::Sdl>, u32)> {
     let sdl = match source {
-        SchemaSource::Url(conninfo) => return Ok((read_database(ctx, conninfo).await?, None)),
+        SchemaSource::Url(conninfo) => {
+            let (schema, major) = read_database(ctx, conninfo).await?;
+            return Ok((schema, None, major));
+        }
         SchemaSource::Sdl(path) => sdl::load_path(path)?,
         SchemaSource::Manifest => sdl::load_config(&ctx.config)?,
     };
@@ -121,12 +129,17 @@ pub async fn read(
         ));
         shadow_from_sdl(&admin, &sdl, purpose, ctx.config.shadow_jobs()).await?
     };
-    let schema = read_database(ctx, &shadow.conninfo).await;
+    let read = read_database(ctx, &shadow.conninfo).await;
     shadow.drop_now().await?;
-    Ok((schema?, Some(sdl)))
+    let (schema, major) = read?;
+    Ok((schema, Some(sdl), major))
 }
 
-async fn read_database(ctx: &Context<'_>, conninfo: &ConnInfo) -> Result<Schema> {
+async fn read_database(ctx: &Context<'_>, conninfo: &ConnInfo) -> Result<(Schema, u32)> {
     let client = conninfo.connect().await?;
-    Ok(crate::catalog::catalog(&client, &ctx.config).await?)
+    let schema = crate::catalog::catalog(&client, &ctx.config).await?;
+    Ok((
+        schema,
+        crate::pg::server_version_num(&client).await? / 10000,
+    ))
 }

@@ -234,8 +234,7 @@ mod tests {
     #[test]
     fn casts_that_exist_and_those_that_do_not() {
         let s = Schema::default();
-        let none = Default::default();
-        let d = Diff::new(&s, &s, &none);
+        let d = Diff::new(&s, &s, Default::default());
         assert_eq!(
             using(&d, "c", "text", "integer").as_deref(),
             Some("c::integer")

@@ -198,6 +198,8 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
                 format!("{at} DROP EXPRESSION"),
                 vec![],
             );
+        } else if set_expression_applies(d, o, c) {
+            set_expression(d, t, c);
         } else {
             readd(d, t, o, c);
             return Ok(());
@@ -451,9 +453,50 @@ pub(super) fn continue_after_rows(
     )
 }
 
-/// A generation expression added, changed, or dropped from a virtual column: the column is
-/// dropped and added again (on every PostgreSQL version; 17's `SET EXPRESSION` would keep
-/// its place), and what uses it is dropped before and created after.
+/// `ALTER COLUMN ... SET EXPRESSION` (PostgreSQL 17) replaces the expression of a column
+/// generated before and after, of the same kind (stored or virtual) and type: the column
+/// keeps its place, comment, grants, and the indexes, views and statistics on it.
+fn set_expression_applies(d: &Diff, o: &Column, c: &Column) -> bool {
+    d.server_major.is_some_and(|m| m >= 17)
+        && o.generated.is_some()
+        && c.generated.is_some()
+        && o.generated_virtual == c.generated_virtual
+        && o.data_type == c.data_type
+        && o.collation == c.collation
+}
+
+/// The new expression computed for every row of a stored column (a rewrite under an ACCESS
+/// EXCLUSIVE lock that rebuilds the indexes on the column); a virtual column computes it
+/// when read. Values change, nothing is removed: expand.
+fn set_expression(d: &mut Diff, t: &QualifiedName, c: &Column) {
+    let col = quote_ident(&c.name);
+    let hazards = if c.generated_virtual {
+        vec![]
+    } else {
+        d.on_live_table(
+            t,
+            vec![Hazard::new(
+                TABLE_REWRITE,
+                format!("rewrites {t} to compute {col} with the new expression, and rebuilds its indexes on {col}"),
+            )],
+        )
+    };
+    d.push(
+        ObjectId::Column(t.clone(), c.name.clone()),
+        Step::Alter,
+        ChangeKind::AlterColumn,
+        Phase::Expand,
+        format!(
+            "ALTER TABLE {t} ALTER COLUMN {col} SET EXPRESSION AS ({})",
+            c.generated.as_deref().unwrap_or_default()
+        ),
+        hazards,
+    );
+}
+
+/// A generation expression added, changed (below PostgreSQL 17, or with the column's type or
+/// kind), or dropped from a virtual column: the column is dropped and added again, and what
+/// uses it is dropped before and created after.
 fn readd(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) {
     let id = ObjectId::Column(t.clone(), c.name.clone());
     let col = quote_ident(&c.name);

@@ -155,21 +155,39 @@ pub(crate) fn unsupported(object: &ObjectId, reason: impl Into<String>) -> DiffE
 /// expression of `ALTER COLUMN ... TYPE ... USING` (`-- strata:using`, `source::annotations`).
 pub type Conversions = BTreeMap<(crate::model::QualifiedName, String), String>;
 
+static NO_CONVERSIONS: Conversions = BTreeMap::new();
+
+/// What a diff knows besides the two schemas. `Options::default()`: no conversions, and
+/// statements every supported PostgreSQL major accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The conversions the schema files declare for type changes PostgreSQL has no cast for.
+    pub conversions: &'a Conversions,
+    /// The major version of the server the changes will run on (the one `from` was read
+    /// from), when the caller has a connection to it: newer majors have better statements
+    /// for some changes (`SET EXPRESSION` from 17). `None`: the forms every major accepts.
+    pub server_major: Option<u32>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            conversions: &NO_CONVERSIONS,
+            server_major: None,
+        }
+    }
+}
+
 /// The changes that turn `from` into `to`, in execution order: every expand change first,
 /// then every contract change, each part in dependency order.
 pub fn diff(from: &Schema, to: &Schema) -> Result<Vec<Change>, DiffError> {
-    diff_with(from, to, &Conversions::new())
+    diff_with(from, to, Options::default())
 }
 
-/// `diff`, with the conversions the schema files declare for type changes PostgreSQL has no
-/// cast for.
-pub fn diff_with(
-    from: &Schema,
-    to: &Schema,
-    conversions: &Conversions,
-) -> Result<Vec<Change>, DiffError> {
+/// `diff`, with what the caller knows of the schema files and the server (`Options`).
+pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Change>, DiffError> {
     use crate::timings::time;
-    let mut d = Diff::new(from, to, conversions);
+    let mut d = Diff::new(from, to, options);
     time("diff", "schemas", || schemas::diff(&mut d))?;
     time("diff", "extensions", || extensions::diff(&mut d))?;
     time("diff", "collations", || collations::diff(&mut d))?;
@@ -220,6 +238,8 @@ pub(crate) struct Diff<'a> {
     pub from: &'a Schema,
     pub to: &'a Schema,
     pub conversions: &'a Conversions,
+    /// `Options::server_major`.
+    pub server_major: Option<u32>,
     pub changes: Vec<Change>,
     /// Objects dropped and created again.
     pub recreated: BTreeMap<ObjectId, Phase>,
@@ -245,11 +265,12 @@ pub(crate) struct Diff<'a> {
 }
 
 impl<'a> Diff<'a> {
-    fn new(from: &'a Schema, to: &'a Schema, conversions: &'a Conversions) -> Self {
+    fn new(from: &'a Schema, to: &'a Schema, options: Options<'a>) -> Self {
         Diff {
             from,
             to,
-            conversions,
+            conversions: options.conversions,
+            server_major: options.server_major,
             changes: Vec::new(),
             recreated: BTreeMap::new(),
             rebuild_dependents: BTreeMap::new(),
@@ -684,6 +705,12 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                     if done.insert(user.clone()) {
                         columns::rebuild_default(d, &cause, table, column, phase)?;
                     }
+                }
+                ObjectId::Type(_) if matches!(cause, ObjectId::Type(_)) => {
+                    return Err(unsupported(
+                        &user,
+                        format!("it is built on {cause}, which is built again under its name (renamed, created anew, its columns moved), and strata does not build again the domains, composites and ranges over it; change {user} and the columns that use it with a numbered migration first"),
+                    ))
                 }
                 _ => {
                     return Err(unsupported(

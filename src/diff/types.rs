@@ -9,6 +9,7 @@ use super::{unsupported, ChangeKind, Diff, DiffError, Step};
 use crate::model::{
     quote_ident, quote_literal, CompositeAttribute, ObjectId, QualifiedName, TypeDef, TypeKind,
 };
+use std::collections::BTreeSet;
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -225,21 +226,7 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     );
                     continue;
                 }
-                d.push(
-                    cid.clone(),
-                    Step::Create,
-                    ChangeKind::AlterType,
-                    Phase::Contract,
-                    format!(
-                        "ALTER DOMAIN {name} ADD CONSTRAINT {} {}",
-                        quote_ident(cname),
-                        check.definition
-                    ),
-                    vec![Hazard::new(
-                        MAY_FAIL,
-                        format!("checks every column of domain {name}"),
-                    )],
-                );
+                add_domain_check(d, name, cname, &check.definition, check.validated);
                 diff_comment(
                     d,
                     &cid,
@@ -255,6 +242,84 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
             "the type's kind or definition changes in a way ALTER TYPE cannot express",
         )),
     }
+}
+
+/// A check added to a domain that exists (or changed: its old version was dropped in expand).
+/// It may reject what the deployed code writes: contract. On a domain that columns use,
+/// `NOT VALID` first (new values are checked from its commit on), then `VALIDATE` alone, in
+/// its own transaction: PostgreSQL's own validation of an `ADD` cannot see rows written by
+/// transactions still open, and `VALIDATE` waits for them (ALTER DOMAIN's notes).
+fn add_domain_check(
+    d: &mut Diff,
+    name: &QualifiedName,
+    cname: &str,
+    definition: &str,
+    validated: bool,
+) {
+    let cid = ObjectId::Constraint(name.clone(), cname.to_string());
+    let add = format!(
+        "ALTER DOMAIN {name} ADD CONSTRAINT {} {definition}",
+        quote_ident(cname)
+    );
+    if !validated || !used_by_columns(d, name) {
+        d.push(
+            cid,
+            Step::Create,
+            ChangeKind::AlterType,
+            Phase::Contract,
+            add,
+            vec![],
+        );
+        return;
+    }
+    d.push(
+        cid.clone(),
+        Step::Create,
+        ChangeKind::AlterType,
+        Phase::Contract,
+        format!("{add} NOT VALID"),
+        vec![],
+    );
+    d.push(
+        cid,
+        Step::Create,
+        ChangeKind::AlterType,
+        Phase::Contract,
+        format!("ALTER DOMAIN {name} VALIDATE CONSTRAINT {}", quote_ident(cname)),
+        vec![
+            Hazard::new(
+                VALIDATION_SCAN,
+                format!("scans the tables whose columns use domain {name}, blocking writes to them (SHARE lock) on PostgreSQL 18 and older"),
+            ),
+            Hazard::new(MAY_FAIL, format!("fails if a value of domain {name} violates it")),
+        ],
+    );
+    if let Some(last) = d.changes.last_mut() {
+        last.transactional = false;
+    }
+}
+
+/// Whether a column of a table (of `from`, kept in `to`) holds values of the domain, directly,
+/// through a domain over it, or in an array or composite of it.
+fn used_by_columns(d: &Diff, name: &QualifiedName) -> bool {
+    let mut types = vec![ObjectId::Type(name.clone())];
+    let mut seen = BTreeSet::new();
+    while let Some(t) = types.pop() {
+        if !seen.insert(t.clone()) {
+            continue;
+        }
+        for (user, deps) in &d.from.dependencies {
+            if !deps.contains(&t) {
+                continue;
+            }
+            match user {
+                ObjectId::Column(table, _) if d.to.tables.contains_key(table) => return true,
+                ObjectId::Type(_) => types.push(user.clone()),
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Whether the type changes in a way ALTER TYPE cannot make: enum values removed or
@@ -276,10 +341,53 @@ fn rebuilds(from: &crate::model::Schema, old: &TypeDef, new: &TypeDef) -> bool {
             !attributes_keep_their_places(a, b) || (retyped && used_by_column)
         }
         (TypeKind::Domain(a), TypeKind::Domain(b)) => {
-            a.base_type != b.base_type || a.collation != b.collation
+            let checks_added = b.checks.iter().any(|(n, c)| {
+                c.validated && a.checks.get(n).is_none_or(|o| o.definition != c.definition)
+            });
+            a.base_type != b.base_type
+                || a.collation != b.collation
+                || (checks_added && used_inside_containers(from, &new.name))
         }
         _ => false,
     }
+}
+
+/// Whether a table column holds values of the domain inside an array, a composite or a
+/// range (directly or through a domain over it): PostgreSQL cannot check a new constraint of
+/// the domain there ("cannot alter type because column uses it"), so the domain is rebuilt
+/// and such columns converted through text, which checks every value.
+fn used_inside_containers(from: &crate::model::Schema, name: &QualifiedName) -> bool {
+    let mut work = vec![(name.clone(), false)];
+    let mut seen = BTreeSet::new();
+    while let Some((t, inside)) = work.pop() {
+        if !seen.insert((t.clone(), inside)) {
+            continue;
+        }
+        let id = ObjectId::Type(t.clone());
+        for (user, _) in from.dependencies.iter().filter(|(_, d)| d.contains(&id)) {
+            match user {
+                ObjectId::Column(table, column) => {
+                    let array = from
+                        .tables
+                        .get(table)
+                        .and_then(|x| x.columns.get(column))
+                        .is_some_and(|c| c.data_type.ends_with("[]"));
+                    if inside || array {
+                        return true;
+                    }
+                }
+                ObjectId::Type(u) => {
+                    let container = match from.types.get(u).map(|x| &x.kind) {
+                        Some(TypeKind::Domain(dom)) => dom.base_type.ends_with("[]"),
+                        _ => true,
+                    };
+                    work.push((u.clone(), inside || container));
+                }
+                _ => {}
+            }
+        }
+    }
+    false
 }
 
 /// Whether `ALTER TYPE ... ADD/DROP ATTRIBUTE` can turn `a` into `b`: the kept attributes
@@ -497,7 +605,24 @@ fn move_column(
             vec![],
         );
     }
-    let using = converted(&id, &col, &new.data_type, old_type, new_type)?;
+    let retired = retired_name(&new_type.name);
+    let (using, helper) = match converted(&col, &new.data_type, old_type, new_type) {
+        Conversion::Using(expr) => (expr, None),
+        Conversion::ElementWise(element) => {
+            let helper = ElementHelper::new(table, &new.name, &retired, &new_type.name, &element);
+            (format!("{}({col})", helper.name), Some(helper))
+        }
+    };
+    if let Some(helper) = &helper {
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::Create,
+            phase,
+            helper.create.clone(),
+            vec![],
+        );
+    }
     let mut hazards = vec![Hazard::new(
         TABLE_REWRITE,
         format!("rewrites {table} and rebuilds its indexes on {col}"),
@@ -512,6 +637,12 @@ fn move_column(
             let text = format!("fails if, in a row of {table}, {what}");
             hazards.push(Hazard::new(MAY_FAIL, text));
         }
+    }
+    if helper.is_some() {
+        hazards.push(Hazard::new(
+            MAY_FAIL,
+            format!("fails if a value of {table}.{col} has more than one dimension or does not start at 1"),
+        ));
     }
     if !removed.is_empty() {
         let labels = removed
@@ -545,6 +676,16 @@ fn move_column(
         },
         hazards,
     );
+    if let Some(helper) = helper {
+        d.push(
+            id.clone(),
+            Step::Create,
+            ChangeKind::Drop,
+            phase,
+            helper.drop,
+            vec![],
+        );
+    }
     if let Some(def) = &new.default {
         d.push(
             id.clone(),
@@ -559,42 +700,96 @@ fn move_column(
     Ok(())
 }
 
+/// How a column moves to a rebuilt type: one expression, or, for an array of a composite
+/// whose attribute list changes, the conversion of one element (`v[i]`), applied to each
+/// (`unnest` would expand a composite element into its attributes).
+enum Conversion {
+    Using(String),
+    ElementWise(String),
+}
+
+/// A function that converts an array element by element, created just before the column's
+/// `ALTER COLUMN ... TYPE ... USING f(col)` and dropped just after: `USING` takes no
+/// subquery, a function body does. Named after the column (deterministic, 63 bytes at most),
+/// in the table's schema. The elements keep their order and NULLs; an empty array stays
+/// empty, a NULL one NULL. A value of more than one dimension, or not starting at 1, would
+/// lose its shape: the function raises an error naming the column instead (the change rolls
+/// back).
+struct ElementHelper {
+    name: QualifiedName,
+    create: String,
+    drop: String,
+}
+
+impl ElementHelper {
+    fn new(
+        table: &QualifiedName,
+        column: &str,
+        retired: &QualifiedName,
+        new_type: &QualifiedName,
+        element: &str,
+    ) -> ElementHelper {
+        const SUFFIX: &str = "__strata_convert";
+        let mut base = format!("{}_{column}", table.name);
+        while base.len() + SUFFIX.len() > 63 {
+            base.pop();
+        }
+        let name = QualifiedName::new(table.schema.clone(), format!("{base}{SUFFIX}"));
+        let refusal = quote_literal(&format!(
+            "strata converts {table}.{} to {new_type}[] element by element, only for arrays of one dimension starting at 1",
+            quote_ident(column)
+        ));
+        let body = format!(
+            "BEGIN IF array_ndims(v) > 1 OR array_lower(v, 1) <> 1 THEN \
+             RAISE EXCEPTION {refusal} USING HINT = 'convert such values with a numbered migration first'; END IF; \
+             RETURN CASE WHEN v IS NULL THEN NULL \
+             ELSE ARRAY(SELECT {element} FROM generate_subscripts(v, 1) AS s(i) ORDER BY i) END; END"
+        );
+        ElementHelper {
+            create: format!(
+                "CREATE FUNCTION {name}(v {retired}[]) RETURNS {new_type}[] LANGUAGE plpgsql IMMUTABLE AS {}",
+                quote_literal(&body)
+            ),
+            drop: format!("DROP FUNCTION {name}({retired}[])"),
+            name,
+        }
+    }
+}
+
 /// The expression that converts a column's value to the rebuilt type: through its text
 /// form (an enum's label, a domain's value), or, for a composite whose attributes change,
-/// a row built attribute by attribute (`NULL` for a new one), each cast to its new type.
-fn converted(
-    id: &ObjectId,
-    col: &str,
-    ty: &str,
-    old_type: &TypeDef,
-    new_type: &TypeDef,
-) -> Result<String, DiffError> {
+/// a row built attribute by attribute (`NULL` for a new one), each cast to its new type; for
+/// a one-dimensional array of such a composite, that row for each element.
+fn converted(col: &str, ty: &str, old_type: &TypeDef, new_type: &TypeDef) -> Conversion {
     let dims = ty.matches("[]").count();
-    let via_text = || format!("{col}::text{}::{ty}", "[]".repeat(dims));
+    let via_text = || Conversion::Using(format!("{col}::text{}::{ty}", "[]".repeat(dims)));
     let (TypeKind::Composite(a), TypeKind::Composite(b)) = (&old_type.kind, &new_type.kind) else {
-        return Ok(via_text());
+        return via_text();
     };
     let same_names = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.name == y.name);
     if same_names {
-        return Ok(via_text());
+        return via_text();
     }
-    if dims > 0 {
-        return Err(unsupported(
-            id,
-            "an array of a composite type whose attributes are added, removed or reordered cannot be converted; convert it with a migration",
-        ));
+    let row = |v: &str, target: &str| {
+        let fields: Vec<String> = b
+            .iter()
+            .map(|y| match a.iter().find(|x| x.name == y.name) {
+                Some(_) => format!("({v}).{}::{}", quote_ident(&y.name), y.data_type),
+                None => format!("NULL::{}", y.data_type),
+            })
+            .collect();
+        format!(
+            "CASE WHEN {v} IS NULL THEN NULL ELSE ROW({})::{} END",
+            fields.join(", "),
+            target
+        )
+    };
+    // format_type writes `pair[]` for any number of dimensions: the helper checks them.
+    if dims == 0 {
+        Conversion::Using(row(col, ty))
+    } else {
+        Conversion::ElementWise(row("v[i]", ty.trim_end_matches("[]")))
     }
-    let fields: Vec<String> = b
-        .iter()
-        .map(|y| match a.iter().find(|x| x.name == y.name) {
-            Some(_) => format!("({col}).{}::{}", quote_ident(&y.name), y.data_type),
-            None => format!("NULL::{}", y.data_type),
-        })
-        .collect();
-    Ok(format!(
-        "CASE WHEN {col} IS NULL THEN NULL ELSE ROW({})::{ty} END",
-        fields.join(", ")
-    ))
 }
 
 /// What is dropped because it uses a moved column is dropped before the column moves (the

@@ -80,6 +80,8 @@ pub struct Inputs<'a> {
 /// Simulates the manifest's stages on the clone and returns the plan, proven to converge.
 pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, PlanError> {
     let client = inputs.clone.connect().await?;
+    // The clone's server runs the target's major (`pg::clone::same_major`).
+    let server_major = Some(crate::pg::server_version_num(&client).await? / 10000);
     let migration_ddl = MigrationDdl::of(inputs.pending_migrations);
     let mut stages = Vec::with_capacity(inputs.config.stages.len());
     let migrations_stage_exists = inputs
@@ -118,7 +120,14 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
                 } else {
                     &MigrationDdl::default()
                 };
-                let changes = schema_stage(&current, inputs.desired, phase, skip, inputs.renames)?;
+                let changes = schema_stage(
+                    &current,
+                    inputs.desired,
+                    phase,
+                    skip,
+                    inputs.renames,
+                    server_major,
+                )?;
                 apply_statements(&client, &stage.name, &changes).await?;
                 statements.extend(changes);
                 drop(current);
@@ -165,6 +174,7 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
             Phase::All,
             &MigrationDdl::default(),
             &Renames::default(),
+            server_major,
         )?
         .iter()
         .map(|s| format!("  {};", s.sql))

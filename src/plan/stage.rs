@@ -14,16 +14,22 @@ use std::collections::BTreeSet;
 
 /// The statements that bring `current` to `desired` for one phase; `Contract` and `All`
 /// take every remaining change, so the last schema stage always converges. Changes are
-/// rewritten into their online forms first (`plan::online`).
+/// rewritten into their online forms first (`plan::online`). `server_major`: the major of
+/// the server `current` was read from (`diff::Options::server_major`).
 pub fn schema_stage(
     current: &Schema,
     desired: &Schema,
     phase: Phase,
     left_to_migrations: &MigrationDdl,
     renames: &Renames,
+    server_major: Option<u32>,
 ) -> Result<Vec<PlannedStatement>, diff::DiffError> {
+    let options = diff::Options {
+        conversions: renames.conversions(),
+        server_major,
+    };
     let changes = online::online(
-        diff::diff_with(current, desired, renames.conversions())?,
+        diff::diff_with(current, desired, options)?,
         current,
         desired,
         renames,

@@ -411,6 +411,7 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
         crate::config::Phase::All,
         &none,
         &Renames::default(),
+        None,
     )
     .unwrap();
     assert_eq!(all.len(), 1);
@@ -421,6 +422,7 @@ fn a_drop_before_the_deploy_is_backward_incompatible() {
         crate::config::Phase::Contract,
         &none,
         &Renames::default(),
+        None,
     )
     .unwrap();
     assert_eq!(contract[0].hazards, vec![DESTRUCTIVE]);

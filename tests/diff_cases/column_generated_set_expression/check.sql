@@ -1,0 +1,1 @@
+SELECT (SELECT string_agg(coalesce(b::text, '-'), ',' ORDER BY c) FROM t) = '3,6,-' AND (SELECT string_agg(b::text, ',' ORDER BY a) FROM v) = '3,6' AND col_description('t'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b')) = 'derived from a' AND has_column_privilege('public', 't', 'b', 'SELECT')

@@ -1,0 +1,5 @@
+CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 3) STORED, c text);
+COMMENT ON COLUMN t.b IS 'derived from a';
+GRANT SELECT (b) ON t TO PUBLIC;
+CREATE INDEX t_b ON t (b);
+CREATE VIEW v AS SELECT a, b FROM t WHERE b > 0;

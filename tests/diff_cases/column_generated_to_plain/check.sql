@@ -1,0 +1,1 @@
+SELECT (SELECT string_agg(b::text, ',' ORDER BY a) FROM v) = '2,4' AND col_description('t'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'b')) = 'twice a, then kept'

@@ -1,0 +1,4 @@
+CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED);
+COMMENT ON COLUMN t.b IS 'twice a, then kept';
+CREATE INDEX t_b ON t (b);
+CREATE VIEW v AS SELECT a, b FROM t;

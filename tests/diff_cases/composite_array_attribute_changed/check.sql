@@ -1,0 +1,1 @@
+SELECT (SELECT ps::text FROM t WHERE id = 1) = '{"(1,,x)","(2,,y)",NULL,"(3,,)"}' AND (SELECT ps = '{}' FROM t WHERE id = 2) AND (SELECT ps IS NULL FROM t WHERE id = 3) AND (SELECT (p).a = 9 AND (p).b = 'z' FROM t WHERE id = 1)

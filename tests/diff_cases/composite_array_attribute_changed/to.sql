@@ -1,0 +1,3 @@
+CREATE TYPE pair AS (a bigint, c date, b text);
+CREATE TABLE t (id int PRIMARY KEY, ps pair[] DEFAULT '{}', p pair);
+COMMENT ON COLUMN t.ps IS 'pairs in order';

@@ -1,0 +1,1 @@
+SELECT ns = '{1,2}' FROM t
