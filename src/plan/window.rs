@@ -135,7 +135,7 @@ fn users(
                         | ChangeKind::Create
                         | ChangeKind::AddColumn
                 ) {
-                    used.insert(c.object.clone());
+                    used.extend(parts(schema, &c.object));
                 }
             }
         }
@@ -164,36 +164,33 @@ fn users(
 /// What `object` uses in `schema`; a table, what its columns and constraints use (they are
 /// created and dropped with it).
 fn uses(schema: &Schema, object: &ObjectId) -> BTreeSet<ObjectId> {
-    let mut out: BTreeSet<ObjectId> = schema
-        .dependencies
-        .get(object)
-        .into_iter()
-        .flatten()
+    parts(schema, object)
+        .iter()
+        .flat_map(|part| schema.dependencies.get(part).into_iter().flatten())
         .cloned()
-        .collect();
-    if let ObjectId::Table(name) = object {
-        if let Some(table) = schema.tables.get(name) {
-            let parts = table
+        .collect()
+}
+
+/// `object`, and for a table its columns and constraints.
+fn parts(schema: &Schema, object: &ObjectId) -> Vec<ObjectId> {
+    let mut out = vec![object.clone()];
+    if let Some(table) = match object {
+        ObjectId::Table(name) => schema.tables.get(name),
+        _ => None,
+    } {
+        let name = &table.name;
+        out.extend(
+            table
                 .columns
                 .keys()
-                .map(|c| ObjectId::Column(name.clone(), c.clone()))
-                .chain(
-                    table
-                        .constraints
-                        .keys()
-                        .map(|c| ObjectId::Constraint(name.clone(), c.clone())),
-                );
-            for part in parts {
-                out.extend(
-                    schema
-                        .dependencies
-                        .get(&part)
-                        .into_iter()
-                        .flatten()
-                        .cloned(),
-                );
-            }
-        }
+                .map(|c| ObjectId::Column(name.clone(), c.clone())),
+        );
+        out.extend(
+            table
+                .constraints
+                .keys()
+                .map(|c| ObjectId::Constraint(name.clone(), c.clone())),
+        );
     }
     out
 }
