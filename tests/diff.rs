@@ -18,8 +18,13 @@ use std::path::{Path, PathBuf};
 use strata::source::load::load;
 use strata::source::sdl::Sdl;
 
+/// The corpus directory: tests/diff_cases, or `DIFF_CASES_DIR` (cases converted from other
+/// tools' suites, scored locally; docs/architecture.md "Corpus").
 fn cases() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff_cases");
+    let root = std::env::var_os("DIFF_CASES_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diff_cases"),
+        PathBuf::from,
+    );
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
