@@ -92,23 +92,6 @@ async fn flush(client: &tokio_postgres::Client, batch: &mut String) {
         .unwrap_or_else(|e| panic!("{sql}\n{}", strata::pg::describe(&e)));
 }
 
-/// Cases the planner does not yet carry out (each needs its issue): their test passes while
-/// the plan still fails, and fails once it works, to be taken off this list.
-const PLAN_FAILS: &[(&str, &str)] = &[
-    (
-        "enum_rebuild_dependents",
-        "the online retype's swap recreates public.is_done(state) and its views, and the view's call does not resolve",
-    ),
-    (
-        "function_recreate_used_by_check_and_trigger",
-        "DROP FUNCTION runs in expand while the CHECK constraint using it is dropped later",
-    ),
-    (
-        "function_recreate_used_by_default",
-        "plan::window puts SET DEFAULT public.d() before DROP FUNCTION public.d()",
-    ),
-];
-
 /// Columns holding data of their own (not generated) in `from` that the changes drop and
 /// add again.
 fn readded(changes: &[strata::diff::Change], from: &strata::model::Schema) -> Vec<String> {
@@ -201,25 +184,12 @@ async fn through_plan(name: &str) {
     }
 }
 
-async fn run(name: &'static str) {
-    match PLAN_FAILS.iter().find(|(case, _)| *case == name) {
-        None => through_plan(name).await,
-        Some((_, why)) => {
-            let outcome = tokio::spawn(through_plan(name)).await;
-            assert!(
-                outcome.is_err_and(|e| e.is_panic()),
-                "[{name}] passes through plan now: take it off PLAN_FAILS ({why})"
-            );
-        }
-    }
-}
-
 macro_rules! cases {
     ($($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $name() {
-                run(stringify!($name)).await;
+                through_plan(stringify!($name)).await;
             }
         )*
     };

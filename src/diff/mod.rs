@@ -214,6 +214,11 @@ pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Cha
     time("diff", "ordering", || d.finish())
 }
 
+/// The name a type rebuilt under its name (`types::rebuild`) has until it is dropped.
+pub fn retired_type_name(name: &crate::model::QualifiedName) -> crate::model::QualifiedName {
+    types::retired_name(name)
+}
+
 /// The migration as SQL text: each statement with its hazards in a comment above it.
 pub fn render(changes: &[Change]) -> String {
     let mut out = String::new();

@@ -8,9 +8,9 @@
 //! says with the hazard `breaks_deployed_code`.
 
 use crate::diff::hazard::{Hazard, BREAKS_DEPLOYED_CODE};
-use crate::diff::{Change, ChangeKind, Step};
-use crate::model::{ObjectId, Schema};
-use std::collections::BTreeSet;
+use crate::diff::{Change, ChangeKind, Op, Step};
+use crate::model::{FunctionSig, ObjectId, Schema};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The changes of one stage, reordered so that every dependent dropped and created again is
 /// missing only inside one transaction.
@@ -21,34 +21,59 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
         return changes;
     }
     let (drops, mut creates, rest) = split(std::mem::take(&mut changes), &recreated);
-    let mut drops = views_first(drops, current);
+    let drops = views_first(drops, current);
     let from_deps = dependencies(current, &recreated);
     let to_deps = dependencies(desired, &recreated);
     let rebuilt = rebuilt_types(&rest);
+    let is_kept = |c: &Change| {
+        !rebuilt.contains(&c.object) && (is_cause(c, &from_deps) || is_needed(c, &to_deps))
+    };
+    let (stop_using, rest) = users(rest, Step::Drop, current, &recreated, &is_kept);
+    let (start_using, rest) = users(rest, Step::Create, desired, &recreated, &is_kept);
+    let (stop_alone, stop_in): (Vec<Change>, Vec<Change>) =
+        stop_using.into_iter().partition(|c| !c.transactional);
+    let (start_alone, mut start_in): (Vec<Change>, Vec<Change>) =
+        start_using.into_iter().partition(|c| !c.transactional);
+    let stop_alone = mark_missing_unique_indexes(stop_alone, current);
+    let mut drops: Vec<Change> = stop_in.into_iter().chain(drops).collect();
     let kept: Vec<usize> = rest
         .iter()
         .enumerate()
-        .filter(|(_, c)| !rebuilt.contains(&c.object))
-        .filter(|(_, c)| is_cause(c, &from_deps) || is_needed(c, &to_deps))
+        .filter(|(_, c)| is_kept(c))
         .map(|(i, _)| i)
         .collect();
     let (lo, hi) = match (kept.first(), kept.last()) {
         (Some(lo), Some(hi)) => (*lo, *hi),
         _ => {
-            // Nothing in the stage needs them gone: the drop and the creation, side by side.
+            // Nothing in the stage needs them gone: the drop and the creation, side by side,
+            // with what stops and starts using them around them.
             let mut out = rest;
+            out.extend(stop_alone);
             out.append(&mut drops);
             out.append(&mut creates);
-            return out;
+            out.append(&mut start_in);
+            out.extend(start_alone);
+            return retired_signatures(out);
         }
     };
+    // An online type change's column, trigger and backfill precede its swap.
+    let mut last_kept: BTreeMap<&ObjectId, usize> = BTreeMap::new();
+    for &i in &kept {
+        last_kept.insert(&rest[i].object, i);
+    }
+    let prepares: BTreeSet<usize> = (lo..=hi)
+        .filter(|i| !kept.contains(i))
+        .filter(|&i| last_kept.get(&rest[i].object).is_some_and(|&k| k > i))
+        .collect();
     let mut rest = rest.into_iter().enumerate();
     let mut out: Vec<Change> = rest.by_ref().take(lo).map(|(_, c)| c).collect();
+    out.extend(stop_alone);
     let (mut inside, mut after) = (Vec::new(), Vec::new());
     for (i, c) in rest.by_ref().take(hi + 1 - lo) {
         if kept.contains(&i) {
             inside.push(c);
-        } else if !c.transactional && c.kind == ChangeKind::AddEnumValue {
+        } else if prepares.contains(&i) || (!c.transactional && c.kind == ChangeKind::AddEnumValue)
+        {
             out.push(c);
         } else {
             after.push(c);
@@ -69,8 +94,175 @@ pub fn close_windows(changes: Vec<Change>, current: &Schema, desired: &Schema) -
     out.append(&mut drops);
     out.append(&mut inside);
     out.append(&mut creates);
+    out.append(&mut start_in);
     out.append(&mut after);
+    out.extend(start_alone);
     out.extend(rest.map(|(_, c)| c));
+    retired_signatures(out)
+}
+
+/// The changes of `rest` on `step` (`Drop`: what stops using the recreated objects, as
+/// `schema` is before the stage; `Create`: what starts using them, as `schema` is after it),
+/// transitively, that the window does not hold otherwise: a column's default, a CHECK or an
+/// index over a recreated function. PostgreSQL refuses the function's drop while they use it,
+/// and they cannot use the new function before it exists, so they go right before the drops
+/// and right after the creations, in the window's transaction where they can (the deployed
+/// code never sees a column without its default), around it where they cannot (a concurrent
+/// index build). Returns them and the rest, each in its order.
+fn users(
+    rest: Vec<Change>,
+    step: Step,
+    schema: &Schema,
+    recreated: &BTreeSet<ObjectId>,
+    kept: &dyn Fn(&Change) -> bool,
+) -> (Vec<Change>, Vec<Change>) {
+    let mut used: BTreeSet<ObjectId> = recreated.clone();
+    let mut taken = vec![false; rest.len()];
+    loop {
+        let mut grew = false;
+        for (i, c) in rest.iter().enumerate() {
+            if taken[i] || c.step != step || kept(c) {
+                continue;
+            }
+            if uses(schema, &c.object).iter().any(|o| used.contains(o)) {
+                taken[i] = true;
+                grew = true;
+                // What uses an object dropped or created whole goes with it in turn.
+                if matches!(
+                    c.kind,
+                    ChangeKind::Drop
+                        | ChangeKind::DropColumn
+                        | ChangeKind::Create
+                        | ChangeKind::AddColumn
+                ) {
+                    used.extend(parts(schema, &c.object));
+                }
+            }
+        }
+        // Every change on an object taken goes with it (a constraint's validation).
+        for (i, c) in rest.iter().enumerate() {
+            if !taken[i] && c.step == step && used.contains(&c.object) && !kept(c) {
+                taken[i] = true;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    let (mut users, mut others) = (Vec::new(), Vec::new());
+    for (c, t) in rest.into_iter().zip(taken) {
+        if t {
+            users.push(c);
+        } else {
+            others.push(c);
+        }
+    }
+    (users, others)
+}
+
+/// What `object` uses in `schema`; a table, what its columns and constraints use (they are
+/// created and dropped with it).
+fn uses(schema: &Schema, object: &ObjectId) -> BTreeSet<ObjectId> {
+    parts(schema, object)
+        .iter()
+        .flat_map(|part| schema.dependencies.get(part).into_iter().flatten())
+        .cloned()
+        .collect()
+}
+
+/// `object`, and for a table its columns and constraints.
+fn parts(schema: &Schema, object: &ObjectId) -> Vec<ObjectId> {
+    let mut out = vec![object.clone()];
+    if let Some(table) = match object {
+        ObjectId::Table(name) => schema.tables.get(name),
+        _ => None,
+    } {
+        let name = &table.name;
+        out.extend(
+            table
+                .columns
+                .keys()
+                .map(|c| ObjectId::Column(name.clone(), c.clone())),
+        );
+        out.extend(
+            table
+                .constraints
+                .keys()
+                .map(|c| ObjectId::Constraint(name.clone(), c.clone())),
+        );
+    }
+    out
+}
+
+/// A unique index dropped concurrently before the window (it uses a recreated function) is
+/// missing until it is built again after it: writes that rely on it (`ON CONFLICT`) fail.
+fn mark_missing_unique_indexes(mut drops: Vec<Change>, current: &Schema) -> Vec<Change> {
+    for d in &mut drops {
+        let unique = match &d.object {
+            ObjectId::Index(name) => current.indexes.get(name).is_some_and(|i| i.unique),
+            _ => false,
+        };
+        if unique && d.step == Step::Drop && d.kind == ChangeKind::Drop {
+            d.hazards.push(Hazard::new(
+                BREAKS_DEPLOYED_CODE,
+                format!(
+                    "{} is missing from its drop until it is built again, after the function it uses is created: writes relying on its uniqueness (ON CONFLICT) fail meanwhile",
+                    d.object
+                ),
+            ));
+        }
+    }
+    drops
+}
+
+/// A function dropped after a type of its signature was renamed out of the way
+/// (`diff::types` rebuilds it) is named with the type's retired name: the type's own name
+/// means the new type by then.
+fn retired_signatures(mut changes: Vec<Change>) -> Vec<Change> {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    for c in &mut changes {
+        match (&c.object, c.step, c.kind) {
+            (ObjectId::Type(name), Step::Drop, ChangeKind::AlterType) => {
+                let retired = crate::diff::retired_type_name(name);
+                renamed.push((name.to_string(), retired.to_string()));
+            }
+            (ObjectId::Function(sig), Step::Drop, ChangeKind::Drop) if !renamed.is_empty() => {
+                let args = renamed.iter().fold(sig.args.clone(), |args, (old, new)| {
+                    replace_type(&args, old, new)
+                });
+                if args != sig.args {
+                    let retired = FunctionSig {
+                        name: sig.name.clone(),
+                        args,
+                    };
+                    c.op = Op::Sql(c.sql().replace(&sig.to_string(), &retired.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    changes
+}
+
+/// `args` with every occurrence of the type name `old` (a whole name, not a prefix of a
+/// longer one) replaced by `new`.
+fn replace_type(args: &str, old: &str, new: &str) -> String {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '"' || c == '.';
+    let mut out = String::with_capacity(args.len());
+    let mut rest = args;
+    while let Some(at) = rest.find(old) {
+        let before = rest[..at].chars().next_back().or(out.chars().next_back());
+        let after = rest[at + old.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(old);
+        } else {
+            out.push_str(new);
+        }
+        rest = &rest[at + old.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -327,6 +519,91 @@ mod tests {
             drop.hazards[0].detail.contains("`ALTER c`"),
             "{:?}",
             drop.hazards
+        );
+    }
+
+    #[test]
+    fn a_default_using_a_recreated_function_is_dropped_before_and_set_after_in_the_window() {
+        let col = ObjectId::Column(q("t"), "n".into());
+        let d = ObjectId::Function(FunctionSig {
+            name: q("d"),
+            args: String::new(),
+        });
+        let sig = FunctionSig {
+            name: q("d"),
+            args: String::new(),
+        };
+        let mut current = Schema::default();
+        current.functions.insert(
+            sig.clone(),
+            crate::model::Function {
+                sig,
+                kind: crate::model::FunctionKind::Function,
+                definition: "CREATE FUNCTION d()".into(),
+                returns: "integer".into(),
+                owner: None,
+                comment: None,
+                grants: Default::default(),
+            },
+        );
+        current
+            .dependencies
+            .insert(col.clone(), [d.clone()].into_iter().collect());
+        let desired = current.clone();
+        let changes = vec![
+            change(
+                col.clone(),
+                Step::Drop,
+                ChangeKind::DropDefault,
+                "DROP DEFAULT",
+                true,
+            ),
+            change(
+                col.clone(),
+                Step::Create,
+                ChangeKind::SetDefault,
+                "SET DEFAULT d()",
+                true,
+            ),
+            change(
+                d.clone(),
+                Step::Drop,
+                ChangeKind::Drop,
+                "DROP FUNCTION d()",
+                true,
+            ),
+            change(
+                d,
+                Step::Create,
+                ChangeKind::Create,
+                "CREATE FUNCTION d()",
+                true,
+            ),
+        ];
+        let sqls: Vec<String> = close_windows(changes, &current, &desired)
+            .into_iter()
+            .map(|c| c.sql())
+            .collect();
+        assert_eq!(
+            sqls,
+            [
+                "DROP DEFAULT",
+                "DROP FUNCTION d()",
+                "CREATE FUNCTION d()",
+                "SET DEFAULT d()"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_retired_type_replaces_whole_type_names_only() {
+        assert_eq!(
+            replace_type(
+                "x public.state, xs public.state[], y public.states, z my.public.state",
+                "public.state",
+                "public.state__strata_old"
+            ),
+            "x public.state__strata_old, xs public.state__strata_old[], y public.states, z my.public.state"
         );
     }
 }

@@ -1,0 +1,1 @@
+INSERT INTO person VALUES (1, 'sad', '{happy}'), (2, 'happy', NULL);

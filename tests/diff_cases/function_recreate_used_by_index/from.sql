@@ -1,0 +1,4 @@
+CREATE FUNCTION norm(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(s) $$;
+CREATE TABLE account (id int PRIMARY KEY, email text NOT NULL);
+CREATE INDEX account_norm ON account (norm(email));
+CREATE UNIQUE INDEX account_norm_key ON account (norm(email)) WHERE id > 0;

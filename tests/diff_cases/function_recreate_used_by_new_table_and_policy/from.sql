@@ -1,0 +1,4 @@
+CREATE FUNCTION floor_value() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 1 $$;
+CREATE TABLE t (n int);
+ALTER TABLE t ENABLE ROW LEVEL SECURITY;
+CREATE POLICY t_floor ON t USING (n >= floor_value());
