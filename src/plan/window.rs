@@ -390,7 +390,18 @@ fn rebuilt_types(changes: &[Change]) -> BTreeSet<ObjectId> {
 /// swap is.
 fn is_cause(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
     // An enum's new value never needs its users gone.
-    if c.kind == ChangeKind::AddEnumValue || !used.contains(&c.object) {
+    if c.kind == ChangeKind::AddEnumValue {
+        return false;
+    }
+    // A view records its use of a table's columns, not of the table; the table's drop
+    // needs it gone all the same.
+    if let (ObjectId::Table(t), ChangeKind::Drop) = (&c.object, c.kind) {
+        return used.contains(&c.object)
+            || used
+                .iter()
+                .any(|u| matches!(u, ObjectId::Column(owner, _) if owner == t));
+    }
+    if !used.contains(&c.object) {
         return false;
     }
     match &c.object {
