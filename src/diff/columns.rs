@@ -25,6 +25,26 @@ fn identity_sql(i: &crate::model::Identity) -> String {
     )
 }
 
+/// Whether `table` has inheritance children (not partitions) whose column `column`, only
+/// inherited in `from`, is their own in `to`: `ALTER TABLE ONLY` drops the parent's column
+/// and leaves theirs, rows included, as their own (a plain drop would take theirs too).
+fn children_keep(d: &Diff, table: &QualifiedName, column: &str) -> bool {
+    let mut children = d
+        .from
+        .tables
+        .values()
+        .filter(|c| c.inherits.contains(table))
+        .filter(|c| c.columns.get(column).is_some_and(|col| !col.local))
+        .peekable();
+    children.peek().is_some()
+        && children.all(|c| {
+            d.to.tables
+                .get(&c.name)
+                .and_then(|t| t.columns.get(column))
+                .is_some_and(|col| col.local)
+        })
+}
+
 /// Columns of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let t = &new.name;
@@ -32,15 +52,22 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         if new.columns.contains_key(&c.name) || !c.local {
             continue;
         }
+        let keep = children_keep(d, t, &c.name);
+        let column = quote_ident(&c.name);
+        let (only, whose) = if keep {
+            ("ONLY ", " (the inheriting tables keep theirs)")
+        } else {
+            ("", "")
+        };
         d.push(
             ObjectId::Column(t.clone(), c.name.clone()),
             Step::Drop,
             ChangeKind::DropColumn,
             Phase::Contract,
-            format!("ALTER TABLE {t} DROP COLUMN {}", quote_ident(&c.name)),
+            format!("ALTER TABLE {only}{t} DROP COLUMN {column}"),
             vec![Hazard::new(
                 DESTRUCTIVE,
-                format!("drops column {t}.{} and its data", quote_ident(&c.name)),
+                format!("drops column {t}.{column} and its data{whose}"),
             )],
         );
     }

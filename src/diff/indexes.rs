@@ -70,7 +70,36 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
         }
     }
+    users_after_attached_partitions(d);
     Ok(())
+}
+
+/// A partitioned index is invalid until every partition's index is attached to it, and a
+/// foreign key that needs it is refused until then ("there is no unique constraint matching
+/// given keys"): what uses it in `to` is created after each partition's index.
+fn users_after_attached_partitions(d: &mut Diff) {
+    let to = d.to;
+    let mut children: std::collections::BTreeMap<ObjectId, Vec<ObjectId>> = Default::default();
+    for i in to.indexes.values() {
+        if let Some(parent) = &i.parent {
+            children
+                .entry(ObjectId::Index(parent.clone()))
+                .or_default()
+                .push(ObjectId::Index(i.name.clone()));
+        }
+    }
+    if children.is_empty() {
+        return;
+    }
+    for (user, deps) in &to.dependencies {
+        if matches!(user, ObjectId::Index(_)) {
+            continue;
+        }
+        for parts in deps.iter().filter_map(|dep| children.get(dep)) {
+            d.before_creation
+                .extend(parts.iter().map(|p| (p.clone(), user.clone())));
+        }
+    }
 }
 
 /// The partitioned index `i` is attached to and stays attached to through the change of its

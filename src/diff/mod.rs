@@ -267,6 +267,9 @@ pub(crate) struct Diff<'a> {
     /// change) on the first object, or on what stands for it, runs before every change on
     /// the second.
     pub after: Vec<(ObjectId, Option<Step>, ObjectId)>,
+    /// Like `after`, but before the creation of the second object only (its drop, when it
+    /// is recreated, keeps its place).
+    pub before_creation: Vec<(ObjectId, ObjectId)>,
 }
 
 impl<'a> Diff<'a> {
@@ -286,6 +289,7 @@ impl<'a> Diff<'a> {
             rebuilt_types: BTreeMap::new(),
             retyped_columns: BTreeSet::new(),
             after: Vec::new(),
+            before_creation: Vec::new(),
         }
     }
 
@@ -376,6 +380,7 @@ impl<'a> Diff<'a> {
             alias_to,
             alias_from,
             after,
+            before_creation,
             ..
         } = self;
         let (sequence, edges) = {
@@ -412,6 +417,15 @@ impl<'a> Diff<'a> {
             };
             let mut extra = names::edges(from, to, &changes);
             extra.extend(after_edges(&changes, &items, &after));
+            let creations: Vec<(ObjectId, Option<Step>, ObjectId)> = before_creation
+                .iter()
+                .map(|(x, y)| (x.clone(), None, y.clone()))
+                .collect();
+            extra.extend(
+                after_edges(&changes, &items, &creations)
+                    .into_iter()
+                    .filter(|&(_, j)| changes[j].step != Step::Drop),
+            );
             order::order(&items, &from_deps, &to_deps, &extra).map_err(|cycle| {
                 DiffError::Cycle {
                     objects: cycle
@@ -665,6 +679,19 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             // Gone in `to`, or going with its table: dropped anyway.
             if !d.to.contains(&user) || !d.from.contains(&user) {
                 continue;
+            }
+            // A constraint PostgreSQL made from another (a partition's share of its parent's,
+            // a foreign key's clone per referenced partition) comes and goes with that one.
+            if let ObjectId::Constraint(t, n) = &user {
+                let made = |s: &Schema| {
+                    s.tables
+                        .get(t)
+                        .and_then(|t| t.constraints.get(n))
+                        .is_some_and(|c| !c.local)
+                };
+                if made(d.from) && made(d.to) {
+                    continue;
+                }
             }
             // An index is named on its own, so `to` may hold another of the same name.
             let own_table = user.parent().cloned().or_else(|| match &user {

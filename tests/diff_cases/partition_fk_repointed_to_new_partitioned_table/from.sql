@@ -1,0 +1,3 @@
+CREATE TABLE p (k text NOT NULL, id int NOT NULL, CONSTRAINT p_key UNIQUE (k, id)) PARTITION BY LIST (k);
+CREATE TABLE p_a PARTITION OF p FOR VALUES IN ('a');
+CREATE TABLE c (k text, id int, CONSTRAINT c_p_fkey FOREIGN KEY (k, id) REFERENCES p (k, id));

@@ -1,0 +1,5 @@
+CREATE TABLE p (k text NOT NULL, id int NOT NULL) PARTITION BY LIST (k);
+CREATE TABLE p_a PARTITION OF p FOR VALUES IN ('a');
+CREATE TABLE p_b PARTITION OF p FOR VALUES IN ('b');
+CREATE UNIQUE INDEX p_k_id_idx ON p (k, id);
+CREATE TABLE c (k text, id int, CONSTRAINT c_p_fkey FOREIGN KEY (k, id) REFERENCES p (k, id));
