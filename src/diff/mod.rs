@@ -719,6 +719,21 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             {
                 continue;
             }
+            // Of what used a gone object, only what names it in its text and is made whole
+            // by one statement is made again; the rest (a column's default, a partition
+            // moving to another parent, an index attached elsewhere) has changes of its own.
+            if why == Cause::Gone
+                && !matches!(
+                    user,
+                    ObjectId::View(_)
+                        | ObjectId::Trigger(_)
+                        | ObjectId::Policy(_)
+                        | ObjectId::Constraint(..)
+                        | ObjectId::Function(_)
+                )
+            {
+                continue;
+            }
             match &user {
                 ObjectId::View(_)
                 | ObjectId::Trigger(_)
@@ -731,8 +746,6 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                         work.push((user.clone(), phase, Cause::Recreated));
                     }
                 }
-                // A column's default that used a gone object differs in `to` anyway.
-                ObjectId::Column(..) if why == Cause::Gone => {}
                 ObjectId::Column(table, column) => {
                     if done.insert(user.clone()) {
                         columns::rebuild_default(d, &cause, table, column, phase)?;
