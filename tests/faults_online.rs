@@ -13,23 +13,10 @@ mod common;
 #[path = "common/faults.rs"]
 mod faults;
 
-use faults::{cluster, every_fault, points, small, step_with, steps, text, Case};
+use faults::{cluster, every_fault, points, small, step_with, steps, text, Case, MANIFEST};
 use std::io::Write;
 use std::process::Stdio;
 use strata::plan::Plan;
-
-const MANIFEST: &str = r#"
-[shadow]
-url = "env:STRATA_TEST_SHADOW_URL"
-
-[deploy]
-command = "true"
-
-[targets.test]
-url = "env:STRATA_TEST_TARGET_URL"
-lock_timeout = "5s"
-retries = 3
-"#;
 
 const ENUM_V1: &str = "
 CREATE TYPE mood AS ENUM ('happy', 'sad', 'meh');

@@ -101,6 +101,13 @@ fn a_shadow_server_of_another_major_is_refused() {
         .success();
 }
 
+/// The model of `db`, read as `strata` reads a target.
+async fn read(db: &common::TestDb) -> strata::model::Schema {
+    let cfg = strata::config::Config::parse(std::path::Path::new("."), "").unwrap();
+    let client = db.conninfo.connect().await.unwrap();
+    strata::catalog::catalog(&client, &cfg).await.unwrap()
+}
+
 /// PostgreSQL 18's virtual generated columns: read as virtual, dumped as `VIRTUAL`, round trip
 /// to the same fingerprint; a change between STORED and VIRTUAL drops and adds the column again.
 /// Checks something only on 18 and newer (older servers have no such columns).
@@ -109,15 +116,6 @@ async fn virtual_generated_columns_on_18() {
     if common::server_major() < 18 {
         return;
     }
-    let cfg = strata::config::Config::parse(std::path::Path::new("."), "").unwrap();
-    let read = |db: &common::TestDb| {
-        let cfg = cfg.clone();
-        let conninfo = db.conninfo.clone();
-        async move {
-            let client = conninfo.connect().await.unwrap();
-            strata::catalog::catalog(&client, &cfg).await.unwrap()
-        }
-    };
     let a = common::TestDb::new();
     a.psql(
         "CREATE TABLE t (a int, v int GENERATED ALWAYS AS (a * 2) VIRTUAL, \
@@ -201,15 +199,6 @@ async fn begin_atomic_needs_14() {
 /// below 17, and when the major is not known, the column is dropped and added again.
 #[tokio::test]
 async fn generated_expression_changes_in_place_from_17() {
-    let cfg = strata::config::Config::parse(std::path::Path::new("."), "").unwrap();
-    let read = |db: &common::TestDb| {
-        let cfg = cfg.clone();
-        let conninfo = db.conninfo.clone();
-        async move {
-            let client = conninfo.connect().await.unwrap();
-            strata::catalog::catalog(&client, &cfg).await.unwrap()
-        }
-    };
     let setup = |expr: &str| {
         format!(
             "CREATE TABLE t (a int, b int GENERATED ALWAYS AS ({expr}) STORED); \

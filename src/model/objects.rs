@@ -245,8 +245,8 @@ pub struct Column {
 }
 
 /// Column order (attnum order), kept for rendering `CREATE TABLE`. It is not part of a
-/// table's definition: [`Table::same_definition`] and the fingerprint leave it out, but plain
-/// equality compares it like any other field.
+/// table's definition: the fingerprint leaves it out (`model::fingerprint`), but equality
+/// compares it like any other field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnOrder(pub Vec<String>);
 
@@ -254,7 +254,7 @@ pub struct ColumnOrder(pub Vec<String>);
 pub struct Table {
     pub name: QualifiedName,
     pub columns: BTreeMap<String, Column>,
-    /// Column names in attnum order (not part of the definition: see `same_definition`).
+    /// Column names in attnum order (not part of the definition: see `ColumnOrder`).
     pub column_order: ColumnOrder,
     pub constraints: BTreeMap<String, Constraint>,
     pub unlogged: bool,
@@ -274,45 +274,6 @@ pub struct Table {
     pub owner: Option<String>,
     pub comment: Option<String>,
     pub grants: Grants,
-}
-
-impl Table {
-    /// Whether two tables have the same definition: every field but the column order, which
-    /// a migration cannot change without rebuilding the table and which the fingerprint
-    /// leaves out. (The destructuring lists every field, so a new one must be placed here.)
-    pub fn same_definition(&self, other: &Table) -> bool {
-        let Table {
-            name,
-            columns,
-            column_order: _,
-            constraints,
-            unlogged,
-            partition_by,
-            partition_of,
-            inherits,
-            options,
-            rls_enabled,
-            rls_forced,
-            replica_identity,
-            owner,
-            comment,
-            grants,
-        } = self;
-        *name == other.name
-            && *columns == other.columns
-            && *constraints == other.constraints
-            && *unlogged == other.unlogged
-            && *partition_by == other.partition_by
-            && *partition_of == other.partition_of
-            && *inherits == other.inherits
-            && *options == other.options
-            && *rls_enabled == other.rls_enabled
-            && *rls_forced == other.rls_forced
-            && *replica_identity == other.replica_identity
-            && *owner == other.owner
-            && *comment == other.comment
-            && *grants == other.grants
-    }
 }
 
 /// What logical decoding writes of a row's old values on UPDATE and DELETE.

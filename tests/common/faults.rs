@@ -16,6 +16,21 @@ use strata::run::pipeline::groups;
 /// What `status`, `drift` and `check` say while a run is half way.
 pub const IN_PROGRESS: &str = "is in progress on this target: run `strata run` to finish it";
 
+/// A target with a shadow server and a hook that does nothing: the manifest of the fault
+/// tests of plans (`faults_online`, `faults_kinds`).
+pub const MANIFEST: &str = r#"
+[shadow]
+url = "env:STRATA_TEST_SHADOW_URL"
+
+[deploy]
+command = "true"
+
+[targets.test]
+url = "env:STRATA_TEST_TARGET_URL"
+lock_timeout = "5s"
+retries = 3
+"#;
+
 /// Held by every test that crashes the cluster.
 static CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
