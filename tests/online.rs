@@ -516,6 +516,40 @@ CREATE TABLE notes (
     );
 }
 
+/// The keyset backfill walks up to the largest key there was when it started: rows the
+/// application inserts meanwhile get their value from the trigger, and chasing them never
+/// ends while every pause sees a few new ones (a traffic run spent 690 s on the newest
+/// rows). Here every batch's UPDATE inserts a row behind it; a loop that chased them would
+/// reach the trigger's limit and fail the run.
+#[test]
+fn the_keyset_backfill_ends_while_rows_keep_arriving() {
+    const CHASER: &str = "CREATE FUNCTION users_arrive() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT count(*) FROM users) >= 50 THEN
+    RAISE EXCEPTION 'the backfill chased the rows inserted behind it';
+  END IF;
+  INSERT INTO users (id) SELECT max(id) + 1 FROM users;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER users_arrive AFTER UPDATE ON users FOR EACH STATEMENT EXECUTE FUNCTION users_arrive();
+";
+    let p = Project::new(
+        &format!("CREATE TABLE users (id bigint PRIMARY KEY, fullname text);\n{CHASER}"),
+        "\n[plan]\nbackfill_batch = 3\nbackfill_pause = \"0ms\"\n",
+    );
+    p.start();
+    p.db.psql("INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 10) g");
+    p.change_to(&format!(
+        "CREATE TABLE users (\n  id bigint PRIMARY KEY,\n  full_name text -- strata:renamed-from fullname\n);\n{CHASER}"
+    ));
+    // Four batches over ids 1..10, each inserting one row after it.
+    assert_eq!(
+        p.db.psql("SELECT count(*), string_agg(full_name, ',' ORDER BY id) FROM users"),
+        "14|user 1,user 2,user 3,user 4,user 5,user 6,user 7,user 8,user 9,user 10"
+    );
+}
+
 /// A partition added to a partitioned table that exists: a standalone table like the parent,
 /// then `ATTACH PARTITION` (SHARE UPDATE EXCLUSIVE on the parent, not the ACCESS EXCLUSIVE of
 /// `PARTITION OF`); the parent's index, check and default end up on it and the plan converges.

@@ -51,7 +51,12 @@ pub(super) fn backfill_loop(
 
 /// The backfill loops, with `{name}` where `backfill_loop` fills in a value and
 /// `backfill_update` reads one back.
-const KEYSET_LOOP: &str = "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\nBEGIN\n  SELECT min({k}) INTO strata_from FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from ORDER BY {k} LIMIT {batch}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;{pause}\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto;\n  END LOOP;\nEND\n$strata$";
+///
+/// The keyset loop stops at the largest key there was when it started: a row written later
+/// already has its value (the trigger or default that comes before every backfill gave it),
+/// and walking to a moving end never ends while the application inserts a few rows in every
+/// pause (seen under traffic: 690 s of batches of the newest rows).
+const KEYSET_LOOP: &str = "DO $strata$\nDECLARE\n  strata_from {ty};\n  strata_upto {ty};\n  strata_last {ty};\nBEGIN\n  SELECT min({k}), max({k}) INTO strata_from, strata_last FROM {table};\n  WHILE strata_from IS NOT NULL LOOP\n    SELECT max(b.{k}) INTO strata_upto FROM (SELECT {k} FROM {table} WHERE {k} >= strata_from AND {k} <= strata_last ORDER BY {k} LIMIT {batch}) b;\n    UPDATE {table} SET {set} WHERE {k} >= strata_from AND {k} <= strata_upto AND {pending};\n    COMMIT;{pause}\n    SELECT min({k}) INTO strata_from FROM {table} WHERE {k} > strata_upto AND {k} <= strata_last;\n  END LOOP;\nEND\n$strata$";
 const CTID_LOOP: &str = "DO $strata$\nDECLARE\n  strata_rows bigint;\nBEGIN\n  LOOP\n    UPDATE {table} SET {set} WHERE ctid = ANY (ARRAY(SELECT ctid FROM {table} WHERE {pending} LIMIT {batch}));\n    GET DIAGNOSTICS strata_rows = ROW_COUNT;\n    EXIT WHEN strata_rows = 0;\n    COMMIT;{pause}\n  END LOOP;\nEND\n$strata$";
 
 enum Piece<'a> {
