@@ -24,6 +24,7 @@ pub mod op;
 pub mod order;
 mod policies;
 mod privileges;
+mod rebuild;
 mod schemas;
 mod sequences;
 mod tables;
@@ -214,6 +215,14 @@ pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Cha
     time("diff", "ordering", || d.finish())
 }
 
+/// The tables the diff from `from` to `to` rebuilds under their name (`rebuild.rs`).
+pub fn rebuilt_tables(
+    from: &Schema,
+    to: &Schema,
+) -> std::collections::BTreeSet<crate::model::QualifiedName> {
+    rebuild::rebuilt(from, to)
+}
+
 /// The name a type rebuilt under its name (`types::rebuild`) has until it is dropped.
 pub fn retired_type_name(name: &crate::model::QualifiedName) -> crate::model::QualifiedName {
     types::retired_name(name)
@@ -254,6 +263,8 @@ pub(crate) struct Diff<'a> {
     /// Tables dropped or created whole: their columns, constraints, triggers, ... go with them.
     pub dropped_tables: BTreeSet<crate::model::QualifiedName>,
     pub created_tables: BTreeSet<crate::model::QualifiedName>,
+    /// Tables rebuilt under their name (`rebuild.rs`); also in both sets above.
+    pub rebuilt_tables: BTreeSet<crate::model::QualifiedName>,
     /// Sub-objects rendered as part of another object's statement (columns and inline
     /// constraints in CREATE TABLE), for ordering: object → the object whose item stands for it.
     pub alias_to: BTreeMap<ObjectId, ObjectId>,
@@ -284,6 +295,7 @@ impl<'a> Diff<'a> {
             rebuild_dependents: BTreeMap::new(),
             dropped_tables: BTreeSet::new(),
             created_tables: BTreeSet::new(),
+            rebuilt_tables: BTreeSet::new(),
             alias_to: BTreeMap::new(),
             alias_from: BTreeMap::new(),
             rebuilt_types: BTreeMap::new(),
@@ -660,6 +672,7 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             gone.into_iter()
                 .map(|id| (id.clone(), Phase::Contract, Cause::Gone)),
         )
+        .chain(rebuild::columns(d).map(|(id, p)| (id, p, Cause::Recreated)))
         .collect();
     let mut done: BTreeSet<ObjectId> = BTreeSet::new();
     while let Some((cause, phase, why)) = work.pop() {
@@ -705,6 +718,16 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             }
             // Already dropped and created again (its own dependents are in the work list),
             // or a column that moves to a rebuilt type or changes its type itself.
+            // A partition (and its columns) or an owned sequence of a rebuilt table: the
+            // rebuild detaches or re-owns it (`rebuild.rs`).
+            if matches!(&cause, ObjectId::Table(t) | ObjectId::Column(t, _) if d.rebuilt_tables.contains(t))
+                && matches!(
+                    user,
+                    ObjectId::Table(_) | ObjectId::Column(..) | ObjectId::Sequence(_)
+                )
+            {
+                continue;
+            }
             if d.recreated.contains_key(&user)
                 || d.retyped_columns.contains(&user)
                 || (matches!(cause, ObjectId::Type(_)) && d.rebuild_dependents.contains_key(&user))

@@ -7,7 +7,7 @@ use super::comments::diff_comment;
 use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
-use super::{columns, constraints, sequences, unsupported, ChangeKind, Diff, DiffError, Step};
+use super::{columns, constraints, rebuild, sequences, ChangeKind, Diff, DiffError, Step};
 use crate::model::{ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
@@ -19,8 +19,18 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         .collect();
     d.dropped_tables
         .extend(dropped.iter().map(|t| t.name.clone()));
+    d.rebuilt_tables = rebuild::rebuilt(from, to);
+    d.dropped_tables.extend(d.rebuilt_tables.iter().cloned());
+    d.created_tables.extend(d.rebuilt_tables.iter().cloned());
     for t in dropped {
-        drop(d, t);
+        // A partition of a rebuilt table: its rows are copied, it goes with the old table.
+        let rebuilt_parent = t
+            .partition_of
+            .as_ref()
+            .is_some_and(|p| d.rebuilt_tables.contains(&p.parent));
+        if !rebuilt_parent {
+            drop(d, t);
+        }
     }
     alias_dropped_with_tables(d);
     for (name, t) in to
@@ -31,11 +41,17 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         d.created_tables.insert(name.clone());
         create(d, t);
     }
+    let phase = rebuild::phase(d);
     for (name, new) in &to.tables {
-        if let Some(old) = from.tables.get(name) {
-            alter(d, old, new)?;
+        match from.tables.get(name) {
+            Some(old) if d.rebuilt_tables.contains(name) => {
+                rebuild::rename_and_create(d, old, new, phase)
+            }
+            Some(old) => alter(d, old, new)?,
+            None => {}
         }
     }
+    rebuild::copy_and_drop(d, phase);
     sequences::ownership(d);
     Ok(())
 }
@@ -144,7 +160,7 @@ fn sub_objects(t: &Table) -> Vec<ObjectId> {
 /// `CREATE TABLE` (with its columns, rendered by `crate::ddl`), then every constraint of
 /// its own as `ALTER TABLE ... ADD CONSTRAINT` (after every table exists, so foreign keys
 /// never form a cycle).
-fn create(d: &mut Diff, t: &Table) {
+pub(super) fn create(d: &mut Diff, t: &Table) {
     let id = ObjectId::Table(t.name.clone());
     for c in t.columns.keys() {
         d.alias_to
@@ -282,26 +298,10 @@ fn attributes(d: &mut Diff, old: Option<&Table>, t: &Table) {
 fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let id = ObjectId::Table(new.name.clone());
     let name = &new.name;
-    if old.partition_by != new.partition_by {
-        let what = match (&old.partition_by, &new.partition_by) {
-            (None, Some(key)) => format!("it becomes partitioned by {key}"),
-            (Some(_), None) => "it stops being partitioned".to_string(),
-            (Some(a), Some(b)) => format!("its partition key changes from {a} to {b}"),
-            (None, None) => unreachable!("the keys differ"),
-        };
-        return Err(unsupported(
-            &id,
-            format!(
-                "its partitioning changes: {what}. PostgreSQL cannot change a table's \
-                 partitioning in place; the rows must be copied into a new table (create it \
-                 with its partitions, copy, swap the names) in a numbered migration"
-            ),
-        ));
-    }
     match (&old.partition_of, &new.partition_of) {
         (a, b) if a == b => {}
         (a, b) => {
-            if let Some(p) = a {
+            if let Some(p) = a.as_ref().filter(|p| !d.rebuilt_tables.contains(&p.parent)) {
                 // A partition re-attached (another bound or parent) is detached in the same
                 // phase, before a partition that takes over part of its old bound is made.
                 let phase = if b.is_some() {

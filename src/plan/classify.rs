@@ -200,7 +200,9 @@ impl Walker {
             ));
         };
         match statement.kind {
-            StatementKind::Dml if sequence_continuation(sql) => return allowed(None),
+            StatementKind::Dml if sequence_continuation(sql) || table_copy(sql) => {
+                return allowed(None)
+            }
             StatementKind::Dml => {
                 return refused(format!("{} changes or reads rows", statement.node));
             }
@@ -581,9 +583,58 @@ fn sequence_continuation(sql: &str) -> bool {
         && select.with_clause.is_none()
 }
 
+/// strata's own copy of a rebuilt table's rows (`diff::rebuild`): `INSERT INTO t (cols)
+/// [OVERRIDING SYSTEM VALUE] SELECT cols FROM x__strata_old`, plain columns of the old
+/// version renamed aside, no condition; it adds rows to the new table and changes no other.
+fn table_copy(sql: &str) -> bool {
+    let Some(NodeEnum::InsertStmt(insert)) = crate::sqlparse::only_statement(sql) else {
+        return false;
+    };
+    let Some(NodeEnum::SelectStmt(select)) =
+        insert.select_stmt.as_ref().and_then(|s| s.node.as_ref())
+    else {
+        return false;
+    };
+    let from_old = match select.from_clause.as_slice() {
+        [from] => {
+            matches!(from.node.as_ref(), Some(NodeEnum::RangeVar(r)) if r.relname.ends_with("__strata_old"))
+        }
+        _ => false,
+    };
+    let plain_columns = select.target_list.iter().all(|t| {
+        matches!(t.node.as_ref(), Some(NodeEnum::ResTarget(r))
+            if matches!(r.val.as_ref().and_then(|v| v.node.as_ref()), Some(NodeEnum::ColumnRef(_))))
+    });
+    from_old
+        && plain_columns
+        && insert.on_conflict_clause.is_none()
+        && insert.returning_list.is_empty()
+        && insert.with_clause.is_none()
+        && select.where_clause.is_none()
+        && select.with_clause.is_none()
+        && select.values_lists.is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_rebuild_copy_inserts_rows() {
+        assert!(verdict(
+            "INSERT INTO t (a, b) OVERRIDING SYSTEM VALUE SELECT a, b FROM t__strata_old"
+        )
+        .allowed
+        .is_ok());
+        for sql in [
+            "INSERT INTO t (a) SELECT a FROM other",
+            "INSERT INTO t (a) SELECT a FROM t__strata_old WHERE a > 1",
+            "INSERT INTO t (a) SELECT a + 1 FROM t__strata_old",
+            "INSERT INTO t (a) SELECT a FROM t__strata_old RETURNING a",
+        ] {
+            assert!(verdict(sql).allowed.is_err(), "{sql}");
+        }
+    }
 
     fn verdict(sql: &str) -> Verdict {
         Walker::new(None).classify(sql)

@@ -44,6 +44,17 @@ pub fn online(
     desired: &Schema,
     renames: &Renames,
 ) -> Vec<Change> {
+    // A table the diff rebuilds (`diff::rebuild`) is new: nothing on it is built online.
+    let rebuilt = crate::diff::rebuilt_tables(current, desired);
+    let trimmed;
+    let current = if rebuilt.is_empty() {
+        current
+    } else {
+        let mut t = current.clone();
+        t.tables.retain(|name, _| !rebuilt.contains(name));
+        trimmed = t;
+        &trimmed
+    };
     let retyped = if renames.mode == RenameMode::ExpandContract {
         retype::candidates(&changes, current, desired)
     } else {

@@ -396,10 +396,12 @@ fn is_cause(c: &Change, used: &BTreeSet<ObjectId>) -> bool {
     // A view records its use of a table's columns, not of the table; the table's drop
     // needs it gone all the same.
     if let (ObjectId::Table(t), ChangeKind::Drop) = (&c.object, c.kind) {
+        // A rebuilt table's old version (`diff::rebuild`) is dropped under its name aside.
         return used.contains(&c.object)
-            || used
-                .iter()
-                .any(|u| matches!(u, ObjectId::Column(owner, _) if owner == t));
+            || used.iter().any(|u| {
+                matches!(u, ObjectId::Column(owner, _)
+                    if owner == t || &crate::diff::retired_type_name(owner) == t)
+            });
     }
     if !used.contains(&c.object) {
         return false;

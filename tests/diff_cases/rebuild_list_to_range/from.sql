@@ -1,0 +1,4 @@
+CREATE TABLE ev (kind text NOT NULL, at date NOT NULL, note text) PARTITION BY LIST (kind);
+CREATE TABLE ev_a PARTITION OF ev FOR VALUES IN ('a');
+CREATE TABLE ev_b PARTITION OF ev FOR VALUES IN ('b');
+CREATE INDEX ev_at ON ev (at);

@@ -1,0 +1,1 @@
+INSERT INTO s VALUES ('x', 1), ('y', 2);

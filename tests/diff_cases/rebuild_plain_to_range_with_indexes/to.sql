@@ -1,0 +1,7 @@
+CREATE TABLE m (id bigint NOT NULL, at timestamptz NOT NULL, body text CHECK (body <> ''), extra int DEFAULT 5, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE m_old PARTITION OF m FOR VALUES FROM (MINVALUE) TO ('2024-01-01');
+CREATE TABLE m_new PARTITION OF m FOR VALUES FROM ('2024-01-01') TO (MAXVALUE);
+CREATE INDEX m_body ON m (body);
+COMMENT ON TABLE m IS 'measurements, by time';
+CREATE FUNCTION m_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.body := NEW.body || '!'; RETURN NEW; END $$;
+CREATE TRIGGER m_touch BEFORE INSERT ON m FOR EACH ROW EXECUTE FUNCTION m_touch();

@@ -1,0 +1,6 @@
+CREATE TABLE acct (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE txn (id int NOT NULL, acct_id int NOT NULL REFERENCES acct (id), amount int, PRIMARY KEY (id)) PARTITION BY HASH (id);
+CREATE TABLE txn_0 PARTITION OF txn FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE txn_1 PARTITION OF txn FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+CREATE VIEW txn_names AS SELECT t.id, a.name, t.amount FROM txn t JOIN acct a ON a.id = t.acct_id;
+CREATE FUNCTION txn_total() RETURNS bigint LANGUAGE sql BEGIN ATOMIC SELECT sum(amount) FROM txn; END;
