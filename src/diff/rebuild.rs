@@ -209,6 +209,7 @@ pub(super) fn copy_and_drop(d: &mut Diff, phase: Phase) {
         let unit = ObjectId::Table(old_name(name));
         let made = tree(to, name);
         let root = copy(d, &unit, old, phase);
+        clone_triggers_after_drops(d, &made);
         for t in made.iter().chain(&root) {
             d.after
                 .push((ObjectId::Table(t.clone()), Some(Step::Create), unit.clone()));
@@ -259,6 +260,30 @@ pub(super) fn copy_and_drop(d: &mut Diff, phase: Phase) {
                 format!("drops the old version of {name}, whose rows were copied"),
             )],
         );
+    }
+}
+
+/// A table that becomes a partition of a rebuilt table gets a clone of each of the parent's
+/// row triggers; one of its own of the same name (gone in `to`) is dropped before.
+fn clone_triggers_after_drops(d: &mut Diff, made: &[QualifiedName]) {
+    let (from, to) = (d.from, d.to);
+    for t in made.iter().filter(|t| !d.rebuilt_tables.contains(*t)) {
+        for own in from
+            .triggers
+            .keys()
+            .filter(|k| &k.table == t && !to.triggers.contains_key(*k))
+        {
+            for parent in to
+                .triggers
+                .keys()
+                .filter(|k| k.name == own.name && made.contains(&k.table))
+            {
+                d.before_creation.push((
+                    ObjectId::Trigger(own.clone()),
+                    ObjectId::Trigger(parent.clone()),
+                ));
+            }
+        }
     }
 }
 
