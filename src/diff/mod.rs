@@ -417,6 +417,7 @@ impl<'a> Diff<'a> {
             };
             let mut extra = names::edges(from, to, &changes);
             extra.extend(after_edges(&changes, &items, &after));
+            extra.extend(column_order_edges(&changes));
             let creations: Vec<(ObjectId, Option<Step>, ObjectId)> = before_creation
                 .iter()
                 .map(|(x, y)| (x.clone(), None, y.clone()))
@@ -463,6 +464,24 @@ fn after_edges(
             .collect();
         for j in (0..changes.len()).filter(|&j| &changes[j].object == y) {
             out.extend(firsts.iter().filter(|&&i| i != j).map(|&i| (i, j)));
+        }
+    }
+    out
+}
+
+/// Columns added to one table, each after the one emitted before it (`columns::diff_table`
+/// emits them in the schema's column order): the table ends with its columns in the order
+/// the schema has them, as `pg_dump` and `SELECT *` show them.
+fn column_order_edges(changes: &[Change]) -> Vec<(usize, usize)> {
+    let mut last: BTreeMap<&crate::model::QualifiedName, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        if let (ObjectId::Column(table, _), ChangeKind::AddColumn, Step::Create) =
+            (&c.object, c.kind, c.step)
+        {
+            if let Some(before) = last.insert(table, i) {
+                out.push((before, i));
+            }
         }
     }
     out
