@@ -27,7 +27,7 @@ pub use constraints::add_constraint;
 pub use dump::{dump, is_dump_file_name, DumpFile, Split};
 pub use functions::create_function;
 pub use indexes::create_index;
-pub use order::create_statements;
+pub use order::{create_statements, CycleError};
 pub use policies::create_policy;
 pub use privileges::{default_privileges, grants, GrantTarget};
 pub use schemas::{create_collation, create_extension, create_schema};
