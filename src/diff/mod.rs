@@ -21,7 +21,6 @@ mod indexes;
 pub mod lossy;
 mod names;
 pub mod op;
-pub mod order;
 mod policies;
 mod privileges;
 mod schemas;
@@ -31,12 +30,13 @@ mod triggers;
 mod types;
 mod views;
 
+pub use crate::order::Step;
 pub use hazard::{Hazard, HazardKind};
 pub use op::Op;
-pub use order::Step;
 
 use crate::ddl::{StatementKind, Statements};
 use crate::model::{ObjectId, Schema};
+use crate::order::{self, rank};
 use miette::Diagnostic;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -429,12 +429,7 @@ impl<'a> Diff<'a> {
             );
             order::order(&items, &from_deps, &to_deps, &extra).map_err(|cycle| {
                 DiffError::Cycle {
-                    objects: cycle
-                        .0
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    objects: cycle.objects(),
                 }
             })?
         };
@@ -604,30 +599,6 @@ impl<'a> Folded<'a> {
             }
         }
         out.into_iter().collect()
-    }
-}
-
-/// Tie-break among ready changes: creates from schemas up to policies, drops the other way.
-fn rank(id: &ObjectId, step: Step) -> u8 {
-    let r = match id {
-        ObjectId::Schema(_) => 0,
-        ObjectId::Extension(_) => 1,
-        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
-        ObjectId::Sequence(_) => 3,
-        ObjectId::Table(_) => 4,
-        ObjectId::Column(..) => 5,
-        // After tables: a function body may name tables without PostgreSQL recording it.
-        ObjectId::Function(_) => 6,
-        ObjectId::Constraint(..) => 7,
-        ObjectId::Index(_) => 8,
-        ObjectId::View(_) => 9,
-        ObjectId::Trigger(_) => 10,
-        ObjectId::Policy(_) => 11,
-    };
-    if step == Step::Drop {
-        20 - r
-    } else {
-        r
     }
 }
 
