@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Builds diff cases from real applications' migration histories (diesel layout:
-migrations/<name>/up.sql): apply each migration in order, pg_dump -s after each, write
+"""Builds diff cases from real applications' migration histories (diesel's
+migrations/<version>_<name>/up.sql or sqlx's migrations/<version>_<name>.sql): apply each migration in order, pg_dump -s after each, write
 cases <app>_step_NNN (i-1 -> i), <app>_ten_NNN (i-10 -> i), <app>_create (empty -> final),
 <app>_drop (final -> empty). Usage: history.py <app> <migrations dir> <out dir> <socket dir> <port>
 (a server you started; the cases are scored with DIFF_CASES_DIR=<out dir> cargo test --test diff corpus)."""
@@ -33,13 +33,22 @@ def dump():
                        capture_output=True, text=True, check=True)
     return clean(r.stdout)
 
-steps = sorted((d for d in os.listdir(mdir) if os.path.isfile(os.path.join(mdir, d, 'up.sql'))),
-               key=lambda d: d.split('_')[0].replace('-', ''))  # diesel's version order
+def script(entry):
+    """A migration's SQL: diesel's <version>_<name>/up.sql, or sqlx's <version>_<name>.sql."""
+    path = os.path.join(mdir, entry)
+    return os.path.join(path, 'up.sql') if os.path.isdir(path) else path
+
+entries = [e for e in os.listdir(mdir)
+           if os.path.isfile(os.path.join(mdir, e, 'up.sql'))
+           or (e.endswith('.sql') and not e.endswith('.down.sql') and os.path.isfile(os.path.join(mdir, e)))]
+steps = sorted(entries, key=lambda e: e.split('_')[0].replace('-', ''))  # the tools' version order
 dumps = [('empty', '')]
 for s in steps:
     meta = os.path.join(mdir, s, 'metadata.toml')
-    one = not (os.path.exists(meta) and 'run_in_transaction = false' in open(meta).read())
-    r = psql(['-d', db, '-v', 'ON_ERROR_STOP=1', *(['-1'] if one else []), '-f', os.path.join(mdir, s, 'up.sql')])
+    text = open(script(s)).read()
+    one = not ((os.path.exists(meta) and 'run_in_transaction = false' in open(meta).read())
+               or text.startswith('-- no-transaction'))
+    r = psql(['-d', db, '-v', 'ON_ERROR_STOP=1', *(['-1'] if one else []), '-f', script(s)])
     if r.returncode != 0:
         print(f'{s}: failed, stopping: {r.stderr.strip()[:300]}')
         break
