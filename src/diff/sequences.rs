@@ -164,11 +164,12 @@ pub(super) fn ownership(d: &mut Diff) {
         if before == s.owned_by {
             continue;
         }
-        if let Some(owner) = before.as_ref().filter(|o| owner_goes(d, o)) {
-            detach(d, name, owner);
-            if s.owned_by.is_none() {
-                continue;
-            }
+        let detached = before
+            .as_ref()
+            .filter(|o| owner_goes(d, o))
+            .and_then(|owner| detach(d, name, owner));
+        if detached.is_some() && s.owned_by.is_none() {
+            continue;
         }
         let (object, target) = match &s.owned_by {
             Some((table, column)) => (
@@ -177,11 +178,20 @@ pub(super) fn ownership(d: &mut Diff) {
             ),
             None => (ObjectId::Sequence(name.clone()), "NONE".to_string()),
         };
+        // After the detach and the drop it goes with, in the drop's phase.
+        let phase = match &detached {
+            Some((dropped, phase)) => {
+                d.after
+                    .push((dropped.clone(), Some(Step::Drop), object.clone()));
+                *phase
+            }
+            None => Phase::Expand,
+        };
         d.push(
             object,
             Step::Create,
             ChangeKind::AlterSequence,
-            Phase::Expand,
+            phase,
             format!("ALTER SEQUENCE {name} OWNED BY {target}"),
             vec![],
         );
@@ -206,7 +216,12 @@ fn owner_goes(d: &Diff, (table, column): &(QualifiedName, String)) -> bool {
 /// survives for its new owner (a table renamed as a drop and a create keeps its sequence).
 /// It goes right before that drop, as a change of the dropped object: ordered as the drop
 /// is, with nothing between them.
-fn detach(d: &mut Diff, name: &QualifiedName, (table, column): &(QualifiedName, String)) {
+/// Returns the dropped object and the drop's phase.
+fn detach(
+    d: &mut Diff,
+    name: &QualifiedName,
+    (table, column): &(QualifiedName, String),
+) -> Option<(ObjectId, Phase)> {
     let owners = [
         ObjectId::Table(table.clone()),
         ObjectId::Column(table.clone(), column.clone()),
@@ -216,9 +231,10 @@ fn detach(d: &mut Diff, name: &QualifiedName, (table, column): &(QualifiedName, 
         .iter()
         .position(|c| c.step == Step::Drop && owners.contains(&c.object))
     else {
-        return;
+        return None;
     };
     let drop = &d.changes[at];
+    let dropped = (drop.object.clone(), drop.phase);
     let detach = super::Change {
         object: drop.object.clone(),
         step: Step::Drop,
@@ -229,6 +245,7 @@ fn detach(d: &mut Diff, name: &QualifiedName, (table, column): &(QualifiedName, 
         transactional: true,
     };
     d.changes.insert(at, detach);
+    Some(dropped)
 }
 
 pub(super) fn options_sql(o: &SequenceOptions) -> String {
