@@ -226,13 +226,10 @@ fn detach(
         ObjectId::Table(table.clone()),
         ObjectId::Column(table.clone(), column.clone()),
     ];
-    let Some(at) = d
+    let at = d
         .changes
         .iter()
-        .position(|c| c.step == Step::Drop && owners.contains(&c.object))
-    else {
-        return None;
-    };
+        .position(|c| c.step == Step::Drop && owners.contains(&c.object))?;
     let drop = &d.changes[at];
     let dropped = (drop.object.clone(), drop.phase);
     let detach = super::Change {
