@@ -7,12 +7,20 @@
 //! on purpose stays so, partitions' own names are kept, and an existing index of a partition
 //! is attached rather than built again. A partition's attached index is never dropped on its
 //! own (PostgreSQL refuses: the parent index requires it): it goes with its parent's drop.
+//!
+//! A partition's own primary key or unique constraint may back such an index too
+//! (`Constraint::index_parent`). Neither can then be dropped alone: the constraint's index
+//! is required by the parent index, and the parent index by the constraint. The parent goes
+//! with `DROP INDEX ... CASCADE`, which takes exactly those constraints along; the ones `to`
+//! keeps are added again and attached after it is made again.
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
+use super::hazard::{
+    Hazard, BLOCKS_WRITES, DESTRUCTIVE, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
+};
 use super::{ChangeKind, Diff, DiffError, Step};
 use super::{Op, Phase};
-use crate::model::{Index, ObjectId, QualifiedName, Schema};
+use crate::model::{quote_ident, Constraint, Index, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
@@ -32,6 +40,11 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             .is_some_and(|n| n.definition == i.definition && n.parent.as_ref() == Some(parent));
         if !keeps {
             recreate_roots.insert(root(from, name));
+        }
+    }
+    for (table, c, parent) in attached_constraints(from) {
+        if !d.dropped_tables.contains(table) && !keeps_attached(d, table, c) {
+            recreate_roots.insert(root(from, parent));
         }
     }
     for (name, i) in &from.indexes {
@@ -70,8 +83,75 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
         }
     }
+    constraints_dropped_with_parent(d, &gone);
+    super::constraints::attach_to_parent_constraints(d, &gone);
     users_after_attached_partitions(d);
     Ok(())
+}
+
+/// The partitions' own key constraints of `s` attached to a partitioned index (those whose
+/// index backs no constraint of the parent): (table, constraint, that index).
+fn attached_constraints(s: &Schema) -> Vec<(&QualifiedName, &Constraint, &QualifiedName)> {
+    s.tables
+        .values()
+        .flat_map(|t| {
+            t.constraints
+                .values()
+                .filter_map(move |c| Some((&t.name, c, c.index_parent.as_ref()?)))
+        })
+        .collect()
+}
+
+/// Whether `to` keeps a constraint of `from` attached as it is, on a partition of the same
+/// table (dropping it, or attaching it elsewhere, needs its parent index dropped first).
+fn keeps_attached(d: &Diff, table: &QualifiedName, c: &Constraint) -> bool {
+    let partition_of = |s: &Schema| s.tables.get(table).map(|t| t.partition_of.clone());
+    partition_of(d.from) == partition_of(d.to)
+        && d.to
+            .tables
+            .get(table)
+            .and_then(|t| t.constraints.get(&c.name))
+            .is_some_and(|n| n == c)
+}
+
+/// Constraints attached to a partitioned index that does not survive: `DROP INDEX ...
+/// CASCADE` drops them (their own drop is refused), so `to`'s are added again (and
+/// attached) after the parent index is made again.
+fn constraints_dropped_with_parent(d: &mut Diff, gone: &BTreeSet<QualifiedName>) {
+    let from = d.from;
+    for (table, c, parent) in attached_constraints(from) {
+        if d.dropped_tables.contains(table) || !gone.contains(parent) {
+            continue;
+        }
+        let id = ObjectId::Constraint(table.clone(), c.name.clone());
+        let root = ObjectId::Index(root(from, parent));
+        let readd =
+            d.to.tables
+                .get(table)
+                .and_then(|t| t.constraints.get(&c.name))
+                .filter(|n| n.local);
+        if let Some(n) = readd {
+            let phase = d.recreated.get(&root).copied().unwrap_or(Phase::Contract);
+            d.mark_recreated(&id, phase);
+            super::constraints::add(d, table, n, phase);
+        } else {
+            // Gone, or made again as the share of a parent's constraint (by that
+            // constraint's creation or `attach_to_parent_constraints`).
+            d.changes.retain(|x| x.object != id);
+            d.recreated.remove(&id);
+        }
+        d.before_creation.push((root, id));
+    }
+}
+
+/// The partitions' own constraints attached anywhere below a partitioned index, as
+/// `CONSTRAINT name ON table`.
+fn attached_constraints_below(s: &Schema, name: &QualifiedName) -> Vec<String> {
+    attached_constraints(s)
+        .into_iter()
+        .filter(|(_, _, parent)| root(s, parent) == *name)
+        .map(|(t, c, _)| format!("{} ON {t}", quote_ident(&c.name)))
+        .collect()
 }
 
 /// A partitioned index is invalid until every partition's index is attached to it, and a
@@ -204,17 +284,32 @@ fn attach(d: &mut Diff, old: &Index, new: &Index) {
 }
 
 fn drop(d: &mut Diff, i: &Index, phase: Phase) {
+    let attached = attached_constraints_below(d.from, &i.name);
+    let (op, hazards) = if attached.is_empty() {
+        let op = Op::DropIndex {
+            name: i.name.clone(),
+            concurrently: false,
+            if_exists: false,
+        };
+        (op, vec![])
+    } else {
+        let op = Op::Sql(format!("DROP INDEX {} CASCADE", i.name));
+        let hazard = Hazard::new(
+            DESTRUCTIVE,
+            format!(
+                "drops with CASCADE the partitions' constraints attached to it: {}",
+                attached.join(", ")
+            ),
+        );
+        (op, vec![hazard])
+    };
     d.push(
         ObjectId::Index(i.name.clone()),
         Step::Drop,
         ChangeKind::Drop,
         phase,
-        Op::DropIndex {
-            name: i.name.clone(),
-            concurrently: false,
-            if_exists: false,
-        },
-        vec![],
+        op,
+        hazards,
     );
 }
 
