@@ -178,6 +178,7 @@ macro_rules! for_each_diff_case {
             partition_bound_changes,
             partition_check_becomes_own,
             partition_column_add,
+            partition_column_type_change_from_serial,
             partition_create,
             partition_detached_and_dropped,
             partition_fk_repointed_to_new_partitioned_table,
