@@ -47,13 +47,29 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             recreate_roots.insert(root(from, parent));
         }
     }
+    let out_of_the_way = taken_by_attach(d);
     for (name, i) in &from.indexes {
         if attached_parent(d, i).is_some() || d.dropped_tables.contains(&i.table) {
             continue;
         }
+        if out_of_the_way.contains(name) {
+            let table = ObjectId::Table(i.table.clone());
+            d.after.push((
+                ObjectId::Index(name.clone()),
+                Some(Step::Drop),
+                table.clone(),
+            ));
+            d.before_creation
+                .push((table, ObjectId::Index(name.clone())));
+        }
         match to.indexes.get(name) {
+            None if out_of_the_way.contains(name) => drop(d, i, Phase::Expand),
             None => drop(d, i, Phase::Contract),
-            Some(n) if n.definition != i.definition || recreate_roots.contains(name) => {
+            Some(n)
+                if n.definition != i.definition
+                    || recreate_roots.contains(name)
+                    || out_of_the_way.contains(name) =>
+            {
                 let id = ObjectId::Index(name.clone());
                 d.mark_recreated(&id, Phase::Expand);
                 recreate(d, name, Phase::Expand)?;
@@ -87,6 +103,46 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     super::constraints::attach_to_parent_constraints(d, &gone);
     users_after_attached_partitions(d);
     Ok(())
+}
+
+/// Indexes of a table this change attaches as a partition that `ATTACH PARTITION` would
+/// take as the partition's share of one of its new parent's indexes (PostgreSQL attaches
+/// the first matching index it finds) while `to` keeps them apart: they are dropped before
+/// the attach (which then builds the share under its own name) and made again after.
+fn taken_by_attach(d: &Diff) -> BTreeSet<QualifiedName> {
+    let (from, to) = (d.from, d.to);
+    let mut out = BTreeSet::new();
+    for (name, i) in &from.indexes {
+        let partition_of = |s: &Schema| s.tables.get(&i.table).map(|t| t.partition_of.clone());
+        let (Some(Some(now)), Some(before)) = (partition_of(to), partition_of(from)) else {
+            continue;
+        };
+        if before.as_ref() == Some(&now) || i.parent.is_some() {
+            continue;
+        }
+        let kept_as = to.indexes.get(name).and_then(|n| n.parent.as_ref());
+        let taken = to.indexes.values().any(|p| {
+            p.table == now.parent
+                && from.indexes.get(&p.name) == Some(p)
+                && kept_as != Some(&p.name)
+                && same_shape(p, i)
+        });
+        if taken {
+            out.insert(name.clone());
+        }
+    }
+    out
+}
+
+/// Whether two indexes have the same kind, method, keys and predicate (what PostgreSQL
+/// compares to attach one as the other's partition), as far as their text says.
+fn same_shape(a: &Index, b: &Index) -> bool {
+    let shape = |i: &Index| {
+        i.definition
+            .split_once(" USING ")
+            .map(|(_, rest)| rest.to_string())
+    };
+    a.unique == b.unique && shape(a).is_some() && shape(a) == shape(b)
 }
 
 /// The partitions' own key constraints of `s` attached to a partitioned index (those whose

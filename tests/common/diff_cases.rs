@@ -175,6 +175,7 @@ macro_rules! for_each_diff_case {
             no_change,
             partition_add,
             partition_attach_and_detach_tables,
+            partition_attach_keeps_own_index_apart,
             partition_bound_changes,
             partition_check_becomes_own,
             partition_column_add,
