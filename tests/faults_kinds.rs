@@ -4,8 +4,11 @@
 //! columns with rows, a sequence's MINVALUE raised past its value (`setval` first), and a
 //! key constraint's index storage parameters changed (`ALTER INDEX ... SET`). One plan holds
 //! them all, with a domain's new CHECK (`NOT VALID`, then `VALIDATE` alone) and an array of
-//! the rebuilt composite (converted through a helper function); strata is stopped at every point of its run, by SIGKILL and by a server crash,
-//! then run again. Each effect must have happened exactly once: ids continue after the rows,
+//! the rebuilt composite (converted through a helper function), a parent's column dropped
+//! while the inheriting table keeps it (`ALTER TABLE ONLY`), and a foreign key to a
+//! partitioned table's new unique index, added once every partition's index is attached;
+//! strata is stopped at every point of its run, by SIGKILL and by a server crash, then run
+//! again. Each effect must have happened exactly once: ids continue after the rows,
 //! every value survives its conversion, the sequence hands out its next value, not one
 //! skipped or repeated.
 
@@ -28,6 +31,12 @@ CREATE TABLE counts (id int PRIMARY KEY, n posint DEFAULT 1);
 CREATE SEQUENCE tickets;
 CREATE TABLE codes (code text CONSTRAINT codes_code_key UNIQUE WITH (fillfactor = 70));
 CREATE TABLE uses (code text REFERENCES codes (code));
+CREATE TABLE audited (at date, source text);
+CREATE TABLE orders_log (id int PRIMARY KEY) INHERITS (audited);
+CREATE TABLE plots (k text NOT NULL, id int NOT NULL) PARTITION BY LIST (k);
+CREATE TABLE plots_a PARTITION OF plots FOR VALUES IN ('a');
+CREATE TABLE plots_b PARTITION OF plots FOR VALUES IN ('b');
+CREATE TABLE plot_notes (k text, id int);
 ";
 
 const V2: &str = "
@@ -41,6 +50,13 @@ CREATE TABLE counts (id int PRIMARY KEY, n posint DEFAULT 1);
 CREATE SEQUENCE tickets MINVALUE 100 START WITH 100 MAXVALUE 1000000;
 CREATE TABLE codes (code text CONSTRAINT codes_code_key UNIQUE WITH (fillfactor = 90));
 CREATE TABLE uses (code text REFERENCES codes (code));
+CREATE TABLE audited (at date);
+CREATE TABLE orders_log (id int PRIMARY KEY, source text) INHERITS (audited);
+CREATE TABLE plots (k text NOT NULL, id int NOT NULL) PARTITION BY LIST (k);
+CREATE TABLE plots_a PARTITION OF plots FOR VALUES IN ('a');
+CREATE TABLE plots_b PARTITION OF plots FOR VALUES IN ('b');
+CREATE UNIQUE INDEX plots_k_id_idx ON plots (k, id);
+CREATE TABLE plot_notes (k text, id int, CONSTRAINT plot_notes_fkey FOREIGN KEY (k, id) REFERENCES plots (k, id));
 ";
 
 const ROWS: &str = "
@@ -52,15 +68,20 @@ INSERT INTO counts VALUES (1, 5), (2, 2147483647);
 SELECT nextval('tickets'), nextval('tickets');
 INSERT INTO codes SELECT 'c' || g FROM generate_series(1, 100) g;
 INSERT INTO uses SELECT 'c' || g FROM generate_series(1, 100) g;
+INSERT INTO orders_log (id, source) VALUES (1, 'web'), (2, 'shop');
+INSERT INTO plots VALUES ('a', 1), ('b', 2);
+INSERT INTO plot_notes VALUES ('a', 1), ('b', 2), (NULL, 3);
 ";
 
 /// What every stop must leave readable: each table's rows, whatever their columns' types.
 const READ: &str = "SELECT (SELECT count(*) FROM orders) || ',' || (SELECT count(*) FROM pairs) \
     || ',' || (SELECT sum((p).a) FROM pairs) || ',' || (SELECT sum(n) FROM counts) || ',' \
     || (SELECT count(*) FROM uses JOIN codes USING (code)) || ',' \
-    || (SELECT sum(array_length(ps, 1)) FROM pairs) || ',' || (SELECT count(l) FROM tags)";
+    || (SELECT sum(array_length(ps, 1)) FROM pairs) || ',' || (SELECT count(l) FROM tags) || ',' \
+    || (SELECT string_agg(source, ' ' ORDER BY id) FROM orders_log) || ',' \
+    || (SELECT count(*) FROM plot_notes JOIN plots USING (k, id))";
 
-const SEEN: &str = "3,50,1275,2147483652,100,100,2";
+const SEEN: &str = "3,50,1275,2147483652,100,100,2,web shop,2";
 
 /// After the run: one new order gets id 6 (the identity continues past the serial's rows and
 /// its last value), every pair kept its fields in their new places, the sequence's next value
@@ -77,9 +98,11 @@ SELECT (SELECT id FROM n) || ','
     || ',' || (SELECT count(*) FROM pg_type WHERE typname LIKE '%strata%')
     || ',' || (SELECT count(*) FROM pairs WHERE (ps[1]).a = id AND (ps[1]).b = 'y' AND (ps[1]).c IS NULL AND ps[2] IS NULL)
     || ',' || (SELECT convalidated FROM pg_constraint WHERE conname = 'label_short')
-    || ',' || (SELECT count(*) FROM pg_proc WHERE proname LIKE '%strata%')";
+    || ',' || (SELECT count(*) FROM pg_proc WHERE proname LIKE '%strata%')
+    || ',' || (SELECT count(*) FROM information_schema.columns WHERE table_name = 'audited')
+    || ',' || (SELECT convalidated FROM pg_constraint WHERE conname = 'plot_notes_fkey')";
 
-const AFTER_SEEN: &str = "6,50,posint,100,fillfactor=90,0,0,50,true,0";
+const AFTER_SEEN: &str = "6,50,posint,100,fillfactor=90,0,0,50,true,0,1,true";
 
 #[test]
 fn faults_at_every_step_of_an_identity_a_rebuilt_type_a_sequence_and_index_options_converge() {
@@ -93,6 +116,12 @@ fn faults_at_every_step_of_an_identity_a_rebuilt_type_a_sequence_and_index_optio
     step_with(&steps, &["CREATE DOMAIN public.posint AS bigint"]);
     step_with(&steps, &["ALTER INDEX public.codes_code_key SET"]);
     step_with(&steps, &["VALIDATE CONSTRAINT label_short"]);
+    step_with(
+        &steps,
+        &["ALTER TABLE ONLY public.audited DROP COLUMN source"],
+    );
+    step_with(&steps, &["ATTACH PARTITION public.plots_b"]);
+    step_with(&steps, &["plot_notes_fkey"]);
     let points = points(&steps);
     let outcomes = every_fault(
         &p,

@@ -29,7 +29,7 @@ use crate::diff::hazard::{
 use crate::diff::Phase;
 use crate::diff::{Change, ChangeKind, Op, Step};
 use crate::model::{
-    quote_ident, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,
+    quote_ident, Constraint, ConstraintKind, FunctionSig, ObjectId, QualifiedName, Schema, SubName,
 };
 use crate::source::annotations::Renames;
 use sha2::{Digest, Sha256};
@@ -136,6 +136,9 @@ fn rewrite(
                 return;
             };
             match c.kind {
+                ConstraintKind::ForeignKey if c.validated && references_partitioned(desired, c) => {
+                    out.push(fk_to_partitioned(change, table, c))
+                }
                 ConstraintKind::ForeignKey | ConstraintKind::Check
                     if c.validated
                         && matches!(
@@ -385,6 +388,31 @@ fn index_columns(definition: &str) -> Option<(bool, &str)> {
         && !rest.contains(" WITH (")
         && !rest.contains(" USING INDEX TABLESPACE ");
     plain.then_some((primary_key, rest))
+}
+
+/// Whether the foreign key `fk` references a partitioned table.
+fn references_partitioned(desired: &Schema, fk: &Constraint) -> bool {
+    fk.references
+        .as_ref()
+        .and_then(|r| desired.tables.get(r))
+        .is_some_and(|t| t.partition_by.is_some())
+}
+
+/// A foreign key to a partitioned table is added validated, not `NOT VALID` then
+/// `VALIDATE`: PostgreSQL makes one constraint per referenced partition, and validating the
+/// foreign key leaves those `NOT VALID` (seen on PostgreSQL 15), while validating one of them
+/// checks every row against that one partition.
+fn fk_to_partitioned(mut change: Change, table: &QualifiedName, fk: &Constraint) -> Change {
+    if let Some(referenced) = &fk.references {
+        change.hazards.push(Hazard::new(
+            BLOCKS_WRITES,
+            format!(
+                "writes to {table} and {referenced} wait while every row of {table} is checked \
+                 (a foreign key to a partitioned table cannot be added NOT VALID and validated)"
+            ),
+        ));
+    }
+    change
 }
 
 fn validate_change(change: &Change, table: &QualifiedName, name: &str) -> Change {
