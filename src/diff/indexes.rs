@@ -42,8 +42,8 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             recreate_roots.insert(root(from, name));
         }
     }
-    for (table, c, parent) in attached_constraints(from) {
-        if !d.dropped_tables.contains(table) && !keeps_attached(d, table, c) {
+    for (table, c, parent) in attached_constraints(d) {
+        if !keeps_attached(d, table, c) {
             recreate_roots.insert(root(from, parent));
         }
     }
@@ -145,11 +145,22 @@ fn same_shape(a: &Index, b: &Index) -> bool {
     a.unique == b.unique && shape(a).is_some() && shape(a) == shape(b)
 }
 
-/// The partitions' own key constraints of `s` attached to a partitioned index (those whose
-/// index backs no constraint of the parent): (table, constraint, that index).
-fn attached_constraints(s: &Schema) -> Vec<(&QualifiedName, &Constraint, &QualifiedName)> {
-    s.tables
+/// The partitions' own key constraints of `from` attached to a partitioned index (whose
+/// index backs no constraint of the parent): (table, constraint, that index). Those of a
+/// partition dropped, detached or attached elsewhere are left out: their table's change
+/// takes them along.
+fn attached_constraints<'a>(
+    d: &Diff<'a>,
+) -> Vec<(&'a QualifiedName, &'a Constraint, &'a QualifiedName)> {
+    let from = d.from;
+    let stays = |t: &QualifiedName| {
+        !d.dropped_tables.contains(t)
+            && d.to.tables.get(t).map(|n| &n.partition_of)
+                == from.tables.get(t).map(|o| &o.partition_of)
+    };
+    from.tables
         .values()
+        .filter(|t| stays(&t.name))
         .flat_map(|t| {
             t.constraints
                 .values()
@@ -167,7 +178,11 @@ fn keeps_attached(d: &Diff, table: &QualifiedName, c: &Constraint) -> bool {
             .tables
             .get(table)
             .and_then(|t| t.constraints.get(&c.name))
-            .is_some_and(|n| n == c)
+            .is_some_and(|n| {
+                // A comment of its own changes in place.
+                (&n.definition, n.kind, n.validated, n.local, &n.index_parent)
+                    == (&c.definition, c.kind, c.validated, c.local, &c.index_parent)
+            })
 }
 
 /// Constraints attached to a partitioned index that does not survive: `DROP INDEX ...
@@ -175,8 +190,8 @@ fn keeps_attached(d: &Diff, table: &QualifiedName, c: &Constraint) -> bool {
 /// attached) after the parent index is made again.
 fn constraints_dropped_with_parent(d: &mut Diff, gone: &BTreeSet<QualifiedName>) {
     let from = d.from;
-    for (table, c, parent) in attached_constraints(from) {
-        if d.dropped_tables.contains(table) || !gone.contains(parent) {
+    for (table, c, parent) in attached_constraints(d) {
+        if !gone.contains(parent) {
             continue;
         }
         let id = ObjectId::Constraint(table.clone(), c.name.clone());
@@ -202,10 +217,10 @@ fn constraints_dropped_with_parent(d: &mut Diff, gone: &BTreeSet<QualifiedName>)
 
 /// The partitions' own constraints attached anywhere below a partitioned index, as
 /// `CONSTRAINT name ON table`.
-fn attached_constraints_below(s: &Schema, name: &QualifiedName) -> Vec<String> {
-    attached_constraints(s)
+fn attached_constraints_below(d: &Diff, name: &QualifiedName) -> Vec<String> {
+    attached_constraints(d)
         .into_iter()
-        .filter(|(_, _, parent)| root(s, parent) == *name)
+        .filter(|(_, _, parent)| root(d.from, parent) == *name)
         .map(|(t, c, _)| format!("{} ON {t}", quote_ident(&c.name)))
         .collect()
 }
@@ -340,7 +355,7 @@ fn attach(d: &mut Diff, old: &Index, new: &Index) {
 }
 
 fn drop(d: &mut Diff, i: &Index, phase: Phase) {
-    let attached = attached_constraints_below(d.from, &i.name);
+    let attached = attached_constraints_below(d, &i.name);
     let (op, hazards) = if attached.is_empty() {
         let op = Op::DropIndex {
             name: i.name.clone(),
