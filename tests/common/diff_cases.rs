@@ -190,6 +190,7 @@ macro_rules! for_each_diff_case {
             partition_index_named_children,
             partition_index_on_only,
             partition_index_with_default_partition,
+            partition_key_attached_comment_changes,
             partition_key_attached_to_new_parent_index,
             partition_key_attached_to_parent_index_replaced,
             partition_key_becomes_share_of_parent_pk,
