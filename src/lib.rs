@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod git;
 pub mod lint;
 pub mod model;
+pub mod order;
 pub mod pg;
 pub mod plan;
 pub mod report;

@@ -123,6 +123,7 @@ async fn virtual_generated_columns_on_18() {
     );
     let schema = read(&a).await;
     let dumped: String = strata::ddl::dump(&schema, strata::ddl::Split::Single)
+        .unwrap()
         .into_iter()
         .map(|f| f.content)
         .collect();

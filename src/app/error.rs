@@ -40,6 +40,9 @@ pub enum Error {
     Diff(#[from] crate::diff::DiffError),
     #[error(transparent)]
     #[diagnostic(transparent)]
+    Dump(#[from] crate::ddl::CycleError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Refused(#[from] crate::run::refused::RunRefused),
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -100,6 +103,8 @@ impl Error {
             // A change strata cannot express: the user changes the schema files or writes a
             // migration.
             Error::Diff(_) => 1,
+            // a database whose objects strata cannot order
+            Error::Dump(_) => 2,
             // strata's own result is wrong; else the plan is stale (plan again)
             Error::Refused(RunRefused::RehearsalDiverged { .. } | RunRefused::Diverged { .. }) => 2,
             Error::Refused(_) => 1,

@@ -75,7 +75,7 @@ pub async fn init(ctx: &Context<'_>, from_database: Option<&str>) -> Result<Outc
                 found.schema.fingerprint()
             ));
             manifest_text.push_str(&adopted_target(&conninfo));
-            ddl::dump(&found.schema, Split::PerSchema)
+            ddl::dump(&found.schema, Split::PerSchema)?
                 .into_iter()
                 .map(|f| (f.name, f.content))
                 .collect()

@@ -39,7 +39,7 @@ pub async fn dump(
             .json(&serde_json::json!({ "schema": found.schema }));
         return Ok(Outcome::Fine);
     }
-    let files = ddl::dump(&found.schema, split);
+    let files = ddl::dump(&found.schema, split)?;
     match out {
         None => {
             let text: Vec<&str> = files.iter().map(|f| f.content.as_str()).collect();

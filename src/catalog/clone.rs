@@ -85,6 +85,11 @@ async fn own_dump(
         "{}: cloning the target with strata's own dump{unmodelled}",
         no_pg_dump(major)
     ));
-    let files = crate::ddl::dump(&found.schema, crate::ddl::Split::Single);
+    let files = crate::ddl::dump(&found.schema, crate::ddl::Split::Single).map_err(|e| {
+        fail(format!(
+            "{}, and strata's own dump failed: {e}",
+            no_pg_dump(major)
+        ))
+    })?;
     Ok(files.into_iter().map(|f| f.content).collect())
 }

@@ -2,7 +2,7 @@
 //! (file names sort in load order), or one per object in a tree named after the objects
 //! (`app/tables/users.sql`), which strata's loader takes in any order.
 
-use super::create_statements;
+use super::{create_statements, CycleError};
 use crate::model::{ObjectId, Schema};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
@@ -24,16 +24,6 @@ pub struct DumpFile {
 const HEADER: &str =
     "-- Written by `strata dump`: plain PostgreSQL DDL, load the files in name order.\n\
 SET check_function_bodies = false;\n";
-
-/// The name a per-schema dump groups an object under: its schema (`ObjectId::schema`), and
-/// for an extension its own name (a file of its own, as dumps have always been split).
-fn schema_name(id: &ObjectId) -> &str {
-    match (id, id.schema()) {
-        (_, Some(s)) => s,
-        (ObjectId::Extension(e), None) => e,
-        (_, None) => "",
-    }
-}
 
 /// Letters, digits, `_`, `-` and `.` stay; anything else becomes `_`; at most 80 characters;
 /// never `.`-first (no `..`, no hidden files).
@@ -128,19 +118,22 @@ pub fn is_dump_file_name(name: &str) -> bool {
 }
 
 /// The dump of a schema as files. `Single` gives one file, `schema.sql`.
-pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
+pub fn dump(schema: &Schema, split: Split) -> Result<Vec<DumpFile>, CycleError> {
     if split == Split::PerObject {
         return dump_per_object(schema);
     }
     let fingerprint = format!("-- fingerprint: {}\n", schema.fingerprint());
-    let statements = create_statements(schema);
+    let statements = create_statements(schema)?;
     let mut files: Vec<(String, String)> = Vec::new();
     for (id, sql) in statements {
         let group = match split {
             Split::Single => "schema".to_string(),
             Split::PerSchema => match &id {
                 ObjectId::Schema(s) if s.is_empty() => "default_privileges".to_string(),
-                _ => format!("schema_{}", file_part(schema_name(&id))),
+                // A file of its own, as dumps have always been split (it sorts under the
+                // schema it is installed in).
+                ObjectId::Extension(e) => format!("schema_{}", file_part(e)),
+                _ => format!("schema_{}", file_part(id.schema().unwrap_or_default())),
             },
             Split::PerObject => unreachable!("dump_per_object"),
         };
@@ -158,7 +151,7 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
     }
     let width = files.len().to_string().len().max(4);
     let count = files.len();
-    files
+    Ok(files
         .into_iter()
         .enumerate()
         .map(|(n, (group, body))| DumpFile {
@@ -176,16 +169,16 @@ pub fn dump(schema: &Schema, split: Split) -> Vec<DumpFile> {
                 }
             ),
         })
-        .collect()
+        .collect())
 }
 
 /// One file per object (`object_path`), in the order of each file's first statement, its
 /// statements in dependency order. No fingerprint line: a file changes only when its object
 /// does.
-fn dump_per_object(schema: &Schema) -> Vec<DumpFile> {
+fn dump_per_object(schema: &Schema) -> Result<Vec<DumpFile>, CycleError> {
     let mut order: Vec<String> = Vec::new();
     let mut bodies: std::collections::HashMap<String, String> = Default::default();
-    for (id, sql) in create_statements(schema) {
+    for (id, sql) in create_statements(schema)? {
         let path = object_path(schema, &id);
         match bodies.get_mut(&path) {
             Some(body) => {
@@ -198,7 +191,7 @@ fn dump_per_object(schema: &Schema) -> Vec<DumpFile> {
             }
         }
     }
-    order
+    Ok(order
         .into_iter()
         .map(|path| {
             let body = bodies.remove(&path).unwrap_or_default();
@@ -207,7 +200,7 @@ fn dump_per_object(schema: &Schema) -> Vec<DumpFile> {
                 content: format!("{HEADER}\n{body}"),
             }
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -233,11 +226,13 @@ mod tests {
 
     #[test]
     fn an_empty_schema_dumps_to_one_file_with_the_header() {
-        let files = dump(&Schema::default(), Split::PerSchema);
+        let files = dump(&Schema::default(), Split::PerSchema).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].name, "0001_schema.sql");
-        assert!(dump(&Schema::default(), Split::PerObject).is_empty());
-        let files = dump(&Schema::default(), Split::Single);
+        assert!(dump(&Schema::default(), Split::PerObject)
+            .unwrap()
+            .is_empty());
+        let files = dump(&Schema::default(), Split::Single).unwrap();
         assert_eq!(files[0].name, "schema.sql");
         assert!(files[0].content.contains("-- fingerprint: sha256:"));
         assert!(files[0]

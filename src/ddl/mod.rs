@@ -27,9 +27,11 @@ pub use constraints::add_constraint;
 pub use dump::{dump, is_dump_file_name, DumpFile, Split};
 pub use functions::create_function;
 pub use indexes::create_index;
-pub use order::create_statements;
+pub use order::{create_statements, CycleError};
 pub use policies::create_policy;
-pub use privileges::{default_privileges, grants, GrantTarget};
+pub use privileges::{
+    alter_default_privileges, default_privileges, grant, grants, revoke, role, GrantTarget,
+};
 pub use schemas::{create_collation, create_extension, create_schema};
 pub use sequences::{create_sequence, sequence_options, sequence_owned_by};
 pub use tables::{column_definition, create_table};

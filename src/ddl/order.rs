@@ -1,30 +1,22 @@
-//! Every object's CREATE statements in dependency order: a petgraph graph over statement
-//! items (a table with its columns is one item; constraints, indexes, triggers, policies are
-//! their own), ordered by Kahn's algorithm with a priority queue keyed by (schema, kind rank,
-//! object id), so the same schema always gives the same order. Foreign keys are their own
-//! items after both tables, so they never make a cycle.
+//! Every object's CREATE statements in dependency order, as the creates of a diff from the
+//! empty schema: the statement items (a table with its columns is one item; constraints,
+//! indexes, triggers, policies are their own) go through the one ordering engine
+//! (`crate::order`), tie-broken by (schema, kind rank, object id), so the same schema always
+//! gives the same order. Foreign keys are their own items after both tables, so they never
+//! make a cycle; any other cycle is a [`CycleError`] naming the objects.
 
 use super::*;
 use crate::model::{ObjectId, Schema};
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::Direction;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use crate::order::{self, rank, Deps, Item, Step};
+use std::collections::BTreeMap;
 
-fn rank(id: &ObjectId) -> u8 {
-    match id {
-        ObjectId::Schema(_) => 0,
-        ObjectId::Extension(_) => 1,
-        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
-        ObjectId::Sequence(_) => 3,
-        ObjectId::Function(_) => 4,
-        ObjectId::Table(_) | ObjectId::Column(..) => 5,
-        ObjectId::Constraint(..) => 6,
-        ObjectId::Index(_) => 7,
-        ObjectId::View(_) => 8,
-        ObjectId::Trigger(_) => 9,
-        ObjectId::Policy(_) => 10,
-    }
+/// Objects whose CREATE statements depend on each other in a cycle (not through foreign
+/// keys, which are added after the tables): strata cannot write them in an order that loads.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("these objects depend on each other in a cycle, so strata cannot order their CREATE statements: {objects}")]
+#[diagnostic(code(strata::dump::cycle))]
+pub struct CycleError {
+    pub objects: String,
 }
 
 /// The schema an object sorts under: an extension's is the one it is installed in.
@@ -57,7 +49,7 @@ fn item_of(id: &ObjectId, schema: &Schema) -> ObjectId {
 /// Each object's CREATE statements, in an order psql can load into an empty database:
 /// schemas, then objects in dependency order, then `OWNED BY` of sequences, then default
 /// privileges (last, so they do not change the privileges of the objects created here).
-pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
+pub fn create_statements(schema: &Schema) -> Result<Vec<(ObjectId, String)>, CycleError> {
     let mut items: BTreeMap<ObjectId, Statements> = BTreeMap::new();
     for s in schema.schemas.values() {
         items.insert(ObjectId::Schema(s.name.clone()), create_schema(s));
@@ -120,67 +112,33 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
         items.insert(ObjectId::Policy(k.clone()), create_policy(p));
     }
 
-    let ids: Vec<&ObjectId> = items.keys().collect();
-    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(ids.len(), ids.len() * 2);
-    let nodes: Vec<NodeIndex> = (0..ids.len()).map(|i| graph.add_node(i)).collect();
-    let index: BTreeMap<&ObjectId, usize> =
-        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    // Dependencies between items: sub-objects folded into the item that creates them.
+    let mut deps: Deps<&ObjectId> = Deps::new();
     for (from, tos) in &schema.dependencies {
-        let Some(&f) = index.get(&item_of(from, schema)) else {
+        let Some((f, _)) = items.get_key_value(&item_of(from, schema)) else {
             continue;
         };
         for to in tos {
-            if let Some(&t) = index.get(&item_of(to, schema)) {
+            if let Some((t, _)) = items.get_key_value(&item_of(to, schema)) {
                 if f != t {
-                    // Edge: dependency first.
-                    graph.update_edge(nodes[t], nodes[f], ());
+                    deps.entry(f).or_default().insert(t);
                 }
             }
         }
     }
-    let key = |i: usize| {
-        let id = ids[i];
-        Reverse((schema_of(id, schema), rank(id), id.clone()))
-    };
-    let mut indegree: Vec<usize> = nodes
+    let ids: Vec<&ObjectId> = items.keys().collect();
+    let creates: Vec<Item<&ObjectId, (String, u8)>> = ids
         .iter()
-        .map(|n| graph.neighbors_directed(*n, Direction::Incoming).count())
+        .map(|&id| Item {
+            object: id,
+            step: Step::Create,
+            rank: (schema_of(id, schema), rank(id, Step::Create)),
+        })
         .collect();
-    // `queued`: pushed on the ready queue (by its last dependency, or released from a cycle).
-    let mut queued: Vec<bool> = indegree.iter().map(|&d| d == 0).collect();
-    let mut ready: BinaryHeap<_> = (0..ids.len())
-        .filter(|&i| queued[i])
-        .map(|i| (key(i), i))
-        .collect();
-    let mut order = Vec::with_capacity(ids.len());
-    loop {
-        while let Some((_, i)) = ready.pop() {
-            order.push(i);
-            for next in graph.neighbors_directed(nodes[i], Direction::Outgoing) {
-                let j = graph[next];
-                if queued[j] {
-                    continue;
-                }
-                indegree[j] -= 1;
-                if indegree[j] == 0 {
-                    queued[j] = true;
-                    ready.push((key(j), j));
-                }
-            }
-        }
-        // A cycle (objects strata cannot order, e.g. functions whose signatures use each
-        // other's types): release the smallest remaining item and go on.
-        match (0..ids.len())
-            .filter(|&i| !queued[i])
-            .min_by_key(|&i| key(i).0)
-        {
-            Some(i) => {
-                queued[i] = true;
-                ready.push((key(i), i));
-            }
-            None => break,
-        }
-    }
+    let (order, _) =
+        order::order(&creates, &Deps::new(), &deps, &[]).map_err(|cycle| CycleError {
+            objects: cycle.objects(),
+        })?;
     let mut out: Vec<(ObjectId, String)> = order
         .into_iter()
         .map(|i| (ids[i].clone(), items[ids[i]].to_string()))
@@ -195,7 +153,7 @@ pub fn create_statements(schema: &Schema) -> Vec<(ObjectId, String)> {
         let id = ObjectId::Schema(String::new());
         out.push((id, defaults.to_string()));
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -284,6 +242,7 @@ mod tests {
     #[test]
     fn tables_come_before_their_foreign_keys_and_views_after_their_tables() {
         let order: Vec<String> = create_statements(&cyclic())
+            .unwrap()
             .into_iter()
             .map(|(id, _)| id.to_string())
             .collect();
@@ -304,11 +263,14 @@ mod tests {
     #[test]
     fn the_order_is_stable() {
         let s = cyclic();
-        assert_eq!(create_statements(&s), create_statements(&s.clone()));
+        assert_eq!(
+            create_statements(&s).unwrap(),
+            create_statements(&s.clone()).unwrap()
+        );
     }
 
     #[test]
-    fn a_cycle_is_broken_not_dropped() {
+    fn a_cycle_other_than_foreign_keys_is_an_error_naming_the_objects() {
         let mut s = cyclic();
         let (a, b) = (QualifiedName::new("s", "a"), QualifiedName::new("s", "b"));
         dep(
@@ -317,11 +279,8 @@ mod tests {
             ObjectId::Table(b.clone()),
         );
         dep(&mut s, ObjectId::Table(b), ObjectId::Table(a));
-        let order: Vec<String> = create_statements(&s)
-            .into_iter()
-            .map(|(id, _)| id.to_string())
-            .collect();
-        let unique: std::collections::BTreeSet<&String> = order.iter().collect();
-        assert_eq!((order.len(), unique.len()), (7, 7), "{order:?}");
+        let e = create_statements(&s).unwrap_err();
+        // Only the cycle: not the view and the foreign keys waiting behind it.
+        assert_eq!(e.objects, "table s.a, table s.b");
     }
 }

@@ -15,11 +15,87 @@ pub enum GrantTarget<'a> {
     Column(&'a str, &'a str),
 }
 
-fn grantee(name: &str) -> String {
+/// A role in GRANT, REVOKE, OWNER TO and policies: `PUBLIC` (as the catalog reads it) stays
+/// a keyword; every other role is an identifier.
+pub fn role(name: &str) -> String {
     if name == "PUBLIC" {
         "PUBLIC".into()
     } else {
         quote_ident(name)
+    }
+}
+
+/// `GRANT privilege[ (column)] ON on TO role[ WITH GRANT OPTION]`.
+pub fn grant(g: &Grant, column: Option<&str>, on: &str) -> String {
+    format!(
+        "GRANT {}{} ON {on} TO {}{}",
+        g.privilege,
+        column_list(column),
+        role(&g.grantee),
+        if g.grantable {
+            " WITH GRANT OPTION"
+        } else {
+            ""
+        }
+    )
+}
+
+/// `REVOKE [GRANT OPTION FOR ]privilege[ (column)] ON on FROM role`: the privilege, or only
+/// its grant option.
+pub fn revoke(g: &Grant, column: Option<&str>, on: &str, grant_option_only: bool) -> String {
+    format!(
+        "REVOKE {}{}{} ON {on} FROM {}",
+        if grant_option_only {
+            "GRANT OPTION FOR "
+        } else {
+            ""
+        },
+        g.privilege,
+        column_list(column),
+        role(&g.grantee)
+    )
+}
+
+fn column_list(column: Option<&str>) -> String {
+    column
+        .map(|c| format!(" ({})", quote_ident(c)))
+        .unwrap_or_default()
+}
+
+/// `ALTER DEFAULT PRIVILEGES FOR ROLE r[ IN SCHEMA s] {GRANT|REVOKE} ...` of one default
+/// privilege.
+pub fn alter_default_privileges(p: &DefaultPrivilege, grant_it: bool) -> String {
+    default_privilege(&p.role, &p.schema, p.object_kind, &p.grant, grant_it)
+}
+
+fn default_privilege(
+    owner: &str,
+    schema: &Option<String>,
+    kind: DefaultObjectKind,
+    g: &Grant,
+    grant_it: bool,
+) -> String {
+    let on = kind.to_string();
+    format!(
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {}{} {}",
+        role(owner),
+        match schema {
+            Some(s) => format!(" IN SCHEMA {}", quote_ident(s)),
+            None => String::new(),
+        },
+        if grant_it {
+            grant(g, None, &on)
+        } else {
+            revoke(g, None, &on, false)
+        }
+    )
+}
+
+fn public(privilege: Privilege) -> Grant {
+    Grant {
+        grantee: "PUBLIC".to_string(),
+        privilege,
+        grantable: false,
     }
 }
 
@@ -41,30 +117,19 @@ pub fn grants(target: GrantTarget, grants: &Grants) -> Statements {
         {
             out.push(
                 StatementKind::Revoke,
-                format!("REVOKE {privilege} ON {on} FROM PUBLIC"),
+                revoke(&public(privilege), None, &on, false),
             );
         }
     }
+    let column = match &target {
+        GrantTarget::Column(_, c) => Some(*c),
+        _ => None,
+    };
     for g in grants {
         if Some(g.privilege) == default_public && g.grantee == "PUBLIC" && !g.grantable {
             continue;
         }
-        let privilege = match &target {
-            GrantTarget::Column(_, c) => format!("{} ({})", g.privilege, quote_ident(c)),
-            _ => g.privilege.to_string(),
-        };
-        out.push(
-            StatementKind::Grant,
-            format!(
-                "GRANT {privilege} ON {on} TO {}{}",
-                grantee(&g.grantee),
-                if g.grantable {
-                    " WITH GRANT OPTION"
-                } else {
-                    ""
-                }
-            ),
-        );
+        out.push(StatementKind::Grant, grant(g, column, &on));
     }
     out
 }
@@ -80,15 +145,7 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
             .push(&d.grant);
     }
     let mut out = Statements::new();
-    for ((role, schema, kind), grants) in groups {
-        let prefix = format!(
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {}{}",
-            quote_ident(role),
-            match schema {
-                Some(s) => format!(" IN SCHEMA {}", quote_ident(s)),
-                None => String::new(),
-            }
-        );
+    for ((owner, schema, kind), grants) in groups {
         if schema.is_none() {
             if let Some(p) = kind.public_default() {
                 if !grants
@@ -97,29 +154,76 @@ pub fn default_privileges(list: &std::collections::BTreeSet<DefaultPrivilege>) -
                 {
                     out.push(
                         StatementKind::Revoke,
-                        format!("{prefix} REVOKE {p} ON {kind} FROM PUBLIC"),
+                        default_privilege(owner, schema, kind, &public(p), false),
                     );
                 }
             }
         }
         for g in grants {
-            if g.grantee == *role {
+            if g.grantee == *owner {
                 continue;
             }
             out.push(
                 StatementKind::Grant,
-                format!(
-                    "{prefix} GRANT {} ON {kind} TO {}{}",
-                    g.privilege,
-                    grantee(&g.grantee),
-                    if g.grantable {
-                        " WITH GRANT OPTION"
-                    } else {
-                        ""
-                    }
-                ),
+                default_privilege(owner, schema, kind, g, true),
             );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(grantee: &str, grantable: bool) -> Grant {
+        Grant {
+            grantee: grantee.into(),
+            privilege: Privilege::Select,
+            grantable,
+        }
+    }
+
+    #[test]
+    fn grant_and_revoke_forms() {
+        let on = "TABLE public.t";
+        assert_eq!(
+            grant(&g("Read Only", true), Some("Email"), on),
+            "GRANT SELECT (\"Email\") ON TABLE public.t TO \"Read Only\" WITH GRANT OPTION"
+        );
+        assert_eq!(
+            revoke(&g("PUBLIC", false), None, on, false),
+            "REVOKE SELECT ON TABLE public.t FROM PUBLIC"
+        );
+        assert_eq!(
+            revoke(&g("app", true), None, on, true),
+            "REVOKE GRANT OPTION FOR SELECT ON TABLE public.t FROM app"
+        );
+    }
+
+    #[test]
+    fn only_the_catalogs_public_is_the_keyword() {
+        // The catalog reads PUBLIC as "PUBLIC"; a role named "Public" is an identifier (the
+        // diff's own renderer used to turn it into the keyword).
+        assert_eq!(role("PUBLIC"), "PUBLIC");
+        assert_eq!(role("Public"), "\"Public\"");
+    }
+
+    #[test]
+    fn a_default_privilege_in_a_schema() {
+        let p = DefaultPrivilege {
+            role: "owner".into(),
+            schema: Some("app".into()),
+            object_kind: DefaultObjectKind::Tables,
+            grant: g("reader", false),
+        };
+        assert_eq!(
+            alter_default_privileges(&p, true),
+            "ALTER DEFAULT PRIVILEGES FOR ROLE owner IN SCHEMA app GRANT SELECT ON TABLES TO reader"
+        );
+        assert_eq!(
+            alter_default_privileges(&p, false),
+            "ALTER DEFAULT PRIVILEGES FOR ROLE owner IN SCHEMA app REVOKE SELECT ON TABLES FROM reader"
+        );
+    }
 }

@@ -13,8 +13,8 @@
 //! that reads its own table, mutually recursive functions) is left out, so the order is never
 //! more constrained than a valid one allows. Dynamic SQL (`EXECUTE`) is not followed.
 
-use super::order::DepsOf;
 use crate::model::{ConstraintKind, Function, FunctionSig, ObjectId, QualifiedName, Schema};
+use crate::order::DepsOf;
 use pg_query::NodeRef;
 use std::collections::{BTreeMap, BTreeSet};
 

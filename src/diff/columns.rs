@@ -71,7 +71,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             )],
         );
     }
-    for c in new.columns.values() {
+    for c in in_column_order(new) {
         let before = old.columns.get(&c.name);
         // The same on both sides: nothing to compare field by field (unless a parent's
         // change reaches it).
@@ -116,6 +116,19 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         );
     }
     Ok(())
+}
+
+/// `table`'s columns in attnum order (then any the order does not name): columns added in
+/// that order end up in the same order as in the schema they come from.
+fn in_column_order(table: &Table) -> impl Iterator<Item = &Column> {
+    let ordered = table.column_order.0.iter();
+    let rest = table
+        .columns
+        .keys()
+        .filter(|name| !table.column_order.0.contains(name));
+    ordered
+        .chain(rest)
+        .filter_map(|name| table.columns.get(name))
 }
 
 /// A child's column `o` as its parent's own changes leave it: NOT NULL set or dropped on

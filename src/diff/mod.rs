@@ -21,7 +21,6 @@ mod indexes;
 pub mod lossy;
 mod names;
 pub mod op;
-pub mod order;
 mod policies;
 mod privileges;
 mod schemas;
@@ -31,12 +30,13 @@ mod triggers;
 mod types;
 mod views;
 
+pub use crate::order::Step;
 pub use hazard::{Hazard, HazardKind};
 pub use op::Op;
-pub use order::Step;
 
 use crate::ddl::{StatementKind, Statements};
 use crate::model::{ObjectId, Schema};
+use crate::order::{self, rank};
 use miette::Diagnostic;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -417,6 +417,7 @@ impl<'a> Diff<'a> {
             };
             let mut extra = names::edges(from, to, &changes);
             extra.extend(after_edges(&changes, &items, &after));
+            extra.extend(column_order_edges(&changes));
             let creations: Vec<(ObjectId, Option<Step>, ObjectId)> = before_creation
                 .iter()
                 .map(|(x, y)| (x.clone(), None, y.clone()))
@@ -428,12 +429,7 @@ impl<'a> Diff<'a> {
             );
             order::order(&items, &from_deps, &to_deps, &extra).map_err(|cycle| {
                 DiffError::Cycle {
-                    objects: cycle
-                        .0
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    objects: cycle.objects(),
                 }
             })?
         };
@@ -463,6 +459,24 @@ fn after_edges(
             .collect();
         for j in (0..changes.len()).filter(|&j| &changes[j].object == y) {
             out.extend(firsts.iter().filter(|&&i| i != j).map(|&i| (i, j)));
+        }
+    }
+    out
+}
+
+/// Columns added to one table, each after the one emitted before it (`columns::diff_table`
+/// emits them in the schema's column order): the table ends with its columns in the order
+/// the schema has them, as `pg_dump` and `SELECT *` show them.
+fn column_order_edges(changes: &[Change]) -> Vec<(usize, usize)> {
+    let mut last: BTreeMap<&crate::model::QualifiedName, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        if let (ObjectId::Column(table, _), ChangeKind::AddColumn, Step::Create) =
+            (&c.object, c.kind, c.step)
+        {
+            if let Some(before) = last.insert(table, i) {
+                out.push((before, i));
+            }
         }
     }
     out
@@ -585,30 +599,6 @@ impl<'a> Folded<'a> {
             }
         }
         out.into_iter().collect()
-    }
-}
-
-/// Tie-break among ready changes: creates from schemas up to policies, drops the other way.
-fn rank(id: &ObjectId, step: Step) -> u8 {
-    let r = match id {
-        ObjectId::Schema(_) => 0,
-        ObjectId::Extension(_) => 1,
-        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
-        ObjectId::Sequence(_) => 3,
-        ObjectId::Table(_) => 4,
-        ObjectId::Column(..) => 5,
-        // After tables: a function body may name tables without PostgreSQL recording it.
-        ObjectId::Function(_) => 6,
-        ObjectId::Constraint(..) => 7,
-        ObjectId::Index(_) => 8,
-        ObjectId::View(_) => 9,
-        ObjectId::Trigger(_) => 10,
-        ObjectId::Policy(_) => 11,
-    };
-    if step == Step::Drop {
-        20 - r
-    } else {
-        r
     }
 }
 

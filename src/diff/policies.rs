@@ -2,9 +2,9 @@
 //! CHECK), recreated when their command or permissiveness changes or an expression goes.
 
 use super::comments::diff_comment;
-use super::privileges::role;
 use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
+use crate::ddl::role;
 use crate::model::{quote_ident, ObjectId, Policy, SubName};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {

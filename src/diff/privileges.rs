@@ -2,7 +2,8 @@
 
 use super::Phase;
 use super::{ChangeKind, Diff, Step};
-use crate::model::{quote_ident, Grant, Grants, ObjectId, Privilege};
+use crate::ddl::{alter_default_privileges, grant, revoke, role};
+use crate::model::{Grant, Grants, ObjectId, Privilege};
 
 /// The grants PostgreSQL gives a new object of some kinds: `EXECUTE` on functions and
 /// `USAGE` on types, to PUBLIC.
@@ -12,15 +13,6 @@ pub(super) fn public_grant(privilege: Privilege) -> Grants {
         privilege,
         grantable: false,
     }])
-}
-
-/// `PUBLIC` stays a keyword; every other role is an identifier.
-pub(super) fn role(name: &str) -> String {
-    if name.eq_ignore_ascii_case("public") {
-        "PUBLIC".to_string()
-    } else {
-        quote_ident(name)
-    }
 }
 
 /// GRANT/REVOKE statements turning `from` into `to` on `target` (e.g. `TABLE public.t`).
@@ -36,29 +28,15 @@ pub(super) fn diff_grants(
 ) {
     let empty = Grants::new();
     let from = from.unwrap_or(&empty);
-    let cols = column
-        .map(|c| format!(" ({})", quote_ident(c)))
-        .unwrap_or_default();
     for g in from.difference(to) {
         // Only the grant option goes when the privilege itself stays.
         let keeps_privilege = to
             .iter()
             .any(|t| t.grantee == g.grantee && t.privilege == g.privilege);
-        let sql = if keeps_privilege && g.grantable {
-            format!(
-                "REVOKE GRANT OPTION FOR {}{cols} ON {target} FROM {}",
-                g.privilege,
-                role(&g.grantee)
-            )
-        } else if keeps_privilege {
+        if keeps_privilege && !g.grantable {
             continue;
-        } else {
-            format!(
-                "REVOKE {}{cols} ON {target} FROM {}",
-                g.privilege,
-                role(&g.grantee)
-            )
-        };
+        }
+        let sql = revoke(g, column, target, keeps_privilege);
         d.push(
             object.clone(),
             Step::Alter,
@@ -81,23 +59,10 @@ pub(super) fn diff_grants(
             Step::Create,
             ChangeKind::Grant,
             Phase::Expand,
-            grant_sql(g, &cols, target),
+            grant(g, column, target),
             vec![],
         );
     }
-}
-
-fn grant_sql(g: &Grant, cols: &str, target: &str) -> String {
-    format!(
-        "GRANT {}{cols} ON {target} TO {}{}",
-        g.privilege,
-        role(&g.grantee),
-        if g.grantable {
-            " WITH GRANT OPTION"
-        } else {
-            ""
-        }
-    )
 }
 
 /// `ALTER <target> OWNER TO role` when owners are modelled and differ.
@@ -124,33 +89,6 @@ pub(super) fn diff_owner(
 
 /// `ALTER DEFAULT PRIVILEGES` for what was added and removed.
 pub(super) fn default_privileges(d: &mut Diff) {
-    let render = |p: &crate::model::DefaultPrivilege, grant: bool| {
-        let mut sql = format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}", role(&p.role));
-        if let Some(schema) = &p.schema {
-            sql.push_str(&format!(" IN SCHEMA {}", quote_ident(schema)));
-        }
-        if grant {
-            sql.push_str(&format!(
-                " GRANT {} ON {} TO {}{}",
-                p.grant.privilege,
-                p.object_kind,
-                role(&p.grant.grantee),
-                if p.grant.grantable {
-                    " WITH GRANT OPTION"
-                } else {
-                    ""
-                }
-            ));
-        } else {
-            sql.push_str(&format!(
-                " REVOKE {} ON {} FROM {}",
-                p.grant.privilege,
-                p.object_kind,
-                role(&p.grant.grantee)
-            ));
-        }
-        sql
-    };
     let from = &d.from.default_privileges;
     let to = &d.to.default_privileges;
     let mut out = Vec::new();
@@ -161,7 +99,7 @@ pub(super) fn default_privileges(d: &mut Diff) {
             Step::Alter,
             ChangeKind::Revoke,
             Phase::Contract,
-            render(p, false),
+            alter_default_privileges(p, false),
         ));
     }
     for p in to.difference(from) {
@@ -171,7 +109,7 @@ pub(super) fn default_privileges(d: &mut Diff) {
             Step::Create,
             ChangeKind::Grant,
             Phase::Expand,
-            render(p, true),
+            alter_default_privileges(p, true),
         ));
     }
     for (object, step, kind, phase, sql) in out {

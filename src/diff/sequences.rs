@@ -6,7 +6,9 @@ use super::hazard::{Hazard, DESTRUCTIVE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{ChangeKind, Diff, DiffError, Step};
-use crate::model::{quote_ident, quote_literal, ObjectId, Sequence, SequenceOptions};
+use crate::model::{
+    quote_ident, quote_literal, ObjectId, QualifiedName, Sequence, SequenceOptions,
+};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -162,6 +164,12 @@ pub(super) fn ownership(d: &mut Diff) {
         if before == s.owned_by {
             continue;
         }
+        if let Some(owner) = before.as_ref().filter(|o| owner_goes(d, o)) {
+            detach(d, name, owner);
+            if s.owned_by.is_none() {
+                continue;
+            }
+        }
         let (object, target) = match &s.owned_by {
             Some((table, column)) => (
                 ObjectId::Column(table.clone(), column.clone()),
@@ -178,6 +186,49 @@ pub(super) fn ownership(d: &mut Diff) {
             vec![],
         );
     }
+}
+
+/// Whether the column owning a sequence is dropped (or dropped and created again), alone or
+/// with its table: the drop would take the sequence with it.
+fn owner_goes(d: &Diff, (table, column): &(QualifiedName, String)) -> bool {
+    d.dropped_tables.contains(table)
+        || d.recreated.contains_key(&ObjectId::Table(table.clone()))
+        || d.recreated
+            .contains_key(&ObjectId::Column(table.clone(), column.clone()))
+        || !d
+            .to
+            .tables
+            .get(table)
+            .is_some_and(|t| t.columns.contains_key(column))
+}
+
+/// `OWNED BY NONE` before the owning column or its table is dropped, so the sequence
+/// survives for its new owner (a table renamed as a drop and a create keeps its sequence).
+/// It goes right before that drop, as a change of the dropped object: ordered as the drop
+/// is, with nothing between them.
+fn detach(d: &mut Diff, name: &QualifiedName, (table, column): &(QualifiedName, String)) {
+    let owners = [
+        ObjectId::Table(table.clone()),
+        ObjectId::Column(table.clone(), column.clone()),
+    ];
+    let Some(at) = d
+        .changes
+        .iter()
+        .position(|c| c.step == Step::Drop && owners.contains(&c.object))
+    else {
+        return;
+    };
+    let drop = &d.changes[at];
+    let detach = super::Change {
+        object: drop.object.clone(),
+        step: Step::Drop,
+        kind: ChangeKind::AlterSequence,
+        phase: drop.phase,
+        op: format!("ALTER SEQUENCE {name} OWNED BY NONE").into(),
+        hazards: vec![],
+        transactional: true,
+    };
+    d.changes.insert(at, detach);
 }
 
 pub(super) fn options_sql(o: &SequenceOptions) -> String {

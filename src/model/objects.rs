@@ -375,8 +375,10 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
-/// Whether a materialized view holds data: read and rendered, never compared (see `View`).
-#[derive(Debug, Clone, Copy)]
+/// Whether a materialized view holds data (`WITH DATA`): read, rendered and compared by
+/// equality like any other field, but data, not schema, so the fingerprint and snapshots leave
+/// it out (see `View::populated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Populated(pub bool);
 
 impl Default for Populated {
@@ -385,14 +387,6 @@ impl Default for Populated {
         Populated(true)
     }
 }
-
-impl PartialEq for Populated {
-    fn eq(&self, _: &Populated) -> bool {
-        true
-    }
-}
-
-impl Eq for Populated {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
@@ -403,9 +397,10 @@ pub struct View {
     /// `reloptions`: `security_barrier=true`, `check_option=local`, ...
     pub options: Vec<String>,
     /// Materialized views only: whether it was populated (`WITH DATA`). Data, not schema:
-    /// it compares equal whatever it holds and is not serialised (fingerprint, snapshots), so
-    /// a populated view and its schema-only clone are the same schema; a new view is created
-    /// as schema/ declares it.
+    /// not serialised (fingerprint, snapshots), so a populated view and its schema-only clone
+    /// have the same fingerprint, and the diff never looks at it; a new view is created as
+    /// schema/ declares it. `==` compares it (the dump writes it back: introspection's round
+    /// trip checks that).
     #[serde(skip)]
     pub populated: Populated,
     pub owner: Option<String>,

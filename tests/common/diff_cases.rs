@@ -7,6 +7,7 @@
 macro_rules! for_each_diff_case {
     ($m:ident) => {
         $m!(
+            added_columns_keep_the_schema_order,
             check_add,
             check_change,
             collation_changed_refused,
@@ -173,6 +174,7 @@ macro_rules! for_each_diff_case {
             name_reuse_view_renamed_table_takes_name,
             new_enum_value_used_by_new_default,
             no_change,
+            owned_sequence_outlives_its_dropped_column,
             partition_add,
             partition_attach_and_detach_tables,
             partition_attach_keeps_own_index_apart,
@@ -237,6 +239,7 @@ macro_rules! for_each_diff_case {
             table_drop,
             table_move_schema_like,
             table_recreated_same_name_other_schema,
+            table_renamed_by_drop_and_create_keeps_its_sequence,
             table_storage_options,
             table_unlogged,
             three_level_view_chain_retype,

@@ -1,6 +1,12 @@
-//! Ordering changes: a petgraph graph with up to three kinds of node per object (its drop,
-//! its alters, its create), edges from the dependency maps of both schemas, and one
-//! deterministic topological order (Kahn's algorithm with a priority queue).
+//! The one ordering engine, for the diff's changes and for the dump's CREATE statements (a
+//! dump is ordered as the creates of a diff from the empty schema): a petgraph graph with up
+//! to three kinds of node per object (its drop, its alters, its create), edges from the
+//! dependency maps of both schemas, and one deterministic topological order (Kahn's
+//! algorithm with a priority queue), tie-broken by one kind ranking ([`rank`]).
+//!
+//! One cycle policy: foreign keys never make a cycle, because the callers give a table's
+//! foreign keys their own items (`ALTER TABLE ... ADD CONSTRAINT` after both tables, in the
+//! dump and in the diff); any other cycle is an error naming the objects ([`Cycle`]).
 //!
 //! With `A -> B` meaning "A depends on B":
 //! - in the **from** schema (what exists before): `drop(A) < drop(B)`, `drop(A) < alter(B)`
@@ -12,9 +18,10 @@
 //!
 //! Dependencies through objects that have no change are followed transitively, so a view on
 //! an unchanged view on a dropped column still orders correctly. Ties are broken by the
-//! item's rank (step, then kind), then its object id, then its position: same input, same
-//! order.
+//! item's rank (step, then kind; the dump adds the schema first), then its object id, then
+//! its position: same input, same order.
 
+use crate::model::ObjectId;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 use std::cmp::Reverse;
@@ -31,11 +38,36 @@ pub enum Step {
 
 /// What the orderer needs to know about one change.
 #[derive(Debug, Clone)]
-pub struct Item<K> {
+pub struct Item<K, R = u8> {
     pub object: K,
     pub step: Step,
-    /// Tie-break among ready items (lower first): the object kind's rank.
-    pub rank: u8,
+    /// Tie-break among ready items (lower first): the object kind's [`rank`] (the dump's
+    /// is its schema, then that rank).
+    pub rank: R,
+}
+
+/// Tie-break among ready items: creates from schemas up to policies, drops the other way.
+pub fn rank(id: &ObjectId, step: Step) -> u8 {
+    let r = match id {
+        ObjectId::Schema(_) => 0,
+        ObjectId::Extension(_) => 1,
+        ObjectId::Collation(_) | ObjectId::Type(_) => 2,
+        ObjectId::Sequence(_) => 3,
+        ObjectId::Table(_) => 4,
+        ObjectId::Column(..) => 5,
+        // After tables: a function body may name tables without PostgreSQL recording it.
+        ObjectId::Function(_) => 6,
+        ObjectId::Constraint(..) => 7,
+        ObjectId::Index(_) => 8,
+        ObjectId::View(_) => 9,
+        ObjectId::Trigger(_) => 10,
+        ObjectId::Policy(_) => 11,
+    };
+    if step == Step::Drop {
+        20 - r
+    } else {
+        r
+    }
 }
 
 /// Dependencies: object → the objects it depends on.
@@ -58,14 +90,25 @@ impl<K: Ord + Clone> DepsOf<K> for Deps<K> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle<K>(pub Vec<K>);
 
+impl<K: std::fmt::Display> Cycle<K> {
+    /// The objects, comma-separated, for an error message.
+    pub fn objects(&self) -> String {
+        self.0
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Edges between items: `(a, b)` means item `a` runs before item `b`.
 pub type Edges = Vec<(usize, usize)>;
 
 /// Returns the indices of `items` in execution order, and the edges that constrained it.
 /// `extra` holds edges the caller knows of besides dependencies (a create that takes a name
 /// a drop frees runs after the drop).
-pub fn order<K: Ord + Clone>(
-    items: &[Item<K>],
+pub fn order<K: Ord + Clone, R: Ord>(
+    items: &[Item<K, R>],
     from: &impl DepsOf<K>,
     to: &impl DepsOf<K>,
     extra: &[(usize, usize)],
@@ -141,7 +184,7 @@ pub fn order<K: Ord + Clone>(
     let key = |i: usize| {
         Reverse((
             items[i].step != Step::Drop,
-            items[i].rank,
+            &items[i].rank,
             &items[i].object,
             i,
         ))
@@ -162,14 +205,21 @@ pub fn order<K: Ord + Clone>(
         }
     }
     if out.len() < items.len() {
-        let done: BTreeSet<usize> = out.into_iter().collect();
-        let stuck: BTreeSet<K> = (0..items.len())
-            .filter(|i| !done.contains(i))
-            .map(|i| items[i].object.clone())
-            .collect();
-        return Err(Cycle(stuck.into_iter().collect()));
+        return Err(cycle(&graph, items));
     }
     Ok((out, edges.into_iter().collect()))
+}
+
+/// The objects on a cycle (a strongly connected component of more than one item), not
+/// those only waiting behind one.
+fn cycle<K: Ord + Clone, R>(graph: &DiGraph<usize, ()>, items: &[Item<K, R>]) -> Cycle<K> {
+    let on_cycle: BTreeSet<K> = petgraph::algo::tarjan_scc(graph)
+        .into_iter()
+        .filter(|component| component.len() > 1)
+        .flatten()
+        .map(|n| items[graph[n]].object.clone())
+        .collect();
+    Cycle(on_cycle.into_iter().collect())
 }
 
 /// The changed objects `start` depends on, directly or through unchanged objects.
@@ -312,6 +362,20 @@ mod tests {
         assert_eq!(
             ordered(&items, &none, &none),
             ["Drop c", "Create a", "Create b"]
+        );
+    }
+
+    #[test]
+    fn a_cycle_names_its_objects_not_those_waiting_behind_it() {
+        let items = [
+            item("a", Step::Create),
+            item("b", Step::Create),
+            item("c", Step::Create),
+        ];
+        let to = deps(&[("a", "b"), ("b", "a"), ("c", "a")]);
+        assert_eq!(
+            order(&items, &Deps::new(), &to, &[]).unwrap_err(),
+            Cycle(vec!["a", "b"])
         );
     }
 

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Builds diff cases from real applications' migration histories (diesel's
+migrations/<version>_<name>/up.sql or sqlx's migrations/<version>_<name>.sql): apply each migration in order, pg_dump -s after each, write
+cases <app>_step_NNN (i-1 -> i), <app>_ten_NNN (i-10 -> i), <app>_create (empty -> final),
+<app>_drop (final -> empty). Usage: history.py <app> <migrations dir> <out dir> <socket dir> <port>
+(a server you started; the cases are scored with DIFF_CASES_DIR=<out dir> cargo test --test diff corpus)."""
+import os, re, subprocess, sys
+
+app, mdir, out = sys.argv[1], sys.argv[2], sys.argv[3]
+host, port = sys.argv[4], sys.argv[5]
+db = re.sub(r'\W', '_', app.lower()) + '_hist'
+base = ['-h', host, '-p', port, '-U', 'postgres']
+
+def psql(args, **kw):
+    return subprocess.run(['psql', '-X', '-q', *base, *args], capture_output=True, text=True, **kw)
+
+psql(['-d', 'postgres', '-c', f'DROP DATABASE IF EXISTS {db}'])
+psql(['-d', 'postgres', '-c', f'CREATE DATABASE {db}'])
+
+def clean(dump):
+    keep = []
+    for line in dump.splitlines():
+        if line.startswith('\\') or line.startswith('--') or line.startswith('SET '):
+            continue
+        if line.startswith('SELECT pg_catalog.set_config'):
+            continue
+        keep.append(line)
+    text = '\n'.join(keep)
+    return re.sub(r'\n{3,}', '\n\n', text).strip() + '\n'
+
+def dump():
+    r = subprocess.run(['pg_dump', '-s', '--no-owner', '--no-privileges', *base, db],
+                       capture_output=True, text=True, check=True)
+    return clean(r.stdout)
+
+def script(entry):
+    """A migration's SQL: diesel's <version>_<name>/up.sql, or sqlx's <version>_<name>.sql."""
+    path = os.path.join(mdir, entry)
+    return os.path.join(path, 'up.sql') if os.path.isdir(path) else path
+
+entries = [e for e in os.listdir(mdir)
+           if os.path.isfile(os.path.join(mdir, e, 'up.sql'))
+           or (e.endswith('.sql') and not e.endswith('.down.sql') and os.path.isfile(os.path.join(mdir, e)))]
+steps = sorted(entries, key=lambda e: e.split('_')[0].replace('-', ''))  # the tools' version order
+dumps = [('empty', '')]
+for s in steps:
+    meta = os.path.join(mdir, s, 'metadata.toml')
+    text = open(script(s)).read()
+    one = not ((os.path.exists(meta) and 'run_in_transaction = false' in open(meta).read())
+               or text.startswith('-- no-transaction'))
+    r = psql(['-d', db, '-v', 'ON_ERROR_STOP=1', *(['-1'] if one else []), '-f', script(s)])
+    if r.returncode != 0:
+        print(f'{s}: failed, stopping: {r.stderr.strip()[:300]}')
+        break
+    dumps.append((s, dump()))
+print(f'{app}: {len(dumps) - 1} migrations applied')
+
+def case(name, a, b, note):
+    if a == b:
+        return
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    open(os.path.join(d, 'from.sql'), 'w').write(a)
+    open(os.path.join(d, 'to.sql'), 'w').write(b)
+    open(os.path.join(d, 'source'), 'w').write(note + '\n')
+
+n = len(dumps)
+for i in range(1, n):
+    case(f'{app}_step_{i:03}', dumps[i-1][1], dumps[i][1], dumps[i][0])
+    if i % 10 == 0 or i == n - 1:
+        j = max(0, i - 10)
+        case(f'{app}_ten_{i:03}', dumps[j][1], dumps[i][1], f'{dumps[j][0]} .. {dumps[i][0]}')
+case(f'{app}_create', '', dumps[-1][1], 'empty -> final')
+case(f'{app}_drop', dumps[-1][1], '', 'final -> empty')

@@ -1,0 +1,1 @@
+SELECT nextval('tickets_legacy_no_seq') = 3

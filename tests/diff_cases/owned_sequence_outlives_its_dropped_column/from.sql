@@ -1,0 +1,1 @@
+CREATE TABLE tickets (id int, legacy_no serial);

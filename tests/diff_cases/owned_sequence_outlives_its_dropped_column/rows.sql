@@ -1,0 +1,1 @@
+INSERT INTO tickets (id) VALUES (1), (2);

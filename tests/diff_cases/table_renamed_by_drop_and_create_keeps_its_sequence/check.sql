@@ -1,0 +1,1 @@
+SELECT nextval('packages_id_seq') = 4

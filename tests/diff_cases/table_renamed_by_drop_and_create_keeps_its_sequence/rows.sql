@@ -1,0 +1,1 @@
+INSERT INTO packages (name) VALUES ('a'), ('b'), ('c');
