@@ -493,6 +493,8 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             local: row.get("local"),
             comment: row.get("comment"),
             index_options: deparse::index_options(row),
+            index_parent: json::<Option<(String, String)>>(row, "index_parent")?
+                .map(|(s, n)| QualifiedName::new(s, n)),
         };
         let table = schema.tables.get_mut(table_name).expect("table read above");
         table.constraints.insert(name, constraint);

@@ -267,6 +267,11 @@ pub fn constraints(version: u32) -> String {
            ix.indkey::int2[] AS index_columns, ix.indnkeyatts AS index_key_count, \
            {nulls_not_distinct} AS nulls_not_distinct, \
            (SELECT ic.reloptions FROM pg_class ic WHERE ic.oid = ix.indexrelid) AS index_options, \
+           CASE WHEN con.contype IN ('p', 'u', 'x') AND con.conparentid = 0 THEN \
+             (SELECT json_build_array(pn.nspname, pc.relname) FROM pg_inherits h \
+                JOIN pg_class pc ON pc.oid = h.inhparent \
+                JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+               WHERE h.inhrelid = con.conindid) END AS index_parent, \
            fn.nspname AS ref_schema, fc.relname AS ref_table, \
            ds.description AS comment \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \

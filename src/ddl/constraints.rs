@@ -9,6 +9,15 @@ pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Statements {
         StatementKind::Create,
         format!("ALTER TABLE {table} ADD CONSTRAINT {name} {}", c.definition),
     );
+    if let Some(parent) = &c.index_parent {
+        out.push(
+            StatementKind::Create,
+            format!(
+                "ALTER INDEX {parent} ATTACH PARTITION {}",
+                QualifiedName::new(&table.schema, &c.name)
+            ),
+        );
+    }
     out.append(comment_on(
         &format!("CONSTRAINT {name} ON {table}"),
         &c.comment,

@@ -175,6 +175,7 @@ mod tests {
             local: true,
             comment: None,
             index_options: Vec::new(),
+            index_parent: None,
         }
     }
 

@@ -612,6 +612,22 @@ pub(super) fn rebuild_default(
     let (Some(old), Some(new)) = (old, new) else {
         return Ok(());
     };
+    // A partition's column changes with its partitioned table's (`ALTER COLUMN ... TYPE`
+    // recurses); its own default, if any, is diffed as the partition's.
+    if let ObjectId::Column(parent, name) = cause {
+        let partition_of = |s: &crate::model::Schema| {
+            s.tables
+                .get(table)
+                .and_then(|t| t.partition_of.as_ref())
+                .map(|p| p.parent.clone())
+        };
+        if name == column
+            && partition_of(d.from).as_ref() == Some(parent)
+            && partition_of(d.to).as_ref() == Some(parent)
+        {
+            return Ok(());
+        }
+    }
     if old.generated.is_some()
         || old.default.is_none()
         || !matches!(cause, ObjectId::Function(_) | ObjectId::Sequence(_))

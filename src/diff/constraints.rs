@@ -43,6 +43,12 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                 );
             }
             Some(n) if only_index_options_differ(c, n) => alter_index_options(d, t, c, n),
+            // Attached to a partitioned index now: attached in place.
+            Some(n) if c.index_parent.is_none() && same_but_index_parent(c, n) => {
+                if let Some(parent) = &n.index_parent {
+                    attach(d, t, &c.name, parent);
+                }
+            }
             Some(_) => {
                 let id = ObjectId::Constraint(t.clone(), c.name.clone());
                 d.mark_recreated(&id, Phase::Expand);
@@ -143,7 +149,108 @@ fn alter_index_options(d: &mut Diff, t: &QualifiedName, old: &Constraint, new: &
 }
 
 fn same(a: &Constraint, b: &Constraint) -> bool {
+    same_but_index_parent(a, b) && a.index_parent == b.index_parent
+}
+
+fn same_but_index_parent(a: &Constraint, b: &Constraint) -> bool {
     a.definition == b.definition && a.validated == b.validated && a.kind == b.kind
+}
+
+/// `ALTER INDEX parent ATTACH PARTITION` of the index of constraint `name` of partition `t`.
+fn attach(d: &mut Diff, t: &QualifiedName, name: &str, parent: &QualifiedName) {
+    let id = ObjectId::Constraint(t.clone(), name.to_string());
+    d.push(
+        id.clone(),
+        Step::Create,
+        ChangeKind::AlterTable,
+        Phase::Expand,
+        format!(
+            "ALTER INDEX {parent} ATTACH PARTITION {}",
+            QualifiedName::new(&t.schema, name)
+        ),
+        vec![],
+    );
+    d.before_creation
+        .push((ObjectId::Index(parent.clone()), id));
+}
+
+/// A partition's key constraint that `to` holds as its partitioned table's (not `local`)
+/// while that constraint of the partitioned table stays as it is: PostgreSQL only makes a
+/// partition's share when the parent's constraint is added, so it is added to the partition
+/// (unless it has it already, unattached) and its index attached to the parent's
+/// (`ALTER TABLE ... ADD CONSTRAINT ... USING INDEX` is refused on a partitioned table, and
+/// `ATTACH PARTITION` of an index needs a constraint on both sides). Called after the
+/// indexes' diff: `gone` are the indexes of `from` that do not survive.
+pub(super) fn attach_to_parent_constraints(
+    d: &mut Diff,
+    gone: &std::collections::BTreeSet<QualifiedName>,
+) {
+    let (from, to) = (d.from, d.to);
+    for new in to.tables.values() {
+        let Some(partition_of) = &new.partition_of else {
+            continue;
+        };
+        let Some(old) = from.tables.get(&new.name) else {
+            continue;
+        };
+        if d.created_tables.contains(&new.name) || old.partition_of != new.partition_of {
+            continue;
+        }
+        for c in new.constraints.values().filter(|c| !c.local && is_key(c)) {
+            let Some(parent) = surviving_parent_constraint(d, &partition_of.parent, c) else {
+                continue;
+            };
+            let id = ObjectId::Constraint(new.name.clone(), c.name.clone());
+            let (readd, attaches) = match old.constraints.get(&c.name) {
+                Some(o) if !o.local => (false, false),
+                Some(o) if d.recreated.contains_key(&id) => (false, o.local),
+                Some(o) if same_but_index_parent(o, c) => {
+                    let dropped = o.index_parent.as_ref().is_some_and(|p| gone.contains(p));
+                    (dropped, o.index_parent.is_none() || dropped)
+                }
+                Some(_) => {
+                    d.mark_recreated(&id, Phase::Expand);
+                    drop(d, &new.name, &old.constraints[&c.name], Phase::Expand);
+                    (true, true)
+                }
+                None => (true, true),
+            };
+            if readd {
+                add(d, &new.name, c, Phase::Expand);
+            }
+            if attaches {
+                attach(
+                    d,
+                    &new.name,
+                    &c.name,
+                    &QualifiedName::new(&partition_of.parent.schema, &parent),
+                );
+            }
+        }
+    }
+}
+
+fn is_key(c: &Constraint) -> bool {
+    matches!(
+        c.kind,
+        ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion
+    )
+}
+
+/// The name of the constraint of partitioned table `parent` that `c` (of a partition) is
+/// the share of, when it is on both sides as it is and not made again.
+fn surviving_parent_constraint(d: &Diff, parent: &QualifiedName, c: &Constraint) -> Option<String> {
+    let of = |s: &crate::model::Schema| {
+        s.tables.get(parent).and_then(|p| {
+            p.constraints
+                .values()
+                .find(|pc| pc.kind == c.kind && pc.columns == c.columns)
+                .cloned()
+        })
+    };
+    let (old, new) = (of(d.from)?, of(d.to)?);
+    let id = ObjectId::Constraint(parent.clone(), new.name.clone());
+    (old.name == new.name && same(&old, &new) && !d.recreated.contains_key(&id)).then_some(new.name)
 }
 
 fn target(t: &QualifiedName, name: &str) -> String {

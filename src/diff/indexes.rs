@@ -7,12 +7,20 @@
 //! on purpose stays so, partitions' own names are kept, and an existing index of a partition
 //! is attached rather than built again. A partition's attached index is never dropped on its
 //! own (PostgreSQL refuses: the parent index requires it): it goes with its parent's drop.
+//!
+//! A partition's own primary key or unique constraint may back such an index too
+//! (`Constraint::index_parent`). Neither can then be dropped alone: the constraint's index
+//! is required by the parent index, and the parent index by the constraint. The parent goes
+//! with `DROP INDEX ... CASCADE`, which takes exactly those constraints along; the ones `to`
+//! keeps are added again and attached after it is made again.
 
 use super::comments::diff_comment;
-use super::hazard::{Hazard, BLOCKS_WRITES, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX};
+use super::hazard::{
+    Hazard, BLOCKS_WRITES, DESTRUCTIVE, INDEX_BUILD, MAY_FAIL, NON_CONCURRENT_INDEX,
+};
 use super::{ChangeKind, Diff, DiffError, Step};
 use super::{Op, Phase};
-use crate::model::{Index, ObjectId, QualifiedName, Schema};
+use crate::model::{quote_ident, Constraint, Index, ObjectId, QualifiedName, Schema};
 use std::collections::BTreeSet;
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
@@ -34,13 +42,34 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             recreate_roots.insert(root(from, name));
         }
     }
+    for (table, c, parent) in attached_constraints(d) {
+        if !keeps_attached(d, table, c) {
+            recreate_roots.insert(root(from, parent));
+        }
+    }
+    let out_of_the_way = taken_by_attach(d);
     for (name, i) in &from.indexes {
         if attached_parent(d, i).is_some() || d.dropped_tables.contains(&i.table) {
             continue;
         }
+        if out_of_the_way.contains(name) {
+            let table = ObjectId::Table(i.table.clone());
+            d.after.push((
+                ObjectId::Index(name.clone()),
+                Some(Step::Drop),
+                table.clone(),
+            ));
+            d.before_creation
+                .push((table, ObjectId::Index(name.clone())));
+        }
         match to.indexes.get(name) {
+            None if out_of_the_way.contains(name) => drop(d, i, Phase::Expand),
             None => drop(d, i, Phase::Contract),
-            Some(n) if n.definition != i.definition || recreate_roots.contains(name) => {
+            Some(n)
+                if n.definition != i.definition
+                    || recreate_roots.contains(name)
+                    || out_of_the_way.contains(name) =>
+            {
                 let id = ObjectId::Index(name.clone());
                 d.mark_recreated(&id, Phase::Expand);
                 recreate(d, name, Phase::Expand)?;
@@ -70,8 +99,130 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             }
         }
     }
+    constraints_dropped_with_parent(d, &gone);
+    super::constraints::attach_to_parent_constraints(d, &gone);
     users_after_attached_partitions(d);
     Ok(())
+}
+
+/// Indexes of a table this change attaches as a partition that `ATTACH PARTITION` would
+/// take as the partition's share of one of its new parent's indexes (PostgreSQL attaches
+/// the first matching index it finds) while `to` keeps them apart: they are dropped before
+/// the attach (which then builds the share under its own name) and made again after.
+fn taken_by_attach(d: &Diff) -> BTreeSet<QualifiedName> {
+    let (from, to) = (d.from, d.to);
+    let mut out = BTreeSet::new();
+    for (name, i) in &from.indexes {
+        let partition_of = |s: &Schema| s.tables.get(&i.table).map(|t| t.partition_of.clone());
+        let (Some(Some(now)), Some(before)) = (partition_of(to), partition_of(from)) else {
+            continue;
+        };
+        if before.as_ref() == Some(&now) || i.parent.is_some() {
+            continue;
+        }
+        let kept_as = to.indexes.get(name).and_then(|n| n.parent.as_ref());
+        let taken = to.indexes.values().any(|p| {
+            p.table == now.parent
+                && from.indexes.get(&p.name) == Some(p)
+                && kept_as != Some(&p.name)
+                && same_shape(p, i)
+        });
+        if taken {
+            out.insert(name.clone());
+        }
+    }
+    out
+}
+
+/// Whether two indexes have the same kind, method, keys and predicate (what PostgreSQL
+/// compares to attach one as the other's partition), as far as their text says.
+fn same_shape(a: &Index, b: &Index) -> bool {
+    let shape = |i: &Index| {
+        i.definition
+            .split_once(" USING ")
+            .map(|(_, rest)| rest.to_string())
+    };
+    a.unique == b.unique && shape(a).is_some() && shape(a) == shape(b)
+}
+
+/// The partitions' own key constraints of `from` attached to a partitioned index (whose
+/// index backs no constraint of the parent): (table, constraint, that index). Those of a
+/// partition dropped, detached or attached elsewhere are left out: their table's change
+/// takes them along.
+fn attached_constraints<'a>(
+    d: &Diff<'a>,
+) -> Vec<(&'a QualifiedName, &'a Constraint, &'a QualifiedName)> {
+    let from = d.from;
+    let stays = |t: &QualifiedName| {
+        !d.dropped_tables.contains(t)
+            && d.to.tables.get(t).map(|n| &n.partition_of)
+                == from.tables.get(t).map(|o| &o.partition_of)
+    };
+    from.tables
+        .values()
+        .filter(|t| stays(&t.name))
+        .flat_map(|t| {
+            t.constraints
+                .values()
+                .filter_map(move |c| Some((&t.name, c, c.index_parent.as_ref()?)))
+        })
+        .collect()
+}
+
+/// Whether `to` keeps a constraint of `from` attached as it is, on a partition of the same
+/// table (dropping it, or attaching it elsewhere, needs its parent index dropped first).
+fn keeps_attached(d: &Diff, table: &QualifiedName, c: &Constraint) -> bool {
+    let partition_of = |s: &Schema| s.tables.get(table).map(|t| t.partition_of.clone());
+    partition_of(d.from) == partition_of(d.to)
+        && d.to
+            .tables
+            .get(table)
+            .and_then(|t| t.constraints.get(&c.name))
+            .is_some_and(|n| {
+                // A comment of its own changes in place.
+                (&n.definition, n.kind, n.validated, n.local, &n.index_parent)
+                    == (&c.definition, c.kind, c.validated, c.local, &c.index_parent)
+            })
+}
+
+/// Constraints attached to a partitioned index that does not survive: `DROP INDEX ...
+/// CASCADE` drops them (their own drop is refused), so `to`'s are added again (and
+/// attached) after the parent index is made again.
+fn constraints_dropped_with_parent(d: &mut Diff, gone: &BTreeSet<QualifiedName>) {
+    let from = d.from;
+    for (table, c, parent) in attached_constraints(d) {
+        if !gone.contains(parent) {
+            continue;
+        }
+        let id = ObjectId::Constraint(table.clone(), c.name.clone());
+        let root = ObjectId::Index(root(from, parent));
+        let readd =
+            d.to.tables
+                .get(table)
+                .and_then(|t| t.constraints.get(&c.name))
+                .filter(|n| n.local);
+        if let Some(n) = readd {
+            let phase = d.recreated.get(&root).copied().unwrap_or(Phase::Contract);
+            d.mark_recreated(&id, phase);
+            super::constraints::add(d, table, n, phase);
+        } else {
+            // Gone, or made again as the share of a parent's constraint (by that
+            // constraint's creation or `attach_to_parent_constraints`).
+            d.changes.retain(|x| x.object != id);
+            d.recreated.remove(&id);
+        }
+        d.before_creation.push((root, id));
+    }
+}
+
+/// The partitions' own constraints attached anywhere below a partitioned index, as
+/// `CONSTRAINT name ON table`.
+fn attached_constraints_below(d: &Diff, name: &QualifiedName) -> Vec<String> {
+    attached_constraints(d)
+        .into_iter()
+        .filter(|(_, _, parent)| root(d.from, parent) == *name)
+        .map(|(t, c, _)| format!("{} ON {t}", quote_ident(&c.name)))
+        .collect()
 }
 
 /// A partitioned index is invalid until every partition's index is attached to it, and a
@@ -204,17 +355,32 @@ fn attach(d: &mut Diff, old: &Index, new: &Index) {
 }
 
 fn drop(d: &mut Diff, i: &Index, phase: Phase) {
+    let attached = attached_constraints_below(d, &i.name);
+    let (op, hazards) = if attached.is_empty() {
+        let op = Op::DropIndex {
+            name: i.name.clone(),
+            concurrently: false,
+            if_exists: false,
+        };
+        (op, vec![])
+    } else {
+        let op = Op::Sql(format!("DROP INDEX {} CASCADE", i.name));
+        let hazard = Hazard::new(
+            DESTRUCTIVE,
+            format!(
+                "drops with CASCADE the partitions' constraints attached to it: {}",
+                attached.join(", ")
+            ),
+        );
+        (op, vec![hazard])
+    };
     d.push(
         ObjectId::Index(i.name.clone()),
         Step::Drop,
         ChangeKind::Drop,
         phase,
-        Op::DropIndex {
-            name: i.name.clone(),
-            concurrently: false,
-            if_exists: false,
-        },
-        vec![],
+        op,
+        hazards,
     );
 }
 

@@ -285,6 +285,7 @@ fn a_table_taking_a_dropped_tables_constraint_name_is_created_after_the_drop_in_
                 local: true,
                 comment: None,
                 index_options: Vec::new(),
+                index_parent: None,
             },
         );
         let mut s = Schema::default();

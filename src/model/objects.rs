@@ -334,6 +334,12 @@ pub struct Constraint {
     /// are those of earlier versions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub index_options: Vec<String>,
+    /// A partition's own primary key or unique constraint whose index is attached to an
+    /// index of the partitioned table that backs no constraint (`ALTER INDEX parent ATTACH
+    /// PARTITION`): that index. (Attached to a constraint's index, a constraint is not
+    /// `local`.) Left out of the serialisation when absent, like `index_options`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_parent: Option<QualifiedName>,
 }
 
 /// ` WITH (name='value', ...)` as `pg_dump` writes a key constraint's index parameters

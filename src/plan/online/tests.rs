@@ -38,6 +38,7 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, columns: &[&st
         local: true,
         comment: None,
         index_options: Vec::new(),
+        index_parent: None,
     }
 }
 

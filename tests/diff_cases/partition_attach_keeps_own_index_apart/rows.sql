@@ -1,0 +1,2 @@
+INSERT INTO logs VALUES ('2024-05-01', 1, 'a');
+INSERT INTO logs_2025 VALUES ('2025-05-01', 2, 'b');

@@ -1,0 +1,1 @@
+SELECT string_agg(ref, ',' ORDER BY ref) = '1,2' FROM tickets

@@ -1,0 +1,1 @@
+INSERT INTO tickets (queue, title) VALUES ('ops', 'disk full'), ('dev', 'flaky test');

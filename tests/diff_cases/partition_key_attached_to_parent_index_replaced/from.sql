@@ -1,0 +1,8 @@
+CREATE TABLE events (id bigint NOT NULL, day date NOT NULL, note text) PARTITION BY RANGE (day);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE UNIQUE INDEX events_uq ON ONLY events (day, id);
+ALTER TABLE events_2024 ADD CONSTRAINT events_2024_pkey PRIMARY KEY (day, id);
+ALTER INDEX events_uq ATTACH PARTITION events_2024_pkey;
+CREATE UNIQUE INDEX events_2025_day_id ON events_2025 (day, id);
+ALTER INDEX events_uq ATTACH PARTITION events_2025_day_id;
