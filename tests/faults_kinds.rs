@@ -10,7 +10,8 @@
 //! strata is stopped at every point of its run, by SIGKILL and by a server crash, then run
 //! again. Each effect must have happened exactly once: ids continue after the rows,
 //! every value survives its conversion, the sequence hands out its next value, not one
-//! skipped or repeated.
+//! skipped or repeated. A table rebuilt partitioned (rename, create, copy, drop, its view and
+//! foreign key made again) is one transactional step, stopped before and after it.
 
 mod common;
 #[allow(dead_code)]
@@ -131,6 +132,55 @@ fn faults_at_every_step_of_an_identity_a_rebuilt_type_a_sequence_and_index_optio
         |case, point| {
             assert_eq!(case.db.psql(READ), SEEN, "{point}");
             assert_eq!(case.db.psql(AFTER), AFTER_SEEN, "{point}");
+        },
+    );
+    eprintln!("{} cases:\n{}", outcomes.len(), outcomes.join("\n"));
+}
+
+/// A table that becomes partitioned is built again (renamed aside, created partitioned, its
+/// rows copied, the old one dropped, its view and the foreign key to it made again): stopped
+/// at every point by SIGKILL and by a server crash, the re-run leaves every row copied once,
+/// the view and the foreign key in place, and nothing of the old table.
+#[test]
+fn faults_at_every_step_of_a_table_rebuilt_partitioned_converge() {
+    const V1: &str = "
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, what text, PRIMARY KEY (id, at));
+CREATE VIEW recent AS SELECT id, what FROM events;
+CREATE TABLE notes (id bigint, at date, FOREIGN KEY (id, at) REFERENCES events (id, at));
+";
+    const V2: &str = "
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, what text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_rest PARTITION OF events DEFAULT;
+CREATE VIEW recent AS SELECT id, what FROM events;
+CREATE TABLE notes (id bigint, at date, FOREIGN KEY (id, at) REFERENCES events (id, at));
+";
+    const ROWS: &str = "
+INSERT INTO events SELECT g, date '2025-01-01' + g, 'e' || g FROM generate_series(1, 500) g;
+INSERT INTO notes SELECT g, date '2025-01-01' + g FROM generate_series(1, 500, 50) g;
+";
+    const READ: &str = "SELECT (SELECT count(*) || ',' || sum(id) FROM events) || ',' \
+        || (SELECT count(*) FROM recent) || ',' || (SELECT count(*) FROM notes JOIN events USING (id, at))";
+    const AFTER: &str = "SELECT (SELECT count(*) FROM events_2025) || ',' \
+        || (SELECT count(*) FROM events_rest) || ',' \
+        || (SELECT count(*) FROM pg_class WHERE relname LIKE '%strata%') || ',' \
+        || (SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'notes'::regclass AND conparentid = 0)";
+    let _cluster = cluster();
+    let p = small(MANIFEST, V1, ROWS, V2);
+    let plan = Plan::parse("pending.sql", &p.pending()).unwrap();
+    let steps = steps(&plan);
+    step_with(&steps, &["INSERT INTO public.events", "SELECT"]);
+    step_with(&steps, &["DROP TABLE"]);
+    let points = points(&steps);
+    let seen = "500,125250,500,10";
+    let outcomes = every_fault(
+        &p,
+        &plan,
+        &points,
+        |case, point| assert_eq!(case.db.psql(READ), seen, "{point}"),
+        |case, point| {
+            assert_eq!(case.db.psql(READ), seen, "{point}");
+            assert_eq!(case.db.psql(AFTER), "364,136,0,1", "{point}");
         },
     );
     eprintln!("{} cases:\n{}", outcomes.len(), outcomes.join("\n"));
