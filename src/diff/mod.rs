@@ -10,6 +10,7 @@
 
 mod body_deps;
 mod casts;
+mod clones;
 mod collations;
 mod columns;
 mod comments;
@@ -210,6 +211,7 @@ pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Cha
         recreate_dependents(&mut d)?;
         types::order_moved_columns(&mut d);
         tables::replica_identity(&mut d);
+        clones::go_with_their_constraint(&mut d);
         Ok::<_, DiffError>(())
     })?;
     time("diff", "ordering", || d.finish())
