@@ -132,7 +132,11 @@ fn parent<'s>(
         .values()
         .filter(same_kind)
         .filter(|c| c.name != made.name)
-        .find(|c| c.references.as_ref().is_some_and(|r| ancestors.contains(&r)))
+        .find(|c| {
+            c.references
+                .as_ref()
+                .is_some_and(|r| ancestors.contains(&r))
+        })
         .map(|c| (&t.name, c))
 }
 

@@ -16,8 +16,10 @@ use crate::model::{
 /// Constraints of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let t = &new.name;
+    // A partition detached from a rebuilt table keeps what it had from it as its own.
+    let detached = super::rebuild::detached(d, t);
     for c in old.constraints.values() {
-        if !c.local {
+        if !c.local && !detached {
             continue;
         }
         match new.constraints.get(&c.name) {
@@ -76,7 +78,9 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             }
             // A partition's constraint that was its parent's (dropped with it) and is
             // now its own.
-            Some(o) if !o.local && !still_inherited(d, new, c) => add(d, t, c, Phase::Expand),
+            Some(o) if !o.local && !still_inherited(d, new, c) && !detached => {
+                add(d, t, c, Phase::Expand)
+            }
             Some(o) if !d.recreated.contains_key(&id) => {
                 diff_comment(d, &id, &target(t, &c.name), Some(&o.comment), &c.comment);
             }

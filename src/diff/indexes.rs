@@ -291,6 +291,10 @@ fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
                 if top_gone(&at) {
                     return true;
                 }
+                // Detached before its parent goes: it stays, as an index of its own.
+                if super::rebuild::detached(d, &from.indexes[&at].table) {
+                    return false;
+                }
                 match from.indexes[&at].parent.clone() {
                     Some(p) if from.indexes.contains_key(&p) => at = p,
                     _ => return false,

@@ -283,6 +283,10 @@ pub(crate) struct Diff<'a> {
     /// Like `after`, but before the creation of the second object only (its drop, when it
     /// is recreated, keeps its place).
     pub before_creation: Vec<(ObjectId, ObjectId)>,
+    /// Dependencies of `from` that a statement cuts before either object changes (a
+    /// partition's, its columns' and its indexes' on its partitioned table's, cut by the
+    /// detach): left out of the ordering.
+    pub cut: BTreeSet<(ObjectId, ObjectId)>,
 }
 
 impl<'a> Diff<'a> {
@@ -304,6 +308,7 @@ impl<'a> Diff<'a> {
             retyped_columns: BTreeSet::new(),
             after: Vec::new(),
             before_creation: Vec::new(),
+            cut: BTreeSet::new(),
         }
     }
 
@@ -395,6 +400,7 @@ impl<'a> Diff<'a> {
             alias_from,
             after,
             before_creation,
+            cut,
             ..
         } = self;
         let (sequence, edges) = {
@@ -416,8 +422,9 @@ impl<'a> Diff<'a> {
                     }
                 })
                 .collect();
-            let from_deps = fold(&from.dependencies, &alias_from);
-            let folded_to = fold(&to.dependencies, &alias_to);
+            let from_deps = fold(&from.dependencies, &alias_from, &cut);
+            let no_cut = BTreeSet::new();
+            let folded_to = fold(&to.dependencies, &alias_to, &no_cut);
             let bodies = body_deps::edges(
                 to,
                 items.iter().map(|i| i.object),
@@ -565,11 +572,14 @@ struct Folded<'a> {
     alias: &'a BTreeMap<ObjectId, ObjectId>,
     /// object → the sub-objects that stand for it (from `alias`).
     members: BTreeMap<&'a ObjectId, Vec<&'a ObjectId>>,
+    /// Edges left out (`Diff::cut`).
+    cut: &'a BTreeSet<(ObjectId, ObjectId)>,
 }
 
 fn fold<'a>(
     deps: &'a crate::model::Dependencies,
     alias: &'a BTreeMap<ObjectId, ObjectId>,
+    cut: &'a BTreeSet<(ObjectId, ObjectId)>,
 ) -> Folded<'a> {
     let mut members: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
     for (sub, owner) in alias {
@@ -579,6 +589,7 @@ fn fold<'a>(
         deps,
         alias,
         members,
+        cut,
     }
 }
 
@@ -604,6 +615,9 @@ impl<'a> Folded<'a> {
             let owned_sequence = matches!(a, ObjectId::Sequence(_));
             for b in bs {
                 if owned_sequence && matches!(b, ObjectId::Column(..) | ObjectId::Table(_)) {
+                    continue;
+                }
+                if !self.cut.is_empty() && self.cut.contains(&(a.clone(), b.clone())) {
                     continue;
                 }
                 let b = self.alias.get(b).unwrap_or(b);

@@ -220,6 +220,7 @@ macro_rules! for_each_diff_case {
             rebuild_partitioned_recreated_under_new_names,
             rebuild_partitioned_tables_referencing_each_other_renamed,
             rebuild_partitioned_to_plain_keeps_detached_partition,
+            rebuild_partitioned_to_plain_partitions_stay_with_keys,
             rebuild_plain_to_range_with_indexes,
             rebuild_referenced_by_view_and_fk,
             replica_identity_full,
