@@ -24,8 +24,9 @@
 use crate::model::ObjectId;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::hash::Hash;
 
 /// Which of an object's graph nodes a change belongs to.
@@ -84,6 +85,13 @@ pub trait DepsOf<K> {
 impl<K: Ord + Clone> DepsOf<K> for Deps<K> {
     fn deps_of(&self, object: &K) -> Vec<K> {
         self.get(object).into_iter().flatten().cloned().collect()
+    }
+}
+
+/// A hashed map of each object's dependencies (duplicates allowed: the walk skips them).
+impl<K: Eq + Hash + Clone> DepsOf<K> for FxHashMap<K, Vec<K>> {
+    fn deps_of(&self, object: &K) -> Vec<K> {
+        self.get(object).cloned().unwrap_or_default()
     }
 }
 
@@ -182,14 +190,14 @@ pub fn order<K: Ord + Clone + Hash, R: Ord>(
 /// The changed objects, each numbered once (the dependency walk compares numbers, not
 /// object ids), with its items by step.
 struct Changed<'a, K> {
-    index: HashMap<&'a K, usize>,
+    index: FxHashMap<&'a K, usize>,
     /// Per object number: its items' indices for drop, alter and create.
     steps: Vec<[Vec<usize>; 3]>,
 }
 
 impl<'a, K: Eq + Hash> Changed<'a, K> {
     fn of<R>(items: &'a [Item<K, R>]) -> Self {
-        let mut index = HashMap::with_capacity(items.len());
+        let mut index = FxHashMap::with_capacity_and_hasher(items.len(), Default::default());
         let mut steps: Vec<[Vec<usize>; 3]> = Vec::new();
         for (i, item) in items.iter().enumerate() {
             let next = steps.len();
@@ -230,10 +238,10 @@ fn cycle<K: Ord + Clone, R>(graph: &DiGraph<usize, ()>, items: &[Item<K, R>]) ->
 fn reachable_changed<K: Clone + Eq + Hash>(
     deps: &impl DepsOf<K>,
     start: &K,
-    changed: &HashMap<&K, usize>,
+    changed: &FxHashMap<&K, usize>,
 ) -> Vec<usize> {
     let mut out = Vec::new();
-    let mut seen: HashSet<K> = HashSet::new();
+    let mut seen: FxHashSet<K> = FxHashSet::default();
     let mut stack: Vec<K> = deps.deps_of(start);
     while let Some(k) = stack.pop() {
         if seen.contains(&k) {

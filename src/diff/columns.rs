@@ -83,7 +83,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             continue;
         }
         let id = ObjectId::Column(t.clone(), c.name.clone());
-        let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
+        let target = || format!("COLUMN {t}.{}", quote_ident(&c.name));
         match before {
             None if c.local => add(d, t, c),
             Some(o) if c.local || o.local => alter(d, t, adjusted.as_ref().unwrap_or(o), c)?,
@@ -105,11 +105,11 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         // A column dropped and added again (its generation expression changed) comes back
         // without its comment and column grants.
         let before = before.filter(|_| !d.recreated.contains_key(&id));
-        diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
+        diff_comment(d, &id, target, before.map(|o| &o.comment), &c.comment);
         diff_grants(
             d,
             &id,
-            &format!("TABLE {t}"),
+            || format!("TABLE {t}"),
             Some(&c.name),
             before.map(|o| &o.grants),
             &c.grants,

@@ -78,7 +78,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             // now its own.
             Some(o) if !o.local && !still_inherited(d, new, c) => add(d, t, c, Phase::Expand),
             Some(o) if !d.recreated.contains_key(&id) => {
-                diff_comment(d, &id, &target(t, &c.name), Some(&o.comment), &c.comment);
+                diff_comment(d, &id, || target(t, &c.name), Some(&o.comment), &c.comment);
             }
             Some(_) => {}
         }

@@ -291,8 +291,21 @@ fn attributes(d: &mut Diff, old: Option<&Table>, t: &Table) {
     }
     let target = format!("TABLE {name}");
     diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
-    diff_comment(d, &id, &target, old.map(|o| &o.comment), &t.comment);
-    diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &t.grants);
+    diff_comment(
+        d,
+        &id,
+        || target.clone(),
+        old.map(|o| &o.comment),
+        &t.comment,
+    );
+    diff_grants(
+        d,
+        &id,
+        || target.clone(),
+        None,
+        old.map(|o| &o.grants),
+        &t.grants,
+    );
 }
 
 fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
