@@ -8,7 +8,7 @@ use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{columns, constraints, rebuild, sequences, ChangeKind, Diff, DiffError, Step};
-use crate::model::{ObjectId, QualifiedName, ReplicaIdentity, Table};
+use crate::model::{Constraint, ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -166,6 +166,22 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
         d.alias_to
             .insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
+    if let Some(keys) = keys_attached_by_attach(d, t) {
+        for c in &keys {
+            d.alias_to.insert(
+                ObjectId::Constraint(t.name.clone(), c.name.clone()),
+                id.clone(),
+            );
+        }
+        let rendered = crate::ddl::tables::create_partition_then_attach(t, &keys);
+        d.push_created(&id, Phase::Expand, &rendered, vec![]);
+        for c in t.constraints.values().filter(|c| c.local) {
+            if !keys.iter().any(|k| k.name == c.name) {
+                constraints::add(d, &t.name, c, Phase::Expand);
+            }
+        }
+        return;
+    }
     let mut rendered = crate::ddl::create_table(t);
     if let Some(parent) = parent_of(t).and_then(|p| d.to.tables.get(p)) {
         rendered.append(crate::ddl::tables::dropped_inherited_defaults(t, parent));
@@ -174,6 +190,41 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
     for c in t.constraints.values().filter(|c| c.local) {
         constraints::add(d, &t.name, c, Phase::Expand);
     }
+}
+
+/// A new partition's own key constraints that back indexes its existing partitioned table
+/// already has (`Constraint::index_parent`): `CREATE TABLE ... PARTITION OF` would build
+/// the partition's share of those indexes itself, and the keys could then not be attached,
+/// so the partition is created as a table of its own with these keys and attached after
+/// (`ddl::tables::create_partition_then_attach`). None when there are none, or when the
+/// partition cannot be written as a plain table like it (identity or generated columns,
+/// which `PARTITION OF` takes from the parent, or partitions of its own).
+fn keys_attached_by_attach<'a>(d: &Diff, t: &'a Table) -> Option<Vec<&'a Constraint>> {
+    let parent = &t.partition_of.as_ref()?.parent;
+    let parent_is_new = !d.from.tables.contains_key(parent) || d.rebuilt_tables.contains(parent);
+    if parent_is_new || t.partition_by.is_some() {
+        return None;
+    }
+    let plain = |t: &Table| {
+        t.columns
+            .values()
+            .all(|c| c.identity.is_none() && c.generated.is_none())
+    };
+    if !plain(t) || !d.to.tables.get(parent).is_some_and(plain) {
+        return None;
+    }
+    let keys: Vec<&Constraint> = t
+        .constraints
+        .values()
+        .filter(|c| c.local)
+        .filter(|c| {
+            c.index_parent.as_ref().is_some_and(|i| {
+                let (old, new) = (d.from.indexes.get(i), d.to.indexes.get(i));
+                old.is_some_and(|o| new.is_some_and(|n| o.definition == n.definition))
+            })
+        })
+        .collect();
+    (!keys.is_empty()).then_some(keys)
 }
 
 /// The partitioned table of a partition, or the first parent a child inherits from.
