@@ -469,8 +469,77 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
             );
         }
     }
-    columns::diff_table(d, old, new)?;
+    let detached = as_detached(d, old, new);
+    let first = d.changes.len();
+    columns::diff_table(d, detached.as_ref().unwrap_or(old), new)?;
+    if detached.is_some() {
+        // After the detach, as part of it: before it, the partition's columns are its
+        // partitioned table's (PostgreSQL refuses to drop or retype them alone).
+        for c in &mut d.changes[first..] {
+            if matches!(&c.object, ObjectId::Column(t, _) if t == name) {
+                c.object = id.clone();
+                c.step = Step::Drop;
+                c.phase = Phase::Contract;
+            }
+        }
+    }
     constraints::diff_table(d, old, new)?;
     attributes(d, Some(old), new);
     Ok(())
+}
+
+/// A partition detached for good (in the contract phase: it stays as a table of its own) as
+/// its partitioned table's changes leave it by then: with the columns added to that table
+/// (`ADD COLUMN` recurses to partitions) and their new types (so does `ALTER COLUMN ...
+/// TYPE`). Its columns' changes from that state to `to`'s (a column dropped again, a type
+/// set back) run after the detach. A column the partitioned table drops while the detached
+/// table keeps it is dropped after the detach.
+fn as_detached(d: &mut Diff, old: &Table, new: &Table) -> Option<Table> {
+    let p = old.partition_of.as_ref()?;
+    if new.partition_of.is_some() || d.rebuilt_tables.contains(&p.parent) {
+        return None;
+    }
+    // The detach makes every column its own.
+    let mut out = old.clone();
+    for c in out.columns.values_mut() {
+        c.local = true;
+    }
+    let (from, to) = (d.from, d.to);
+    let (Some(before), Some(after)) = (from.tables.get(&p.parent), to.tables.get(&p.parent)) else {
+        return Some(out);
+    };
+    let detach = ObjectId::Table(old.name.clone());
+    for name in &after.column_order.0 {
+        let Some(c) = after.columns.get(name) else {
+            continue;
+        };
+        let changed = match (before.columns.get(name), out.columns.get_mut(name)) {
+            (None, None) => {
+                let added = crate::model::Column {
+                    local: true,
+                    ..c.clone()
+                };
+                out.columns.insert(name.clone(), added);
+                out.column_order.0.push(name.clone());
+                true
+            }
+            (Some(b), Some(o)) if (&b.data_type, &b.collation) != (&c.data_type, &c.collation) => {
+                o.data_type = c.data_type.clone();
+                o.collation = c.collation.clone();
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            let parents = ObjectId::Column(p.parent.clone(), name.clone());
+            d.after.push((parents, None, detach.clone()));
+        }
+    }
+    for name in before.columns.keys() {
+        if !after.columns.contains_key(name) && new.columns.contains_key(name) {
+            let parents = ObjectId::Column(p.parent.clone(), name.clone());
+            d.after.push((detach.clone(), Some(Step::Drop), parents));
+        }
+    }
+    Some(out)
 }
