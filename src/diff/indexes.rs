@@ -158,14 +158,15 @@ fn attached_constraints<'a>(
             && d.to.tables.get(t).map(|n| &n.partition_of)
                 == from.tables.get(t).map(|o| &o.partition_of)
     };
+    // Attached constraints are rare: find them first, then check their tables.
     from.tables
         .values()
-        .filter(|t| stays(&t.name))
         .flat_map(|t| {
             t.constraints
                 .values()
                 .filter_map(move |c| Some((&t.name, c, c.index_parent.as_ref()?)))
         })
+        .filter(|(table, _, _)| stays(table))
         .collect()
 }
 
