@@ -613,7 +613,9 @@ pub(super) fn rebuild_default(
         return Ok(());
     };
     // A partition's column changes with its partitioned table's (`ALTER COLUMN ... TYPE`
-    // recurses); its own default, if any, is diffed as the partition's.
+    // recurses); its own default, if any, is diffed as the partition's. So does that of a
+    // partition detached for good, whose columns are diffed from that state
+    // (`tables::as_detached`).
     if let ObjectId::Column(parent, name) = cause {
         let partition_of = |s: &crate::model::Schema| {
             s.tables
@@ -623,7 +625,7 @@ pub(super) fn rebuild_default(
         };
         if name == column
             && partition_of(d.from).as_ref() == Some(parent)
-            && partition_of(d.to).as_ref() == Some(parent)
+            && partition_of(d.to).as_ref().is_none_or(|p| p == parent)
         {
             return Ok(());
         }
