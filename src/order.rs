@@ -24,8 +24,10 @@
 use crate::model::ObjectId;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::hash::Hash;
 
 /// Which of an object's graph nodes a change belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -86,6 +88,13 @@ impl<K: Ord + Clone> DepsOf<K> for Deps<K> {
     }
 }
 
+/// A hashed map of each object's dependencies (duplicates allowed: the walk skips them).
+impl<K: Eq + Hash + Clone> DepsOf<K> for FxHashMap<K, Vec<K>> {
+    fn deps_of(&self, object: &K) -> Vec<K> {
+        self.get(object).cloned().unwrap_or_default()
+    }
+}
+
 /// The items that could not be ordered (a dependency cycle), by object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cycle<K>(pub Vec<K>);
@@ -107,71 +116,39 @@ pub type Edges = Vec<(usize, usize)>;
 /// Returns the indices of `items` in execution order, and the edges that constrained it.
 /// `extra` holds edges the caller knows of besides dependencies (a create that takes a name
 /// a drop frees runs after the drop).
-pub fn order<K: Ord + Clone, R: Ord>(
+pub fn order<K: Ord + Clone + Hash, R: Ord>(
     items: &[Item<K, R>],
     from: &impl DepsOf<K>,
     to: &impl DepsOf<K>,
     extra: &[(usize, usize)],
 ) -> Result<(Vec<usize>, Edges), Cycle<K>> {
-    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(items.len(), items.len() * 2);
-    let nodes: Vec<NodeIndex> = (0..items.len()).map(|i| graph.add_node(i)).collect();
-    // object → step → item indices.
-    let mut by_object: BTreeMap<&K, BTreeMap<Step, Vec<usize>>> = BTreeMap::new();
-    for (i, item) in items.iter().enumerate() {
-        by_object
-            .entry(&item.object)
-            .or_default()
-            .entry(item.step)
-            .or_default()
-            .push(i);
-    }
-    let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let changed = Changed::of(items);
+    let mut edges: Edges = Vec::with_capacity(items.len() * 2 + extra.len());
     // One object: drop < alter < create, and alters in the given order.
-    for steps in by_object.values() {
-        let all: Vec<usize> = steps.values().flatten().copied().collect();
-        for pair in all.windows(2) {
-            edges.insert((pair[0], pair[1]));
-        }
+    for steps in &changed.steps {
+        let all: Vec<usize> = steps.iter().flatten().copied().collect();
+        edges.extend(all.windows(2).map(|pair| (pair[0], pair[1])));
     }
     edges.extend(extra.iter().copied().filter(|(a, b)| a != b));
-    let changed: BTreeSet<&K> = by_object.keys().copied().collect();
-    let add = |edges: &mut BTreeSet<(usize, usize)>,
-               a: &K,
-               a_step: Step,
-               b: &K,
-               b_step: Step,
-               a_first: bool| {
-        let (Some(a_items), Some(b_items)) = (
-            by_object.get(a).and_then(|s| s.get(&a_step)),
-            by_object.get(b).and_then(|s| s.get(&b_step)),
-        ) else {
-            return;
-        };
-        for &x in a_items {
-            for &y in b_items {
-                if x != y {
-                    edges.insert(if a_first { (x, y) } else { (y, x) });
-                }
-            }
-        }
-    };
-    for a in &changed {
-        for b in reachable_changed(from, a, &changed) {
+    for (key, &a) in &changed.index {
+        for b in reachable_changed(from, key, &changed.index) {
             // A depends on B before the change.
-            add(&mut edges, a, Step::Drop, &b, Step::Drop, true);
-            add(&mut edges, a, Step::Drop, &b, Step::Alter, true);
-            add(&mut edges, a, Step::Alter, &b, Step::Drop, true);
+            changed.edges(&mut edges, (a, Step::Drop), (b, Step::Drop));
+            changed.edges(&mut edges, (a, Step::Drop), (b, Step::Alter));
+            changed.edges(&mut edges, (a, Step::Alter), (b, Step::Drop));
         }
-        for b in reachable_changed(to, a, &changed) {
+        for b in reachable_changed(to, key, &changed.index) {
             // A depends on B after the change.
-            add(&mut edges, a, Step::Create, &b, Step::Create, false);
-            add(&mut edges, a, Step::Alter, &b, Step::Create, false);
-            add(&mut edges, a, Step::Create, &b, Step::Alter, false);
-            if a != &&b {
-                add(&mut edges, a, Step::Alter, &b, Step::Alter, false);
-            }
+            changed.edges(&mut edges, (b, Step::Create), (a, Step::Create));
+            changed.edges(&mut edges, (b, Step::Create), (a, Step::Alter));
+            changed.edges(&mut edges, (b, Step::Alter), (a, Step::Create));
+            changed.edges(&mut edges, (b, Step::Alter), (a, Step::Alter));
         }
     }
+    edges.sort_unstable();
+    edges.dedup();
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(items.len(), edges.len());
+    let nodes: Vec<NodeIndex> = (0..items.len()).map(|i| graph.add_node(i)).collect();
     for &(x, y) in &edges {
         graph.add_edge(nodes[x], nodes[y], ());
     }
@@ -207,7 +184,42 @@ pub fn order<K: Ord + Clone, R: Ord>(
     if out.len() < items.len() {
         return Err(cycle(&graph, items));
     }
-    Ok((out, edges.into_iter().collect()))
+    Ok((out, edges))
+}
+
+/// The changed objects, each numbered once (the dependency walk compares numbers, not
+/// object ids), with its items by step.
+struct Changed<'a, K> {
+    index: FxHashMap<&'a K, usize>,
+    /// Per object number: its items' indices for drop, alter and create.
+    steps: Vec<[Vec<usize>; 3]>,
+}
+
+impl<'a, K: Eq + Hash> Changed<'a, K> {
+    fn of<R>(items: &'a [Item<K, R>]) -> Self {
+        let mut index = FxHashMap::with_capacity_and_hasher(items.len(), Default::default());
+        let mut steps: Vec<[Vec<usize>; 3]> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let next = steps.len();
+            let object = *index.entry(&item.object).or_insert(next);
+            if object == next {
+                steps.push(Default::default());
+            }
+            steps[object][item.step as usize].push(i);
+        }
+        Changed { index, steps }
+    }
+
+    /// Every item of `first`'s step runs before every item of `then`'s.
+    fn edges(&self, edges: &mut Edges, first: (usize, Step), then: (usize, Step)) {
+        for &x in &self.steps[first.0][first.1 as usize] {
+            for &y in &self.steps[then.0][then.1 as usize] {
+                if x != y {
+                    edges.push((x, y));
+                }
+            }
+        }
+    }
 }
 
 /// The objects on a cycle (a strongly connected component of more than one item), not
@@ -222,28 +234,28 @@ fn cycle<K: Ord + Clone, R>(graph: &DiGraph<usize, ()>, items: &[Item<K, R>]) ->
     Cycle(on_cycle.into_iter().collect())
 }
 
-/// The changed objects `start` depends on, directly or through unchanged objects.
-fn reachable_changed<K: Ord + Clone>(
+/// The changed objects `start` depends on, directly or through unchanged objects, by number.
+fn reachable_changed<K: Clone + Eq + Hash>(
     deps: &impl DepsOf<K>,
     start: &K,
-    changed: &BTreeSet<&K>,
-) -> Vec<K> {
-    let mut out = BTreeSet::new();
-    let mut seen = BTreeSet::new();
+    changed: &FxHashMap<&K, usize>,
+) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut seen: FxHashSet<K> = FxHashSet::default();
     let mut stack: Vec<K> = deps.deps_of(start);
     while let Some(k) = stack.pop() {
         if seen.contains(&k) {
             continue;
         }
-        if changed.contains(&k) {
-            out.insert(k.clone());
-        } else {
-            stack.extend(deps.deps_of(&k));
+        match changed.get(&k) {
+            Some(&n) => out.push(n),
+            None => stack.extend(deps.deps_of(&k)),
         }
         seen.insert(k);
     }
-    out.remove(start);
-    out.into_iter().collect()
+    let own = changed.get(start);
+    out.retain(|n| Some(n) != own);
+    out
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 use super::*;
 use crate::model::{ObjectId, Schema};
 use crate::order::{self, rank, Deps, Item, Step};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeMap;
 
 /// Objects whose CREATE statements depend on each other in a cycle (not through foreign
@@ -113,15 +114,17 @@ pub fn create_statements(schema: &Schema) -> Result<Vec<(ObjectId, String)>, Cyc
     }
 
     // Dependencies between items: sub-objects folded into the item that creates them.
-    let mut deps: Deps<&ObjectId> = Deps::new();
+    // Hashed, not B-tree, lookups: a dump asks them for every dependency of the schema.
+    let keys: FxHashSet<&ObjectId> = items.keys().collect();
+    let mut deps: FxHashMap<&ObjectId, Vec<&ObjectId>> = FxHashMap::default();
     for (from, tos) in &schema.dependencies {
-        let Some((f, _)) = items.get_key_value(&item_of(from, schema)) else {
+        let Some(&f) = keys.get(&item_of(from, schema)) else {
             continue;
         };
         for to in tos {
-            if let Some((t, _)) = items.get_key_value(&item_of(to, schema)) {
+            if let Some(&t) = keys.get(&item_of(to, schema)) {
                 if f != t {
-                    deps.entry(f).or_default().insert(t);
+                    deps.entry(f).or_default().push(t);
                 }
             }
         }

@@ -1,7 +1,9 @@
 use super::{
     comment_on, grants, owner_to, sequence_options, GrantTarget, StatementKind, Statements,
 };
-use crate::model::{quote_ident, Column, QualifiedName, ReplicaIdentity, Table};
+use crate::model::{
+    quote_ident, Column, Constraint, ConstraintKind, QualifiedName, ReplicaIdentity, Table,
+};
 
 /// One column inside `CREATE TABLE (...)` or `ADD COLUMN`.
 pub fn column_definition(c: &Column) -> String {
@@ -43,11 +45,7 @@ pub fn create_table(t: &Table) -> Statements {
         "CREATE {}TABLE {name}",
         if t.unlogged { "UNLOGGED " } else { "" }
     );
-    let order: Vec<&String> = if t.column_order.0.len() == t.columns.len() {
-        t.column_order.0.iter().collect()
-    } else {
-        t.columns.keys().collect()
-    };
+    let order = column_order(t);
     // A partition's columns are always its parent's (`ATTACH PARTITION` makes them so),
     // its own defaults and NOT NULL are set after.
     if let Some(p) = &t.partition_of {
@@ -97,6 +95,83 @@ pub fn create_table(t: &Table) -> Statements {
             );
         }
     }
+    out.append(attributes(t));
+    out
+}
+
+/// `t`'s column names in attnum order (or by name when the order does not list them all).
+fn column_order(t: &Table) -> Vec<&String> {
+    if t.column_order.0.len() == t.columns.len() {
+        t.column_order.0.iter().collect()
+    } else {
+        t.columns.keys().collect()
+    }
+}
+
+/// A new partition built as a table of its own and attached after: every column (with its
+/// default and NOT NULL) and the partitioned table's checks in `CREATE TABLE` (`ATTACH
+/// PARTITION` requires them), then `keys`, its own constraints, then the attach, which
+/// takes each key as its share of the partitioned table's index it matches (where `PARTITION
+/// OF` would build a share of its own, leaving the key apart). The columns, checks and keys
+/// end up as with `PARTITION OF`: the attach marks them inherited.
+pub fn create_partition_then_attach(t: &Table, keys: &[&Constraint]) -> Statements {
+    let Some(p) = &t.partition_of else {
+        return create_table(t);
+    };
+    let name = &t.name;
+    let mut items: Vec<String> = column_order(t)
+        .iter()
+        .filter_map(|n| t.columns.get(*n))
+        .map(|c| format!("    {}", column_definition(c)))
+        .collect();
+    items.extend(
+        t.constraints
+            .values()
+            .filter(|c| !c.local && c.kind == ConstraintKind::Check)
+            .map(|c| format!("    CONSTRAINT {} {}", quote_ident(&c.name), c.definition)),
+    );
+    let mut sql = format!(
+        "CREATE {}TABLE {name} (\n{}\n)",
+        if t.unlogged { "UNLOGGED " } else { "" },
+        items.join(",\n")
+    );
+    if !t.options.is_empty() {
+        sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    let mut out = Statements::one(StatementKind::Create, sql);
+    for c in keys {
+        out.push(
+            StatementKind::Create,
+            format!(
+                "ALTER TABLE {name} ADD CONSTRAINT {} {}",
+                quote_ident(&c.name),
+                c.definition
+            ),
+        );
+    }
+    out.push(
+        StatementKind::Create,
+        format!(
+            "ALTER TABLE {} ATTACH PARTITION {name} {}",
+            p.parent, p.bound
+        ),
+    );
+    for c in keys {
+        out.append(comment_on(
+            &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)),
+            &c.comment,
+        ));
+    }
+    out.append(attributes(t));
+    out
+}
+
+/// What follows a table's `CREATE TABLE`: row level security, replica identity (but `USING
+/// INDEX`), owner, comments, grants.
+fn attributes(t: &Table) -> Statements {
+    let name = t.name.to_string();
+    let order = column_order(t);
+    let mut out = Statements::new();
     if t.rls_enabled {
         out.push(
             StatementKind::AlterTable,
@@ -274,6 +349,54 @@ pub(crate) mod tests {
         assert_eq!(
             create_table(&t).to_string(),
             "CREATE TABLE s.t (\n    b integer\n) INHERITS (s.p);\n".replace("integer", "int")
+        );
+    }
+
+    /// A new partition whose key must back its parent's index: a table of its own with every
+    /// column and the parent's check, its key, then the attach (which takes the key).
+    #[test]
+    fn a_partition_attached_after_has_every_column_its_checks_and_keys_first() {
+        let mut at = column("at", "date");
+        at.local = false;
+        at.not_null = true;
+        let mut v = column("v", "int");
+        v.local = false;
+        v.default = Some("1".into());
+        let mut t = table("s", "p_1", vec![at, v]);
+        t.partition_of = Some(PartitionOf {
+            parent: QualifiedName::new("s", "p"),
+            bound: "FOR VALUES IN ('2024-01-01')".into(),
+        });
+        let constraint = |name: &str, kind, definition: &str, local| Constraint {
+            name: name.into(),
+            kind,
+            definition: definition.into(),
+            columns: vec!["at".into()],
+            references: None,
+            validated: true,
+            deferrable: false,
+            initially_deferred: false,
+            local,
+            comment: None,
+            index_options: Vec::new(),
+            index_parent: None,
+        };
+        let check = constraint("p_v_check", ConstraintKind::Check, "CHECK ((v > 0))", false);
+        let mut key = constraint(
+            "p_1_pkey",
+            ConstraintKind::PrimaryKey,
+            "PRIMARY KEY (at)",
+            true,
+        );
+        key.index_parent = Some(QualifiedName::new("s", "p_at"));
+        t.constraints.insert(check.name.clone(), check);
+        t.constraints.insert(key.name.clone(), key.clone());
+        assert_eq!(
+            create_partition_then_attach(&t, &[&key]).to_string(),
+            "CREATE TABLE s.p_1 (\n    at date NOT NULL,\n    v int DEFAULT 1,\n    \
+             CONSTRAINT p_v_check CHECK ((v > 0))\n);\n\
+             ALTER TABLE s.p_1 ADD CONSTRAINT p_1_pkey PRIMARY KEY (at);\n\
+             ALTER TABLE s.p ATTACH PARTITION s.p_1 FOR VALUES IN ('2024-01-01');\n"
         );
     }
 

@@ -37,7 +37,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
             Some(old) => {
                 let target = format!("COLLATION {name}");
                 diff_owner(d, &id, &target, Some(&old.owner), &c.owner);
-                diff_comment(d, &id, &target, Some(&old.comment), &c.comment);
+                diff_comment(d, &id, || target.clone(), Some(&old.comment), &c.comment);
             }
         }
     }

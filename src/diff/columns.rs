@@ -83,7 +83,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
             continue;
         }
         let id = ObjectId::Column(t.clone(), c.name.clone());
-        let target = format!("COLUMN {t}.{}", quote_ident(&c.name));
+        let target = || format!("COLUMN {t}.{}", quote_ident(&c.name));
         match before {
             None if c.local => add(d, t, c),
             Some(o) if c.local || o.local => alter(d, t, adjusted.as_ref().unwrap_or(o), c)?,
@@ -105,11 +105,11 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         // A column dropped and added again (its generation expression changed) comes back
         // without its comment and column grants.
         let before = before.filter(|_| !d.recreated.contains_key(&id));
-        diff_comment(d, &id, &target, before.map(|o| &o.comment), &c.comment);
+        diff_comment(d, &id, target, before.map(|o| &o.comment), &c.comment);
         diff_grants(
             d,
             &id,
-            &format!("TABLE {t}"),
+            || format!("TABLE {t}"),
             Some(&c.name),
             before.map(|o| &o.grants),
             &c.grants,
@@ -613,7 +613,9 @@ pub(super) fn rebuild_default(
         return Ok(());
     };
     // A partition's column changes with its partitioned table's (`ALTER COLUMN ... TYPE`
-    // recurses); its own default, if any, is diffed as the partition's.
+    // recurses); its own default, if any, is diffed as the partition's. So does that of a
+    // partition detached for good, whose columns are diffed from that state
+    // (`tables::as_detached`).
     if let ObjectId::Column(parent, name) = cause {
         let partition_of = |s: &crate::model::Schema| {
             s.tables
@@ -623,7 +625,7 @@ pub(super) fn rebuild_default(
         };
         if name == column
             && partition_of(d.from).as_ref() == Some(parent)
-            && partition_of(d.to).as_ref() == Some(parent)
+            && partition_of(d.to).as_ref().is_none_or(|p| p == parent)
         {
             return Ok(());
         }

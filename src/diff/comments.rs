@@ -8,7 +8,7 @@ use crate::model::{quote_literal, ObjectId};
 pub(super) fn diff_comment(
     d: &mut Diff,
     object: &ObjectId,
-    target: &str,
+    target: impl Fn() -> String,
     from: Option<&Option<String>>,
     to: &Option<String>,
 ) {
@@ -25,7 +25,7 @@ pub(super) fn diff_comment(
         Step::Create,
         ChangeKind::Comment,
         Phase::Expand,
-        format!("COMMENT ON {target} IS {value}"),
+        format!("COMMENT ON {} IS {value}", target()),
         vec![],
     );
 }

@@ -82,7 +82,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                 add(d, t, c, Phase::Expand)
             }
             Some(o) if !d.recreated.contains_key(&id) => {
-                diff_comment(d, &id, &target(t, &c.name), Some(&o.comment), &c.comment);
+                diff_comment(d, &id, || target(t, &c.name), Some(&o.comment), &c.comment);
             }
             Some(_) => {}
         }

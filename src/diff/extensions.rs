@@ -63,7 +63,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         diff_comment(
             d,
             &id,
-            &format!("EXTENSION {q}"),
+            || format!("EXTENSION {q}"),
             old.map(|o| &o.comment),
             &e.comment,
         );

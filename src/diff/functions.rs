@@ -124,7 +124,7 @@ fn attributes(d: &mut Diff, old: Option<&Function>, f: &Function) {
     let id = ObjectId::Function(f.sig.clone());
     let t = target(f);
     diff_owner(d, &id, &t, old.map(|o| &o.owner), &f.owner);
-    diff_comment(d, &id, &t, old.map(|o| &o.comment), &f.comment);
+    diff_comment(d, &id, || t.clone(), old.map(|o| &o.comment), &f.comment);
     let grant_target = match f.kind {
         FunctionKind::Procedure => format!("PROCEDURE {}", f.sig),
         _ => format!("FUNCTION {}", f.sig),
@@ -132,7 +132,14 @@ fn attributes(d: &mut Diff, old: Option<&Function>, f: &Function) {
     // A new function starts with PostgreSQL's default: EXECUTE for PUBLIC.
     let defaults = public_grant(Privilege::Execute);
     let before = old.map(|o| &o.grants).unwrap_or(&defaults);
-    diff_grants(d, &id, &grant_target, None, Some(before), &f.grants);
+    diff_grants(
+        d,
+        &id,
+        || grant_target.clone(),
+        None,
+        Some(before),
+        &f.grants,
+    );
 }
 
 pub(super) fn recreate(d: &mut Diff, sig: &FunctionSig, phase: Phase) -> Result<(), DiffError> {

@@ -87,7 +87,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 diff_comment(
                     d,
                     &id,
-                    &format!("INDEX {name}"),
+                    || format!("INDEX {name}"),
                     Some(&o.comment),
                     &i.comment,
                 );
@@ -158,14 +158,15 @@ fn attached_constraints<'a>(
             && d.to.tables.get(t).map(|n| &n.partition_of)
                 == from.tables.get(t).map(|o| &o.partition_of)
     };
+    // Attached constraints are rare: find them first, then check their tables.
     from.tables
         .values()
-        .filter(|t| stays(&t.name))
         .flat_map(|t| {
             t.constraints
                 .values()
                 .filter_map(move |c| Some((&t.name, c, c.index_parent.as_ref()?)))
         })
+        .filter(|(table, _, _)| stays(table))
         .collect()
 }
 
@@ -257,8 +258,8 @@ fn users_after_attached_partitions(d: &mut Diff) {
 /// table (a partition detached or attached again takes its indexes along).
 fn attached_parent<'a>(d: &Diff, i: &'a Index) -> Option<&'a QualifiedName> {
     let parent = i.parent.as_ref()?;
-    let table = |s: &Schema| s.tables.get(&i.table).map(|t| t.partition_of.clone());
-    (table(d.from) == table(d.to)).then_some(parent)
+    let (from, to) = (d.from.tables.get(&i.table), d.to.tables.get(&i.table));
+    (from.map(|t| &t.partition_of) == to.map(|t| &t.partition_of)).then_some(parent)
 }
 
 /// The index at the top of `name`'s partition hierarchy.
@@ -277,31 +278,42 @@ fn root(s: &Schema, name: &QualifiedName) -> QualifiedName {
 /// table, or attached (below) to one of those.
 fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
     let from = d.from;
-    let top_gone = |n: &QualifiedName| {
-        let i = &from.indexes[n];
+    let recreated: BTreeSet<&QualifiedName> = d
+        .recreated
+        .keys()
+        .filter_map(|id| match id {
+            ObjectId::Index(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    let top_gone = |n: &QualifiedName, i: &Index| {
         d.dropped_tables.contains(&i.table)
-            || d.recreated.contains_key(&ObjectId::Index(n.clone()))
             || !d.to.indexes.contains_key(n)
+            || recreated.contains(n)
     };
     from.indexes
-        .keys()
-        .filter(|n| {
-            let mut at = (*n).clone();
+        .iter()
+        .filter(|&(name, index)| {
+            let (mut at, mut i) = (name, index);
             loop {
-                if top_gone(&at) {
+                if top_gone(at, i) {
                     return true;
                 }
                 // Detached before its parent goes: it stays, as an index of its own.
-                if super::rebuild::detached(d, &from.indexes[&at].table) {
+                if super::rebuild::detached(d, &i.table) {
                     return false;
                 }
-                match from.indexes[&at].parent.clone() {
-                    Some(p) if from.indexes.contains_key(&p) => at = p,
-                    _ => return false,
+                match i
+                    .parent
+                    .as_ref()
+                    .and_then(|p| from.indexes.get_key_value(p))
+                {
+                    Some((p, parent)) => (at, i) = (p, parent),
+                    None => return false,
                 }
             }
         })
-        .cloned()
+        .map(|(name, _)| name.clone())
         .collect()
 }
 
@@ -359,7 +371,13 @@ fn attach(d: &mut Diff, old: &Index, new: &Index) {
 }
 
 fn drop(d: &mut Diff, i: &Index, phase: Phase) {
-    let attached = attached_constraints_below(d, &i.name);
+    let partitioned = (d.from.tables.get(&i.table)).is_some_and(|t| t.partition_by.is_some());
+    // Only a partitioned table's index has partitions' constraints attached below it.
+    let attached = if partitioned {
+        attached_constraints_below(d, &i.name)
+    } else {
+        Vec::new()
+    };
     let (op, hazards) = if attached.is_empty() {
         let op = Op::DropIndex {
             name: i.name.clone(),

@@ -67,7 +67,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 vec![],
             );
         }
-        diff_comment(d, &id, &target(p), Some(&o.comment), &p.comment);
+        diff_comment(d, &id, || target(p), Some(&o.comment), &p.comment);
     }
     Ok(())
 }

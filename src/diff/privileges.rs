@@ -21,7 +21,7 @@ pub(super) fn public_grant(privilege: Privilege) -> Grants {
 pub(super) fn diff_grants(
     d: &mut Diff,
     object: &ObjectId,
-    target: &str,
+    target: impl Fn() -> String,
     column: Option<&str>,
     from: Option<&Grants>,
     to: &Grants,
@@ -36,7 +36,7 @@ pub(super) fn diff_grants(
         if keeps_privilege && !g.grantable {
             continue;
         }
-        let sql = revoke(g, column, target, keeps_privilege);
+        let sql = revoke(g, column, &target(), keeps_privilege);
         d.push(
             object.clone(),
             Step::Alter,
@@ -59,7 +59,7 @@ pub(super) fn diff_grants(
             Step::Create,
             ChangeKind::Grant,
             Phase::Expand,
-            grant(g, column, target),
+            grant(g, column, &target()),
             vec![],
         );
     }

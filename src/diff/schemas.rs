@@ -41,14 +41,14 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         diff_comment(
             d,
             &id,
-            &format!("SCHEMA {q}"),
+            || format!("SCHEMA {q}"),
             old.map(|o| &o.comment),
             &s.comment,
         );
         diff_grants(
             d,
             &id,
-            &format!("SCHEMA {q}"),
+            || format!("SCHEMA {q}"),
             None,
             old.map(|o| &o.grants),
             &s.grants,

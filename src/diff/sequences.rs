@@ -94,8 +94,21 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         }
         let target = format!("SEQUENCE {name}");
         diff_owner(d, &id, &target, old.map(|o| &o.owner), &s.owner);
-        diff_comment(d, &id, &target, old.map(|o| &o.comment), &s.comment);
-        diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &s.grants);
+        diff_comment(
+            d,
+            &id,
+            || target.clone(),
+            old.map(|o| &o.comment),
+            &s.comment,
+        );
+        diff_grants(
+            d,
+            &id,
+            || target.clone(),
+            None,
+            old.map(|o| &o.grants),
+            &s.grants,
+        );
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{columns, constraints, rebuild, sequences, ChangeKind, Diff, DiffError, Step};
-use crate::model::{ObjectId, QualifiedName, ReplicaIdentity, Table};
+use crate::model::{Constraint, ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -166,6 +166,22 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
         d.alias_to
             .insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
+    if let Some(keys) = keys_attached_by_attach(d, t) {
+        for c in &keys {
+            d.alias_to.insert(
+                ObjectId::Constraint(t.name.clone(), c.name.clone()),
+                id.clone(),
+            );
+        }
+        let rendered = crate::ddl::tables::create_partition_then_attach(t, &keys);
+        d.push_created(&id, Phase::Expand, &rendered, vec![]);
+        for c in t.constraints.values().filter(|c| c.local) {
+            if !keys.iter().any(|k| k.name == c.name) {
+                constraints::add(d, &t.name, c, Phase::Expand);
+            }
+        }
+        return;
+    }
     let mut rendered = crate::ddl::create_table(t);
     if let Some(parent) = parent_of(t).and_then(|p| d.to.tables.get(p)) {
         rendered.append(crate::ddl::tables::dropped_inherited_defaults(t, parent));
@@ -174,6 +190,41 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
     for c in t.constraints.values().filter(|c| c.local) {
         constraints::add(d, &t.name, c, Phase::Expand);
     }
+}
+
+/// A new partition's own key constraints that back indexes its existing partitioned table
+/// already has (`Constraint::index_parent`): `CREATE TABLE ... PARTITION OF` would build
+/// the partition's share of those indexes itself, and the keys could then not be attached,
+/// so the partition is created as a table of its own with these keys and attached after
+/// (`ddl::tables::create_partition_then_attach`). None when there are none, or when the
+/// partition cannot be written as a plain table like it (identity or generated columns,
+/// which `PARTITION OF` takes from the parent, or partitions of its own).
+fn keys_attached_by_attach<'a>(d: &Diff, t: &'a Table) -> Option<Vec<&'a Constraint>> {
+    let parent = &t.partition_of.as_ref()?.parent;
+    let parent_is_new = !d.from.tables.contains_key(parent) || d.rebuilt_tables.contains(parent);
+    if parent_is_new || t.partition_by.is_some() {
+        return None;
+    }
+    let plain = |t: &Table| {
+        t.columns
+            .values()
+            .all(|c| c.identity.is_none() && c.generated.is_none())
+    };
+    if !plain(t) || !d.to.tables.get(parent).is_some_and(plain) {
+        return None;
+    }
+    let keys: Vec<&Constraint> = t
+        .constraints
+        .values()
+        .filter(|c| c.local)
+        .filter(|c| {
+            c.index_parent.as_ref().is_some_and(|i| {
+                let (old, new) = (d.from.indexes.get(i), d.to.indexes.get(i));
+                old.is_some_and(|o| new.is_some_and(|n| o.definition == n.definition))
+            })
+        })
+        .collect();
+    (!keys.is_empty()).then_some(keys)
 }
 
 /// The partitioned table of a partition, or the first parent a child inherits from.
@@ -291,8 +342,21 @@ fn attributes(d: &mut Diff, old: Option<&Table>, t: &Table) {
     }
     let target = format!("TABLE {name}");
     diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
-    diff_comment(d, &id, &target, old.map(|o| &o.comment), &t.comment);
-    diff_grants(d, &id, &target, None, old.map(|o| &o.grants), &t.grants);
+    diff_comment(
+        d,
+        &id,
+        || target.clone(),
+        old.map(|o| &o.comment),
+        &t.comment,
+    );
+    diff_grants(
+        d,
+        &id,
+        || target.clone(),
+        None,
+        old.map(|o| &o.grants),
+        &t.grants,
+    );
 }
 
 fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
@@ -418,8 +482,77 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
             );
         }
     }
-    columns::diff_table(d, old, new)?;
+    let detached = as_detached(d, old, new);
+    let first = d.changes.len();
+    columns::diff_table(d, detached.as_ref().unwrap_or(old), new)?;
+    if detached.is_some() {
+        // After the detach, as part of it: before it, the partition's columns are its
+        // partitioned table's (PostgreSQL refuses to drop or retype them alone).
+        for c in &mut d.changes[first..] {
+            if matches!(&c.object, ObjectId::Column(t, _) if t == name) {
+                c.object = id.clone();
+                c.step = Step::Drop;
+                c.phase = Phase::Contract;
+            }
+        }
+    }
     constraints::diff_table(d, old, new)?;
     attributes(d, Some(old), new);
     Ok(())
+}
+
+/// A partition detached for good (in the contract phase: it stays as a table of its own) as
+/// its partitioned table's changes leave it by then: with the columns added to that table
+/// (`ADD COLUMN` recurses to partitions) and their new types (so does `ALTER COLUMN ...
+/// TYPE`). Its columns' changes from that state to `to`'s (a column dropped again, a type
+/// set back) run after the detach. A column the partitioned table drops while the detached
+/// table keeps it is dropped after the detach.
+fn as_detached(d: &mut Diff, old: &Table, new: &Table) -> Option<Table> {
+    let p = old.partition_of.as_ref()?;
+    if new.partition_of.is_some() || d.rebuilt_tables.contains(&p.parent) {
+        return None;
+    }
+    // The detach makes every column its own.
+    let mut out = old.clone();
+    for c in out.columns.values_mut() {
+        c.local = true;
+    }
+    let (from, to) = (d.from, d.to);
+    let (Some(before), Some(after)) = (from.tables.get(&p.parent), to.tables.get(&p.parent)) else {
+        return Some(out);
+    };
+    let detach = ObjectId::Table(old.name.clone());
+    for name in &after.column_order.0 {
+        let Some(c) = after.columns.get(name) else {
+            continue;
+        };
+        let changed = match (before.columns.get(name), out.columns.get_mut(name)) {
+            (None, None) => {
+                let added = crate::model::Column {
+                    local: true,
+                    ..c.clone()
+                };
+                out.columns.insert(name.clone(), added);
+                out.column_order.0.push(name.clone());
+                true
+            }
+            (Some(b), Some(o)) if (&b.data_type, &b.collation) != (&c.data_type, &c.collation) => {
+                o.data_type = c.data_type.clone();
+                o.collation = c.collation.clone();
+                true
+            }
+            _ => false,
+        };
+        if changed {
+            let parents = ObjectId::Column(p.parent.clone(), name.clone());
+            d.after.push((parents, None, detach.clone()));
+        }
+    }
+    for name in before.columns.keys() {
+        if !after.columns.contains_key(name) && new.columns.contains_key(name) {
+            let parents = ObjectId::Column(p.parent.clone(), name.clone());
+            d.after.push((detach.clone(), Some(Step::Drop), parents));
+        }
+    }
+    Some(out)
 }

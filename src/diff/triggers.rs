@@ -35,7 +35,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
                 if o.enabled != t.enabled {
                     enable(d, t, Phase::Expand);
                 }
-                diff_comment(d, &id, &target(t), Some(&o.comment), &t.comment);
+                diff_comment(d, &id, || target(t), Some(&o.comment), &t.comment);
             }
         }
     }

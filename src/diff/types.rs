@@ -51,14 +51,20 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         }
         let target = format!("{} {name}", keyword(t));
         diff_owner(d, &id, &target, old.map(|o| &o.owner), &t.owner);
-        diff_comment(d, &id, &target, old.map(|o| &o.comment), &t.comment);
+        diff_comment(
+            d,
+            &id,
+            || target.clone(),
+            old.map(|o| &o.comment),
+            &t.comment,
+        );
         // A new type starts with PostgreSQL's default: USAGE for PUBLIC.
         let defaults = public_grant(crate::model::Privilege::Usage);
         let before = old.map(|o| &o.grants).unwrap_or(&defaults);
         diff_grants(
             d,
             &id,
-            &format!("TYPE {name}"),
+            || format!("TYPE {name}"),
             None,
             Some(before),
             &t.grants,
@@ -220,7 +226,7 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                     diff_comment(
                         d,
                         &cid,
-                        &format!("CONSTRAINT {} ON DOMAIN {name}", quote_ident(cname)),
+                        || format!("CONSTRAINT {} ON DOMAIN {name}", quote_ident(cname)),
                         a.checks.get(cname).map(|c| &c.comment),
                         &check.comment,
                     );
@@ -230,7 +236,7 @@ fn alter(d: &mut Diff, old: &TypeDef, new: &TypeDef) -> Result<(), DiffError> {
                 diff_comment(
                     d,
                     &cid,
-                    &format!("CONSTRAINT {} ON DOMAIN {name}", quote_ident(cname)),
+                    || format!("CONSTRAINT {} ON DOMAIN {name}", quote_ident(cname)),
                     None,
                     &check.comment,
                 );

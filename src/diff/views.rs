@@ -117,14 +117,20 @@ fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
     let id = ObjectId::View(v.name.clone());
     let target = format!("{} {}", keyword(v), v.name);
     diff_owner(d, &id, &target, old.map(|o| &o.owner), &v.owner);
-    diff_comment(d, &id, &target, old.map(|o| &o.comment), &v.comment);
+    diff_comment(
+        d,
+        &id,
+        || target.clone(),
+        old.map(|o| &o.comment),
+        &v.comment,
+    );
     let none = Default::default();
     let before = old.map(|o| &o.column_comments).unwrap_or(&none);
     for (col, comment) in &v.column_comments {
         diff_comment(
             d,
             &id,
-            &format!("COLUMN {}.{}", v.name, quote_ident(col)),
+            || format!("COLUMN {}.{}", v.name, quote_ident(col)),
             Some(&before.get(col).cloned()),
             &Some(comment.clone()),
         );
@@ -136,7 +142,7 @@ fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
         diff_comment(
             d,
             &id,
-            &format!("COLUMN {}.{}", v.name, quote_ident(col)),
+            || format!("COLUMN {}.{}", v.name, quote_ident(col)),
             Some(&before.get(col).cloned()),
             &None,
         );
@@ -144,7 +150,7 @@ fn attributes(d: &mut Diff, old: Option<&View>, v: &View) {
     diff_grants(
         d,
         &id,
-        &format!("TABLE {}", v.name),
+        || format!("TABLE {}", v.name),
         None,
         old.map(|o| &o.grants),
         &v.grants,
