@@ -140,14 +140,12 @@ pub fn create_partition_then_attach(t: &Table, keys: &[&Constraint]) -> Statemen
     }
     let mut out = Statements::one(StatementKind::Create, sql);
     for c in keys {
-        out.push(
-            StatementKind::Create,
-            format!(
-                "ALTER TABLE {name} ADD CONSTRAINT {} {}",
-                quote_ident(&c.name),
-                c.definition
-            ),
-        );
+        // The attach below takes the key's index as its share: no `ALTER INDEX` of its own.
+        let own = Constraint {
+            index_parent: None,
+            ..(*c).clone()
+        };
+        out.append(super::constraints::add_constraint(name, &own));
     }
     out.push(
         StatementKind::Create,
@@ -156,12 +154,6 @@ pub fn create_partition_then_attach(t: &Table, keys: &[&Constraint]) -> Statemen
             p.parent, p.bound
         ),
     );
-    for c in keys {
-        out.append(comment_on(
-            &format!("CONSTRAINT {} ON {name}", quote_ident(&c.name)),
-            &c.comment,
-        ));
-    }
     out.append(attributes(t));
     out
 }
