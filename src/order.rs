@@ -60,7 +60,7 @@ pub fn rank(id: &ObjectId, step: Step) -> u8 {
         // After tables: a function body may name tables without PostgreSQL recording it.
         ObjectId::Function(_) => 6,
         ObjectId::Constraint(..) => 7,
-        ObjectId::Index(_) => 8,
+        ObjectId::Index(_) | ObjectId::Statistics(_) => 8,
         ObjectId::View(_) => 9,
         ObjectId::Trigger(_) => 10,
         ObjectId::Policy(_) => 11,

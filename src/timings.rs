@@ -59,6 +59,7 @@ pub fn statement_kind(node: &str) -> &str {
         "CreateFunctionStmt" => "function",
         "CreateTrigStmt" => "trigger",
         "CreatePolicyStmt" => "policy",
+        "CreateStatsStmt" | "AlterStatsStmt" => "statistics object",
         "CommentStmt" => "comment",
         "CreateSeqStmt" | "AlterSeqStmt" => "sequence",
         "CreateEnumStmt" | "AlterEnumStmt" | "CompositeTypeStmt" | "CreateDomainStmt"

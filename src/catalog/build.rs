@@ -24,6 +24,7 @@ pub(super) struct Rows {
     pub functions: Vec<Row>,
     pub triggers: Vec<Row>,
     pub policies: Vec<Row>,
+    pub statistics: Vec<Row>,
     pub default_privileges: Vec<Row>,
     pub dependencies: Vec<Row>,
 }
@@ -639,6 +640,27 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 roles: json(row, "roles")?,
                 using,
                 with_check,
+                comment: row.get("comment"),
+            },
+        );
+    }
+
+    for row in &std::mem::take(&mut rows.statistics) {
+        let name = qn(row, "nspname", "stxname");
+        oids.add(
+            Catalog::StatisticExt,
+            row.get("oid"),
+            ObjectId::Statistics(name.clone()),
+        );
+        let definition = deparsed(row, "definition", || format!("statistics object {name}"))?;
+        schema.statistics.insert(
+            name.clone(),
+            Statistics {
+                table: qn(row, "table_schema", "table_name"),
+                name,
+                definition,
+                target: row.get("target"),
+                owner: owner(row, owners),
                 comment: row.get("comment"),
             },
         );

@@ -23,10 +23,11 @@ pub(super) enum Catalog {
     Extension = 3079,
     Collation = 3456,
     Policy = 3256,
+    StatisticExt = 3381,
 }
 
 impl Catalog {
-    const ALL: [Catalog; 11] = [
+    const ALL: [Catalog; 12] = [
         Catalog::Type,
         Catalog::Proc,
         Catalog::Class,
@@ -38,6 +39,7 @@ impl Catalog {
         Catalog::Extension,
         Catalog::Policy,
         Catalog::Collation,
+        Catalog::StatisticExt,
     ];
 
     fn from_oid(oid: u32) -> Option<Catalog> {
@@ -197,6 +199,7 @@ enum IdRef<'a> {
     Trigger(&'a SubName),
     Policy(&'a SubName),
     Collation(&'a QualifiedName),
+    Statistics(&'a QualifiedName),
 }
 
 impl<'a> From<&'a ObjectId> for IdRef<'a> {
@@ -215,6 +218,7 @@ impl<'a> From<&'a ObjectId> for IdRef<'a> {
             ObjectId::Trigger(key) => IdRef::Trigger(key),
             ObjectId::Policy(key) => IdRef::Policy(key),
             ObjectId::Collation(n) => IdRef::Collation(n),
+            ObjectId::Statistics(n) => IdRef::Statistics(n),
         }
     }
 }
@@ -235,6 +239,7 @@ impl IdRef<'_> {
             IdRef::Trigger(key) => ObjectId::Trigger(key.clone()),
             IdRef::Policy(key) => ObjectId::Policy(key.clone()),
             IdRef::Collation(n) => ObjectId::Collation(n.clone()),
+            IdRef::Statistics(n) => ObjectId::Statistics(n.clone()),
         }
     }
 }
@@ -396,6 +401,10 @@ fn structural_edges<'a>(schema: &'a Schema) -> Vec<Edge<'a>> {
     for key in schema.policies.keys() {
         edge(IdRef::Policy(key), table(&key.table));
     }
+    for (name, s) in &schema.statistics {
+        edge(IdRef::Statistics(name), in_schema(&name.schema));
+        edge(IdRef::Statistics(name), relation(&s.table));
+    }
     edges
 }
 
@@ -429,6 +438,8 @@ mod tests {
             ObjectId::Function(sig("f", "integer")),
             ObjectId::Trigger(SubName::new(q("a", "t"), "g")),
             ObjectId::Policy(SubName::new(q("a", "t"), "p")),
+            ObjectId::Collation(q("a", "c")),
+            ObjectId::Statistics(q("a", "s")),
         ];
         for a in &ids {
             assert_eq!(IdRef::from(a).to_id(), *a);

@@ -393,6 +393,7 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
     );
     let (constraints_sql, indexes_sql) = (sql::constraints(version), sql::indexes(version));
     let collations_sql = sql::collations(version);
+    let statistics_sql = sql::statistics(version);
     // Sent together: tokio-postgres pipelines them on the one connection.
     let results = tokio::join!(
         q.rows("extensions", sql::EXTENSIONS, &p),
@@ -408,6 +409,7 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
         q.rows("functions", &fn_sql, &p),
         q.rows("triggers", sql::TRIGGERS, &p),
         q.rows("policies", sql::POLICIES, &p),
+        q.rows("statistics objects", &statistics_sql, &p),
         q.rows("default privileges", sql::DEFAULT_PRIVILEGES, &p),
         q.rows("dependencies", sql::DEPENDENCIES, &[]),
         q.rows("unmodelled objects", &unm_sql, &p),
@@ -415,12 +417,12 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
     #[rustfmt::skip]
     let [
         extensions, collations, types, sequences, tables, columns, constraints, indexes, opclasses, views,
-        functions, triggers, policies, default_privileges, dependencies, unmodelled,
+        functions, triggers, policies, statistics, default_privileges, dependencies, unmodelled,
     ] =
         all_or_cause([
             results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
             results.8, results.9, results.10, results.11, results.12, results.13, results.14,
-            results.15,
+            results.15, results.16,
         ])?;
     let rows = build::Rows {
         namespaces: managed_rows,
@@ -437,6 +439,7 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
         functions,
         triggers,
         policies,
+        statistics,
         default_privileges,
         dependencies,
     };

@@ -390,6 +390,27 @@ pub const POLICIES: &str = "SELECT pol.oid, n.nspname, c.relname, pol.polname, p
        JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relnamespace = ANY($1)";
 
+/// Extended statistics objects (`CREATE STATISTICS`) in the managed schemas. The target is
+/// NULL when it is the default (-1 before PostgreSQL 17, NULL since; no column before 13).
+pub fn statistics(version: u32) -> String {
+    let target = if version >= 130000 {
+        "nullif(o.stxstattarget::int, -1)"
+    } else {
+        "NULL::int"
+    };
+    format!(
+        "SELECT o.oid, n.nspname, o.stxname, tn.nspname AS table_schema, c.relname AS table_name, \
+           pg_get_statisticsobjdef(o.oid) AS definition, {target} AS target, \
+           pg_get_userbyid(o.stxowner) AS owner, ds.description AS comment \
+         FROM pg_statistic_ext o JOIN pg_namespace n ON n.oid = o.stxnamespace \
+           JOIN pg_class c ON c.oid = o.stxrelid JOIN pg_namespace tn ON tn.oid = c.relnamespace \
+           LEFT JOIN pg_description ds ON ds.objoid = o.oid \
+             AND ds.classoid = 'pg_statistic_ext'::regclass AND ds.objsubid = 0 \
+         WHERE o.stxnamespace = ANY($1) AND {ext}",
+        ext = not_ext("pg_statistic_ext", "o.oid"),
+    )
+}
+
 /// Default privileges: the whole ACL (owner entries included: a global entry that only
 /// revokes from PUBLIC holds nothing else).
 pub const DEFAULT_PRIVILEGES: &str = "SELECT pg_get_userbyid(d.defaclrole) AS role, n.nspname, \
@@ -438,8 +459,6 @@ pub fn unmodelled() -> String {
            FROM pg_opfamily o JOIN pg_namespace n ON n.oid = o.opfnamespace WHERE o.opfnamespace {ns} AND {ext_opf} \
          UNION ALL SELECT 'conversion', quote_ident(n.nspname) || '.' || quote_ident(o.conname) \
            FROM pg_conversion o JOIN pg_namespace n ON n.oid = o.connamespace WHERE o.connamespace {ns} AND {ext_conv} \
-         UNION ALL SELECT 'statistics object', quote_ident(n.nspname) || '.' || quote_ident(o.stxname) \
-           FROM pg_statistic_ext o JOIN pg_namespace n ON n.oid = o.stxnamespace WHERE o.stxnamespace {ns} \
          UNION ALL SELECT 'base type', quote_ident(n.nspname) || '.' || quote_ident(t.typname) \
            FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
            WHERE t.typnamespace {ns} AND t.typtype IN ('b', 'p') AND t.typcategory <> 'A' AND {ext_type} \

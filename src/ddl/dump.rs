@@ -60,7 +60,7 @@ const KIND_DIRS: [&str; 7] = [
 /// The file of an object in a `per-object` dump, from the object alone (so adding another
 /// object never renames it): `extensions/<name>.sql`, `<schema>/schema.sql`,
 /// `<schema>/<kind>s/<name>.sql` (`tables`, `indexes`, `views`, ...), `default_privileges.sql`.
-/// A table's columns, constraints, triggers and policies are in its file; a domain's
+/// A table's columns, constraints, triggers, policies and statistics objects are in its file; a domain's
 /// constraints in its type's; every overload of a function in one file.
 fn object_path(schema: &Schema, id: &ObjectId) -> String {
     use crate::model::QualifiedName;
@@ -88,6 +88,11 @@ fn object_path(schema: &Schema, id: &ObjectId) -> String {
         // Files of their own: a partition's file must not hold its parent's index, which
         // would make creating the partition create that index again.
         ObjectId::Index(n) => (n, "indexes"),
+        // In its table's file, after the table.
+        ObjectId::Statistics(n) => match schema.statistics.get(n) {
+            Some(s) => (&s.table, relation_dir(&s.table)),
+            None => (n, "tables"),
+        },
     };
     format!(
         "{}/{dir}/{}.sql",

@@ -17,6 +17,7 @@ mod policies;
 mod privileges;
 mod schemas;
 mod sequences;
+mod statistics;
 pub(crate) mod tables;
 mod triggers;
 mod types;
@@ -34,6 +35,7 @@ pub use privileges::{
 };
 pub use schemas::{create_collation, create_extension, create_schema};
 pub use sequences::{create_sequence, sequence_options, sequence_owned_by};
+pub use statistics::{create_statistics, set_target as set_statistics_target};
 pub use tables::{column_definition, create_table};
 pub use triggers::create_trigger;
 pub use types::create_type;
@@ -48,6 +50,8 @@ pub enum StatementKind {
     AlterTable,
     /// `ALTER TABLE ... {ENABLE|DISABLE} TRIGGER`.
     AlterTrigger,
+    /// `ALTER STATISTICS ... SET STATISTICS`.
+    AlterStatistics,
     /// `ALTER DOMAIN ... ADD CONSTRAINT`.
     AlterType,
     /// `ALTER SEQUENCE ... OWNED BY`.

@@ -103,6 +103,9 @@ pub fn create_statements(schema: &Schema) -> Result<Vec<(ObjectId, String)>, Cyc
             }
         }
     }
+    for s in schema.statistics.values() {
+        items.insert(ObjectId::Statistics(s.name.clone()), create_statistics(s));
+    }
     for v in schema.views.values() {
         items.insert(ObjectId::View(v.name.clone()), create_view(v));
     }

@@ -28,6 +28,7 @@ mod rebuild;
 mod schemas;
 mod sequences;
 mod tables;
+mod statistics;
 mod triggers;
 mod types;
 mod views;
@@ -69,6 +70,7 @@ pub enum ChangeKind {
     AlterType,
     AlterPolicy,
     AlterTrigger,
+    AlterStatistics,
     AlterExtension,
     Owner,
     Grant,
@@ -203,6 +205,7 @@ pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Cha
     time("diff", "views", || views::diff(&mut d))?;
     time("diff", "triggers", || triggers::diff(&mut d))?;
     time("diff", "policies", || policies::diff(&mut d))?;
+    time("diff", "statistics", || statistics::diff(&mut d))?;
     time("diff", "privileges", || {
         privileges::default_privileges(&mut d)
     });
@@ -509,6 +512,7 @@ fn change_kind(kind: StatementKind) -> ChangeKind {
         StatementKind::Create => ChangeKind::Create,
         StatementKind::AlterTable => ChangeKind::AlterTable,
         StatementKind::AlterTrigger => ChangeKind::AlterTrigger,
+        StatementKind::AlterStatistics => ChangeKind::AlterStatistics,
         StatementKind::AlterType => ChangeKind::AlterType,
         StatementKind::AlterSequence => ChangeKind::AlterSequence,
         StatementKind::Owner => ChangeKind::Owner,
@@ -743,7 +747,10 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
             // An in-place column type change rebuilds the table's own indexes and
             // constraints (and foreign keys pointing at them) itself.
             if why == Cause::ChangedInPlace
-                && matches!(user, ObjectId::Index(_) | ObjectId::Constraint(..))
+                && matches!(
+                    user,
+                    ObjectId::Index(_) | ObjectId::Constraint(..) | ObjectId::Statistics(_)
+                )
                 && !joins_retyped_columns(d, &user)
             {
                 continue;
@@ -768,6 +775,7 @@ fn recreate_dependents(d: &mut Diff) -> Result<(), DiffError> {
                 | ObjectId::Trigger(_)
                 | ObjectId::Policy(_)
                 | ObjectId::Index(_)
+                | ObjectId::Statistics(_)
                 | ObjectId::Constraint(..)
                 | ObjectId::Function(_) => {
                     if done.insert(user.clone()) {
@@ -846,6 +854,7 @@ fn recreate(d: &mut Diff, id: &ObjectId, phase: Phase) -> Result<(), DiffError> 
         ObjectId::Trigger(name) => triggers::recreate(d, name, phase),
         ObjectId::Policy(name) => policies::recreate(d, name, phase),
         ObjectId::Index(name) => indexes::recreate(d, name, phase),
+        ObjectId::Statistics(name) => statistics::recreate(d, name, phase),
         ObjectId::Constraint(table, name) => constraints::recreate(d, table, name, phase),
         ObjectId::Function(sig) => functions::recreate(d, sig, phase),
         other => Err(unsupported(other, "it cannot be dropped and created again")),

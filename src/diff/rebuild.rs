@@ -474,7 +474,8 @@ fn continue_sequences(d: &mut Diff, unit: &ObjectId, old: &Table, new: &Table, p
 }
 
 /// What is made on a table of the rebuild after its rows are copied: its indexes,
-/// constraints and triggers (their names are free once the old table is dropped).
+/// constraints, triggers and statistics objects (their names are free once the old table is
+/// dropped).
 fn made_after_copy(to: &Schema, table: &QualifiedName) -> Vec<ObjectId> {
     let mut out: Vec<ObjectId> = to
         .indexes
@@ -495,6 +496,12 @@ fn made_after_copy(to: &Schema, table: &QualifiedName) -> Vec<ObjectId> {
             .keys()
             .filter(|k| &k.table == table)
             .map(|k| ObjectId::Trigger(k.clone())),
+    );
+    out.extend(
+        to.statistics
+            .values()
+            .filter(|s| &s.table == table)
+            .map(|s| ObjectId::Statistics(s.name.clone())),
     );
     out
 }

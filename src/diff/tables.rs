@@ -103,7 +103,7 @@ fn drop(d: &mut Diff, t: &Table) {
     );
 }
 
-/// Triggers, policies and indexes of dropped tables go with the table's DROP: their
+/// Triggers, policies, indexes and statistics objects of dropped tables go with the table's DROP: their
 /// dependencies (a trigger's function, an expression index's function) are the table's, so
 /// a function they use is dropped after the table.
 fn alias_dropped_with_tables(d: &mut Diff) {
@@ -126,6 +126,12 @@ fn alias_dropped_with_tables(d: &mut Diff) {
         subs.push((
             ObjectId::Index(index.name.clone()),
             ObjectId::Table(index.table.clone()),
+        ));
+    }
+    for s in from.statistics.values().filter(|s| on_dropped(&s.table)) {
+        subs.push((
+            ObjectId::Statistics(s.name.clone()),
+            ObjectId::Table(s.table.clone()),
         ));
     }
     d.alias_from.extend(subs);

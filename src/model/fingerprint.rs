@@ -56,6 +56,7 @@ impl Serialize for Canonical<'_> {
             triggers,
             policies,
             default_privileges,
+            statistics,
             dependencies,
         } = self.0;
         let mut s = serializer.serialize_struct("Schema", 13)?;
@@ -74,6 +75,9 @@ impl Serialize for Canonical<'_> {
         s.serialize_field("triggers", &Pairs(triggers.iter()))?;
         s.serialize_field("policies", &Pairs(policies.iter()))?;
         s.serialize_field("default_privileges", default_privileges)?;
+        if !statistics.is_empty() {
+            s.serialize_field("statistics", &Pairs(statistics.iter()))?;
+        }
         s.serialize_field("dependencies", &Pairs(dependencies.iter()))?;
         s.end()
     }

@@ -61,6 +61,8 @@ pub enum ObjectId {
     Trigger(SubName),
     Policy(SubName),
     Collation(QualifiedName),
+    /// An extended statistics object (`CREATE STATISTICS`).
+    Statistics(QualifiedName),
 }
 
 impl ObjectId {
@@ -96,6 +98,7 @@ impl ObjectId {
             | ObjectId::Table(n)
             | ObjectId::Index(n)
             | ObjectId::View(n)
+            | ObjectId::Statistics(n)
             | ObjectId::Column(n, _)
             | ObjectId::Constraint(n, _) => Some(&n.schema),
             ObjectId::Function(f) => Some(&f.name.schema),
@@ -118,6 +121,7 @@ impl ObjectId {
             ObjectId::Trigger(_) => "trigger",
             ObjectId::Policy(_) => "policy",
             ObjectId::Collation(_) => "collation",
+            ObjectId::Statistics(_) => "statistics object",
         }
     }
 }
@@ -132,7 +136,8 @@ impl fmt::Display for ObjectId {
             | ObjectId::Table(n)
             | ObjectId::Index(n)
             | ObjectId::View(n)
-            | ObjectId::Collation(n) => write!(f, "{kind} {n}"),
+            | ObjectId::Collation(n)
+            | ObjectId::Statistics(n) => write!(f, "{kind} {n}"),
             ObjectId::Column(t, c) => write!(f, "{kind} {t}.{}", quote_ident(c)),
             ObjectId::Constraint(t, c) => write!(f, "{kind} {} ON {t}", quote_ident(c)),
             ObjectId::Function(sig) => write!(f, "{kind} {sig}"),

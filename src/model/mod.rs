@@ -50,6 +50,10 @@ pub struct Schema {
     #[serde(with = "pairs")]
     pub policies: BTreeMap<SubName, Policy>,
     pub default_privileges: BTreeSet<DefaultPrivilege>,
+    /// Extended statistics objects. Absent from the serialisation when empty, like
+    /// `collations` (older snapshots load, fingerprints without them are unchanged).
+    #[serde(with = "pairs", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statistics: BTreeMap<QualifiedName, Statistics>,
     /// Edges from pg_depend (plus "a column/constraint/trigger/policy belongs to its table").
     #[serde(with = "pairs")]
     pub dependencies: Dependencies,
@@ -90,6 +94,7 @@ impl Schema {
             ObjectId::Trigger(key) => self.triggers.contains_key(key),
             ObjectId::Policy(key) => self.policies.contains_key(key),
             ObjectId::Collation(name) => self.collations.contains_key(name),
+            ObjectId::Statistics(name) => self.statistics.contains_key(name),
         }
     }
 
@@ -121,6 +126,7 @@ impl Schema {
         ids.extend(self.functions.keys().cloned().map(ObjectId::Function));
         ids.extend(self.triggers.keys().cloned().map(ObjectId::Trigger));
         ids.extend(self.policies.keys().cloned().map(ObjectId::Policy));
+        ids.extend(self.statistics.keys().cloned().map(ObjectId::Statistics));
         ids
     }
 }

@@ -375,6 +375,21 @@ pub struct Index {
     pub comment: Option<String>,
 }
 
+/// An extended statistics object (`CREATE STATISTICS`), keyed by its own schema and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statistics {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_statisticsobjdef`: the complete `CREATE STATISTICS` statement (kinds, columns
+    /// and expressions, the table).
+    pub definition: String,
+    /// `stxstattarget` when set (`ALTER STATISTICS ... SET STATISTICS n`); `None` for the
+    /// default (-1 or NULL).
+    pub target: Option<i32>,
+    pub owner: Option<String>,
+    pub comment: Option<String>,
+}
+
 /// Whether a materialized view holds data (`WITH DATA`): read, rendered and compared by
 /// equality like any other field, but data, not schema, so the fingerprint and snapshots leave
 /// it out (see `View::populated`).

@@ -548,6 +548,8 @@ const SCHEMA_CHANGES: &[&str] = &[
     "CreateTrigStmt",
     "CreatePolicyStmt",
     "AlterPolicyStmt",
+    "CreateStatsStmt",
+    "AlterStatsStmt",
     "CreateSchemaStmt",
     "CreateExtensionStmt",
     "AlterExtensionStmt",

@@ -1,0 +1,2 @@
+CREATE TABLE comment_actions (person_id int, comment_id int, liked timestamptz, vote_is_upvote boolean, PRIMARY KEY (person_id, comment_id));
+CREATE STATISTICS comment_actions_liked_stat ON (liked IS NULL), (vote_is_upvote IS NULL) FROM comment_actions;
