@@ -187,6 +187,7 @@ async fn varied_schema_round_trips() {
     assert_eq!(s.functions.len(), 7, "{:?}", s.functions.keys());
     assert_eq!(s.triggers.len(), 2);
     assert_eq!(s.policies.len(), 2);
+    assert_eq!(s.statistics.len(), 1, "{:?}", s.statistics.keys());
     assert!(i.warnings.is_empty(), "{:?}", i.warnings);
     // Extension members are not in the model; the extension is.
     assert!(s.extensions.contains_key("citext"));
@@ -227,12 +228,31 @@ async fn more_kinds_round_trip_with_owners() {
     assert!(!things.constraints["things_parent"].validated);
     assert!(things.constraints["things_code"].initially_deferred);
     assert_eq!(s.triggers.len(), 3, "{:?}", s.triggers.keys());
+    // Statistics objects: definition, target, owner and comment read back (issue 18).
+    let stats = &s.statistics[&QualifiedName::new("Ops", "Things Stats")];
+    assert_eq!(stats.table, QualifiedName::new("Ops", "things"));
+    assert!(
+        stats
+            .definition
+            .starts_with("CREATE STATISTICS \"Ops\".\"Things Stats\" (ndistinct, mcv) ON code, parent"),
+        "{}",
+        stats.definition
+    );
+    assert_eq!(stats.target, Some(250));
+    assert_eq!(stats.owner.as_deref(), Some("strata_reader"));
+    assert_eq!(stats.comment.as_deref(), Some("code and parent"));
+    let plain_stats = &s.statistics[&QualifiedName::new("Ops", "things_plain")];
+    assert_eq!((plain_stats.target, &plain_stats.comment), (None, &None));
+    let on_table = ObjectId::Table(QualifiedName::new("Ops", "things"));
+    let stats_id = ObjectId::Statistics(QualifiedName::new("Ops", "Things Stats"));
+    assert!(s.dependencies[&stats_id].contains(&on_table));
     // Without the option, owners are not in the model.
     let db = TestDb::new();
     roles(&db);
     db.psql(&more);
     let plain = introspect(&db, &config("")).await.schema;
     assert!(plain.tables.values().all(|t| t.owner.is_none()));
+    assert!(plain.statistics.values().all(|t| t.owner.is_none()));
 }
 
 #[tokio::test]
@@ -246,10 +266,15 @@ async fn split_dumps_load_in_file_name_order() {
         "extensions/citext.sql",
         "app/schema.sql",
         "app/tables/events.sql",
+        "app/tables/orders.sql",
     ] {
         assert!(names.contains(&expected), "{names:?}");
     }
     assert!(files.len() > 20, "{names:?}");
+    // A statistics object is in its table's file, after the table.
+    let orders = &files.iter().find(|f| f.name == "app/tables/orders.sql").unwrap().content;
+    let stats = orders.find("CREATE STATISTICS app.orders_user_note");
+    assert!(stats > orders.find("CREATE TABLE app.orders"), "{orders}");
 }
 
 #[tokio::test]
@@ -564,7 +589,6 @@ async fn unmodelled_objects_are_warnings() {
         "text search configuration",
         "operator",
         "rule",
-        "statistics object",
     ] {
         assert!(kinds.contains(kind), "{kind} missing from {:?}", i.warnings);
     }
@@ -575,8 +599,12 @@ async fn unmodelled_objects_are_warnings() {
         .schema
         .tables
         .contains_key(&QualifiedName::new("app", "t")));
-    // Collations are modelled (issue 18).
+    // Collations and statistics objects are modelled (issue 18).
     assert!(!kinds.contains("collation"), "{:?}", i.warnings);
+    assert!(!kinds.contains("statistics object"), "{:?}", i.warnings);
+    let stats = &i.schema.statistics[&QualifiedName::new("app", "t_stats")];
+    assert_eq!(stats.table, QualifiedName::new("app", "t"));
+    assert!(stats.definition.starts_with("CREATE STATISTICS app.t_stats ON id, "));
     let german = &i.schema.collations[&QualifiedName::new("app", "german")];
     assert_eq!(
         (german.provider.as_str(), german.locale.as_deref()),

@@ -43,6 +43,15 @@ CREATE CONSTRAINT TRIGGER deferred_check AFTER UPDATE ON "Ops".things DEFERRABLE
   FOR EACH ROW EXECUTE FUNCTION "Ops".log_change();
 ALTER TABLE "Ops".things ENABLE ALWAYS TRIGGER with_tables;
 ALTER TABLE "Ops".things ENABLE REPLICA TRIGGER deferred_check;
+-- pg >= 14
+CREATE STATISTICS "Ops"."Things Stats" (ndistinct, mcv) ON code, parent, (parent IS NULL) FROM "Ops".things;
+-- pg < 14
+CREATE STATISTICS "Ops"."Things Stats" (ndistinct, mcv) ON code, parent FROM "Ops".things;
+-- end
+ALTER STATISTICS "Ops"."Things Stats" SET STATISTICS 250;
+ALTER STATISTICS "Ops"."Things Stats" OWNER TO strata_reader;
+COMMENT ON STATISTICS "Ops"."Things Stats" IS 'code and parent';
+CREATE STATISTICS "Ops".things_plain ON id, parent FROM "Ops".things;
 CREATE VIEW "Ops".things_v AS SELECT id, code FROM "Ops".things;
 CREATE FUNCTION "Ops".things_v_ins() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO "Ops".things (code) VALUES (NEW.code); RETURN NEW; END $$;
