@@ -427,6 +427,36 @@ fn a_renamed_table_is_renamed_in_place() {
         .stdout(contains("nothing to change"));
 }
 
+/// A statistics object on a renamed table follows it: the rename carries it (its definition
+/// then names the new table), so it is neither dropped nor created again.
+#[test]
+fn a_statistics_object_follows_its_renamed_table() {
+    let p = Project::new(
+        "CREATE TABLE people (id bigint PRIMARY KEY, name text, city text);\n\
+         CREATE STATISTICS people_name_city ON name, city FROM people;\n",
+        "",
+    );
+    p.start();
+    let pending = p.change_to(
+        "-- strata:renamed-from people\nCREATE TABLE persons (id bigint PRIMARY KEY, name text, city text);\n\
+         CREATE STATISTICS people_name_city ON name, city FROM persons;\n",
+    );
+    assert!(
+        pending.contains("ALTER TABLE public.people RENAME TO persons;"),
+        "{pending}"
+    );
+    assert!(!pending.contains("STATISTICS"), "{pending}");
+    assert_eq!(
+        p.db.psql("SELECT stxrelid::regclass::text FROM pg_statistic_ext WHERE stxname = 'people_name_city'"),
+        "persons"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}
+
 /// A primary key added to an existing table, a check constraint, an index dropped.
 #[test]
 fn a_primary_key_a_check_and_a_dropped_index_on_an_existing_table() {
