@@ -213,6 +213,7 @@ pub fn diff_with(from: &Schema, to: &Schema, options: Options) -> Result<Vec<Cha
         types::move_columns(&mut d)?;
         recreate_dependents(&mut d)?;
         types::order_moved_columns(&mut d);
+        statistics::restore_targets(&mut d);
         tables::replica_identity(&mut d);
         clones::go_with_their_constraint(&mut d);
         Ok::<_, DiffError>(())

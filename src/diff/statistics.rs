@@ -3,7 +3,8 @@
 //! (`ALTER STATISTICS ... SET STATISTICS`). Those of a dropped table go with its `DROP
 //! TABLE`; one that names a dropped column is dropped before the column (the dependency
 //! edge orders it), since PostgreSQL drops it with the column and a later drop would fail.
-//! A column type change needs nothing: PostgreSQL rebuilds the object itself.
+//! A column type change needs no drop and create: PostgreSQL rebuilds the object itself,
+//! but with the default target (its comment survives), so a target is set again after it.
 
 use super::comments::diff_comment;
 use super::privileges::diff_owner;
@@ -54,6 +55,36 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         }
     }
     Ok(())
+}
+
+/// `ALTER STATISTICS ... SET STATISTICS n` again after a type change of a column the
+/// object uses: PostgreSQL's rebuild of it leaves the default target.
+pub(super) fn restore_targets(d: &mut Diff) {
+    let (from, to) = (d.from, d.to);
+    for (name, s) in &to.statistics {
+        let id = ObjectId::Statistics(name.clone());
+        let (Some(target), Some(old)) = (s.target, from.statistics.get(name)) else {
+            continue;
+        };
+        if d.recreated.contains_key(&id)
+            || d.dropped_tables.contains(&old.table)
+            || d.changes.iter().any(|c| c.object == id && c.kind == ChangeKind::AlterStatistics)
+        {
+            continue;
+        }
+        let columns = from.dependencies.get(&id).into_iter().flatten();
+        let retyped = columns
+            .filter(|dep| matches!(dep, ObjectId::Column(..)))
+            .find_map(|dep| {
+                let phase = d.rebuild_dependents.get(dep).copied();
+                phase.or_else(|| d.retyped_columns.contains(dep).then_some(Phase::Expand))
+            });
+        let Some(phase) = retyped else {
+            continue;
+        };
+        let sql = crate::ddl::set_statistics_target(s, target);
+        d.push(id, Step::Create, ChangeKind::AlterStatistics, phase, sql, vec![]);
+    }
 }
 
 fn drop(d: &mut Diff, s: &Statistics, phase: Phase) {

@@ -254,6 +254,8 @@ macro_rules! for_each_diff_case {
             statistics_expression,
             statistics_expression_change,
             statistics_kinds_change,
+            statistics_on_rebuilt_enum_column,
+            statistics_on_rebuilt_table,
             statistics_set_target,
             table_create,
             table_drop,

@@ -1,2 +1,3 @@
 CREATE TABLE t (id int PRIMARY KEY, a bigint, b int, c text);
 CREATE STATISTICS t_ab (ndistinct, dependencies) ON a, b FROM t;
+ALTER STATISTICS t_ab SET STATISTICS 400;
