@@ -232,9 +232,9 @@ async fn more_kinds_round_trip_with_owners() {
     let stats = &s.statistics[&QualifiedName::new("Ops", "Things Stats")];
     assert_eq!(stats.table, QualifiedName::new("Ops", "things"));
     assert!(
-        stats
-            .definition
-            .starts_with("CREATE STATISTICS \"Ops\".\"Things Stats\" (ndistinct, mcv) ON code, parent"),
+        stats.definition.starts_with(
+            "CREATE STATISTICS \"Ops\".\"Things Stats\" (ndistinct, mcv) ON code, parent"
+        ),
         "{}",
         stats.definition
     );
@@ -272,7 +272,11 @@ async fn split_dumps_load_in_file_name_order() {
     }
     assert!(files.len() > 20, "{names:?}");
     // A statistics object is in its table's file, after the table.
-    let orders = &files.iter().find(|f| f.name == "app/tables/orders.sql").unwrap().content;
+    let orders = &files
+        .iter()
+        .find(|f| f.name == "app/tables/orders.sql")
+        .unwrap()
+        .content;
     let stats = orders.find("CREATE STATISTICS app.orders_user_note");
     assert!(stats > orders.find("CREATE TABLE app.orders"), "{orders}");
 }
@@ -585,11 +589,7 @@ async fn unmodelled_objects_are_warnings() {
     ));
     let i = introspect(&db, &config("")).await;
     let kinds: BTreeSet<&str> = i.warnings.iter().map(|w| w.kind.as_str()).collect();
-    for kind in [
-        "text search configuration",
-        "operator",
-        "rule",
-    ] {
+    for kind in ["text search configuration", "operator", "rule"] {
         assert!(kinds.contains(kind), "{kind} missing from {:?}", i.warnings);
     }
     let rule = i.warnings.iter().find(|w| w.kind == "rule").unwrap();
@@ -604,7 +604,9 @@ async fn unmodelled_objects_are_warnings() {
     assert!(!kinds.contains("statistics object"), "{:?}", i.warnings);
     let stats = &i.schema.statistics[&QualifiedName::new("app", "t_stats")];
     assert_eq!(stats.table, QualifiedName::new("app", "t"));
-    assert!(stats.definition.starts_with("CREATE STATISTICS app.t_stats ON id, "));
+    assert!(stats
+        .definition
+        .starts_with("CREATE STATISTICS app.t_stats ON id, "));
     let german = &i.schema.collations[&QualifiedName::new("app", "german")];
     assert_eq!(
         (german.provider.as_str(), german.locale.as_deref()),

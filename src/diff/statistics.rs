@@ -68,7 +68,9 @@ pub(super) fn restore_targets(d: &mut Diff) {
         };
         if d.recreated.contains_key(&id)
             || d.dropped_tables.contains(&old.table)
-            || d.changes.iter().any(|c| c.object == id && c.kind == ChangeKind::AlterStatistics)
+            || d.changes
+                .iter()
+                .any(|c| c.object == id && c.kind == ChangeKind::AlterStatistics)
         {
             continue;
         }
@@ -83,7 +85,14 @@ pub(super) fn restore_targets(d: &mut Diff) {
             continue;
         };
         let sql = crate::ddl::set_statistics_target(s, target);
-        d.push(id, Step::Create, ChangeKind::AlterStatistics, phase, sql, vec![]);
+        d.push(
+            id,
+            Step::Create,
+            ChangeKind::AlterStatistics,
+            phase,
+            sql,
+            vec![],
+        );
     }
 }
 
