@@ -2,8 +2,8 @@
 """Builds diff cases from real applications' migration histories (diesel's
 migrations/<version>_<name>/up.sql or sqlx's migrations/<version>_<name>.sql): apply each migration in order, pg_dump -s after each, write
 cases <app>_step_NNN (i-1 -> i), <app>_ten_NNN (i-10 -> i), <app>_create (empty -> final),
-<app>_drop (final -> empty). Usage: history.py [--dump-with-strata STRATA] [--from N] <app>
-<migrations dir> <out dir> <socket dir> <port> (a server you started; the cases are scored with
+<app>_drop (final -> empty). Usage: history.py [--dump-with-strata STRATA] [--setup FILE] [--from N]
+<app> <migrations dir> <out dir> <socket dir> <port> (a server you started; the cases are scored with
 DIFF_CASES_DIR=<out dir> cargo test --test diff corpus).
   --dump-with-strata STRATA  take each step's schema with `STRATA dump` (strata's own SDL) instead
                              of pg_dump: for a server newer than the installed pg_dump can dump.
