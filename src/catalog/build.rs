@@ -25,7 +25,7 @@ pub(super) struct Rows {
     pub triggers: Vec<Row>,
     pub policies: Vec<Row>,
     pub default_privileges: Vec<Row>,
-    pub dependencies: Vec<Row>,
+    pub dependencies: Vec<depend::DependRow>,
 }
 
 fn json<T: DeserializeOwned + Default>(row: &Row, column: &str) -> Result<T, CatalogError> {
