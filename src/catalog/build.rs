@@ -422,11 +422,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                     "identity column {table_name}.{name} without its sequence"
                 ))
             })?;
-            Some(Identity {
+            Some(Box::new(Identity {
                 always: identity_kind == "a",
                 sequence,
                 options,
-            })
+            }))
         };
         let (default, generated) = if generated_kind.is_empty() {
             (expr, None)
