@@ -114,7 +114,7 @@ pub async fn read(
 ) -> Result<(Schema, Option<Renames>, u32)> {
     let sdl = match source {
         SchemaSource::Url(conninfo) => {
-            let (schema, major) = read_database(ctx, conninfo).await?;
+            let (schema, major) = read_database(ctx, conninfo, 1).await?;
             return Ok((schema, None, major));
         }
         SchemaSource::Sdl(path) => sdl::load_path(path)?,
@@ -132,15 +132,27 @@ pub async fn read(
     // The parsed files (about 30 MB at 10,000 tables) are not held while the model is read.
     let renames = crate::source::annotations::renames(&sdl, &ctx.config.plan);
     drop(sdl);
-    let read = read_database(ctx, &shadow.conninfo).await;
+    let read = read_database(ctx, &shadow.conninfo, ctx.config.shadow_jobs()).await;
     shadow.drop_now().await?;
     let (schema, major) = read?;
     Ok((schema, Some(renames), major))
 }
 
-async fn read_database(ctx: &Context<'_>, conninfo: &ConnInfo) -> Result<(Schema, u32)> {
+/// A database given by URL is read over one connection (it may be production's, behind a
+/// pooler); a shadow database strata made, over `jobs`.
+async fn read_database(
+    ctx: &Context<'_>,
+    conninfo: &ConnInfo,
+    jobs: usize,
+) -> Result<(Schema, u32)> {
     let client = conninfo.connect().await?;
-    let schema = crate::catalog::catalog(&client, &ctx.config).await?;
+    let schema = if jobs > 1 {
+        crate::catalog::introspect_over(conninfo, jobs, &ctx.config)
+            .await?
+            .schema
+    } else {
+        crate::catalog::catalog(&client, &ctx.config).await?
+    };
     Ok((
         schema,
         crate::pg::server_version_num(&client).await? / 10000,

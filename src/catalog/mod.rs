@@ -196,6 +196,22 @@ pub async fn introspect(
     introspect_on(&[client], scope).await
 }
 
+/// [`introspect_on`] over `jobs` connections of its own to the database `conninfo` names
+/// (at least one): for databases strata owns (shadow databases), where a few more
+/// connections cost nobody anything.
+pub async fn introspect_over(
+    conninfo: &crate::pg::ConnInfo,
+    jobs: usize,
+    scope: &impl ToScope,
+) -> Result<Introspection, CatalogError> {
+    let mut clients = Vec::with_capacity(jobs.max(1));
+    for _ in 0..jobs.max(1) {
+        clients.push(conninfo.connect().await?);
+    }
+    let clients: Vec<&Client> = clients.iter().collect();
+    introspect_on(&clients, scope).await
+}
+
 /// [`introspect`] with the catalog queries spread over several connections to the same
 /// database (as `pg_dump -j` does): the first exports its snapshot (`pg_export_snapshot`),
 /// the others import it (`SET TRANSACTION SNAPSHOT`), so every query still sees one snapshot.
