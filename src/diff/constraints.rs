@@ -16,8 +16,8 @@ use crate::model::{
 /// Constraints of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let t = &new.name;
-    // A partition detached from a rebuilt table keeps what it had from it as its own.
-    let detached = super::rebuild::detached(d, t);
+    // A detached partition keeps what it had from its partitioned table as its own.
+    let detached = super::detach::detached(d, t);
     for c in old.constraints.values() {
         if !c.local && !detached {
             continue;

@@ -300,7 +300,7 @@ fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
                     return true;
                 }
                 // Detached before its parent goes: it stays, as an index of its own.
-                if super::rebuild::detached(d, &i.table) {
+                if super::detach::detached(d, &i.table) {
                     return false;
                 }
                 match i

@@ -381,6 +381,9 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
                     format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
                     vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))],
                 );
+                if b.is_none() {
+                    super::detach::follow(d, id.clone(), Some(Step::Drop), name, &p.parent);
+                }
             }
             if let Some(p) = b {
                 d.push(
@@ -482,20 +485,9 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
             );
         }
     }
+    // A detached partition's column changes run after the detach (`detach::follow`).
     let detached = as_detached(d, old, new);
-    let first = d.changes.len();
     columns::diff_table(d, detached.as_ref().unwrap_or(old), new)?;
-    if detached.is_some() {
-        // After the detach, as part of it: before it, the partition's columns are its
-        // partitioned table's (PostgreSQL refuses to drop or retype them alone).
-        for c in &mut d.changes[first..] {
-            if matches!(&c.object, ObjectId::Column(t, _) if t == name) {
-                c.object = id.clone();
-                c.step = Step::Drop;
-                c.phase = Phase::Contract;
-            }
-        }
-    }
     constraints::diff_table(d, old, new)?;
     attributes(d, Some(old), new);
     Ok(())

@@ -184,6 +184,8 @@ macro_rules! for_each_diff_case {
             partition_column_type_change_from_serial,
             partition_create,
             partition_detached_and_dropped,
+            partition_detached_keeps_keys_indexes_fks,
+            partition_detached_renames_keys_and_references_parent,
             partition_detached_while_parent_columns_change,
             partition_fk_repointed_to_new_partitioned_table,
             partition_from_plain_table,
