@@ -203,6 +203,8 @@ macro_rules! for_each_diff_case {
             partition_key_under_plain_parent_index_to_parent_pk,
             partition_like_attach,
             partition_multilevel_defaults,
+            partition_new_keeps_its_index_names,
+            partition_new_keeps_key_and_partial_index_names,
             partition_new_with_own_key_backing_parent_index,
             partition_not_null_own,
             partition_own_default,
