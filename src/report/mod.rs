@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -176,35 +176,51 @@ impl Reporter {
     }
 
     /// Shows that long work is under way: a spinner on a terminal, one plain line otherwise.
-    pub fn progress(&self, message: &str) -> Progress {
+    pub fn progress(&self, message: &str) -> Progress<'_> {
         if self.interactive {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_message(message.to_string());
             bar.enable_steady_tick(Duration::from_millis(100));
-            Progress { bar: Some(bar) }
+            Progress::Spinner(bar)
         } else {
             self.note(&format!("{message}..."));
-            Progress { bar: None }
+            Progress::Line {
+                reporter: self,
+                message: message.to_string(),
+                started: Instant::now(),
+            }
         }
     }
 }
 
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+/// A spinner on a terminal; otherwise (CI, logs) a plain line when the work starts and one
+/// with the time it took when it ends.
+pub enum Progress<'a> {
+    Spinner(indicatif::ProgressBar),
+    Line {
+        reporter: &'a Reporter,
+        message: String,
+        started: Instant,
+    },
 }
 
-impl Progress {
+impl Progress<'_> {
     pub fn set_message(&self, message: &str) {
-        if let Some(bar) = &self.bar {
+        if let Progress::Spinner(bar) = self {
             bar.set_message(message.to_string());
         }
     }
 }
 
-impl Drop for Progress {
+impl Drop for Progress<'_> {
     fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+        match self {
+            Progress::Spinner(bar) => bar.finish_and_clear(),
+            Progress::Line {
+                reporter,
+                message,
+                started,
+            } => reporter.note(&format!("{message}: {}", duration_text(started.elapsed()))),
         }
     }
 }
@@ -324,4 +340,45 @@ fn new_bar(total: Option<u64>) -> indicatif::ProgressBar {
     };
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A sink the test reads back after the reporter wrote into it.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn progress_off_a_terminal_prints_a_line_at_the_start_and_one_with_the_time_at_the_end() {
+        let err = Sink::default();
+        let reporter = Reporter::capture(
+            Format::Text,
+            Box::new(Sink::default()),
+            Box::new(err.clone()),
+        );
+        {
+            let _progress = reporter.progress("loading schema/");
+            assert_eq!(
+                String::from_utf8(err.0.lock().unwrap().clone()).unwrap(),
+                "loading schema/...\n"
+            );
+        }
+        let text = String::from_utf8(err.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let took = lines[1].strip_prefix("loading schema/: ").expect(lines[1]);
+        assert!(took.ends_with(" ms") || took.ends_with(" s"), "{took}");
+    }
 }
