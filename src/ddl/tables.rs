@@ -311,7 +311,7 @@ pub(crate) mod tests {
     fn identifiers_and_literals_are_quoted() {
         let mut id = column("ID", "bigint");
         id.not_null = true;
-        id.identity = Some(Identity {
+        id.identity = Some(Box::new(Identity {
             always: true,
             sequence: QualifiedName::new("My Schema", "t_ID_seq"),
             options: SequenceOptions {
@@ -323,7 +323,7 @@ pub(crate) mod tests {
                 cache: 1,
                 cycle: false,
             },
-        });
+        }));
         let mut note = column("say \"hi\"", "text");
         note.default = Some("'it''s'::text".into());
         note.comment = Some("it's".into());

@@ -101,13 +101,13 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
             StageKind::Schema => {
                 let mut current = match &source {
                     Some(source) => Cow::Borrowed(source),
-                    None => Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?),
+                    None => Cow::Owned(read_clone(inputs.clone, inputs.config).await?),
                 };
                 // Plain renames first: the diff then sees the objects under their new names.
                 let mut statements = rename_stage(&current, inputs.desired, inputs.renames);
                 if !statements.is_empty() {
                     apply_statements(&client, &stage.name, &statements).await?;
-                    current = Cow::Owned(crate::catalog::catalog(&client, inputs.config).await?);
+                    current = Cow::Owned(read_clone(inputs.clone, inputs.config).await?);
                 }
                 let phase = stage.phase.unwrap_or(Phase::All);
                 // Objects that a later migration creates or renames into place are left to it.
@@ -166,7 +166,10 @@ pub async fn simulate(inputs: Inputs<'_>, reporter: &Reporter) -> Result<Plan, P
         });
     }
     drop(source);
-    let result = crate::catalog::catalog(&client, inputs.config).await?;
+    let result = {
+        let _progress = reporter.progress("reading the simulated database back");
+        read_clone(inputs.clone, inputs.config).await?
+    };
     if result.fingerprint() != inputs.desired.fingerprint() {
         let remaining = schema_stage(
             &result,
@@ -310,4 +313,12 @@ pub async fn run_migration_on_shadow(
 pub fn same_fingerprint(text: &str, schema: &Schema) -> bool {
     text.parse::<Fingerprint>()
         .is_ok_and(|f| f == schema.fingerprint())
+}
+
+/// The clone's schema as it is now, read over `[shadow] jobs` connections of its own.
+async fn read_clone(clone: &ConnInfo, config: &Config) -> Result<Schema, PlanError> {
+    let jobs = config.shadow_jobs();
+    Ok(crate::catalog::introspect_over(clone, jobs, config)
+        .await?
+        .schema)
 }

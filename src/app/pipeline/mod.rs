@@ -22,6 +22,7 @@ use super::{resolve_shadow, Context};
 use crate::app::ResolvedTarget;
 use crate::model::Schema;
 use crate::pg::shadow::ShadowDb;
+use crate::pg::ConnInfo;
 use crate::plan::simulate::{self, Inputs};
 use crate::plan::Plan;
 use crate::run::history;
@@ -33,10 +34,22 @@ use tokio_postgres::Client;
 /// Reads a schema and reports what strata does not model.
 pub(crate) async fn read_schema(ctx: &Context<'_>, client: &Client) -> Result<Schema> {
     let read = crate::catalog::introspect(client, &ctx.config).await?;
+    Ok(with_warnings_told(ctx, read))
+}
+
+/// The schema of a shadow database, read over `[shadow] jobs` connections sharing one
+/// snapshot.
+pub(crate) async fn read_shadow_schema(ctx: &Context<'_>, shadow: &ConnInfo) -> Result<Schema> {
+    let jobs = ctx.config.shadow_jobs();
+    let read = crate::catalog::introspect_over(shadow, jobs, &ctx.config).await?;
+    Ok(with_warnings_told(ctx, read))
+}
+
+fn with_warnings_told(ctx: &Context<'_>, read: crate::catalog::Introspection) -> Schema {
     for warning in &read.warnings {
         ctx.reporter.warn(&warning.to_string());
     }
-    Ok(read.schema)
+    read.schema
 }
 
 /// Objects added, removed or changed since the snapshot the last run stored, one line each.
@@ -138,10 +151,7 @@ pub(crate) async fn make_plan(
         let desired = async {
             let (db, _) =
                 shadow_from_sdl(&admin, &sdl, "desired", ctx.config.shadow_jobs()).await?;
-            let schema = match db.conninfo.connect().await {
-                Ok(client) => read_schema(ctx, &client).await,
-                Err(e) => Err(e.into()),
-            };
+            let schema = read_shadow_schema(ctx, &db.conninfo).await;
             let _ = db.drop_now().await;
             schema
         };
@@ -212,10 +222,7 @@ pub(crate) async fn divergence(ctx: &Context<'_>, actual: &Schema, planned: &str
         let sdl = sdl::load_config(&ctx.config)?;
         let admin = resolve_shadow(ctx)?;
         let (db, _) = shadow_from_sdl(&admin, &sdl, "desired", ctx.config.shadow_jobs()).await?;
-        let schema = match db.conninfo.connect().await {
-            Ok(client) => read_schema(ctx, &client).await,
-            Err(e) => Err(e.into()),
-        };
+        let schema = read_shadow_schema(ctx, &db.conninfo).await;
         let _ = db.drop_now().await;
         schema
     }
