@@ -2,12 +2,28 @@
 """Builds diff cases from real applications' migration histories (diesel's
 migrations/<version>_<name>/up.sql or sqlx's migrations/<version>_<name>.sql): apply each migration in order, pg_dump -s after each, write
 cases <app>_step_NNN (i-1 -> i), <app>_ten_NNN (i-10 -> i), <app>_create (empty -> final),
-<app>_drop (final -> empty). Usage: history.py <app> <migrations dir> <out dir> <socket dir> <port>
-(a server you started; the cases are scored with DIFF_CASES_DIR=<out dir> cargo test --test diff corpus)."""
-import os, re, subprocess, sys
+<app>_drop (final -> empty). Usage: history.py [--dump-with-strata STRATA] [--setup FILE] [--from N]
+<app> <migrations dir> <out dir> <socket dir> <port> (a server you started; the cases are scored with
+DIFF_CASES_DIR=<out dir> cargo test --test diff corpus).
+  --dump-with-strata STRATA  take each step's schema with `STRATA dump` (strata's own SDL) instead
+                             of pg_dump: for a server newer than the installed pg_dump can dump.
+  --setup FILE               SQL run before the first migration (e.g. the migration tool's own
+                             table, when a migration refers to it).
+  --from N                   write step and ten cases from step N on only (schemas are taken from
+                             step N-10 on; create and drop are written as always)."""
+import argparse, os, re, subprocess, sys
 
-app, mdir, out = sys.argv[1], sys.argv[2], sys.argv[3]
-host, port = sys.argv[4], sys.argv[5]
+ap = argparse.ArgumentParser()
+ap.add_argument('--dump-with-strata', metavar='STRATA')
+ap.add_argument('--setup')
+ap.add_argument('--from', dest='first', type=int, default=1)
+ap.add_argument('app')
+ap.add_argument('mdir')
+ap.add_argument('out')
+ap.add_argument('host')
+ap.add_argument('port')
+args = ap.parse_args()
+app, mdir, out, host, port = args.app, args.mdir, args.out, args.host, args.port
 db = re.sub(r'\W', '_', app.lower()) + '_hist'
 base = ['-h', host, '-p', port, '-U', 'postgres']
 
@@ -16,6 +32,9 @@ def psql(args, **kw):
 
 psql(['-d', 'postgres', '-c', f'DROP DATABASE IF EXISTS {db}'])
 psql(['-d', 'postgres', '-c', f'CREATE DATABASE {db}'])
+
+if args.setup:
+    psql(['-d', db, '-v', 'ON_ERROR_STOP=1', '-f', args.setup], check=True)
 
 def clean(dump):
     keep = []
@@ -29,6 +48,13 @@ def clean(dump):
     return re.sub(r'\n{3,}', '\n\n', text).strip() + '\n'
 
 def dump():
+    if args.dump_with_strata:
+        url = f'postgresql://postgres@/{db}?host={host}&port={port}'
+        r = subprocess.run([args.dump_with_strata, 'dump', '--database-url', url],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f'strata dump failed: {r.stderr.strip()[:500]}')
+        return clean(r.stdout)
     r = subprocess.run(['pg_dump', '-s', '--no-owner', '--no-privileges', *base, db],
                        capture_output=True, text=True, check=True)
     return clean(r.stdout)
@@ -43,7 +69,7 @@ entries = [e for e in os.listdir(mdir)
            or (e.endswith('.sql') and not e.endswith('.down.sql') and os.path.isfile(os.path.join(mdir, e)))]
 steps = sorted(entries, key=lambda e: e.split('_')[0].replace('-', ''))  # the tools' version order
 dumps = [('empty', '')]
-for s in steps:
+for i, s in enumerate(steps, 1):
     meta = os.path.join(mdir, s, 'metadata.toml')
     text = open(script(s)).read()
     one = not ((os.path.exists(meta) and 'run_in_transaction = false' in open(meta).read())
@@ -52,10 +78,13 @@ for s in steps:
     if r.returncode != 0:
         print(f'{s}: failed, stopping: {r.stderr.strip()[:300]}')
         break
-    dumps.append((s, dump()))
+    # Before --from's window, only the last schema counts (create, drop): not taken.
+    dumps.append((s, dump() if i >= args.first - 10 or i == len(steps) else None))
 print(f'{app}: {len(dumps) - 1} migrations applied')
 
 def case(name, a, b, note):
+    if a is None or b is None:
+        sys.exit(f'{name}: no schema taken for it (--from)')
     if a == b:
         return
     d = os.path.join(out, name)
@@ -65,7 +94,9 @@ def case(name, a, b, note):
     open(os.path.join(d, 'source'), 'w').write(note + '\n')
 
 n = len(dumps)
-for i in range(1, n):
+if dumps[-1][1] is None:  # stopped early: the last applied step's schema
+    dumps[-1] = (dumps[-1][0], dump())
+for i in range(max(1, args.first), n):
     case(f'{app}_step_{i:03}', dumps[i-1][1], dumps[i][1], dumps[i][0])
     if i % 10 == 0 or i == n - 1:
         j = max(0, i - 10)

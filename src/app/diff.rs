@@ -10,6 +10,7 @@ use crate::cli::DiffArgs;
 use crate::model::Schema;
 use crate::pg::ConnInfo;
 use crate::report::Format;
+use crate::source::annotations::Renames;
 use crate::source::{load::shadow_from_sdl, sdl};
 use crate::Result;
 use std::path::PathBuf;
@@ -73,11 +74,9 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
             sdl::require_intent(&declares_nothing, &files, sdl::object_count(other), allow)?;
         }
     }
-    let ((from, _, from_major), (to, to_sdl, _)) = (from_schema, to_schema);
+    let ((from, _, from_major), (to, to_renames, _)) = (from_schema, to_schema);
     // `-- strata:using` conversions in the schema files of the side diffed to.
-    let conversions = to_sdl
-        .map(|s| crate::source::annotations::renames(&s, &ctx.config.plan))
-        .unwrap_or_default();
+    let conversions = to_renames.unwrap_or_default();
     let options = crate::diff::Options {
         conversions: conversions.conversions(),
         server_major: Some(from_major),
@@ -103,15 +102,16 @@ pub async fn run(ctx: &Context<'_>, args: &DiffArgs) -> Result<Outcome> {
     Ok(Outcome::Fine)
 }
 
-/// Reads one side into the model (through a shadow database for SDL), with the schema files
-/// it was loaded from (their annotations are needed later; parsing them twice costs time)
-/// and the major version of the server it was read from (the diff's SQL runs on `from`'s).
+/// Reads one side into the model (through a shadow database for SDL), with the renames and
+/// conversions annotated in the schema files it was loaded from (taken from the load's parse:
+/// parsing them twice costs time) and the major version of the server it was read from (the
+/// diff's SQL runs on `from`'s).
 pub async fn read(
     ctx: &Context<'_>,
     source: &SchemaSource,
     purpose: &str,
     allow_empty_schema: bool,
-) -> Result<(Schema, Option<sdl::Sdl>, u32)> {
+) -> Result<(Schema, Option<Renames>, u32)> {
     let sdl = match source {
         SchemaSource::Url(conninfo) => {
             let (schema, major) = read_database(ctx, conninfo, 1).await?;
@@ -129,10 +129,13 @@ pub async fn read(
         ));
         shadow_from_sdl(&admin, &sdl, purpose, ctx.config.shadow_jobs()).await?
     };
+    // The parsed files (about 30 MB at 10,000 tables) are not held while the model is read.
+    let renames = crate::source::annotations::renames(&sdl, &ctx.config.plan);
+    drop(sdl);
     let read = read_database(ctx, &shadow.conninfo, ctx.config.shadow_jobs()).await;
     shadow.drop_now().await?;
     let (schema, major) = read?;
-    Ok((schema, Some(sdl), major))
+    Ok((schema, Some(renames), major))
 }
 
 /// A database given by URL is read over one connection (it may be production's, behind a

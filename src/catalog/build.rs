@@ -26,7 +26,7 @@ pub(super) struct Rows {
     pub policies: Vec<Row>,
     pub statistics: Vec<Row>,
     pub default_privileges: Vec<Row>,
-    pub dependencies: Vec<Row>,
+    pub dependencies: Vec<depend::DependRow>,
 }
 
 fn json<T: DeserializeOwned + Default>(row: &Row, column: &str) -> Result<T, CatalogError> {
@@ -423,11 +423,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                     "identity column {table_name}.{name} without its sequence"
                 ))
             })?;
-            Some(Identity {
+            Some(Box::new(Identity {
                 always: identity_kind == "a",
                 sequence,
                 options,
-            })
+            }))
         };
         let (default, generated) = if generated_kind.is_empty() {
             (expr, None)

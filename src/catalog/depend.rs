@@ -130,7 +130,7 @@ fn system_column(attnum: i16) -> Option<&'static str> {
 }
 
 /// One pg_depend row.
-struct DependRow {
+pub(super) struct DependRow {
     classid: u32,
     objid: u32,
     objsubid: i32,
@@ -141,40 +141,17 @@ struct DependRow {
 }
 
 impl DependRow {
-    /// Every row, reading the columns by position (looked up once: `Row::get` by name
-    /// searches the column list on every call).
-    fn read_all(rows: &[Row]) -> Vec<DependRow> {
-        let Some(first) = rows.first() else {
-            return Vec::new();
-        };
-        let at = |name: &str| {
-            first
-                .columns()
-                .iter()
-                .position(|c| c.name() == name)
-                .unwrap_or_else(|| panic!("the dependencies query returns no column {name}"))
-        };
-        let [classid, objid, objsubid, refclassid, refobjid, refobjsubid, deptype] = [
-            "classid",
-            "objid",
-            "objsubid",
-            "refclassid",
-            "refobjid",
-            "refobjsubid",
-            "deptype",
-        ]
-        .map(at);
-        rows.iter()
-            .map(|row| DependRow {
-                classid: row.get(classid),
-                objid: row.get(objid),
-                objsubid: row.get(objsubid),
-                refclassid: row.get(refclassid),
-                refobjid: row.get(refobjid),
-                refobjsubid: row.get(refobjsubid),
-                deptype: row.get(deptype),
-            })
-            .collect()
+    /// A row of `sql::DEPENDENCIES`, its columns by position (in the order it selects them).
+    pub fn new(row: &Row) -> DependRow {
+        DependRow {
+            classid: row.get(0),
+            objid: row.get(1),
+            objsubid: row.get(2),
+            refclassid: row.get(3),
+            refobjid: row.get(4),
+            refobjsubid: row.get(5),
+            deptype: row.get(6),
+        }
     }
 }
 
@@ -250,7 +227,7 @@ type Edge<'a> = (IdRef<'a>, IdRef<'a>);
 ///
 /// The edges are gathered as pairs of borrowed ids, sorted and deduplicated once, and the
 /// map is built from the sorted pairs, so each id is cloned once per edge kept.
-pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencies {
+pub(super) fn resolve(rows: &[DependRow], oids: &Oids, schema: &Schema) -> Dependencies {
     let mut edges = structural_edges(schema);
     edges.extend(recorded_edges(rows, oids, schema));
     // A stable sort: the structural edges, gathered in order, are one run it only merges.
@@ -267,8 +244,7 @@ pub(super) fn resolve(rows: &[Row], oids: &Oids, schema: &Schema) -> Dependencie
 
 /// The edges pg_depend records, resolved to ids (a view over a column of its own,
 /// pg_rewrite → own columns, is no edge).
-fn recorded_edges<'a>(rows: &[Row], oids: &'a Oids, schema: &Schema) -> Vec<Edge<'a>> {
-    let rows = DependRow::read_all(rows);
+fn recorded_edges<'a>(rows: &[DependRow], oids: &'a Oids, schema: &Schema) -> Vec<Edge<'a>> {
     // What belongs to an extension, in any catalog (an operator class, a function, ...): a
     // dependency on it is a dependency on the extension.
     let extension_of: FxHashMap<(u32, u32), u32> = rows

@@ -424,7 +424,8 @@ pub const DEFAULT_PRIVILEGES: &str = "SELECT pg_get_userbyid(d.defaclrole) AS ro
 /// pg_depend as it is, for user objects (OID >= 16384) on both sides, plus every extension
 /// membership row (deptype 'e'). Catalogs come as OIDs; a view's rewrite rule, a default and
 /// an extension's members are matched to what they stand for in the client (`depend.rs`):
-/// joins here made the planner loop over pg_depend once per row.
+/// joins here made the planner loop over pg_depend once per row. `DependRow::new` reads the
+/// columns by position.
 pub const DEPENDENCIES: &str = "SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid, \
        d.refobjsubid, d.deptype \
      FROM pg_depend d \

@@ -2,7 +2,7 @@ use super::{
     comment_on, grants, owner_to, sequence_options, GrantTarget, StatementKind, Statements,
 };
 use crate::model::{
-    quote_ident, Column, Constraint, ConstraintKind, QualifiedName, ReplicaIdentity, Table,
+    quote_ident, Column, Constraint, ConstraintKind, Index, QualifiedName, ReplicaIdentity, Table,
 };
 
 /// One column inside `CREATE TABLE (...)` or `ADD COLUMN`.
@@ -110,11 +110,16 @@ fn column_order(t: &Table) -> Vec<&String> {
 
 /// A new partition built as a table of its own and attached after: every column (with its
 /// default and NOT NULL) and the partitioned table's checks in `CREATE TABLE` (`ATTACH
-/// PARTITION` requires them), then `keys`, its own constraints, then the attach, which
-/// takes each key as its share of the partitioned table's index it matches (where `PARTITION
+/// PARTITION` requires them), then `keys`, its own constraints, and `indexes`, then the
+/// attach, which takes each key and index as its share of the partitioned table's index it
+/// matches (where `PARTITION
 /// OF` would build a share of its own, leaving the key apart). The columns, checks and keys
 /// end up as with `PARTITION OF`: the attach marks them inherited.
-pub fn create_partition_then_attach(t: &Table, keys: &[&Constraint]) -> Statements {
+pub fn create_partition_then_attach(
+    t: &Table,
+    keys: &[&Constraint],
+    indexes: &[&Index],
+) -> Statements {
     let Some(p) = &t.partition_of else {
         return create_table(t);
     };
@@ -146,6 +151,14 @@ pub fn create_partition_then_attach(t: &Table, keys: &[&Constraint]) -> Statemen
             ..(*c).clone()
         };
         out.append(super::constraints::add_constraint(name, &own));
+    }
+    for i in indexes {
+        // Likewise: the attach takes the index as its share.
+        let own = Index {
+            parent: None,
+            ..(*i).clone()
+        };
+        out.append(super::indexes::create_index(&own));
     }
     out.push(
         StatementKind::Create,
@@ -298,7 +311,7 @@ pub(crate) mod tests {
     fn identifiers_and_literals_are_quoted() {
         let mut id = column("ID", "bigint");
         id.not_null = true;
-        id.identity = Some(Identity {
+        id.identity = Some(Box::new(Identity {
             always: true,
             sequence: QualifiedName::new("My Schema", "t_ID_seq"),
             options: SequenceOptions {
@@ -310,7 +323,7 @@ pub(crate) mod tests {
                 cache: 1,
                 cycle: false,
             },
-        });
+        }));
         let mut note = column("say \"hi\"", "text");
         note.default = Some("'it''s'::text".into());
         note.comment = Some("it's".into());
@@ -384,7 +397,7 @@ pub(crate) mod tests {
         t.constraints.insert(check.name.clone(), check);
         t.constraints.insert(key.name.clone(), key.clone());
         assert_eq!(
-            create_partition_then_attach(&t, &[&key]).to_string(),
+            create_partition_then_attach(&t, &[&key], &[]).to_string(),
             "CREATE TABLE s.p_1 (\n    at date NOT NULL,\n    v int DEFAULT 1,\n    \
              CONSTRAINT p_v_check CHECK ((v > 0))\n);\n\
              ALTER TABLE s.p_1 ADD CONSTRAINT p_1_pkey PRIMARY KEY (at);\n\

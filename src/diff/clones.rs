@@ -32,7 +32,7 @@ pub(super) fn go_with_their_constraint(d: &mut Diff) {
     d.alias_to.extend(creates);
 }
 
-/// A made constraint that became its partition's own (`rebuild::detached`) and is gone in
+/// A made constraint that became its partition's own (`detach::detached`) and is gone in
 /// `to` is not dropped by a statement of its own when the constraint it comes from is: that
 /// statement, which runs before the detach, takes it along.
 fn drop_no_more_than_once(d: &mut Diff) {

@@ -12,14 +12,24 @@ use crate::model::{
     quote_ident, storage_parameters, storage_parameters_clause, Constraint, ConstraintKind,
     ObjectId, QualifiedName, Table,
 };
+use std::collections::BTreeMap;
 
 /// Constraints of a table present on both sides.
 pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
     let t = &new.name;
-    // A partition detached from a rebuilt table keeps what it had from it as its own.
-    let detached = super::rebuild::detached(d, t);
+    // A detached partition keeps what it had from its partitioned table as its own.
+    let detached = super::detach::detached(d, t);
+    let renamed = if detached {
+        renames(old, new)
+    } else {
+        BTreeMap::new()
+    };
     for c in old.constraints.values() {
         if !c.local && !detached {
+            continue;
+        }
+        if let Some(n) = renamed.get(&c.name) {
+            rename(d, t, c, n);
             continue;
         }
         match new.constraints.get(&c.name) {
@@ -65,6 +75,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         }
         let id = ObjectId::Constraint(t.clone(), c.name.clone());
         match old.constraints.get(&c.name) {
+            None if renamed.values().any(|n| n.name == c.name) => {}
             None => {
                 // On columns that already exist, a new constraint may reject what old code
                 // writes: contract. On new columns it is part of the expansion.
@@ -88,6 +99,52 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         }
     }
     Ok(())
+}
+
+/// The constraints of a detached partition (what it had from its partitioned table under
+/// PostgreSQL's names, or its own) that `to` declares the same under another name: old
+/// name → `to`'s constraint.
+fn renames<'a>(old: &Table, new: &'a Table) -> BTreeMap<String, &'a Constraint> {
+    let mut out: BTreeMap<String, &Constraint> = BTreeMap::new();
+    for c in old.constraints.values() {
+        if new.constraints.contains_key(&c.name) {
+            continue;
+        }
+        let to = new.constraints.values().find(|n| {
+            n.local
+                && !old.constraints.contains_key(&n.name)
+                && same_but_index_parent(c, n)
+                && !out.values().any(|taken| taken.name == n.name)
+        });
+        if let Some(n) = to {
+            out.insert(c.name.clone(), n);
+        }
+    }
+    out
+}
+
+/// `ALTER TABLE ... RENAME CONSTRAINT` (a key's index is renamed with it), and its comment.
+fn rename(d: &mut Diff, t: &QualifiedName, old: &Constraint, new: &Constraint) {
+    let id = ObjectId::Constraint(t.clone(), new.name.clone());
+    d.push(
+        id.clone(),
+        Step::Create,
+        ChangeKind::AlterTable,
+        Phase::Expand,
+        format!(
+            "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
+            quote_ident(&old.name),
+            quote_ident(&new.name)
+        ),
+        vec![],
+    );
+    diff_comment(
+        d,
+        &id,
+        || target(t, &new.name),
+        Some(&old.comment),
+        &new.comment,
+    );
 }
 
 /// A check constraint a child holds both of its own and from its parent (same name) stays.

@@ -48,8 +48,13 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         }
     }
     let out_of_the_way = taken_by_attach(d);
+    let renamed = renamed_by_detach(d);
     for (name, i) in &from.indexes {
         if attached_parent(d, i).is_some() || d.dropped_tables.contains(&i.table) {
+            continue;
+        }
+        if let Some(n) = renamed.get(name) {
+            rename(d, i, n);
             continue;
         }
         if out_of_the_way.contains(name) {
@@ -82,6 +87,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
         let id = ObjectId::Index(name.clone());
         match from.indexes.get(name) {
             _ if d.recreated.contains_key(&id) => {}
+            None if renamed.values().any(|n| &n.name == name) => {}
             Some(o) if !gone.contains(name) => {
                 attach(d, o, i);
                 diff_comment(
@@ -103,6 +109,60 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     super::constraints::attach_to_parent_constraints(d, &gone);
     users_after_attached_partitions(d);
     Ok(())
+}
+
+/// The indexes of detached partitions (`detach::detached`: their attached indexes are their
+/// own after the detach) that `to` declares the same under another name: old name → `to`'s.
+fn renamed_by_detach<'a>(d: &Diff<'a>) -> std::collections::BTreeMap<QualifiedName, &'a Index> {
+    let (from, to) = (d.from, d.to);
+    let after_name = |i: &Index| {
+        i.definition
+            .split_once(" ON ")
+            .map(|(_, rest)| rest.to_string())
+    };
+    let mut out: std::collections::BTreeMap<QualifiedName, &Index> = Default::default();
+    for (name, i) in &from.indexes {
+        if to.indexes.contains_key(name) || !super::detach::detached(d, &i.table) {
+            continue;
+        }
+        let n = to.indexes.values().find(|n| {
+            n.table == i.table
+                && n.unique == i.unique
+                && n.parent.is_none()
+                && !from.indexes.contains_key(&n.name)
+                && after_name(n).is_some()
+                && after_name(n) == after_name(i)
+                && !out.values().any(|taken| taken.name == n.name)
+        });
+        if let Some(n) = n {
+            out.insert(name.clone(), n);
+        }
+    }
+    out
+}
+
+/// `ALTER INDEX ... RENAME TO`, and its comment.
+fn rename(d: &mut Diff, old: &Index, new: &Index) {
+    let id = ObjectId::Index(new.name.clone());
+    d.push(
+        id.clone(),
+        Step::Create,
+        ChangeKind::AlterTable,
+        Phase::Expand,
+        format!(
+            "ALTER INDEX {} RENAME TO {}",
+            old.name,
+            quote_ident(&new.name.name)
+        ),
+        vec![],
+    );
+    diff_comment(
+        d,
+        &id,
+        || format!("INDEX {}", new.name),
+        Some(&old.comment),
+        &new.comment,
+    );
 }
 
 /// Indexes of a table this change attaches as a partition that `ATTACH PARTITION` would
@@ -300,7 +360,7 @@ fn gone(d: &Diff) -> BTreeSet<QualifiedName> {
                     return true;
                 }
                 // Detached before its parent goes: it stays, as an index of its own.
-                if super::rebuild::detached(d, &i.table) {
+                if super::detach::detached(d, &i.table) {
                     return false;
                 }
                 match i

@@ -15,6 +15,7 @@ mod collations;
 mod columns;
 mod comments;
 mod constraints;
+mod detach;
 mod extensions;
 mod functions;
 pub mod hazard;

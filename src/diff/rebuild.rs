@@ -245,10 +245,7 @@ pub(super) fn copy_and_drop(d: &mut Diff, phase: Phase) {
                     ),
                     vec![],
                 );
-                cut_from_parent(d, &old_table, &p.parent);
-                for object in detached_objects(from, to, &old_table) {
-                    d.after.push((unit.clone(), None, object));
-                }
+                super::detach::follow(d, unit.clone(), None, &old_table, &p.parent);
             }
         }
         d.push(
@@ -287,73 +284,6 @@ fn clone_triggers_after_drops(d: &mut Diff, made: &[QualifiedName]) {
             }
         }
     }
-}
-
-/// Whether `table` is a partition of a rebuilt table in `from` that stays, as a table of
-/// its own: it is detached from the old table before that one is dropped, and keeps what
-/// it had from it as its own (its shares of the keys and checks, its clones of the foreign
-/// keys, its attached indexes: PostgreSQL's `DETACH PARTITION`), except the clones of row
-/// triggers, which the detach drops.
-pub(super) fn detached(d: &Diff, table: &QualifiedName) -> bool {
-    // Asked for every index and table: most diffs rebuild nothing.
-    !d.rebuilt_tables.is_empty()
-        && !d.rebuilt_tables.contains(table)
-        && d.to.tables.contains_key(table)
-        && d.from
-            .tables
-            .get(table)
-            .is_some_and(|t| under_rebuilt(d, t))
-}
-
-/// The detach cuts the dependencies of the partition, its columns and its indexes on the
-/// partitioned table's (an index of the detached partition is dropped after the detach).
-fn cut_from_parent(d: &mut Diff, table: &QualifiedName, parent: &QualifiedName) {
-    let from = d.from;
-    d.cut.insert((
-        ObjectId::Table(table.clone()),
-        ObjectId::Table(parent.clone()),
-    ));
-    for c in from.tables[table].columns.keys() {
-        d.cut.insert((
-            ObjectId::Column(table.clone(), c.clone()),
-            ObjectId::Column(parent.clone(), c.clone()),
-        ));
-    }
-    for i in from.indexes.values().filter(|i| &i.table == table) {
-        if let Some(up) = &i.parent {
-            d.cut
-                .insert((ObjectId::Index(i.name.clone()), ObjectId::Index(up.clone())));
-        }
-    }
-}
-
-/// A detached partition and what changes on it: every change of theirs runs after the
-/// detach (an attached index cannot be dropped, a trigger not made while the clone of
-/// the partitioned table's of the same name is there).
-fn detached_objects(from: &Schema, to: &Schema, table: &QualifiedName) -> Vec<ObjectId> {
-    let mut out = vec![ObjectId::Table(table.clone())];
-    for s in [from, to] {
-        out.extend(
-            s.indexes
-                .values()
-                .filter(|i| &i.table == table)
-                .map(|i| ObjectId::Index(i.name.clone())),
-        );
-        out.extend(
-            s.triggers
-                .keys()
-                .filter(|k| &k.table == table)
-                .map(|k| ObjectId::Trigger(k.clone())),
-        );
-        out.extend(s.tables.get(table).into_iter().flat_map(|t| {
-            t.constraints
-                .keys()
-                .map(|c| ObjectId::Constraint(table.clone(), c.clone()))
-        }));
-    }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// A table and its partitions at any depth in `schema`.

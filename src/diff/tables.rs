@@ -8,7 +8,7 @@ use super::hazard::{Hazard, ACCESS_EXCLUSIVE, DESTRUCTIVE, TABLE_REWRITE};
 use super::privileges::{diff_grants, diff_owner};
 use super::Phase;
 use super::{columns, constraints, rebuild, sequences, ChangeKind, Diff, DiffError, Step};
-use crate::model::{Constraint, ObjectId, QualifiedName, ReplicaIdentity, Table};
+use crate::model::{Constraint, Index, ObjectId, QualifiedName, ReplicaIdentity, Table};
 
 pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
     let (from, to) = (d.from, d.to);
@@ -172,14 +172,18 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
         d.alias_to
             .insert(ObjectId::Column(t.name.clone(), c.clone()), id.clone());
     }
-    if let Some(keys) = keys_attached_by_attach(d, t) {
+    if let Some((keys, indexes)) = taken_by_attach(d, t) {
         for c in &keys {
             d.alias_to.insert(
                 ObjectId::Constraint(t.name.clone(), c.name.clone()),
                 id.clone(),
             );
         }
-        let rendered = crate::ddl::tables::create_partition_then_attach(t, &keys);
+        for i in &indexes {
+            d.alias_to
+                .insert(ObjectId::Index(i.name.clone()), id.clone());
+        }
+        let rendered = crate::ddl::tables::create_partition_then_attach(t, &keys, &indexes);
         d.push_created(&id, Phase::Expand, &rendered, vec![]);
         for c in t.constraints.values().filter(|c| c.local) {
             if !keys.iter().any(|k| k.name == c.name) {
@@ -199,13 +203,18 @@ pub(super) fn create(d: &mut Diff, t: &Table) {
 }
 
 /// A new partition's own key constraints that back indexes its existing partitioned table
-/// already has (`Constraint::index_parent`): `CREATE TABLE ... PARTITION OF` would build
-/// the partition's share of those indexes itself, and the keys could then not be attached,
-/// so the partition is created as a table of its own with these keys and attached after
+/// already has (`Constraint::index_parent`), and its indexes attached to such indexes under
+/// another name than PostgreSQL would give them: `CREATE TABLE ... PARTITION OF` would
+/// build the partition's share of those indexes itself (under PostgreSQL's name, and the
+/// keys could then not be attached), so the partition is created as a table of its own
+/// with these keys and indexes and attached after, which takes them as its shares
 /// (`ddl::tables::create_partition_then_attach`). None when there are none, or when the
 /// partition cannot be written as a plain table like it (identity or generated columns,
 /// which `PARTITION OF` takes from the parent, or partitions of its own).
-fn keys_attached_by_attach<'a>(d: &Diff, t: &'a Table) -> Option<Vec<&'a Constraint>> {
+fn taken_by_attach<'a>(
+    d: &Diff<'a>,
+    t: &'a Table,
+) -> Option<(Vec<&'a Constraint>, Vec<&'a Index>)> {
     let parent = &t.partition_of.as_ref()?.parent;
     let parent_is_new = !d.from.tables.contains_key(parent) || d.rebuilt_tables.contains(parent);
     if parent_is_new || t.partition_by.is_some() {
@@ -219,18 +228,52 @@ fn keys_attached_by_attach<'a>(d: &Diff, t: &'a Table) -> Option<Vec<&'a Constra
     if !plain(t) || !d.to.tables.get(parent).is_some_and(plain) {
         return None;
     }
+    let kept = |i: &QualifiedName| {
+        let (old, new) = (d.from.indexes.get(i), d.to.indexes.get(i));
+        old.is_some_and(|o| new.is_some_and(|n| o.definition == n.definition))
+    };
     let keys: Vec<&Constraint> = t
         .constraints
         .values()
         .filter(|c| c.local)
-        .filter(|c| {
-            c.index_parent.as_ref().is_some_and(|i| {
-                let (old, new) = (d.from.indexes.get(i), d.to.indexes.get(i));
-                old.is_some_and(|o| new.is_some_and(|n| o.definition == n.definition))
-            })
-        })
+        .filter(|c| c.index_parent.as_ref().is_some_and(kept))
         .collect();
-    (!keys.is_empty()).then_some(keys)
+    let to = d.to;
+    let indexes: Vec<&Index> = to
+        .indexes
+        .values()
+        .filter(|i| i.table == t.name && i.parent.as_ref().is_some_and(kept))
+        .filter(|i| generated_index_name(i).as_deref() != Some(i.name.name.as_str()))
+        .collect();
+    (!keys.is_empty() || !indexes.is_empty()).then_some((keys, indexes))
+}
+
+/// The name `CREATE TABLE ... PARTITION OF` gives a partition's share of an index on plain
+/// columns (`<table>_<columns>_idx`, PostgreSQL's `ChooseIndexName`); None where strata
+/// does not tell it (expressions, `INCLUDE`, a name that would be truncated), and the
+/// partition is then built before it is attached.
+fn generated_index_name(i: &Index) -> Option<String> {
+    let (_, rest) = i.definition.split_once(" USING ")?;
+    let keys = rest.split_once('(')?.1;
+    let (keys, after) = keys.split_once(')')?;
+    if after.contains(" INCLUDE ") || keys.contains('(') {
+        return None;
+    }
+    let plain = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    };
+    let mut columns = Vec::new();
+    for key in keys.split(", ") {
+        let column = key.split(' ').next()?;
+        if !plain(column) {
+            return None;
+        }
+        columns.push(column);
+    }
+    let name = format!("{}_{}_idx", i.table.name, columns.join("_"));
+    (name.len() < 64).then_some(name)
 }
 
 /// The partitioned table of a partition, or the first parent a child inherits from.
@@ -387,6 +430,9 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
                     format!("ALTER TABLE {} DETACH PARTITION {name}", p.parent),
                     vec![Hazard::new(ACCESS_EXCLUSIVE, format!("locks {}", p.parent))],
                 );
+                if b.is_none() {
+                    super::detach::follow(d, id.clone(), Some(Step::Drop), name, &p.parent);
+                }
             }
             if let Some(p) = b {
                 d.push(
@@ -488,20 +534,9 @@ fn alter(d: &mut Diff, old: &Table, new: &Table) -> Result<(), DiffError> {
             );
         }
     }
+    // A detached partition's column changes run after the detach (`detach::follow`).
     let detached = as_detached(d, old, new);
-    let first = d.changes.len();
     columns::diff_table(d, detached.as_ref().unwrap_or(old), new)?;
-    if detached.is_some() {
-        // After the detach, as part of it: before it, the partition's columns are its
-        // partitioned table's (PostgreSQL refuses to drop or retype them alone).
-        for c in &mut d.changes[first..] {
-            if matches!(&c.object, ObjectId::Column(t, _) if t == name) {
-                c.object = id.clone();
-                c.step = Step::Drop;
-                c.phase = Phase::Contract;
-            }
-        }
-    }
     constraints::diff_table(d, old, new)?;
     attributes(d, Some(old), new);
     Ok(())

@@ -229,7 +229,9 @@ pub struct Column {
     /// `pg_get_expr` of the default (not for generated columns).
     pub default: Option<String>,
     pub not_null: bool,
-    pub identity: Option<Identity>,
+    /// Boxed: most columns have none, and inline it doubled a column's size (about 16 MB of
+    /// a model at 10,000 tables).
+    pub identity: Option<Box<Identity>>,
     /// `GENERATED ALWAYS AS (expr) STORED`, or `VIRTUAL` (PostgreSQL 18+) when
     /// `generated_virtual`.
     pub generated: Option<String>,

@@ -1,0 +1,1 @@
+INSERT INTO m VALUES ('2024-05-01', 1, 'a');
