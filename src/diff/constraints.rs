@@ -125,26 +125,14 @@ fn renames<'a>(old: &Table, new: &'a Table) -> BTreeMap<String, &'a Constraint> 
 
 /// `ALTER TABLE ... RENAME CONSTRAINT` (a key's index is renamed with it), and its comment.
 fn rename(d: &mut Diff, t: &QualifiedName, old: &Constraint, new: &Constraint) {
+    let sql = format!(
+        "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
+        quote_ident(&old.name),
+        quote_ident(&new.name)
+    );
     let id = ObjectId::Constraint(t.clone(), new.name.clone());
-    d.push(
-        id.clone(),
-        Step::Create,
-        ChangeKind::AlterTable,
-        Phase::Expand,
-        format!(
-            "ALTER TABLE {t} RENAME CONSTRAINT {} TO {}",
-            quote_ident(&old.name),
-            quote_ident(&new.name)
-        ),
-        vec![],
-    );
-    diff_comment(
-        d,
-        &id,
-        || target(t, &new.name),
-        Some(&old.comment),
-        &new.comment,
-    );
+    let comments = (&old.comment, &new.comment);
+    super::comments::rename_with_comment(d, id, sql, || target(t, &new.name), comments);
 }
 
 /// A check constraint a child holds both of its own and from its parent (same name) stays.

@@ -143,26 +143,15 @@ fn renamed_by_detach<'a>(d: &Diff<'a>) -> std::collections::BTreeMap<QualifiedNa
 
 /// `ALTER INDEX ... RENAME TO`, and its comment.
 fn rename(d: &mut Diff, old: &Index, new: &Index) {
+    let sql = format!(
+        "ALTER INDEX {} RENAME TO {}",
+        old.name,
+        quote_ident(&new.name.name)
+    );
     let id = ObjectId::Index(new.name.clone());
-    d.push(
-        id.clone(),
-        Step::Create,
-        ChangeKind::AlterTable,
-        Phase::Expand,
-        format!(
-            "ALTER INDEX {} RENAME TO {}",
-            old.name,
-            quote_ident(&new.name.name)
-        ),
-        vec![],
-    );
-    diff_comment(
-        d,
-        &id,
-        || format!("INDEX {}", new.name),
-        Some(&old.comment),
-        &new.comment,
-    );
+    let comments = (&old.comment, &new.comment);
+    let target = || format!("INDEX {}", new.name);
+    super::comments::rename_with_comment(d, id, sql, target, comments);
 }
 
 /// Indexes of a table this change attaches as a partition that `ATTACH PARTITION` would
