@@ -23,6 +23,9 @@ Environment:
   BENCH_STRATA        the strata binary (default target/release/strata)
   BENCH_GEN           the generator binary (default target/release/strata-gen-schema)
   BENCH_DIFF          the in-memory diff harness (default target/release/strata-bench-diff)
+  BENCH_SCALING_SIZES sizes at which the `diff from → SDL files` and `plan` rows run again with
+                      the cluster and strata pinned to one core (`taskset`), against both
+                      (default: every size from 1000 up; "" for none)
   BENCH_DATA_PARENT   where the cluster's data directory goes (default /dev/shm when it is a
                       tmpfs with 8 GB free, else the temporary directory; see data_parent())
 """
@@ -70,6 +73,9 @@ MIXES = os.environ.get("BENCH_MIXES", "base wide").split()
 RUNS = env_int("BENCH_RUNS", 3)
 SLOW = env_int("BENCH_SLOW", 600)
 TIMEOUT = env_int("BENCH_TIMEOUT", 240)
+SCALING_SIZES = [int(s) for s in os.environ.get(
+    "BENCH_SCALING_SIZES", " ".join(str(n) for n in SIZES if n >= 1000)).split()]
+ONE_CORE = ["taskset", "-c", "0"]
 OUT = Path(os.environ.get("BENCH_OUT", ROOT / "docs"))
 STRATA = Path(os.environ.get("BENCH_STRATA", ROOT / "target/release/strata"))
 GEN = Path(os.environ.get("BENCH_GEN", ROOT / "target/release/strata-gen-schema"))
@@ -170,6 +176,34 @@ log_min_messages = warning
                       check=False)
             self.running = False
 
+    def pin(self, cpus):
+        """Sets the CPU affinity of the postmaster and every server process it has started
+        (backends started later inherit the postmaster's): `cpus` as taskset takes it."""
+        postmaster = (self.data / "postmaster.pid").read_text().split()[0]
+        children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True,
+                                  text=True).stdout.split()
+        for pid in [postmaster, *children]:
+            subprocess.run(["taskset", "-a", "-p", "-c", cpus, pid], capture_output=True)
+
+    def cpu_seconds(self):
+        """CPU time the server has used so far: the postmaster's own, that of the processes it
+        has reaped (every backend that has exited) and that of those still running."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def stat(pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return 0, 0
+            # After the name: utime, stime, cutime, cstime are fields 12..15 (0-based 11..14).
+            return int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+
+        postmaster = (self.data / "postmaster.pid").read_text().split()[0]
+        own, reaped = stat(postmaster)
+        children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True,
+                                  text=True).stdout.split()
+        return (own + reaped + sum(stat(pid)[0] for pid in children)) / tick
+
     def version(self):
         return subprocess.run([self.bin / "postgres", "--version"], capture_output=True,
                               text=True).stdout.strip()
@@ -217,9 +251,10 @@ RUNNING = set()  # process groups of the measured commands running now
 
 
 class Result:
-    def __init__(self, status, seconds, rss_kb, statements, stdout, stderr):
+    def __init__(self, status, seconds, rss_kb, statements, stdout, stderr, cpu=(None, None)):
         self.status = status  # "ok", "failed (exit N)", "timeout"
         self.seconds = seconds
+        self.client_cpu, self.server_cpu = cpu
         self.rss_kb = rss_kb
         self.statements = statements
         self.stdout = stdout
@@ -232,6 +267,7 @@ def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
     out_path = workdir / f"{label}.out"
     err_path = workdir / f"{label}.err"
     offset = cluster.log_size()
+    server_before = cluster.cpu_seconds()
     full_env = {**os.environ, "PGAPPNAME": label[:60], **(env or {})}
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
@@ -255,6 +291,8 @@ def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
         timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
     statements = cluster.statements_since(offset)
+    server_cpu = server_cpu_since(cluster, server_before)
+    client_cpu = usage.ru_utime + usage.ru_stime
     stdout = out_path.read_text(errors="replace")
     stderr = err_path.read_text(errors="replace")
     if timed_out.is_set():
@@ -263,7 +301,15 @@ def run_once(cluster, argv, workdir, label, env=None, ok_codes=(0,), cwd=None):
         state = "ok"
     else:
         state = f"failed (exit {proc.returncode})"
-    return Result(state, seconds, usage.ru_maxrss, statements, stdout, stderr)
+    return Result(state, seconds, usage.ru_maxrss, statements, stdout, stderr,
+                  (client_cpu, server_cpu))
+
+
+def server_cpu_since(cluster, before):
+    """The server's CPU time since `before`, once the run's backends have exited (a backend
+    ends a moment after its client; its time counts when the postmaster has reaped it)."""
+    time.sleep(0.2)
+    return cluster.cpu_seconds() - before
 
 
 def measure(cluster, argv_for_run, workdir, label, prepare=None, cleanup=None, **kw):
@@ -286,6 +332,8 @@ def measure(cluster, argv_for_run, workdir, label, prepare=None, cleanup=None, *
         "seconds": statistics.median(r.seconds for r in results),
         "rss_mb": max(r.rss_kb for r in results) / 1024,
         "statements": first.statements,
+        "client_cpu": statistics.median(r.client_cpu for r in results),
+        "server_cpu": statistics.median(r.server_cpu for r in results),
     }
     if row["status"] != "ok":
         row["error"] = (first.stderr or first.stdout).strip().splitlines()[-5:]
@@ -530,7 +578,27 @@ def bench_size(cluster, workdir, n, tools, commands):
     else:
         add("strata", "plan (end to end)", missing_row("`strata plan` not built yet"))
 
+    if n in SCALING_SIZES and (os.cpu_count() or 1) > 1 and shutil.which("taskset"):
+        rows_on_one_core(cluster, workdir, n, changed_sql, commands, add)
     return rows  # from_N and to_N stay: the cluster is thrown away at the end
+
+
+def rows_on_one_core(cluster, workdir, n, changed_sql, commands, add):
+    """The rows that spread work over connections (shadow loads and shadow reads over
+    `[shadow] jobs` connections sharing one snapshot), again with the server and strata on one
+    core: against the same rows on every core, how much the parallelism gives. strata's
+    default jobs follows the cores it may use, so it is 1 here, as on a one-core runner."""
+    label = "one core (server and strata under taskset -c 0)"
+    cluster.pin("0")
+    try:
+        if "diff" in commands:
+            add("strata", f"diff from → SDL files, {label}",
+                bench_sdl_diff(cluster, workdir, n, changed_sql, pin=ONE_CORE))
+        if "plan" in commands:
+            add("strata", f"plan (end to end), {label}",
+                bench_plan(cluster, workdir, n, changed_sql, pin=ONE_CORE))
+    finally:
+        cluster.pin(f"0-{(os.cpu_count() or 1) - 1}")
 
 
 def dump_round_trips(cluster, workdir, n, dump):
@@ -649,14 +717,16 @@ def bench_in_memory(cluster, workdir, n, from_url, to_url):
     return row
 
 
-def bench_sdl_diff(cluster, workdir, n, changed_sql, jobs=None):
+def bench_sdl_diff(cluster, workdir, n, changed_sql, jobs=None, pin=()):
     """`strata diff --from from_N --to schema/`: the desired side is loaded into a shadow
-    database on the benchmark cluster (over `jobs` connections, default one per core)."""
+    database on the benchmark cluster (over `jobs` connections, default one per core); `pin`
+    prefixes the command (taskset)."""
     project = make_project(cluster, workdir, n, changed_sql, f"from_{n}", jobs)
-    argv = [str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
+    argv = [*pin, str(STRATA), "-C", str(project), "diff", "--from", cluster.url(f"from_{n}"),
             "--to", str(project / "schema")]
-    row, _ = measure(cluster, lambda i: argv, workdir, f"strata_sdldiff_{n}_{jobs or 'auto'}")
-    if jobs is None:
+    label = f"strata_sdldiff_{n}_{jobs or 'auto'}{'_pinned' if pin else ''}"
+    row, _ = measure(cluster, lambda i: argv, workdir, label)
+    if jobs is None and not pin:
         record_timings(argv, n, "base")
     return row
 
@@ -681,7 +751,7 @@ def record_timings(argv, n, mix):
     log(f"N={n} mix {mix}: timings recorded")
 
 
-def bench_plan(cluster, workdir, n, changed_sql, jobs=None):
+def bench_plan(cluster, workdir, n, changed_sql, jobs=None, pin=()):
     """`strata plan` on a fresh project and a fresh copy of from_N each run. Exit 1 (findings)
     counts as done when pending.sql was written."""
     target = f"plan_target_{n}"
@@ -696,8 +766,9 @@ def bench_plan(cluster, workdir, n, changed_sql, jobs=None):
         written.append((project / "pending.sql").exists() or branch_has_pending(project))
         cluster.sql("postgres", f"DROP DATABASE IF EXISTS {target}")
 
-    row, first = measure(cluster, lambda i: [str(STRATA), "-C", str(project), "plan"], workdir,
-                         f"strata_plan_{n}_{jobs or 'auto'}", prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
+    label = f"strata_plan_{n}_{jobs or 'auto'}{'_pinned' if pin else ''}"
+    row, first = measure(cluster, lambda i: [*pin, str(STRATA), "-C", str(project), "plan"],
+                         workdir, label, prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
     if row["status"] == "ok" and not all(written):
         row["status"] = "failed (no pending.sql)"
         row["error"] = (first.stderr or first.stdout).strip().splitlines()[-5:]

@@ -1,5 +1,6 @@
 """Writes docs/benchmarks.md and docs/bench-time.svg from the benchmark results (bench.py)."""
 
+import re
 import math
 from pathlib import Path
 
@@ -160,12 +161,141 @@ def targets(rows, sizes):
     lines.append("- `plan` within 2× of the floors (pg_dump of the target + psql load of the "
                  f"SDL): {'; '.join(plan_bits)} — "
                  f"{'not measured everywhere' if not plan_measured else 'met' if plan_ok else '**not met**'}.")
+    lines.extend(speed_targets(rows, sizes))
     return "\n".join(lines)
 
 
+def exact(rows, n, tool, operation, mix="base"):
+    """The row of `operation` on `mix` (rows of other mixes than base say `[mix M]`)."""
+    wanted = operation if mix == "base" else f"{operation} [mix {mix}]"
+    return next((r for r in rows if r["n"] == n and r["tool"] == tool
+                 and r["operation"] == wanted), None)
+
+
+def mixes_of(rows):
+    found = ["base"]
+    for r in rows:
+        m = re.search(r"\[mix (\w+)\]$", r["operation"])
+        if m and m.group(1) not in found:
+            found.append(m.group(1))
+    return found
+
+
+def ratio_line(title, bits, verdicts):
+    if not bits:
+        return f"- {title}: not measured in this run."
+    verdict = "not measured everywhere" if None in verdicts else \
+        "met" if all(verdicts) else "**not met**"
+    return f"- {title}: {'; '.join(bits)} — {verdict}."
+
+
+def speed_targets(rows, sizes):
+    """Issue 22's targets, each a ratio taken within this run."""
+    LOAD, SDL, PLAN, DIFF = ("load schema SQL into an empty database", "diff from → SDL files",
+                             "plan (end to end)", "diff from → to")
+    out = []
+    ok = lambda r: r is not None and r["status"] == "ok"  # noqa: E731
+
+    bits, verdicts = [], []
+    for n, most in ((1000, 1.0), (10000, 0.75)):
+        p, load = exact(rows, n, "strata", PLAN), exact(rows, n, "psql (floor)", LOAD)
+        if n not in sizes:
+            continue
+        if ok(p) and ok(load):
+            r = p["seconds"] / load["seconds"]
+            bits.append(f"N={n:,}: {r:.2f}× ({fmt_s(p['seconds'])} s against "
+                        f"{fmt_s(load['seconds'])} s; target ≤ {most}×)")
+            verdicts.append(r <= most)
+        else:
+            bits.append(f"N={n:,}: {(p or load or {}).get('status', 'not measured')}")
+            verdicts.append(None)
+    out.append(ratio_line("`plan` against the single-stream psql load of the same schema "
+                          "(issue 22)", bits, verdicts))
+
+    bits, verdicts = [], []
+    for mix in mixes_of(rows):
+        d, load = exact(rows, 1000, "strata", SDL, mix), exact(rows, 1000, "psql (floor)", LOAD, mix)
+        if ok(d) and ok(load):
+            r = d["seconds"] / load["seconds"]
+            bits.append(f"mix {mix}: {r:.2f}× ({fmt_s(d['seconds'])} s against "
+                        f"{fmt_s(load['seconds'])} s)")
+            verdicts.append(r <= 0.6)
+        elif 1000 in sizes:
+            bits.append(f"mix {mix}: not measured")
+            verdicts.append(None)
+    out.append(ratio_line("`diff` DB→SDL files at 1,000 tables ≤ 0.6× the psql load of the same "
+                          "SQL, on every mix (issue 22)", bits, verdicts))
+
+    speed, speed_ok, mem, mem_ok = [], [], [], []
+    for mix in mixes_of(rows):
+        s, m = exact(rows, 10000, "strata", DIFF, mix), exact(rows, 10000, "migra", DIFF, mix)
+        sdl = exact(rows, 10000, "strata", SDL, mix)
+        if 10000 not in sizes:
+            continue
+        if ok(s) and ok(m):
+            r = m["seconds"] / s["seconds"]
+            speed.append(f"mix {mix}: {r:.1f}× ({fmt_s(s['seconds'])} s against "
+                         f"{fmt_s(m['seconds'])} s)")
+            speed_ok.append(r >= 10)
+        else:
+            speed.append(f"mix {mix}: not measured")
+            speed_ok.append(None)
+        if s and m and sdl and m.get("rss_mb"):
+            mem.append(f"mix {mix}: DB→DB {fmt_mb(s['rss_mb'])} MB, DB→SDL "
+                       f"{fmt_mb(sdl['rss_mb'])} MB against migra's {fmt_mb(m['rss_mb'])} MB")
+            mem_ok.append(max(s["rss_mb"], sdl["rss_mb"]) <= m["rss_mb"])
+        else:
+            mem.append(f"mix {mix}: not measured")
+            mem_ok.append(None)
+    out.append(ratio_line("`diff` at least 10× migra at 10,000 tables, on every mix (issue 22)",
+                          speed, speed_ok))
+    out.append(ratio_line("`diff` peak RSS at 10,000 tables at most migra's, on every mix "
+                          "(issue 22)", mem, mem_ok))
+    p = exact(rows, 10000, "strata", PLAN)
+    if 10000 in sizes and p:
+        out.append(ratio_line("`plan` peak RSS at 10,000 tables ≤ 600 MB (issue 22)",
+                              [f"{fmt_mb(p['rss_mb'])} MB"], [p["rss_mb"] <= 600]))
+
+    cores = []
+    for n in sizes:
+        load = exact(rows, n, "psql (floor)", LOAD)
+        if not ok(load):
+            continue
+        for op, most in ((SDL, 0.6 if n == 1000 else None), (PLAN, 1.0 if n == 1000 else
+                                                             0.75 if n == 10000 else None)):
+            r = exact(rows, n, "strata", op)
+            if not ok(r) or work(r) is None or most is None:
+                continue
+            needed = work(r) / (most * load["seconds"])
+            cores.append(f"N={n:,} {op.split(' (')[0]}: {fmt_s(work(r))} CPU-s of work against "
+                         f"the floor's {fmt_s(load['seconds'])} s of wall time: ≤ {most}× needs "
+                         f"at least {math.ceil(needed)} cores even if every second of it ran "
+                         "in parallel")
+    if cores:
+        out.append("- What the time targets need, from the work done (CPU seconds of strata and "
+                   "the server; on c cores the wall time is at least work / c): "
+                   f"{'; '.join(cores)}.")
+
+    scaling = []
+    for n in sizes:
+        for op in (SDL, PLAN):
+            both = exact(rows, n, "strata", op)
+            one = next((r for r in rows if r["n"] == n and r["tool"] == "strata"
+                        and r["operation"].startswith(f"{op}, one core")), None)
+            if ok(both) and ok(one):
+                scaling.append(f"N={n:,} {op.split(' (')[0]}: one core {fmt_s(one['seconds'])} s, "
+                               f"both {fmt_s(both['seconds'])} s "
+                               f"({one['seconds'] / both['seconds']:.2f}×)")
+    if scaling:
+        out.append("- Scaling over cores (the same rows with the server and strata under "
+                   f"`taskset -c 0`; no target, issue 22 asks for the figures): {'; '.join(scaling)}.")
+    return out
+
+
 def table(rows, n):
-    out = ["| tool | operation | status | runs | median s | peak RSS MB | statements | converges |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = ["| tool | operation | status | runs | median s | CPU s client + server | peak RSS MB "
+           "| statements | converges |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r["n"] != n:
             continue
@@ -175,8 +305,22 @@ def table(rows, n):
         statements = "–" if r["statements"] is None else str(r["statements"])
         seconds = f"> {r['seconds']:.0f}" if r["status"] == "timeout" else fmt_s(r["seconds"])
         out.append(f"| {r['tool']} | {r['operation']} | {esc_md(r['status'])} | {r['runs']} | "
-                   f"{seconds} | {fmt_mb(r['rss_mb'])} | {statements} | {esc_md(conv)} |")
+                   f"{seconds} | {fmt_cpu(r)} | {fmt_mb(r['rss_mb'])} | {statements} | "
+                   f"{esc_md(conv)} |")
     return "\n".join(out)
+
+
+def fmt_cpu(r):
+    if r.get("client_cpu") is None or r.get("server_cpu") is None:
+        return "–"
+    return f"{fmt_s(r['client_cpu'])} + {fmt_s(r['server_cpu'])}"
+
+
+def work(r):
+    """CPU seconds a row made the machine do (client and server)."""
+    if r is None or r.get("client_cpu") is None or r.get("server_cpu") is None:
+        return None
+    return r["client_cpu"] + r["server_cpu"]
 
 
 def tick_free(s):
@@ -283,6 +427,15 @@ and a partial index and a SQL function per table, a view on every third), gives
   a run that fails or times out is not repeated). The `runs` column says how many were timed.
 - **peak RSS MB**: the client process's peak resident set (`wait4` rusage, which covers the
   process and the children it waited for). The server's memory is not included.
+- **CPU s client + server**: the median CPU time (user + system) of the client process and the
+  children it waited for (`wait4` rusage), and of the server: the postmaster's own, that of the
+  backends it reaped and of its processes still running, from `/proc` before and after the
+  run. Their sum is the work a row makes the machine do; on c cores its wall time cannot be
+  below work / c, which is how a time target is projected onto a runner with more cores.
+- **one core** rows: the same command with the server (the postmaster and every process it
+  has started; later backends inherit it) and strata pinned to CPU 0 with `taskset`; strata's
+  default `[shadow] jobs` follows the cores it may use, so it is 1 there. Against the row
+  without the mark, how much spreading work over connections gives on this machine.
 - **statements**: the statements the server logged during the run (`log_statement = 'all'`,
   simple-protocol queries and extended-protocol executions; nothing else uses the cluster then).
   It counts query messages: psql sends each statement of a file separately, so its count is the
