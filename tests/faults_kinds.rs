@@ -12,7 +12,9 @@
 //! every value survives its conversion, the sequence hands out its next value, not one
 //! skipped or repeated. A table rebuilt partitioned (rename, create, copy, drop, its view and
 //! foreign key made again) is one transactional step, stopped before and after it. A sequence
-//! owned by a dropped table's column is detached in the drop's transaction and survives.
+//! owned by a dropped table's column is detached in the drop's transaction and survives. A
+//! partition detached with its key and index renamed, and statistics objects created,
+//! dropped, commented and rebuilt under a column's type change, converge the same way.
 
 mod common;
 #[allow(dead_code)]
@@ -230,6 +232,90 @@ SELECT (SELECT id FROM n) || ','
         |case, point| {
             assert_eq!(case.db.psql(READ), "20,true", "{point}");
             assert_eq!(case.db.psql(AFTER), "21,1,0", "{point}");
+        },
+    );
+    eprintln!("{} cases:\n{}", outcomes.len(), outcomes.join("\n"));
+}
+
+/// A partition detached into a table of its own whose key and index take the names schema/
+/// gives them (`DETACH PARTITION`, then `RENAME CONSTRAINT` and `ALTER INDEX ... RENAME`,
+/// not a rebuild), beside statistics objects: one created, one dropped, one whose column
+/// changes type under it (PostgreSQL rebuilds it with the default target, which strata sets
+/// back) and one given a comment. Stopped at every point by SIGKILL and by a server crash:
+/// every row stays where it was, and after the re-run each name and target is as schema/ says,
+/// once.
+#[test]
+fn faults_at_every_step_of_a_detach_with_renames_and_statistics_objects_converge() {
+    const PARENT: &str = "
+CREATE TABLE comments (id int NOT NULL, at date NOT NULL, body text,
+    CONSTRAINT comments_pkey PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE INDEX comments_body ON comments (body);
+CREATE TABLE comments_2024 PARTITION OF comments FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+";
+    let v1 = format!(
+        "{PARENT}
+CREATE TABLE comments_2023 PARTITION OF comments FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+CREATE TABLE t (id int PRIMARY KEY, a int, b int, c text);
+CREATE STATISTICS t_ab (ndistinct, dependencies) ON a, b FROM t;
+ALTER STATISTICS t_ab SET STATISTICS 400;
+CREATE STATISTICS t_old ON b, c FROM t;
+CREATE STATISTICS t_quiet ON a, c FROM t;
+"
+    );
+    let v2 = format!(
+        "{PARENT}
+CREATE TABLE comments_2023 (id int NOT NULL, at date NOT NULL, body text,
+    CONSTRAINT comments_2023_pk PRIMARY KEY (id, at));
+CREATE INDEX comments_2023_by_body ON comments_2023 (body);
+CREATE TABLE t (id int PRIMARY KEY, a bigint, b int, c text);
+CREATE STATISTICS t_ab (ndistinct, dependencies) ON a, b FROM t;
+ALTER STATISTICS t_ab SET STATISTICS 400;
+CREATE STATISTICS t_bc (mcv) ON b, c FROM t;
+CREATE STATISTICS t_quiet ON a, c FROM t;
+COMMENT ON STATISTICS t_quiet IS 'a with c';
+"
+    );
+    const ROWS: &str = "
+INSERT INTO comments SELECT g, date '2023-06-01' + g * 2, 'c' || g FROM generate_series(1, 200) g;
+INSERT INTO t SELECT g, g % 7, g % 5, 'x' || g FROM generate_series(1, 50) g;
+";
+    const READ: &str = "SELECT (SELECT count(*) || ',' || sum(id) FROM comments_2023) || ',' \
+        || (SELECT count(*) FROM comments_2024) || ',' || (SELECT sum(a) FROM t)";
+    const AFTER: &str = "SELECT (SELECT count(*) FROM comments) || ',' \
+        || (SELECT relispartition FROM pg_class WHERE relname = 'comments_2023') \
+        || ',' || (SELECT count(*) FROM pg_constraint WHERE conname = 'comments_2023_pk') \
+        || ',' || (SELECT count(*) FROM pg_class WHERE relname = 'comments_2023_by_body') \
+        || ',' || (SELECT stxstattarget FROM pg_statistic_ext WHERE stxname = 't_ab') \
+        || ',' || (SELECT string_agg(stxname, ' ' ORDER BY stxname) FROM pg_statistic_ext) \
+        || ',' || (SELECT obj_description(oid, 'pg_statistic_ext') FROM pg_statistic_ext WHERE stxname = 't_quiet') \
+        || ',' || (SELECT count(*) FROM pg_class WHERE relname LIKE '%strata%')";
+    let _cluster = cluster();
+    let p = small(MANIFEST, &v1, ROWS, &v2);
+    let plan = Plan::parse("pending.sql", &p.pending()).unwrap();
+    let steps = steps(&plan);
+    step_with(&steps, &["DETACH PARTITION public.comments_2023"]);
+    step_with(
+        &steps,
+        &["RENAME CONSTRAINT comments_2023_pkey TO comments_2023_pk"],
+    );
+    step_with(&steps, &["RENAME TO comments_2023_by_body"]);
+    step_with(&steps, &["CREATE STATISTICS public.t_bc"]);
+    step_with(&steps, &["DROP STATISTICS public.t_old"]);
+    step_with(&steps, &["ALTER STATISTICS public.t_ab SET STATISTICS 400"]);
+    let points = points(&steps);
+    let seen = "106,5671,94,148";
+    let outcomes = every_fault(
+        &p,
+        &plan,
+        &points,
+        |case, point| assert_eq!(case.db.psql(READ), seen, "{point}"),
+        |case, point| {
+            assert_eq!(case.db.psql(READ), seen, "{point}");
+            assert_eq!(
+                case.db.psql(AFTER),
+                "94,false,1,1,400,t_ab t_bc t_quiet,a with c,0",
+                "{point}"
+            );
         },
     );
     eprintln!("{} cases:\n{}", outcomes.len(), outcomes.join("\n"));
