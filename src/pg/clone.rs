@@ -211,18 +211,28 @@ fn batches(text: &str) -> Vec<String> {
             current.push_str("\n--\n-- Name: ");
         }
         for line in entry.split_inclusive('\n') {
-            // psql meta-commands pg_dump writes around the dump (CVE-2025-8714).
-            let bare = line.trim_end();
-            if bare.starts_with("\\restrict ") || bare.starts_with("\\unrestrict ") {
-                continue;
+            if !is_meta_command(line) {
+                current.push_str(line);
             }
-            current.push_str(line);
         }
     }
     if !current.trim().is_empty() {
         out.push(current);
     }
     out
+}
+
+/// psql meta-commands pg_dump writes around the dump (CVE-2025-8714): only psql reads them.
+fn is_meta_command(line: &str) -> bool {
+    let bare = line.trim_end();
+    bare.starts_with("\\restrict ") || bare.starts_with("\\unrestrict ")
+}
+
+/// The dump as plain SQL: without its psql meta-commands (what [`batches`] sends too).
+pub fn without_meta_commands(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| !is_meta_command(line))
+        .collect()
 }
 
 pub async fn restore_in_batches(text: &str, target: &ConnInfo) -> Result<(), PgError> {
