@@ -315,24 +315,78 @@ async fn a_clone_that_fails_outright_leaves_no_shadow_database() {
     source.drop_now();
 }
 
-/// Times a clone's parts at `STRATA_CLONE_BENCH_TABLES` tables (default 1000), both mixes:
-/// pg_dump, the parse of its dump, and restores in one stream and over `[shadow] jobs`
-/// connections (`STRATA_CLONE_BENCH_JOBS`, default 2), interleaved, three rounds.
+/// How much of the dump's dependency graph can run at once: statements, barriers, the
+/// longest chain, and which statements end it (to see what serialises the load).
+fn graph_shape(text: &str) {
+    let sdl = Sdl::from_dump("dump", strata::pg::clone::without_meta_commands(text)).unwrap();
+    let items = load::all_items(&sdl);
+    let deps = strata::source::parallel::dependencies(&sdl, &items);
+    let mut depth = vec![0usize; items.len()];
+    for i in 0..items.len() {
+        depth[i] = 1 + deps[i].iter().map(|&d| depth[d]).max().unwrap_or(0);
+    }
+    let statement = |i: usize| &sdl.files[0].statements[items[i].1].statement;
+    let barriers = (0..items.len())
+        .filter(|&i| statement(i).targets.is_none())
+        .count();
+    let longest = depth.iter().copied().max().unwrap_or(0);
+    eprintln!(
+        "graph: {} statements, {barriers} barriers, longest chain {longest}",
+        items.len()
+    );
+    let mut at = depth.iter().position(|&d| d == longest).unwrap();
+    for _ in 0..12 {
+        let sql = &statement(at).sql;
+        eprintln!("  {}", &sql[..sql.len().min(110)].replace('\n', " "));
+        match deps[at].iter().max_by_key(|&&d| depth[d]) {
+            Some(&d) => at = d,
+            None => break,
+        }
+    }
+}
+
+/// Resident memory of this process, in MB (`/proc/self/status`).
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+/// CPU seconds the test cluster's server has used, its exited backends included (the
+/// postmaster's own and its reaped children's times, `/proc/<pid>/stat` fields 14-17).
+fn server_cpu_seconds() -> f64 {
+    let dir = common::psql(&common::admin_url(), "SHOW data_directory");
+    let pid = std::fs::read_to_string(Path::new(&dir).join("postmaster.pid")).unwrap();
+    let pid = pid.lines().next().unwrap().trim();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit_once(") ").unwrap().1.split(' ').collect();
+    // Fields 14-17 of stat (utime, stime, cutime, cstime) are 12-15 after the name.
+    let ticks: f64 = fields[11..15]
+        .iter()
+        .map(|f| f.parse::<f64>().unwrap())
+        .sum();
+    ticks / 100.0
+}
+
+/// Times a clone's parts at `STRATA_CLONE_BENCH_TABLES` tables (default 1000), mixes
+/// `STRATA_CLONE_BENCH_MIXES` (default `base,wide`): pg_dump, the parse of its dump (and
+/// the memory the parsed dump holds), and restores in one stream and over
+/// `STRATA_CLONE_BENCH_JOBS` connections (default 2, the parse included), interleaved,
+/// `STRATA_CLONE_BENCH_ROUNDS` rounds (default 3).
 /// `cargo test --release --test parallel_clone clone_timings -- --ignored --nocapture`
 #[tokio::test(flavor = "multi_thread")]
 #[ignore]
 async fn clone_timings() {
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (tables, jobs) = (
-        env("STRATA_CLONE_BENCH_TABLES", 1000),
-        env("STRATA_CLONE_BENCH_JOBS", 2),
-    );
-    for mix in ["base", "wide"] {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_string());
+    let number = |name: &str, default: &str| env(name, default).parse::<usize>().unwrap();
+    let tables = number("STRATA_CLONE_BENCH_TABLES", "1000");
+    let jobs = number("STRATA_CLONE_BENCH_JOBS", "2");
+    let rounds = number("STRATA_CLONE_BENCH_ROUNDS", "3");
+    for mix in env("STRATA_CLONE_BENCH_MIXES", "base,wide").split(',') {
         let source = generated_source(tables, mix).await;
         let major = strata::pg::clone::server_major(&source.conninfo)
             .await
@@ -342,31 +396,37 @@ async fn clone_timings() {
             .await
             .unwrap();
         let dumped = start.elapsed();
-        let start = Instant::now();
+        let (start, before) = (Instant::now(), rss_mb());
         let parsed = Dump::parse(&source.conninfo, text.clone(), dumper, jobs).await;
-        let parse = start.elapsed();
+        let (parse, held) = (start.elapsed(), rss_mb() - before);
         assert!(parsed.is_parsed());
         drop(parsed);
+        graph_shape(&text);
         let (mut one, mut many) = (Vec::new(), Vec::new());
-        for _ in 0..3 {
+        for _ in 0..rounds {
             for (jobs, times) in [(1, &mut one), (jobs, &mut many)] {
-                let start = Instant::now();
-                let (shadow, _) = restored(&source.conninfo, (&text, dumper), jobs, "pcbench")
+                let (start, cpu) = (Instant::now(), server_cpu_seconds());
+                let (shadow, how) = restored(&source.conninfo, (&text, dumper), jobs, "pcbench")
                     .await
                     .unwrap();
-                times.push(start.elapsed());
+                let took = start.elapsed();
+                assert_ne!(how, Restored::AgainInOneStream);
                 shadow.drop_now().await.unwrap();
+                // The backends' CPU counts once they have exited and been reaped.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                times.push((took, server_cpu_seconds() - cpu));
             }
         }
-        let show = |t: &[Duration]| {
+        let show = |t: &[(Duration, f64)]| {
             t.iter()
-                .map(|d| format!("{:.2}s", d.as_secs_f64()))
+                .map(|(d, cpu)| format!("{:.2}s (server CPU {cpu:.2}s)", d.as_secs_f64()))
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(", ")
         };
         eprintln!(
-            "{tables} tables, mix {mix}: dump {} bytes, pg_dump {:.2}s, parse {:.2}s; restore jobs=1: {}; jobs={jobs} (parse included): {}",
-            text.len(),
+            "{tables} tables, mix {mix}: dump {:.1} MB, pg_dump {:.2}s, parse {:.2}s holding {held:.0} MB; \
+             restore jobs=1: {}; jobs={jobs} (parse included): {}",
+            text.len() as f64 / 1e6,
             dumped.as_secs_f64(),
             parse.as_secs_f64(),
             show(&one),

@@ -16,7 +16,9 @@
 //! instead, which copies only what strata models; the caller is told which was used. The
 //! shadow server must run the source's major ([`same_major`]).
 //!
-//! The clone itself, which falls back on strata's own dump, is `catalog::clone`.
+//! The clone itself, which falls back on strata's own dump, is `catalog::clone`; with
+//! `[shadow] jobs` above 1 it loads the dump in parallel first, and restores it here, in one
+//! stream, only when that fails.
 //!
 //! Privileges are kept (they are part of the model); owners only when the manifest manages
 //! owners (`[schema] owners`). Roles the dump names must exist on the shadow server: those
@@ -336,5 +338,6 @@ mod tests {
         assert!(pieces[0].ends_with(&format!("CREATE TABLE t{} ();\n", ENTRIES_PER_BATCH - 1)));
         assert!(pieces[1].starts_with("\n--\n-- Name: t"));
         assert!(!pieces.concat().contains("restrict"));
+        assert_eq!(without_meta_commands(&dump), pieces.concat());
     }
 }

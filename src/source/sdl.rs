@@ -388,6 +388,25 @@ mod tests {
     }
 
     #[test]
+    fn a_dump_keeps_what_schema_files_may_not_hold_and_its_settings_apart() {
+        let dump = "SET statement_timeout = 0;\n\
+            SELECT pg_catalog.set_config('search_path', '', false);\n\
+            CREATE TABLE public.t (id int);\n\
+            ALTER TABLE public.t OWNER TO app;\n\
+            SELECT pg_catalog.lo_create('16390');\n";
+        assert!(Sdl::from_text("a.sql", dump).is_err());
+        let sdl = Sdl::from_dump("pg_dump of x", dump.to_string()).unwrap();
+        assert_eq!(sdl.settings[0].len(), 2);
+        let nodes: Vec<&str> = sdl.files[0]
+            .statements
+            .iter()
+            .map(|s| s.statement.node.as_str())
+            .collect();
+        assert_eq!(nodes, ["CreateStmt", "AlterTableStmt", "SelectStmt"]);
+        assert!(Sdl::from_dump("pg_dump of x", "CREATE TABLE (".into()).is_err());
+    }
+
+    #[test]
     fn a_select_that_is_not_set_config_is_dml() {
         assert!(Sdl::from_text("a.sql", "SELECT set_config('a','b',false), 1;").is_err());
         assert!(Sdl::from_text("a.sql", "SELECT now();").is_err());
