@@ -300,6 +300,18 @@ async fn a_clone_that_fails_outright_leaves_no_shadow_database() {
         "CREATE SCHEMA strata; CREATE TABLE strata.h (id int);\n\
          CREATE VIEW public.on_history AS SELECT id FROM strata.h;",
     );
+    let major = strata::pg::clone::server_major(&source.conninfo)
+        .await
+        .unwrap();
+    let (text, dumper) = dump_source(&source.conninfo, major, &config(JOBS), &quiet)
+        .await
+        .unwrap();
+    let error = restored(&source.conninfo, (&text, dumper), JOBS, "pcfails")
+        .await
+        .unwrap_err();
+    assert!(error.contains("strata.h"), "{error}");
+    assert_eq!(shadows_for("pcfails"), Vec::<String>::new());
+    // The same through clone_schema (a dump this small goes straight to the single stream).
     let error = strata::catalog::clone::clone_schema(
         &source.conninfo,
         &common::admin_conninfo(),
@@ -320,7 +332,9 @@ async fn a_clone_that_fails_outright_leaves_no_shadow_database() {
 fn graph_shape(text: &str) {
     let sdl = Sdl::from_dump("dump", strata::pg::clone::without_meta_commands(text)).unwrap();
     let items = load::all_items(&sdl);
+    let start = Instant::now();
     let deps = strata::source::parallel::dependencies(&sdl, &items);
+    let graph = start.elapsed();
     let mut depth = vec![0usize; items.len()];
     for i in 0..items.len() {
         depth[i] = 1 + deps[i].iter().map(|&d| depth[d]).max().unwrap_or(0);
@@ -331,8 +345,9 @@ fn graph_shape(text: &str) {
         .count();
     let longest = depth.iter().copied().max().unwrap_or(0);
     eprintln!(
-        "graph: {} statements, {barriers} barriers, longest chain {longest}",
-        items.len()
+        "graph: {} statements, {barriers} barriers, longest chain {longest}, built in {:.2}s",
+        items.len(),
+        graph.as_secs_f64()
     );
     let mut at = depth.iter().position(|&d| d == longest).unwrap();
     for _ in 0..12 {

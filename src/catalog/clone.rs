@@ -2,12 +2,13 @@
 //! of the source restored on the shadow server (`pg::clone`), or, when no pg_dump can read
 //! the source's major, strata's own model of it, read by the catalog and written by `ddl`.
 //!
-//! With `[shadow] jobs` above 1 the dump is loaded the way schema/ is, over that many
-//! connections (`source::parallel`, the dump parsed as one file: `Sdl::from_dump`). Such a
-//! load commits statement by statement, so it cannot be rolled back: when it fails, its
-//! database is dropped and the dump restored again on a new one in one stream, in one
-//! transaction (`pg::clone::restore_in_batches`, then psql for an error that names the
-//! statement), as with one job. A dump that does not parse (a newer major's syntax) goes
+//! With `[shadow] jobs` above 1 and a dump of 4 MB or more (about 1,700 tables; a smaller
+//! one is faster in one stream: [`PARALLEL_FROM_BYTES`]), the dump is loaded the way schema/
+//! is, over that many connections (`source::parallel`, the dump parsed as one file:
+//! `Sdl::from_dump`). Such a load commits as it goes, so it cannot be rolled back: when it
+//! fails, its database is dropped and the dump restored again on a new one in one stream,
+//! in one transaction (`pg::clone::restore_in_batches`, then psql for an error that names
+//! the statement), as with one job. A dump that does not parse (a newer major's syntax) goes
 //! that way straight away.
 
 use crate::config::Config;
@@ -18,6 +19,13 @@ use crate::pg::clone::{
 use crate::pg::shadow::ShadowDb;
 use crate::pg::{ConnInfo, PgError};
 use crate::source::{parallel, sdl::Sdl};
+
+/// The smallest dump loaded in parallel: below it, parsing it and building its graph cost
+/// more than a second connection saves. Measured on 2 shared cores (release build, cluster
+/// on tmpfs, `tests/parallel_clone.rs` `clone_timings`): 1,000 tables, a 2.3 MB dump, took
+/// 1.1-1.2 s in one stream and 2.0 s over two connections; 10,000 tables, 22.7 MB, took
+/// 29-32 s against 19-20 s (the parse 4 s of it).
+const PARALLEL_FROM_BYTES: usize = 4_000_000;
 
 /// Creates a shadow database on `admin`'s server holding the schema of `source`. `note` is
 /// told when the clone was not made by a pg_dump of the source's own major.
@@ -34,6 +42,11 @@ pub async fn clone_schema(
     // The dump reads the source while the server copies the template: neither waits on the other.
     let dumping = async {
         let (text, dumper) = dump_source(source, major, config, note).await?;
+        let jobs = if text.len() < PARALLEL_FROM_BYTES {
+            1
+        } else {
+            jobs
+        };
         Ok::<_, PgError>(Dump::parse(source, text, dumper, jobs).await)
     };
     let (shadow, dumped) = tokio::join!(ShadowDb::create(admin, purpose), dumping);

@@ -1,7 +1,8 @@
-//! Parallel SDL loads, the way `pg_restore -j` restores: statements that do not depend on
-//! each other are loaded over several connections at once, each statement in its own
-//! transaction; whatever could not be loaded that way is loaded afterwards by the
-//! single-stream loader (`load::load_items`), which also reports errors at file:line.
+//! Parallel SDL loads (and clones of the target, `catalog::clone`), the way `pg_restore -j`
+//! restores: statements that do not depend on each other are loaded over several connections
+//! at once, committed a batch at a time (a statement at a time when a batch fails); whatever
+//! could not be loaded that way is loaded afterwards by the single-stream loader
+//! (`load::load_items`), which also reports errors at file:line.
 //!
 //! The dependency graph is conservative (see docs/architecture.md, "Parallel loads"):
 //! - a statement *writes* the names its parse tree says it creates or alters ([`targets`]);
