@@ -2,8 +2,8 @@
 //! of the source restored on the shadow server (`pg::clone`), or, when no pg_dump can read
 //! the source's major, strata's own model of it, read by the catalog and written by `ddl`.
 //!
-//! With `[shadow] jobs` above 1 and a dump of 4 MB or more (about 1,700 tables; a smaller
-//! one is faster in one stream: [`PARALLEL_FROM_BYTES`]), the dump is loaded the way schema/
+//! With `[shadow] jobs` above 1 and a dump of 10 MB or more (about 4,500 tables; a smaller
+//! one is as fast or faster in one stream: [`PARALLEL_FROM_BYTES`]), the dump is loaded the way schema/
 //! is, over that many connections (`source::parallel`, the dump parsed as one file:
 //! `Sdl::from_dump`). Such a load commits as it goes, so it cannot be rolled back: when it
 //! fails, its database is dropped and the dump restored again on a new one in one stream,
@@ -21,11 +21,12 @@ use crate::pg::{ConnInfo, PgError};
 use crate::source::{parallel, sdl::Sdl};
 
 /// The smallest dump loaded in parallel: below it, parsing it and building its graph cost
-/// more than a second connection saves. Measured on 2 shared cores (release build, cluster
-/// on tmpfs, `tests/parallel_clone.rs` `clone_timings`): 1,000 tables, a 2.3 MB dump, took
-/// 1.1-1.2 s in one stream and 2.0 s over two connections; 10,000 tables, 22.7 MB, took
-/// 29-32 s against 19-20 s (the parse 4 s of it).
-const PARALLEL_FROM_BYTES: usize = 4_000_000;
+/// about what a second connection saves, or more. Measured on 2 shared cores (release
+/// build, cluster on tmpfs, `tests/parallel_clone.rs` `clone_timings`, base mix), one
+/// stream against two connections, the parse included: 1,000 tables (2.3 MB) 1.1-1.2 s
+/// against 2.0 s; 2,000 (4.5 MB) 3.0-5.9 s against 3.6-4.1 s; 5,000 (11.3 MB) 6.5-7.4 s
+/// against 6.0-7.7 s; 10,000 (22.7 MB) 29-32 s against 19-20 s.
+const PARALLEL_FROM_BYTES: usize = 10_000_000;
 
 /// Creates a shadow database on `admin`'s server holding the schema of `source`. `note` is
 /// told when the clone was not made by a pg_dump of the source's own major.
