@@ -16,7 +16,9 @@
 //! instead, which copies only what strata models; the caller is told which was used. The
 //! shadow server must run the source's major ([`same_major`]).
 //!
-//! The clone itself, which falls back on strata's own dump, is `catalog::clone`.
+//! The clone itself, which falls back on strata's own dump, is `catalog::clone`; with
+//! `[shadow] jobs` above 1 it loads the dump in parallel first, and restores it here, in one
+//! stream, only when that fails.
 //!
 //! Privileges are kept (they are part of the model); owners only when the manifest manages
 //! owners (`[schema] owners`). Roles the dump names must exist on the shadow server: those
@@ -211,18 +213,28 @@ fn batches(text: &str) -> Vec<String> {
             current.push_str("\n--\n-- Name: ");
         }
         for line in entry.split_inclusive('\n') {
-            // psql meta-commands pg_dump writes around the dump (CVE-2025-8714).
-            let bare = line.trim_end();
-            if bare.starts_with("\\restrict ") || bare.starts_with("\\unrestrict ") {
-                continue;
+            if !is_meta_command(line) {
+                current.push_str(line);
             }
-            current.push_str(line);
         }
     }
     if !current.trim().is_empty() {
         out.push(current);
     }
     out
+}
+
+/// psql meta-commands pg_dump writes around the dump (CVE-2025-8714): only psql reads them.
+fn is_meta_command(line: &str) -> bool {
+    let bare = line.trim_end();
+    bare.starts_with("\\restrict ") || bare.starts_with("\\unrestrict ")
+}
+
+/// The dump as plain SQL: without its psql meta-commands (what [`batches`] sends too).
+pub fn without_meta_commands(text: &str) -> String {
+    text.split_inclusive('\n')
+        .filter(|line| !is_meta_command(line))
+        .collect()
 }
 
 pub async fn restore_in_batches(text: &str, target: &ConnInfo) -> Result<(), PgError> {
@@ -326,5 +338,6 @@ mod tests {
         assert!(pieces[0].ends_with(&format!("CREATE TABLE t{} ();\n", ENTRIES_PER_BATCH - 1)));
         assert!(pieces[1].starts_with("\n--\n-- Name: t"));
         assert!(!pieces.concat().contains("restrict"));
+        assert_eq!(without_meta_commands(&dump), pieces.concat());
     }
 }

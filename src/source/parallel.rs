@@ -1,7 +1,8 @@
-//! Parallel SDL loads, the way `pg_restore -j` restores: statements that do not depend on
-//! each other are loaded over several connections at once, each statement in its own
-//! transaction; whatever could not be loaded that way is loaded afterwards by the
-//! single-stream loader (`load::load_items`), which also reports errors at file:line.
+//! Parallel SDL loads (and clones of the target, `catalog::clone`), the way `pg_restore -j`
+//! restores: statements that do not depend on each other are loaded over several connections
+//! at once, committed a batch at a time (a statement at a time when a batch fails); whatever
+//! could not be loaded that way is loaded afterwards by the single-stream loader
+//! (`load::load_items`), which also reports errors at file:line.
 //!
 //! The dependency graph is conservative (see docs/architecture.md, "Parallel loads"):
 //! - a statement *writes* the names its parse tree says it creates or alters ([`targets`]);
@@ -427,14 +428,31 @@ fn statement_text(sdl: &Sdl, (f, s): (usize, usize)) -> (String, String) {
     )
 }
 
-/// Sends a batch, each statement in its own transaction, in as few round trips as its
-/// failures allow: a failed statement is skipped and the rest sent again.
+/// Sends a batch: first as one transaction; when that fails, rolled back and sent again
+/// each statement in its own transaction, in as few round trips as its failures allow (a
+/// failed statement is skipped and the rest sent again).
+///
+/// A batch's statements were all ready at once, so none waits on another: committing them
+/// together is committing them one by one, without a commit (and the other connections'
+/// catalog invalidations) per statement, which cost about a third more server time.
 async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<Outcome, LoadError> {
     let mut outcome = Outcome {
         connection,
         committed: Vec::new(),
         fatal: false,
     };
+    if batch.items.len() > 1 {
+        match client.batch_execute(&one_transaction_text(&batch)).await {
+            Ok(()) => {
+                outcome.committed = batch.items;
+                return Ok(outcome);
+            }
+            Err(e) if e.as_db_error().is_some() => {
+                client.batch_execute("ROLLBACK").await.map_err(pg_error)?
+            }
+            Err(e) => return Err(pg_error(e)),
+        }
+    }
     let mut start = 0;
     while start < batch.items.len() {
         let sql = batch_text(&batch, start);
@@ -480,6 +498,24 @@ fn batch_text(batch: &Batch, start: usize) -> String {
             k + 1
         ));
     }
+    sql
+}
+
+/// The whole batch as one transaction, settings switched where they differ.
+fn one_transaction_text(batch: &Batch) -> String {
+    let mut sql = String::from("BEGIN;\n");
+    let mut current: Option<&str> = None;
+    for (context, text) in &batch.texts {
+        if current != Some(context.as_str()) {
+            sql.push_str(context);
+            // After the context's RESET ALL. A shadow database needs no durability.
+            sql.push_str("SET LOCAL synchronous_commit = off;\n");
+            current = Some(context);
+        }
+        sql.push_str(text);
+        sql.push_str("\n;\n");
+    }
+    sql.push_str("COMMIT;\n");
     sql
 }
 

@@ -60,12 +60,34 @@ impl Sdl {
         Ok(sdl)
     }
 
+    /// A dump as one file: pg_dump's (without its psql meta-commands) or strata's own, to be
+    /// loaded like SDL (`source::parallel`). A dump is SQL a server wrote, not schema files:
+    /// the refusals of SDL (DML, transaction control, role statements) do not apply, so what
+    /// pg_dump writes (`SELECT pg_catalog.lo_create(...)`, say) is loaded as it would be by
+    /// psql. Only a syntax error (a newer major's syntax the parser does not know) fails.
+    pub fn from_dump(name: &str, text: String) -> Result<Sdl, SourceError> {
+        let mut sdl = Sdl::default();
+        let (file, settings) = split_file(name.to_string(), text, Origin::Dump)?;
+        sdl.files.push(file);
+        sdl.settings.push(settings);
+        Ok(sdl)
+    }
+
     fn push_file(&mut self, path: String, text: String) -> Result<(), SourceError> {
-        let (file, settings) = check_file(path, text)?;
+        let (file, settings) = split_file(path, text, Origin::SchemaFile)?;
         self.files.push(file);
         self.settings.push(settings);
         Ok(())
     }
+}
+
+/// Where SQL comes from, which says what it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The user's schema files: DDL only ([`refusal`]).
+    SchemaFile,
+    /// A dump of a database (`Sdl::from_dump`): anything.
+    Dump,
 }
 
 /// Reads the files the manifest names (`[schema] files`, globs relative to the project root),
@@ -195,9 +217,13 @@ fn read_paths(root: Option<&Path>, mut paths: Vec<PathBuf>) -> Result<Sdl, Sourc
     Ok(sdl)
 }
 
-/// Splits a file into DDL statements and session settings; rejects DML and transaction
-/// control with the statement's file and line.
-fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), SourceError> {
+/// Splits a file into statements and session settings. A schema file's DML, transaction
+/// control and role statements are refused with their file and line.
+fn split_file(
+    path: String,
+    text: String,
+    origin: Origin,
+) -> Result<(SdlFile, Vec<String>), SourceError> {
     let parsed = parse(&path, &text)?;
     let mut statements = Vec::new();
     let mut settings = Vec::new();
@@ -206,37 +232,18 @@ fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), Sour
             settings.push(statement.sql.clone());
             continue;
         }
-        let refuse = |what: &str, help: &str| {
-            SourceError::at(
-                &path,
-                &text,
-                statement.offset,
-                statement.len,
-                format!("{what} in the schema files (SDL)"),
-                "not allowed here",
-                Some(help.to_string()),
-            )
-        };
-        match statement.kind {
-            StatementKind::Dml => return Err(refuse(
-                "data statement (DML)",
-                "the schema files declare objects only; put data changes in a numbered migration",
-            )),
-            StatementKind::TransactionControl => {
-                return Err(refuse(
-                    "transaction control",
-                    "remove it: strata loads the whole schema in one transaction itself",
-                ))
+        if origin == Origin::SchemaFile {
+            if let Some((what, help)) = refusal(&statement) {
+                return Err(SourceError::at(
+                    &path,
+                    &text,
+                    statement.offset,
+                    statement.len,
+                    format!("{what} in the schema files (SDL)"),
+                    "not allowed here",
+                    Some(help.to_string()),
+                ));
             }
-            StatementKind::Ddl | StatementKind::Other => {}
-        }
-        if is_role_statement(&statement) {
-            return Err(refuse(
-                "role statement",
-                "roles belong to the whole cluster, not to one database's schema: create them \
-                 outside strata (by the team that runs the server) or in a numbered migration; \
-                 GRANT ... ON <object> TO <role> stays in the schema files",
-            ));
         }
         statements.push(SdlStatement {
             statement,
@@ -250,6 +257,31 @@ fn check_file(path: String, text: String) -> Result<(SdlFile, Vec<String>), Sour
             statements,
         },
         settings,
+    ))
+}
+
+/// Why a statement may not be in the schema files, and what to do instead.
+fn refusal(statement: &Statement) -> Option<(&'static str, &'static str)> {
+    match statement.kind {
+        StatementKind::Dml => {
+            return Some((
+                "data statement (DML)",
+                "the schema files declare objects only; put data changes in a numbered migration",
+            ))
+        }
+        StatementKind::TransactionControl => {
+            return Some((
+                "transaction control",
+                "remove it: strata loads the whole schema in one transaction itself",
+            ))
+        }
+        StatementKind::Ddl | StatementKind::Other => {}
+    }
+    is_role_statement(statement).then_some((
+        "role statement",
+        "roles belong to the whole cluster, not to one database's schema: create them \
+         outside strata (by the team that runs the server) or in a numbered migration; \
+         GRANT ... ON <object> TO <role> stays in the schema files",
     ))
 }
 
@@ -353,6 +385,25 @@ mod tests {
         let grants =
             "CREATE TABLE t (id int);\nGRANT SELECT ON t TO PUBLIC;\nALTER TABLE t RENAME TO u;\n";
         assert!(Sdl::from_text("grants.sql", grants).is_ok());
+    }
+
+    #[test]
+    fn a_dump_keeps_what_schema_files_may_not_hold_and_its_settings_apart() {
+        let dump = "SET statement_timeout = 0;\n\
+            SELECT pg_catalog.set_config('search_path', '', false);\n\
+            CREATE TABLE public.t (id int);\n\
+            ALTER TABLE public.t OWNER TO app;\n\
+            SELECT pg_catalog.lo_create('16390');\n";
+        assert!(Sdl::from_text("a.sql", dump).is_err());
+        let sdl = Sdl::from_dump("pg_dump of x", dump.to_string()).unwrap();
+        assert_eq!(sdl.settings[0].len(), 2);
+        let nodes: Vec<&str> = sdl.files[0]
+            .statements
+            .iter()
+            .map(|s| s.statement.node.as_str())
+            .collect();
+        assert_eq!(nodes, ["CreateStmt", "AlterTableStmt", "SelectStmt"]);
+        assert!(Sdl::from_dump("pg_dump of x", "CREATE TABLE (".into()).is_err());
     }
 
     #[test]
