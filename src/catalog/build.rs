@@ -70,21 +70,26 @@ fn owner(row: &Row, owners: bool) -> Option<String> {
 }
 
 fn qn(row: &Row, schema: &str, name: &str) -> QualifiedName {
-    QualifiedName::new(row.get::<_, String>(schema), row.get::<_, String>(name))
+    QualifiedName::new(ident(row, schema), ident(row, name))
+}
+
+/// A name column, read without an intermediate `String` (most names are stored inline).
+fn ident(row: &Row, column: &str) -> Name {
+    Name::new(row.get::<_, &str>(column))
 }
 
 #[derive(serde::Deserialize, Default)]
 struct OwnedBy {
-    schema: String,
-    table: String,
-    column: String,
+    schema: Name,
+    table: Name,
+    column: Name,
     identity: bool,
 }
 
 #[derive(serde::Deserialize)]
 struct CheckRow {
     oid: u32,
-    name: String,
+    name: Name,
     definition: Option<String>,
     validated: bool,
     comment: Option<String>,
@@ -101,7 +106,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     }
 
     for row in &std::mem::take(&mut rows.namespaces) {
-        let name: String = row.get("nspname");
+        let name = ident(row, "nspname");
         oids.add(
             Catalog::Namespace,
             row.get("oid"),
@@ -119,7 +124,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     }
 
     for row in &std::mem::take(&mut rows.extensions) {
-        let name: String = row.get("extname");
+        let name = ident(row, "extname");
         oids.add(
             Catalog::Extension,
             row.get("oid"),
@@ -129,7 +134,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             name.clone(),
             Extension {
                 name,
-                schema: row.get("nspname"),
+                schema: ident(row, "nspname"),
                 version: row.get("extversion"),
                 comment: row.get("comment"),
             },
@@ -247,7 +252,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     }
 
     // Identity sequences become part of their column.
-    let mut identity_sequences: HashMap<(QualifiedName, String), (QualifiedName, SequenceOptions)> =
+    let mut identity_sequences: HashMap<(QualifiedName, Name), (QualifiedName, SequenceOptions)> =
         HashMap::new();
     for row in &std::mem::take(&mut rows.sequences) {
         let name = qn(row, "nspname", "relname");
@@ -384,7 +389,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     for row in &std::mem::take(&mut rows.columns) {
         let relid: u32 = row.get("attrelid");
         let attnum: i16 = row.get("attnum");
-        let name: String = row.get("attname");
+        let name = ident(row, "attname");
         let default_oid: Option<u32> = row.get("default_oid");
         if let Some(view) = view_by_oid.get(&relid) {
             if let Some(oid) = default_oid {
@@ -392,7 +397,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             }
             if let Some(comment) = row.get::<_, Option<String>>("comment") {
                 let v = schema.views.get_mut(view).expect("view read above");
-                v.column_comments.insert(name, comment);
+                v.column_comments.insert(name.to_string(), comment);
             }
             continue;
         }
@@ -457,7 +462,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let Some(table_name) = table_by_oid.get(&relid) else {
             continue;
         };
-        let name: String = row.get("conname");
+        let name = ident(row, "conname");
         let id = ObjectId::Constraint(table_name.clone(), name.clone());
         oids.add(Catalog::Constraint, row.get("oid"), id.clone());
         let indid: u32 = row.get("conindid");
@@ -474,7 +479,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         };
         let references = row
             .get::<_, Option<String>>("ref_schema")
-            .map(|s| QualifiedName::new(s, row.get::<_, String>("ref_table")));
+            .map(|s| QualifiedName::new(s, ident(row, "ref_table")));
         let definition = row
             .get::<_, Option<String>>("definition")
             .or_else(|| deparse::constraint(row, &oids))
@@ -537,7 +542,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
     for row in &std::mem::take(&mut rows.functions) {
         let name = qn(row, "nspname", "proname");
         let sig = FunctionSig {
-            args: deparsed(row, "args", || format!("function {name}"))?,
+            args: deparsed(row, "args", || format!("function {name}"))?.into(),
             name,
         };
         oids.add(
@@ -575,7 +580,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 
     for row in &std::mem::take(&mut rows.triggers) {
         let table = qn(row, "nspname", "relname");
-        let name: String = row.get("tgname");
+        let name = ident(row, "tgname");
         let key = SubName::new(table.clone(), name.clone());
         oids.add(
             Catalog::Trigger,
@@ -599,7 +604,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 definition,
                 function: FunctionSig {
                     name: qn(row, "fn_schema", "fn_name"),
-                    args: function_args,
+                    args: function_args.into(),
                 },
                 enabled,
                 comment: row.get("comment"),
@@ -609,7 +614,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 
     for row in &std::mem::take(&mut rows.policies) {
         let table = qn(row, "nspname", "relname");
-        let name: String = row.get("polname");
+        let name = ident(row, "polname");
         let key = SubName::new(table.clone(), name.clone());
         oids.add(
             Catalog::Policy,
@@ -690,7 +695,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 
 /// The columns `conkey` lists, by name (read from the columns already built, not joined again
 /// in the catalog query).
-fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<String>, CatalogError> {
+fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<Name>, CatalogError> {
     let keys: Option<Vec<i16>> = row.get("conkey");
     let names = oids
         .column_names(relid, &keys.unwrap_or_default())
@@ -700,7 +705,7 @@ fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<String>,
                 row.get::<_, String>("conname")
             ))
         })?;
-    Ok(names.into_iter().map(str::to_string).collect())
+    Ok(names.into_iter().map(Name::new).collect())
 }
 
 /// `relreplident`, with the index marked `indisreplident` for `i` (none left: as `n`).

@@ -163,13 +163,13 @@ const AUTO: i8 = b'a' as i8;
 /// these, and only the edges kept become owned ids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum IdRef<'a> {
-    Schema(&'a str),
-    Extension(&'a str),
+    Schema(&'a Name),
+    Extension(&'a Name),
     Type(&'a QualifiedName),
     Sequence(&'a QualifiedName),
     Table(&'a QualifiedName),
-    Column(&'a QualifiedName, &'a str),
-    Constraint(&'a QualifiedName, &'a str),
+    Column(&'a QualifiedName, &'a Name),
+    Constraint(&'a QualifiedName, &'a Name),
     Index(&'a QualifiedName),
     View(&'a QualifiedName),
     Function(&'a FunctionSig),
@@ -203,13 +203,13 @@ impl<'a> From<&'a ObjectId> for IdRef<'a> {
 impl IdRef<'_> {
     fn to_id(self) -> ObjectId {
         match self {
-            IdRef::Schema(n) => ObjectId::Schema(n.to_string()),
-            IdRef::Extension(n) => ObjectId::Extension(n.to_string()),
+            IdRef::Schema(n) => ObjectId::Schema(n.clone()),
+            IdRef::Extension(n) => ObjectId::Extension(n.clone()),
             IdRef::Type(n) => ObjectId::Type(n.clone()),
             IdRef::Sequence(n) => ObjectId::Sequence(n.clone()),
             IdRef::Table(n) => ObjectId::Table(n.clone()),
-            IdRef::Column(t, c) => ObjectId::Column(t.clone(), c.to_string()),
-            IdRef::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.to_string()),
+            IdRef::Column(t, c) => ObjectId::Column(t.clone(), c.clone()),
+            IdRef::Constraint(t, c) => ObjectId::Constraint(t.clone(), c.clone()),
             IdRef::Index(n) => ObjectId::Index(n.clone()),
             IdRef::View(n) => ObjectId::View(n.clone()),
             IdRef::Function(sig) => ObjectId::Function(sig.clone()),

@@ -210,12 +210,12 @@ mod tests {
 
     fn schema_with_order(order: &[&str]) -> Schema {
         let name = QualifiedName::new("public", "t");
-        let columns: BTreeMap<String, Column> =
-            order.iter().map(|c| (c.to_string(), column(c))).collect();
+        let columns: BTreeMap<Name, Column> =
+            order.iter().map(|c| ((*c).into(), column(c))).collect();
         let table = Table {
             name: name.clone(),
             columns,
-            column_order: ColumnOrder(order.iter().map(|c| c.to_string()).collect()),
+            column_order: ColumnOrder(order.iter().map(|c| (*c).into()).collect()),
             constraints: BTreeMap::new(),
             unlogged: false,
             partition_by: None,
