@@ -336,9 +336,9 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             name.clone(),
             Table {
                 name,
-                columns: BTreeMap::new(),
+                columns: SortedMap::new(),
                 column_order: ColumnOrder::default(),
-                constraints: BTreeMap::new(),
+                constraints: SortedMap::new(),
                 unlogged: row.get("unlogged"),
                 partition_by,
                 partition_of,
@@ -504,6 +504,11 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         };
         let table = schema.tables.get_mut(table_name).expect("table read above");
         table.constraints.insert(name, constraint);
+    }
+    for table in schema.tables.values_mut() {
+        table.columns.shrink_to_fit();
+        table.column_order.0.shrink_to_fit();
+        table.constraints.shrink_to_fit();
     }
 
     for row in &std::mem::take(&mut rows.indexes) {

@@ -270,7 +270,6 @@ pub fn dropped_inherited_defaults(t: &Table, parent: &Table) -> Statements {
 pub(crate) mod tests {
     use super::*;
     use crate::model::*;
-    use std::collections::BTreeMap;
 
     pub(crate) fn column(name: &str, data_type: &str) -> Column {
         Column {
@@ -293,7 +292,7 @@ pub(crate) mod tests {
             name: QualifiedName::new(schema, name),
             column_order: ColumnOrder(columns.iter().map(|c| c.name.clone()).collect()),
             columns: columns.into_iter().map(|c| (c.name.clone(), c)).collect(),
-            constraints: BTreeMap::new(),
+            constraints: SortedMap::new(),
             unlogged: false,
             partition_by: None,
             partition_of: None,

@@ -9,11 +9,13 @@ mod id;
 mod name;
 mod objects;
 pub mod pairs;
+mod sorted_map;
 
 pub use fingerprint::Fingerprint;
 pub use id::{FunctionSig, IdSet, ObjectId, SubName};
 pub use name::{quote_ident, quote_literal, Name, QualifiedName};
 pub use objects::*;
+pub use sorted_map::SortedMap;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,7 +2,7 @@
 //! constraint definitions, view queries, function definitions) is kept as PostgreSQL writes
 //! it with an empty `search_path`, so every name in it is schema-qualified.
 
-use super::{quote_ident, quote_literal, FunctionSig, Name, QualifiedName};
+use super::{quote_ident, quote_literal, FunctionSig, Name, QualifiedName, SortedMap};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -255,10 +255,10 @@ pub struct ColumnOrder(pub Vec<Name>);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
-    pub columns: BTreeMap<Name, Column>,
+    pub columns: SortedMap<Name, Column>,
     /// Column names in attnum order (not part of the definition: see `ColumnOrder`).
     pub column_order: ColumnOrder,
-    pub constraints: BTreeMap<Name, Constraint>,
+    pub constraints: SortedMap<Name, Constraint>,
     pub unlogged: bool,
     /// `pg_get_partkeydef`, e.g. `RANGE (created_at)`, for a partitioned table.
     pub partition_by: Option<String>,
