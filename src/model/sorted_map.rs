@@ -111,7 +111,9 @@ impl<K, V> SortedMap<K, V> {
         Iter(self.0.iter())
     }
 
-    pub fn iter_mut(&mut self) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
+    pub fn iter_mut(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = (&K, &mut V)> + ExactSizeIterator {
         self.0.iter_mut().map(|(k, v)| (&*k, v))
     }
 
@@ -258,7 +260,10 @@ mod tests {
         let mut map = SortedMap::new();
         let mut reference = BTreeMap::new();
         for (k, v) in entries {
-            assert_eq!(map.insert(k.to_string(), v), reference.insert(k.to_string(), v));
+            assert_eq!(
+                map.insert(k.to_string(), v),
+                reference.insert(k.to_string(), v)
+            );
         }
         assert!(map.iter().eq(reference.iter()));
         assert_eq!(map.remove("d"), reference.remove("d"));
@@ -274,14 +279,10 @@ mod tests {
             serde_json::to_string(&reference).unwrap()
         );
         assert_eq!(format!("{map:?}"), format!("{reference:?}"));
-        let collected: SortedMap<String, i32> = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
-        let collected_reference: BTreeMap<String, i32> = entries
-            .iter()
-            .map(|(k, v)| (k.to_string(), *v))
-            .collect();
+        let collected: SortedMap<String, i32> =
+            entries.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let collected_reference: BTreeMap<String, i32> =
+            entries.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         assert!(collected.iter().eq(collected_reference.iter()));
         let read: SortedMap<String, i32> =
             serde_json::from_str(r#"{"b": 2, "a": 1, "b": 3}"#).unwrap();
