@@ -233,7 +233,7 @@ fn retired_signatures(mut changes: Vec<Change>) -> Vec<Change> {
                     .fold(sig.args.to_string(), |args, (old, new)| {
                         replace_type(&args, old, new)
                     });
-                if args != sig.args {
+                if sig.args != args {
                     let retired = FunctionSig {
                         name: sig.name.clone(),
                         args: args.into(),
