@@ -230,12 +230,14 @@ type Edge<'a> = (IdRef<'a>, IdRef<'a>);
 /// per edge kept. The pg_depend rows and the OID maps are dropped before the map is built:
 /// the read's peak is here, and they are not needed any more.
 pub(super) fn resolve(rows: Vec<DependRow>, oids: Oids, schema: &Schema) -> Dependencies {
-    let mut edges = recorded_edges(&rows, &oids, schema);
+    let recorded = recorded_edges(&rows, &oids, schema);
     drop((rows, oids));
-    edges.extend(structural_edges(schema));
-    // Equal pairs are the same ids: an unstable sort gives the same list, without the
-    // stable sort's buffer.
-    edges.sort_unstable();
+    let mut edges = structural_edges(schema);
+    edges.reserve_exact(recorded.len());
+    edges.extend(recorded);
+    // A stable sort: the structural edges, gathered in order, are one run it only merges
+    // (an unstable sort took twice the instructions of the whole read here).
+    edges.sort();
     edges.dedup();
     edges
         .chunk_by(|a, b| a.0 == b.0)

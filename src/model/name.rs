@@ -207,9 +207,8 @@ const KEYWORDS: &[&str] = &[
 /// shared, so cloning one never allocates. The dependency map repeats every id it names (about
 /// 200,000 edges at 10,000 tables) and a column's name is its map key, `Column::name` and part
 /// of `column_order`: as `String`s those copies were a third of the model. Compares, hashes
-/// and serialises as the text it holds, like a `String`; the comparisons go through `as_str`
-/// here, where they inline (`SmolStr`'s own are calls into its crate, +8% instructions per
-/// diff).
+/// and serialises as the text it holds, like a `String` (through `as_str`, inlined here:
+/// `SmolStr`'s own comparisons are calls into its crate).
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Name(smol_str::SmolStr);
