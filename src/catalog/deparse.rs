@@ -11,7 +11,7 @@
 
 use super::depend::Oids;
 use super::CatalogError;
-use crate::model::{quote_ident, QualifiedName, Schema};
+use crate::model::{quote_ident, Name, QualifiedName, Schema};
 use std::collections::HashMap;
 use tokio_postgres::Row;
 
@@ -248,7 +248,7 @@ fn column_list(oids: &Oids, relid: u32, attnums: &[i16]) -> Option<String> {
 #[derive(Default)]
 pub(super) struct Left {
     indexes: Vec<(u32, QualifiedName)>,
-    constraints: Vec<(u32, QualifiedName, String)>,
+    constraints: Vec<(u32, QualifiedName, Name)>,
 }
 
 impl Left {
@@ -256,9 +256,8 @@ impl Left {
         self.indexes.push((oid, name.clone()));
     }
 
-    pub fn constraint(&mut self, oid: u32, table: &QualifiedName, name: &str) {
-        self.constraints
-            .push((oid, table.clone(), name.to_string()));
+    pub fn constraint(&mut self, oid: u32, table: &QualifiedName, name: &Name) {
+        self.constraints.push((oid, table.clone(), name.clone()));
     }
 
     pub fn is_empty(&self) -> bool {

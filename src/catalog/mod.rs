@@ -315,6 +315,14 @@ fn all_or_cause<const N: usize>(
         .map_err(|_| CatalogError::Unexpected("a query without its rows".to_string()))
 }
 
+/// A streamed query's rows, and its result as [`all_or_cause`] takes it.
+fn set_aside<T>(result: Result<Vec<T>, CatalogError>) -> (Vec<T>, Result<Vec<Row>, CatalogError>) {
+    match result {
+        Ok(rows) => (rows, Ok(Vec::new())),
+        Err(e) => (Vec::new(), Err(e)),
+    }
+}
+
 /// Counts the catalog queries sent.
 pub(crate) struct Queries<'a> {
     clients: &'a [&'a Client],
@@ -350,7 +358,7 @@ impl Queries<'_> {
         what: &str,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-        mut f: impl FnMut(&Row) -> T,
+        mut f: impl FnMut(&Row) -> Result<T, CatalogError>,
     ) -> Result<Vec<T>, CatalogError> {
         let k = self.count.fetch_add(1, Ordering::Relaxed) as usize;
         let fail = || crate::pg::PgError::query(format!("reading {what} from the catalog"));
@@ -363,7 +371,7 @@ impl Queries<'_> {
         while let Some(row) =
             std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
         {
-            out.push(f(&row.map_err(fail())?));
+            out.push(f(&row.map_err(fail())?)?);
         }
         self.record(k, what);
         Ok(out)
@@ -433,7 +441,7 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
         q.rows("types", &types_sql, &p),
         q.rows("sequences", &seq_sql, &p),
         q.rows("tables", &tables_sql, &p),
-        q.rows("columns", &cols_sql, &p),
+        q.each("columns", &cols_sql, &p, build::ColumnRow::new),
         q.rows("constraints", &constraints_sql, &p),
         q.rows("indexes", &indexes_sql, &p),
         q.rows("operator classes", sql::OPCLASSES, &[]),
@@ -443,26 +451,21 @@ async fn read(clients: &[&Client], scope: &Scope) -> Result<Introspection, Catal
         q.rows("policies", sql::POLICIES, &p),
         q.rows("statistics objects", &statistics_sql, &p),
         q.rows("default privileges", sql::DEFAULT_PRIVILEGES, &p),
-        q.each(
-            "dependencies",
-            sql::DEPENDENCIES,
-            &[],
-            depend::DependRow::new
-        ),
+        q.each("dependencies", sql::DEPENDENCIES, &[], |row| Ok(
+            depend::DependRow::new(row)
+        )),
         q.rows("unmodelled objects", &unm_sql, &p),
     );
-    // The dependencies' error takes part in choosing the cause; their rows are set aside.
-    let (dependencies, dependencies_check) = match results.15 {
-        Ok(rows) => (rows, Ok(Vec::new())),
-        Err(e) => (Vec::new(), Err(e)),
-    };
+    // The streamed queries' errors take part in choosing the cause; their rows are set aside.
+    let (columns, columns_check) = set_aside(results.5);
+    let (dependencies, dependencies_check) = set_aside(results.15);
     #[rustfmt::skip]
     let [
-        extensions, collations, types, sequences, tables, columns, constraints, indexes, opclasses, views,
+        extensions, collations, types, sequences, tables, _, constraints, indexes, opclasses, views,
         functions, triggers, policies, statistics, default_privileges, _, unmodelled,
     ] =
         all_or_cause([
-            results.0, results.1, results.2, results.3, results.4, results.5, results.6, results.7,
+            results.0, results.1, results.2, results.3, results.4, columns_check, results.6, results.7,
             results.8, results.9, results.10, results.11, results.12, results.13, results.14,
             dependencies_check, results.16,
         ])?;

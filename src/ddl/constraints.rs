@@ -14,7 +14,7 @@ pub fn add_constraint(table: &QualifiedName, c: &Constraint) -> Statements {
             StatementKind::Create,
             format!(
                 "ALTER INDEX {parent} ATTACH PARTITION {}",
-                QualifiedName::new(&table.schema, &c.name)
+                QualifiedName::new(table.schema.clone(), c.name.clone())
             ),
         );
     }

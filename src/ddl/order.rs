@@ -27,7 +27,7 @@ fn schema_of(id: &ObjectId, schema: &Schema) -> String {
         (ObjectId::Extension(e), None) => schema
             .extensions
             .get(e)
-            .map(|x| x.schema.clone())
+            .map(|x| x.schema.to_string())
             .unwrap_or_default(),
         (_, None) => String::new(),
     }
@@ -93,7 +93,7 @@ pub fn create_statements(schema: &Schema) -> Result<Vec<(ObjectId, String)>, Cyc
     // `REPLICA IDENTITY USING INDEX` goes with the index (or its constraint).
     for t in schema.tables.values() {
         if let crate::model::ReplicaIdentity::Index(index) = &t.replica_identity {
-            let qualified = crate::model::QualifiedName::new(t.name.schema.clone(), index.clone());
+            let qualified = crate::model::QualifiedName::new(t.name.schema.clone(), index);
             let key = match tables::creating_constraint(schema, &t.name, index) {
                 Some((table, name)) => ObjectId::Constraint(table, name),
                 None => ObjectId::Index(qualified),
@@ -156,7 +156,7 @@ pub fn create_statements(schema: &Schema) -> Result<Vec<(ObjectId, String)>, Cyc
     }
     let defaults = default_privileges(&schema.default_privileges);
     if !defaults.is_empty() {
-        let id = ObjectId::Schema(String::new());
+        let id = ObjectId::Schema(Default::default());
         out.push((id, defaults.to_string()));
     }
     Ok(out)
@@ -217,7 +217,7 @@ mod tests {
             );
             dep(
                 &mut s,
-                ObjectId::Constraint(me.clone(), format!("{}_r", me.name)),
+                ObjectId::Constraint(me.clone(), format!("{}_r", me.name).into()),
                 ObjectId::Table(other.clone()),
             );
         }

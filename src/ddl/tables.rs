@@ -2,7 +2,8 @@ use super::{
     comment_on, grants, owner_to, sequence_options, GrantTarget, StatementKind, Statements,
 };
 use crate::model::{
-    quote_ident, Column, Constraint, ConstraintKind, Index, QualifiedName, ReplicaIdentity, Table,
+    quote_ident, Column, Constraint, ConstraintKind, Index, Name, QualifiedName, ReplicaIdentity,
+    Table,
 };
 
 /// One column inside `CREATE TABLE (...)` or `ADD COLUMN`.
@@ -100,7 +101,7 @@ pub fn create_table(t: &Table) -> Statements {
 }
 
 /// `t`'s column names in attnum order (or by name when the order does not list them all).
-fn column_order(t: &Table) -> Vec<&String> {
+fn column_order(t: &Table) -> Vec<&Name> {
     if t.column_order.0.len() == t.columns.len() {
         t.column_order.0.iter().collect()
     } else {
@@ -229,11 +230,11 @@ pub fn creating_constraint(
     schema: &crate::model::Schema,
     table: &QualifiedName,
     name: &str,
-) -> Option<(QualifiedName, String)> {
+) -> Option<(QualifiedName, Name)> {
     let t = schema.tables.get(table)?;
     let c = t.constraints.get(name)?;
     if c.local {
-        return Some((table.clone(), name.to_string()));
+        return Some((table.clone(), c.name.clone()));
     }
     let parent = t.partition_of.as_ref()?.parent.clone();
     let p = schema.tables.get(&parent)?;
@@ -269,7 +270,6 @@ pub fn dropped_inherited_defaults(t: &Table, parent: &Table) -> Statements {
 pub(crate) mod tests {
     use super::*;
     use crate::model::*;
-    use std::collections::BTreeMap;
 
     pub(crate) fn column(name: &str, data_type: &str) -> Column {
         Column {
@@ -292,7 +292,7 @@ pub(crate) mod tests {
             name: QualifiedName::new(schema, name),
             column_order: ColumnOrder(columns.iter().map(|c| c.name.clone()).collect()),
             columns: columns.into_iter().map(|c| (c.name.clone(), c)).collect(),
-            constraints: BTreeMap::new(),
+            constraints: SortedMap::new(),
             unlogged: false,
             partition_by: None,
             partition_of: None,

@@ -282,7 +282,7 @@ mod tests {
         Function {
             sig: FunctionSig {
                 name: QualifiedName::new("public", "f"),
-                args: String::new(),
+                args: Default::default(),
             },
             kind: crate::model::FunctionKind::Function,
             definition: definition.to_string(),

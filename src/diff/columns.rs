@@ -288,7 +288,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
     if type_changes {
         let widening = is_widening(&o.data_type, &c.data_type) && o.collation == c.collation;
         let using =
-            match d.conversions.get(&(t.clone(), c.name.clone())) {
+            match d.conversions.get(&(t.clone(), c.name.to_string())) {
                 Some(expr) => Some(expr.clone()),
                 None if !widening && o.data_type != c.data_type => {
                     let expr = super::casts::using(d, &col, &o.data_type, &c.data_type)
@@ -304,7 +304,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             };
         let op = Op::AlterColumnType {
             table: t.clone(),
-            column: c.name.clone(),
+            column: c.name.to_string(),
             data_type: c.data_type.clone(),
             collation: c.collation.clone(),
             using,
@@ -379,7 +379,7 @@ fn alter(d: &mut Diff, t: &QualifiedName, o: &Column, c: &Column) -> Result<(), 
             Phase::Contract,
             Op::SetNotNull {
                 table: t.clone(),
-                column: c.name.clone(),
+                column: c.name.to_string(),
             },
             vec![
                 Hazard::new(
@@ -606,7 +606,7 @@ pub(super) fn rebuild_default(
     column: &str,
     phase: Phase,
 ) -> Result<(), DiffError> {
-    let id = ObjectId::Column(table.clone(), column.to_string());
+    let id = ObjectId::Column(table.clone(), column.into());
     let old = d.from.tables.get(table).and_then(|t| t.columns.get(column));
     let new = d.to.tables.get(table).and_then(|t| t.columns.get(column));
     let (Some(old), Some(new)) = (old, new) else {

@@ -9,7 +9,7 @@ use super::hazard::{
 use super::{ChangeKind, Diff, DiffError, Step};
 use super::{Op, Phase};
 use crate::model::{
-    quote_ident, storage_parameters, storage_parameters_clause, Constraint, ConstraintKind,
+    quote_ident, storage_parameters, storage_parameters_clause, Constraint, ConstraintKind, Name,
     ObjectId, QualifiedName, Table,
 };
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
         if !c.local && !detached {
             continue;
         }
-        if let Some(n) = renamed.get(&c.name) {
+        if let Some(n) = renamed.get(c.name.as_str()) {
             rename(d, t, c, n);
             continue;
         }
@@ -46,7 +46,7 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
                     Phase::Contract,
                     Op::ValidateConstraint {
                         table: t.clone(),
-                        name: c.name.clone(),
+                        name: c.name.to_string(),
                     },
                     vec![
                         Hazard::new(VALIDATION_SCAN, format!("scans {t}")),
@@ -104,8 +104,8 @@ pub(super) fn diff_table(d: &mut Diff, old: &Table, new: &Table) -> Result<(), D
 /// The constraints of a detached partition (what it had from its partitioned table under
 /// PostgreSQL's names, or its own) that `to` declares the same under another name: old
 /// name → `to`'s constraint.
-fn renames<'a>(old: &Table, new: &'a Table) -> BTreeMap<String, &'a Constraint> {
-    let mut out: BTreeMap<String, &Constraint> = BTreeMap::new();
+fn renames<'a>(old: &Table, new: &'a Table) -> BTreeMap<Name, &'a Constraint> {
+    let mut out: BTreeMap<Name, &Constraint> = BTreeMap::new();
     for c in old.constraints.values() {
         if new.constraints.contains_key(&c.name) {
             continue;
@@ -207,7 +207,7 @@ fn same_but_index_parent(a: &Constraint, b: &Constraint) -> bool {
 
 /// `ALTER INDEX parent ATTACH PARTITION` of the index of constraint `name` of partition `t`.
 fn attach(d: &mut Diff, t: &QualifiedName, name: &str, parent: &QualifiedName) {
-    let id = ObjectId::Constraint(t.clone(), name.to_string());
+    let id = ObjectId::Constraint(t.clone(), name.into());
     d.push(
         id.clone(),
         Step::Create,
@@ -215,7 +215,7 @@ fn attach(d: &mut Diff, t: &QualifiedName, name: &str, parent: &QualifiedName) {
         Phase::Expand,
         format!(
             "ALTER INDEX {parent} ATTACH PARTITION {}",
-            QualifiedName::new(&t.schema, name)
+            QualifiedName::new(t.schema.clone(), name)
         ),
         vec![],
     );
@@ -272,7 +272,7 @@ pub(super) fn attach_to_parent_constraints(
                     d,
                     &new.name,
                     &c.name,
-                    &QualifiedName::new(&partition_of.parent.schema, &parent),
+                    &QualifiedName::new(partition_of.parent.schema.clone(), parent),
                 );
             }
         }
@@ -288,7 +288,7 @@ fn is_key(c: &Constraint) -> bool {
 
 /// The name of the constraint of partitioned table `parent` that `c` (of a partition) is
 /// the share of, when it is on both sides as it is and not made again.
-fn surviving_parent_constraint(d: &Diff, parent: &QualifiedName, c: &Constraint) -> Option<String> {
+fn surviving_parent_constraint(d: &Diff, parent: &QualifiedName, c: &Constraint) -> Option<Name> {
     let of = |s: &crate::model::Schema| {
         s.tables.get(parent).and_then(|p| {
             p.constraints
@@ -314,7 +314,7 @@ pub(super) fn drop(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase
         phase,
         Op::DropConstraint {
             table: t.clone(),
-            name: c.name.clone(),
+            name: c.name.to_string(),
         },
         vec![],
     );
@@ -358,7 +358,7 @@ pub(super) fn add(d: &mut Diff, t: &QualifiedName, c: &Constraint, phase: Phase)
     let hazards = d.on_live_table(t, hazards);
     let op = Op::AddConstraint {
         table: t.clone(),
-        name: c.name.clone(),
+        name: c.name.to_string(),
         definition: c.definition.clone(),
         not_valid: false,
     };
@@ -375,7 +375,7 @@ pub(super) fn recreate(
     if !from.tables.contains_key(t) {
         // A domain's check constraint.
         return Err(super::unsupported(
-            &ObjectId::Constraint(t.clone(), name.to_string()),
+            &ObjectId::Constraint(t.clone(), name.into()),
             "a domain check constraint cannot be dropped and created again around its dependencies",
         ));
     }

@@ -832,7 +832,7 @@ fn joins_retyped_columns(d: &Diff, user: &ObjectId) -> bool {
     };
     let retyped = |t: &crate::model::QualifiedName, c: &str| {
         d.rebuild_dependents
-            .contains_key(&ObjectId::Column(t.clone(), c.to_string()))
+            .contains_key(&ObjectId::Column(t.clone(), c.into()))
     };
     let own = fk.columns.iter().any(|c| retyped(table, c));
     let other = d

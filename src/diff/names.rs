@@ -96,7 +96,7 @@ fn names(
 ) -> Vec<Name> {
     let in_schema = |t: &QualifiedName, name: &str| QualifiedName {
         schema: t.schema.clone(),
-        name: name.to_string(),
+        name: name.into(),
     };
     let mut out = Vec::new();
     match id {
@@ -105,7 +105,7 @@ fn names(
             out.push(Name::Type(t.clone()));
             if let Some(table) = schema.tables.get(t) {
                 for c in table.constraints.values() {
-                    out.push(Name::Constraint(t.clone(), c.name.clone()));
+                    out.push(Name::Constraint(t.clone(), c.name.to_string()));
                     if backed_by_index(c.kind) {
                         out.push(Name::Relation(in_schema(t, &c.name)));
                     }
@@ -139,7 +139,7 @@ fn names(
         }
         ObjectId::Constraint(t, name) => {
             if let Some(c) = schema.tables.get(t).and_then(|t| t.constraints.get(name)) {
-                out.push(Name::Constraint(t.clone(), name.clone()));
+                out.push(Name::Constraint(t.clone(), name.to_string()));
                 if backed_by_index(c.kind) {
                     out.push(Name::Relation(in_schema(t, name)));
                 }

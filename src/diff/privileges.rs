@@ -93,7 +93,7 @@ pub(super) fn default_privileges(d: &mut Diff) {
     let to = &d.to.default_privileges;
     let mut out = Vec::new();
     for p in from.difference(to) {
-        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
+        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default().into());
         out.push((
             object,
             Step::Alter,
@@ -103,7 +103,7 @@ pub(super) fn default_privileges(d: &mut Diff) {
         ));
     }
     for p in to.difference(from) {
-        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default());
+        let object = ObjectId::Schema(p.schema.clone().unwrap_or_default().into());
         out.push((
             object,
             Step::Create,

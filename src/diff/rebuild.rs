@@ -316,7 +316,7 @@ fn copy(d: &mut Diff, unit: &ObjectId, old: &Table, phase: Phase) -> Option<Qual
     {
         root = p;
     }
-    let columns: Vec<&String> = old
+    let columns: Vec<&crate::model::Name> = old
         .column_order
         .0
         .iter()
@@ -455,7 +455,7 @@ fn lost_columns(old: &Table, new: &Table) -> String {
         .columns
         .keys()
         .filter(|c| !new.columns.contains_key(*c))
-        .map(String::as_str)
+        .map(|c| c.as_str())
         .collect();
     if lost.is_empty() {
         String::new()

@@ -117,7 +117,7 @@ pub(super) fn diff(d: &mut Diff) -> Result<(), DiffError> {
 pub(super) fn serial_made_identity<'a>(
     d: &Diff,
     s: &'a Sequence,
-) -> Option<&'a (crate::model::QualifiedName, String)> {
+) -> Option<&'a (crate::model::QualifiedName, crate::model::Name)> {
     let owner = s.owned_by.as_ref()?;
     let before = d.from.tables.get(&owner.0)?.columns.get(&owner.1)?;
     let after = d.to.tables.get(&owner.0)?.columns.get(&owner.1)?;
@@ -161,7 +161,7 @@ fn retire(
     d.after
         .push((ObjectId::Sequence(name.clone()), None, retired_id.clone()));
     d.after.push((
-        ObjectId::Column(table.clone(), column.to_string()),
+        ObjectId::Column(table.clone(), column.into()),
         None,
         retired_id,
     ));
@@ -213,7 +213,7 @@ pub(super) fn ownership(d: &mut Diff) {
 
 /// Whether the column owning a sequence is dropped (or dropped and created again), alone or
 /// with its table: the drop would take the sequence with it.
-fn owner_goes(d: &Diff, (table, column): &(QualifiedName, String)) -> bool {
+fn owner_goes(d: &Diff, (table, column): &(QualifiedName, crate::model::Name)) -> bool {
     d.dropped_tables.contains(table)
         || d.recreated.contains_key(&ObjectId::Table(table.clone()))
         || d.recreated
@@ -233,7 +233,7 @@ fn owner_goes(d: &Diff, (table, column): &(QualifiedName, String)) -> bool {
 fn detach(
     d: &mut Diff,
     name: &QualifiedName,
-    (table, column): &(QualifiedName, String),
+    (table, column): &(QualifiedName, crate::model::Name),
 ) -> Option<(ObjectId, Phase)> {
     let owners = [
         ObjectId::Table(table.clone()),

@@ -262,7 +262,7 @@ fn add_domain_check(
     definition: &str,
     validated: bool,
 ) {
-    let cid = ObjectId::Constraint(name.clone(), cname.to_string());
+    let cid = ObjectId::Constraint(name.clone(), cname.into());
     let add = format!(
         "ALTER DOMAIN {name} ADD CONSTRAINT {} {definition}",
         quote_ident(cname)
@@ -519,7 +519,7 @@ fn removed_labels(old: &TypeDef, new: &TypeDef) -> Vec<String> {
 /// (deterministic), within PostgreSQL's 63 bytes.
 pub(super) fn retired_name(name: &QualifiedName) -> QualifiedName {
     const SUFFIX: &str = "__strata_old";
-    let mut base = name.name.clone();
+    let mut base = name.name.to_string();
     while base.len() + SUFFIX.len() > 63 {
         base.pop();
     }
@@ -675,7 +675,7 @@ fn move_column(
         phase,
         super::Op::AlterColumnType {
             table: table.clone(),
-            column: new.name.clone(),
+            column: new.name.to_string(),
             data_type: new.data_type.clone(),
             collation: None,
             using: Some(using),

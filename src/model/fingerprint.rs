@@ -190,7 +190,6 @@ impl<'de> Deserialize<'de> for Fingerprint {
 mod tests {
     use super::*;
     use crate::model::*;
-    use std::collections::BTreeMap;
 
     fn column(name: &str) -> Column {
         Column {
@@ -210,13 +209,13 @@ mod tests {
 
     fn schema_with_order(order: &[&str]) -> Schema {
         let name = QualifiedName::new("public", "t");
-        let columns: BTreeMap<String, Column> =
-            order.iter().map(|c| (c.to_string(), column(c))).collect();
+        let columns: SortedMap<Name, Column> =
+            order.iter().map(|c| ((*c).into(), column(c))).collect();
         let table = Table {
             name: name.clone(),
             columns,
-            column_order: ColumnOrder(order.iter().map(|c| c.to_string()).collect()),
-            constraints: BTreeMap::new(),
+            column_order: ColumnOrder(order.iter().map(|c| (*c).into()).collect()),
+            constraints: SortedMap::new(),
             unlogged: false,
             partition_by: None,
             partition_of: None,

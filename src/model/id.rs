@@ -1,7 +1,7 @@
 //! Stable identities of modelled objects: kind plus qualified name (and signature or parent),
 //! never an OID, so the same object in two databases has the same id.
 
-use super::{quote_ident, QualifiedName};
+use super::{quote_ident, Name, QualifiedName};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -10,7 +10,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FunctionSig {
     pub name: QualifiedName,
-    pub args: String,
+    pub args: Name,
 }
 
 impl fmt::Display for FunctionSig {
@@ -23,11 +23,11 @@ impl fmt::Display for FunctionSig {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SubName {
     pub table: QualifiedName,
-    pub name: String,
+    pub name: Name,
 }
 
 impl SubName {
-    pub fn new(table: QualifiedName, name: impl Into<String>) -> Self {
+    pub fn new(table: QualifiedName, name: impl Into<Name>) -> Self {
         SubName {
             table,
             name: name.into(),
@@ -45,15 +45,15 @@ impl fmt::Display for SubName {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum ObjectId {
-    Schema(String),
-    Extension(String),
+    Schema(Name),
+    Extension(Name),
     /// Enum, composite, domain or range type.
     Type(QualifiedName),
     Sequence(QualifiedName),
     Table(QualifiedName),
-    Column(QualifiedName, String),
+    Column(QualifiedName, Name),
     /// A table's constraint, or a domain's check constraint (the name is the domain's).
-    Constraint(QualifiedName, String),
+    Constraint(QualifiedName, Name),
     Index(QualifiedName),
     /// A view or materialized view.
     View(QualifiedName),

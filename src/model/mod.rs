@@ -9,11 +9,13 @@ mod id;
 mod name;
 mod objects;
 pub mod pairs;
+mod sorted_map;
 
 pub use fingerprint::Fingerprint;
 pub use id::{FunctionSig, IdSet, ObjectId, SubName};
-pub use name::{quote_ident, quote_literal, QualifiedName};
+pub use name::{quote_ident, quote_literal, Name, QualifiedName};
 pub use objects::*;
+pub use sorted_map::SortedMap;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,8 +26,8 @@ pub type Dependencies = BTreeMap<ObjectId, IdSet>;
 /// One database's schema, as far as strata manages it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
-    pub schemas: BTreeMap<String, Namespace>,
-    pub extensions: BTreeMap<String, Extension>,
+    pub schemas: BTreeMap<Name, Namespace>,
+    pub extensions: BTreeMap<Name, Extension>,
     /// Absent from the serialisation when empty: a schema without collations keeps the
     /// fingerprint it had before they were modelled.
     #[serde(with = "pairs", default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -2,7 +2,7 @@
 //! constraint definitions, view queries, function definitions) is kept as PostgreSQL writes
 //! it with an empty `search_path`, so every name in it is schema-qualified.
 
-use super::{quote_ident, quote_literal, FunctionSig, QualifiedName};
+use super::{quote_ident, quote_literal, FunctionSig, Name, QualifiedName, SortedMap};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -96,7 +96,7 @@ pub type Grants = BTreeSet<Grant>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Namespace {
-    pub name: String,
+    pub name: Name,
     /// Only filled when the manifest says `schema.owners = true`.
     pub owner: Option<String>,
     pub comment: Option<String>,
@@ -105,8 +105,8 @@ pub struct Namespace {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
-    pub name: String,
-    pub schema: String,
+    pub name: Name,
+    pub schema: Name,
     pub version: String,
     pub comment: Option<String>,
 }
@@ -165,7 +165,7 @@ pub struct Domain {
     pub default: Option<String>,
     pub not_null: bool,
     /// Check constraints by name: definition as `pg_get_constraintdef` writes it.
-    pub checks: BTreeMap<String, DomainCheck>,
+    pub checks: BTreeMap<Name, DomainCheck>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,7 +203,7 @@ pub struct Sequence {
     pub name: QualifiedName,
     pub options: SequenceOptions,
     /// `OWNED BY table.column`.
-    pub owned_by: Option<(QualifiedName, String)>,
+    pub owned_by: Option<(QualifiedName, Name)>,
     pub unlogged: bool,
     pub owner: Option<String>,
     pub comment: Option<String>,
@@ -221,7 +221,7 @@ pub struct Identity {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
-    pub name: String,
+    pub name: Name,
     /// `format_type(atttypid, atttypmod)`.
     pub data_type: String,
     /// Only when it differs from the type's default collation.
@@ -250,15 +250,15 @@ pub struct Column {
 /// table's definition: the fingerprint leaves it out (`model::fingerprint`), but equality
 /// compares it like any other field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ColumnOrder(pub Vec<String>);
+pub struct ColumnOrder(pub Vec<Name>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
-    pub columns: BTreeMap<String, Column>,
+    pub columns: SortedMap<Name, Column>,
     /// Column names in attnum order (not part of the definition: see `ColumnOrder`).
     pub column_order: ColumnOrder,
-    pub constraints: BTreeMap<String, Constraint>,
+    pub constraints: SortedMap<Name, Constraint>,
     pub unlogged: bool,
     /// `pg_get_partkeydef`, e.g. `RANGE (created_at)`, for a partitioned table.
     pub partition_by: Option<String>,
@@ -314,13 +314,13 @@ pub enum ConstraintKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
-    pub name: String,
+    pub name: Name,
     pub kind: ConstraintKind,
     /// `pg_get_constraintdef`: the whole definition, including `NOT VALID`, `DEFERRABLE ...`,
     /// FK actions, `USING INDEX TABLESPACE` is never there.
     pub definition: String,
     /// Constrained columns, in key order.
-    pub columns: Vec<String>,
+    pub columns: Vec<Name>,
     /// For a foreign key: the referenced table.
     pub references: Option<QualifiedName>,
     pub validated: bool,
@@ -466,7 +466,7 @@ pub enum TriggerEnabled {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {
     pub table: QualifiedName,
-    pub name: String,
+    pub name: Name,
     /// `pg_get_triggerdef`: the complete `CREATE [CONSTRAINT] TRIGGER` statement.
     pub definition: String,
     pub function: FunctionSig,
@@ -507,7 +507,7 @@ impl std::fmt::Display for PolicyCommand {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub table: QualifiedName,
-    pub name: String,
+    pub name: Name,
     pub permissive: bool,
     pub command: PolicyCommand,
     /// Role names, `PUBLIC` for everyone; sorted.

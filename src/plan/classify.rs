@@ -167,10 +167,10 @@ impl Walker {
                         shape: Some(TypeShape::from_format_type(&c.data_type)),
                         added: false,
                     };
-                    (c.name.clone(), col)
+                    (c.name.to_string(), col)
                 })
                 .collect();
-            tables.insert((name.schema.clone(), name.name.clone()), columns);
+            tables.insert((name.schema.to_string(), name.name.to_string()), columns);
         }
         Walker {
             tables,

@@ -229,14 +229,14 @@ fn rewrite(
                 desired
                     .tables
                     .get(table)
-                    .is_some_and(|t| t.columns.contains_key(new))
+                    .is_some_and(|t| t.columns.contains_key(new.as_str()))
             });
             match renamed_to {
                 Some(new) if renames.mode == RenameMode::ExpandContract => {
                     let same_plan = !current
                         .tables
                         .get(table)
-                        .is_some_and(|t| t.columns.contains_key(&new));
+                        .is_some_and(|t| t.columns.contains_key(new.as_str()));
                     if same_plan {
                         // The same diff adds the new column: the sync goes first.
                         out.extend(drop_sync(&change, table, &new));
@@ -506,7 +506,7 @@ fn add_column_then_not_null(
 /// `SET NOT NULL` through a validated check constraint.
 fn not_null_via_check(change: &Change, table: &QualifiedName, column: &str, out: &mut Vec<Change>) {
     let check = temp_name(&[&table.name, column], "not_null");
-    let constraint = ObjectId::Constraint(table.clone(), check.clone());
+    let constraint = ObjectId::Constraint(table.clone(), check.as_str().into());
     let step = |object: &ObjectId, kind, op: Op| Change {
         object: object.clone(),
         step: change.step,
@@ -571,7 +571,7 @@ fn renamed_column(
 ) -> Option<String> {
     let old = renames.old_name_of(table, column)?;
     let now = current.tables.get(table)?;
-    (now.columns.contains_key(&old)
+    (now.columns.contains_key(old.as_str())
         && !now.columns.contains_key(column)
         && desired.tables.get(table)?.columns.contains_key(column))
     .then_some(old)
@@ -582,7 +582,7 @@ fn sync_names(table: &QualifiedName, new: &str) -> (FunctionSig, SubName) {
     (
         FunctionSig {
             name: QualifiedName::new(table.schema.clone(), name.clone()),
-            args: String::new(),
+            args: Default::default(),
         },
         SubName::new(table.clone(), name),
     )
@@ -649,7 +649,7 @@ fn expand_rename(
         kind: ChangeKind::AlterTable,
         hazards: vec![backfill_hazard],
         ..item(
-            ObjectId::Column(table.clone(), new.to_string()),
+            ObjectId::Column(table.clone(), new.into()),
             backfill_sql,
             false,
         )
@@ -672,7 +672,7 @@ fn finish_column(
         return;
     };
     let base = Change {
-        object: ObjectId::Column(table.clone(), new.to_string()),
+        object: ObjectId::Column(table.clone(), new.into()),
         step: Step::Alter,
         kind: ChangeKind::SetDefault,
         phase: change.phase,
@@ -782,7 +782,7 @@ pub fn plain_renames(current: &Schema, desired: &Schema, renames: &Renames) -> V
     for ((table, new), old) in renames.columns() {
         if renamed_column(current, desired, renames, table, new).is_some() {
             out.push(rename_change(
-                ObjectId::Column(table.clone(), new.clone()),
+                ObjectId::Column(table.clone(), new.into()),
                 format!(
                     "ALTER TABLE {table} RENAME COLUMN {} TO {}",
                     quote_ident(old),

@@ -207,12 +207,15 @@ impl MigrationDdl {
     fn creates(&self, change: &Change) -> bool {
         match (&change.object, change.kind) {
             (ObjectId::Column(table, column), ChangeKind::AddColumn) => {
-                self.columns.contains(&(table.name.clone(), column.clone()))
-                    || self.tables.contains(&table.name)
+                self.columns
+                    .contains(&(table.name.to_string(), column.to_string()))
+                    || self.tables.contains(table.name.as_str())
             }
-            (ObjectId::Table(table), ChangeKind::Create) => self.tables.contains(&table.name),
+            (ObjectId::Table(table), ChangeKind::Create) => {
+                self.tables.contains(table.name.as_str())
+            }
             (ObjectId::Column(table, _), _) | (ObjectId::Constraint(table, _), _) => {
-                self.tables.contains(&table.name)
+                self.tables.contains(table.name.as_str())
             }
             _ => false,
         }

@@ -228,13 +228,15 @@ fn retired_signatures(mut changes: Vec<Change>) -> Vec<Change> {
                 renamed.push((name.to_string(), retired.to_string()));
             }
             (ObjectId::Function(sig), Step::Drop, ChangeKind::Drop) if !renamed.is_empty() => {
-                let args = renamed.iter().fold(sig.args.clone(), |args, (old, new)| {
-                    replace_type(&args, old, new)
-                });
-                if args != sig.args {
+                let args = renamed
+                    .iter()
+                    .fold(sig.args.to_string(), |args, (old, new)| {
+                        replace_type(&args, old, new)
+                    });
+                if sig.args != args {
                     let retired = FunctionSig {
                         name: sig.name.clone(),
-                        args,
+                        args: args.into(),
                     };
                     c.op = Op::Sql(c.sql().replace(&sig.to_string(), &retired.to_string()));
                 }
@@ -540,11 +542,11 @@ mod tests {
         let col = ObjectId::Column(q("t"), "n".into());
         let d = ObjectId::Function(FunctionSig {
             name: q("d"),
-            args: String::new(),
+            args: Default::default(),
         });
         let sig = FunctionSig {
             name: q("d"),
-            args: String::new(),
+            args: Default::default(),
         };
         let mut current = Schema::default();
         current.functions.insert(

@@ -149,7 +149,7 @@ pub(super) fn retype(
     let function = QualifiedName::new(table.schema.clone(), sync.clone());
     let ty = &new.data_type;
     let mut relaxed = new.clone();
-    relaxed.name = tmp.clone();
+    relaxed.name = tmp.as_str().into();
     relaxed.not_null = false;
     relaxed.default = None;
     let fails: Vec<Hazard> = change
@@ -297,7 +297,7 @@ pub(super) fn retype(
             ChangeKind::SetNotNull,
             Op::SetNotNull {
                 table: table.clone(),
-                column: column.clone(),
+                column: column.to_string(),
             },
             vec![],
             true,

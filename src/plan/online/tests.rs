@@ -30,7 +30,7 @@ fn constraint(name: &str, kind: ConstraintKind, definition: &str, columns: &[&st
         name: name.into(),
         kind,
         definition: definition.into(),
-        columns: columns.iter().map(|c| c.to_string()).collect(),
+        columns: columns.iter().map(|c| (*c).into()).collect(),
         references: None,
         validated: true,
         deferrable: false,
