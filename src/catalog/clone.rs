@@ -13,8 +13,8 @@
 
 use crate::config::Config;
 use crate::pg::clone::{
-    clone_error, create_missing_roles, dump, find_pg_dump, no_pg_dump, restore_in_batches,
-    restore_with_psql, same_major, without_meta_commands,
+    clone_error, create_missing_roles, dump, find_pg_dump, meta_commands, no_pg_dump,
+    restore_in_batches, restore_with_psql, same_major, with_meta_commands, without_meta_commands,
 };
 use crate::pg::shadow::ShadowDb;
 use crate::pg::{ConnInfo, PgError};
@@ -107,7 +107,10 @@ pub enum Dumper {
 
 /// A dump of the source: its text, parsed when it is to be loaded in parallel.
 pub struct Dump {
+    /// The text for a load in one stream; empty once parsed: the parsed file holds it then,
+    /// without its psql meta-commands (kept in `meta`), so that a big dump is held once.
     text: String,
+    meta: Vec<String>,
     /// `None` for a load in one stream: one job, or text the parser does not read.
     parsed: Option<Sdl>,
     dumper: Dumper,
@@ -119,6 +122,7 @@ impl Dump {
         if jobs <= 1 {
             return Dump {
                 text,
+                meta: Vec::new(),
                 parsed: None,
                 dumper,
             };
@@ -127,14 +131,17 @@ impl Dump {
             Dumper::PgDump => format!("pg_dump of {source}"),
             Dumper::Strata { .. } => format!("strata's dump of {source}"),
         };
-        let (text, parsed) = tokio::task::spawn_blocking(move || {
-            let parsed = Sdl::from_dump(&name, without_meta_commands(&text)).ok();
-            (text, parsed)
+        let (text, meta, parsed) = tokio::task::spawn_blocking(move || {
+            match Sdl::from_dump(&name, without_meta_commands(&text)) {
+                Ok(parsed) => (String::new(), meta_commands(&text), Some(parsed)),
+                Err(_) => (text, Vec::new(), None),
+            }
         })
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         Dump {
             text,
+            meta,
             parsed,
             dumper,
         }
@@ -174,21 +181,22 @@ pub async fn restore(
 ) -> Result<(ShadowDb, Restored), PgError> {
     let Dump {
         text,
+        meta,
         parsed,
         dumper,
     } = dump;
-    let (shadow, how) = match parsed {
+    let (shadow, how, text) = match parsed {
         Some(sdl) => match parallel::load(&shadow.conninfo, &sdl, to.jobs).await {
             Ok(_) => return Ok((shadow, Restored::InParallel)),
             Err(_) => {
                 // What it committed stays: the single stream starts on an empty database.
-                drop(sdl);
+                let text = with_meta_commands(sdl.into_text(), &meta);
                 let _ = shadow.drop_now().await;
                 let again = ShadowDb::create(to.admin, to.purpose).await?;
-                (again, Restored::AgainInOneStream)
+                (again, Restored::AgainInOneStream, text)
             }
         },
-        None => (shadow, Restored::InOneStream),
+        None => (shadow, Restored::InOneStream, text),
     };
     match restore_in_one_stream(to.source, text, dumper, &shadow.conninfo).await {
         Ok(()) => Ok((shadow, how)),

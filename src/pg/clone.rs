@@ -230,6 +230,30 @@ fn is_meta_command(line: &str) -> bool {
     bare.starts_with("\\restrict ") || bare.starts_with("\\unrestrict ")
 }
 
+/// The dump's psql meta-commands (`\restrict`, `\unrestrict`), in order.
+pub fn meta_commands(text: &str) -> Vec<String> {
+    text.split_inclusive('\n')
+        .filter(|line| is_meta_command(line))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Plain SQL of a dump with its meta-commands put back around it: `\restrict` first,
+/// `\unrestrict` last, where pg_dump writes them (psql then reads it as the dump itself).
+pub fn with_meta_commands(plain: String, meta: &[String]) -> String {
+    let (opening, closing): (Vec<&String>, Vec<&String>) = meta
+        .iter()
+        .partition(|line| line.starts_with("\\restrict "));
+    let mut text = String::with_capacity(plain.len() + meta.iter().map(String::len).sum::<usize>());
+    opening.into_iter().for_each(|line| text.push_str(line));
+    text.push_str(&plain);
+    if !closing.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    closing.into_iter().for_each(|line| text.push_str(line));
+    text
+}
+
 /// The dump as plain SQL: without its psql meta-commands (what [`batches`] sends too).
 pub fn without_meta_commands(text: &str) -> String {
     text.split_inclusive('\n')
@@ -339,5 +363,11 @@ mod tests {
         assert!(pieces[1].starts_with("\n--\n-- Name: t"));
         assert!(!pieces.concat().contains("restrict"));
         assert_eq!(without_meta_commands(&dump), pieces.concat());
+        let meta = meta_commands(&dump);
+        assert_eq!(meta, ["\\restrict abc123\n", "\\unrestrict abc123\n"]);
+        let again = with_meta_commands(without_meta_commands(&dump), &meta);
+        assert!(again.starts_with("\\restrict abc123\n--\n-- dump"));
+        assert!(again.ends_with("CREATE TABLE t204 ();\n\n\\unrestrict abc123\n"));
+        assert_eq!(without_meta_commands(&again), without_meta_commands(&dump));
     }
 }

@@ -73,6 +73,11 @@ impl Sdl {
         Ok(sdl)
     }
 
+    /// The text of its files, one after the other (a dump's one file: its text back).
+    pub fn into_text(self) -> String {
+        self.files.into_iter().map(|f| f.text).collect()
+    }
+
     fn push_file(&mut self, path: String, text: String) -> Result<(), SourceError> {
         let (file, settings) = split_file(path, text, Origin::SchemaFile)?;
         self.files.push(file);

@@ -142,6 +142,7 @@ pub(crate) async fn make_plan(
     let admin = resolve_shadow(ctx)?;
     // Before loading schema/ there: a shadow of another major is refused, not half used.
     crate::pg::clone::same_major(target, &admin).await?;
+    let renames = crate::source::annotations::renames(&sdl, &ctx.config.plan);
     // Loading schema/ and cloning the target are independent: done at once, each on its own
     // server backend (one progress line: two spinners would fight over the terminal).
     let (desired, clone) = {
@@ -151,6 +152,9 @@ pub(crate) async fn make_plan(
         let desired = async {
             let (db, _) =
                 shadow_from_sdl(&admin, &sdl, "desired", ctx.config.shadow_jobs()).await?;
+            // The parsed files (tens of MB at 10,000 tables) are not needed once loaded:
+            // not held beside the desired schema's model and the clone's parsed dump.
+            drop(sdl);
             let schema = read_shadow_schema(ctx, &db.conninfo).await;
             let _ = db.drop_now().await;
             schema
@@ -170,9 +174,6 @@ pub(crate) async fn make_plan(
         }
         (Ok(_), Err(e)) => return Err(e.into()),
     };
-    let renames = crate::source::annotations::renames(&sdl, &ctx.config.plan);
-    // The parsed files are not needed from here on (tens of MB at 10,000 tables).
-    drop(sdl);
     let plan = simulate_on(
         ctx,
         &clone,
