@@ -19,6 +19,10 @@ Environment:
   BENCH_PEERS_DIR     reuse a directory holding venv/ and node_modules/ (default: a fresh
                       install into the temporary directory)
   BENCH_NO_PEERS=1    skip the peer tools (recorded as "skipped")
+  BENCH_PEERS         the peers to run (default "migra @pgkit/migra"; the others are recorded as
+                      "skipped")
+  BENCH_TIMINGS=0     skip the untimed STRATA_TIMINGS run of `diff from → SDL files` per size
+                      and mix (at 10,000 tables it takes minutes: one statement per round trip)
   BENCH_OUT           where benchmarks.md and the plot go (default docs/)
   BENCH_STRATA        the strata binary (default target/release/strata)
   BENCH_GEN           the generator binary (default target/release/strata-gen-schema)
@@ -73,6 +77,8 @@ MIXES = os.environ.get("BENCH_MIXES", "base wide").split()
 RUNS = env_int("BENCH_RUNS", 3)
 SLOW = env_int("BENCH_SLOW", 600)
 TIMEOUT = env_int("BENCH_TIMEOUT", 240)
+PEERS = os.environ.get("BENCH_PEERS", "migra @pgkit/migra").split()
+TIMINGS_ON = os.environ.get("BENCH_TIMINGS", "1") != "0"
 SCALING_SIZES = [int(s) for s in os.environ.get(
     "BENCH_SCALING_SIZES", " ".join(str(n) for n in SIZES if n >= 1000)).split()]
 ONE_CORE = ["taskset", "-c", "0"]
@@ -376,9 +382,14 @@ def install_peers(workdir):
             subprocess.run([venv / "bin/pip", "install", "-q", *MIGRA_PIP], check=True,
                            capture_output=True, text=True)
         tools["migra"] = [str(venv / "bin/migra"), "--unsafe"]
+        if "migra" not in PEERS:
+            tools["migra"] = "skipped (BENCH_PEERS)"
     except subprocess.CalledProcessError as e:
         tools["migra"] = f"unavailable: pip install failed: {(e.stderr or '')[-300:]}"
     node_bin = peers_dir / "node_modules/.bin/migra"
+    if "@pgkit/migra" not in PEERS:
+        tools["@pgkit/migra"] = "skipped (BENCH_PEERS)"
+        return tools
     try:
         if not node_bin.exists():
             log("installing @pgkit/migra into node_modules")
@@ -739,6 +750,8 @@ def record_timings(argv, n, mix):
     """One more, untimed run with `STRATA_TIMINGS=1`: its per-phase, per-object-kind split
     (stderr; it sends each loaded statement in its own round trip, so its wall time is not
     the row's)."""
+    if not TIMINGS_ON:
+        return
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
                            env={**os.environ, "STRATA_TIMINGS": "1"})
