@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use strata::catalog::clone::{dump_source, restore, Dump, Dumper, Restore, Restored};
 use strata::config::Config;
-use strata::model::{quote_ident, quote_literal, Fingerprint, Schema};
+use strata::model::{quote_ident, quote_literal, Schema};
 use strata::pg::shadow::ShadowDb;
 use strata::pg::ConnInfo;
 use strata::source::load;
@@ -74,18 +74,10 @@ async fn same_both_ways(name: &str, source: &ConnInfo) -> Result<Restored, Strin
     let (a, b) = (read(&single.conninfo).await, read(&parallel.conninfo).await);
     let _ = single.drop_now().await;
     let _ = parallel.drop_now().await;
-    let (ja, jb) = (
-        serde_json::to_string_pretty(&a).unwrap(),
-        serde_json::to_string_pretty(&b).unwrap(),
-    );
-    if ja != jb || Fingerprint::of(&a) != Fingerprint::of(&b) {
-        let diff = similar::TextDiff::from_lines(&ja, &jb)
-            .unified_diff()
-            .header("single stream", "parallel")
-            .to_string();
-        return Err(format!("{name}: the clones differ:\n{diff}"));
+    match common::model_difference(&a, &b, ("single stream", "parallel")) {
+        Some(diff) => Err(format!("{name}: the clones differ:\n{diff}")),
+        None => Ok(how),
     }
-    Ok(how)
 }
 
 fn quiet(_: &str) {}

@@ -6,7 +6,7 @@ mod common;
 
 use common::TestDb;
 use std::path::{Path, PathBuf};
-use strata::model::{Fingerprint, Schema};
+use strata::model::Schema;
 use strata::source::sdl::Sdl;
 use strata::source::{load, parallel};
 
@@ -29,18 +29,9 @@ async fn same_both_ways(name: &str, sdl: &Sdl) -> Result<Option<load::LoadStats>
     let result = match (one, many) {
         (Ok(_), Ok(stats)) => {
             let (a, b) = (read(&single).await, read(&parallel).await);
-            let (ja, jb) = (
-                serde_json::to_string_pretty(&a).unwrap(),
-                serde_json::to_string_pretty(&b).unwrap(),
-            );
-            if ja != jb || Fingerprint::of(&a) != Fingerprint::of(&b) {
-                let diff = similar::TextDiff::from_lines(&ja, &jb)
-                    .unified_diff()
-                    .header("single stream", "parallel")
-                    .to_string();
-                Err(format!("{name}: the models differ:\n{diff}"))
-            } else {
-                Ok(Some(stats))
+            match common::model_difference(&a, &b, ("single stream", "parallel")) {
+                Some(diff) => Err(format!("{name}: the models differ:\n{diff}")),
+                None => Ok(Some(stats)),
             }
         }
         (Err(a), Err(b)) if a.to_string() == b.to_string() => Ok(None),

@@ -258,3 +258,25 @@ pub fn psql(url: &str, sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// How two models differ, as a unified diff of their JSON with `labels` naming the sides;
+/// `None` when their JSON and their fingerprints are the same.
+pub fn model_difference(
+    a: &strata::model::Schema,
+    b: &strata::model::Schema,
+    labels: (&str, &str),
+) -> Option<String> {
+    let (ja, jb) = (
+        serde_json::to_string_pretty(a).unwrap(),
+        serde_json::to_string_pretty(b).unwrap(),
+    );
+    if ja == jb && a.fingerprint() == b.fingerprint() {
+        return None;
+    }
+    Some(
+        similar::TextDiff::from_lines(&ja, &jb)
+            .unified_diff()
+            .header(labels.0, labels.1)
+            .to_string(),
+    )
+}
