@@ -188,7 +188,11 @@ log_min_messages = warning
         postmaster = (self.data / "postmaster.pid").read_text().split()[0]
         children = subprocess.run(["pgrep", "-P", postmaster], capture_output=True,
                                   text=True).stdout.split()
-        for pid in [postmaster, *children]:
+        # The postmaster's pin must take (backends started later inherit it, else "one
+        # core" rows would run on every core); a child may exit meanwhile.
+        subprocess.run(["taskset", "-a", "-p", "-c", cpus, postmaster], capture_output=True,
+                       check=True)
+        for pid in children:
             subprocess.run(["taskset", "-a", "-p", "-c", cpus, pid], capture_output=True)
 
     def cpu_seconds(self):
