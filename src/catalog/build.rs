@@ -3,6 +3,7 @@
 
 use super::deparse::{self, Left};
 use super::depend::{self, Catalog, Oids};
+use super::row::{CatalogRow, Fields};
 use super::CatalogError;
 use crate::model::*;
 use serde::de::DeserializeOwned;
@@ -10,26 +11,26 @@ use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Row;
 
 pub(super) struct Rows {
-    pub namespaces: Vec<Row>,
-    pub extensions: Vec<Row>,
-    pub collations: Vec<Row>,
-    pub types: Vec<Row>,
-    pub sequences: Vec<Row>,
-    pub tables: Vec<Row>,
+    pub namespaces: Vec<CatalogRow>,
+    pub extensions: Vec<CatalogRow>,
+    pub collations: Vec<CatalogRow>,
+    pub types: Vec<CatalogRow>,
+    pub sequences: Vec<CatalogRow>,
+    pub tables: Vec<CatalogRow>,
     pub columns: Vec<ColumnRow>,
-    pub constraints: Vec<Row>,
-    pub indexes: Vec<Row>,
-    pub opclasses: Vec<Row>,
-    pub views: Vec<Row>,
-    pub functions: Vec<Row>,
-    pub triggers: Vec<Row>,
-    pub policies: Vec<Row>,
-    pub statistics: Vec<Row>,
-    pub default_privileges: Vec<Row>,
+    pub constraints: Vec<CatalogRow>,
+    pub indexes: Vec<CatalogRow>,
+    pub opclasses: Vec<CatalogRow>,
+    pub views: Vec<CatalogRow>,
+    pub functions: Vec<CatalogRow>,
+    pub triggers: Vec<CatalogRow>,
+    pub policies: Vec<CatalogRow>,
+    pub statistics: Vec<CatalogRow>,
+    pub default_privileges: Vec<CatalogRow>,
     pub dependencies: Vec<depend::DependRow>,
 }
 
-fn json<T: DeserializeOwned + Default>(row: &Row, column: &str) -> Result<T, CatalogError> {
+fn json<T: DeserializeOwned + Default>(row: &impl Fields, column: &str) -> Result<T, CatalogError> {
     let value: Option<serde_json::Value> = row.get(column);
     match value {
         None | Some(serde_json::Value::Null) => Ok(T::default()),
@@ -38,7 +39,7 @@ fn json<T: DeserializeOwned + Default>(row: &Row, column: &str) -> Result<T, Cat
     }
 }
 
-fn grants(row: &Row) -> Result<Grants, CatalogError> {
+fn grants(row: &impl Fields) -> Result<Grants, CatalogError> {
     let list: Vec<Grant> = json(row, "acl")?;
     Ok(list.into_iter().collect())
 }
@@ -47,35 +48,35 @@ fn grants(row: &Row) -> Result<Grants, CatalogError> {
 /// latest catalog: NULL means the object was dropped after the snapshot was taken, and the
 /// read starts over (`introspect`).
 fn deparsed(
-    row: &Row,
+    row: &CatalogRow,
     column: &str,
     what: impl FnOnce() -> String,
 ) -> Result<String, CatalogError> {
-    row.get::<_, Option<String>>(column)
+    row.get::<Option<String>>(column)
         .ok_or_else(|| CatalogError::Changed(what()))
 }
 
 /// `deparsed` for text only some objects have (`present` says whether this one does).
 fn deparsed_if(
     present: bool,
-    row: &Row,
+    row: &CatalogRow,
     column: &str,
     what: impl FnOnce() -> String,
 ) -> Result<Option<String>, CatalogError> {
     present.then(|| deparsed(row, column, what)).transpose()
 }
 
-fn owner(row: &Row, owners: bool) -> Option<String> {
+fn owner(row: &CatalogRow, owners: bool) -> Option<String> {
     owners.then(|| row.get("owner"))
 }
 
-fn qn(row: &Row, schema: &str, name: &str) -> QualifiedName {
+fn qn(row: &CatalogRow, schema: &str, name: &str) -> QualifiedName {
     QualifiedName::new(ident(row, schema), ident(row, name))
 }
 
 /// A name column, read without an intermediate `String` (most names are stored inline).
-fn ident(row: &Row, column: &str) -> Name {
-    Name::new(row.get::<_, &str>(column))
+fn ident(row: &impl Fields, column: &str) -> Name {
+    Name::new(row.get::<&str>(column))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -429,7 +430,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             ObjectId::View(name.clone()),
         );
         oids.relation_columns_collapse(oid, ObjectId::View(name.clone()));
-        if let Some(rule) = row.get::<_, Option<u32>>("rule") {
+        if let Some(rule) = row.get::<Option<u32>>("rule") {
             oids.add(Catalog::Rewrite, rule, ObjectId::View(name.clone()));
         }
         view_by_oid.insert(oid, name.clone());
@@ -543,10 +544,10 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             _ => ConstraintKind::Exclusion,
         };
         let references = row
-            .get::<_, Option<String>>("ref_schema")
+            .get::<Option<String>>("ref_schema")
             .map(|s| QualifiedName::new(s, ident(row, "ref_table")));
         let definition = row
-            .get::<_, Option<String>>("definition")
+            .get::<Option<String>>("definition")
             .or_else(|| deparse::constraint(row, &oids))
             .unwrap_or_else(|| {
                 left.constraint(row.get("oid"), table_name, &name);
@@ -591,7 +592,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         );
         let parent: Option<(String, String)> = json(row, "parent")?;
         let definition = row
-            .get::<_, Option<String>>("definition")
+            .get::<Option<String>>("definition")
             .or_else(|| deparse::index(row, &oids, &defaults))
             .unwrap_or_else(|| {
                 left.index(row.get("indexrelid"), &name);
@@ -771,48 +772,52 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
 
 /// The columns `conkey` lists, by name (read from the columns already built, not joined again
 /// in the catalog query).
-fn constraint_columns(row: &Row, relid: u32, oids: &Oids) -> Result<Vec<Name>, CatalogError> {
+fn constraint_columns(
+    row: &CatalogRow,
+    relid: u32,
+    oids: &Oids,
+) -> Result<Vec<Name>, CatalogError> {
     let keys: Option<Vec<i16>> = row.get("conkey");
     let names = oids
         .column_names(relid, &keys.unwrap_or_default())
         .map_err(|attnum| {
             CatalogError::Unexpected(format!(
                 "constraint {} names column number {attnum}, which was not read",
-                row.get::<_, String>("conname")
+                row.get::<String>("conname")
             ))
         })?;
     Ok(names.into_iter().map(Name::new).collect())
 }
 
 /// `relreplident`, with the index marked `indisreplident` for `i` (none left: as `n`).
-fn replica_identity(row: &Row) -> ReplicaIdentity {
+fn replica_identity(row: &CatalogRow) -> ReplicaIdentity {
     let kind: String = row.get("replident");
     match kind.as_str() {
         "f" => ReplicaIdentity::Full,
         "n" => ReplicaIdentity::Nothing,
         "i" => row
-            .get::<_, Option<String>>("replident_index")
+            .get::<Option<String>>("replident_index")
             .map_or(ReplicaIdentity::Nothing, ReplicaIdentity::Index),
         _ => ReplicaIdentity::Default,
     }
 }
 
 /// `CREATE AGGREGATE` from pg_aggregate (pg_get_functiondef does not do aggregates).
-fn aggregate_definition(sig: &FunctionSig, row: &Row) -> String {
+fn aggregate_definition(sig: &FunctionSig, row: &CatalogRow) -> String {
     let mut parts = vec![
-        format!("SFUNC = {}", row.get::<_, String>("sfunc")),
-        format!("STYPE = {}", row.get::<_, String>("stype")),
+        format!("SFUNC = {}", row.get::<String>("sfunc")),
+        format!("STYPE = {}", row.get::<String>("stype")),
     ];
-    if let Some(f) = row.get::<_, Option<String>>("finalfunc") {
+    if let Some(f) = row.get::<Option<String>>("finalfunc") {
         parts.push(format!("FINALFUNC = {f}"));
     }
-    if let Some(f) = row.get::<_, Option<String>>("combinefunc") {
+    if let Some(f) = row.get::<Option<String>>("combinefunc") {
         parts.push(format!("COMBINEFUNC = {f}"));
     }
-    if let Some(v) = row.get::<_, Option<String>>("initcond") {
+    if let Some(v) = row.get::<Option<String>>("initcond") {
         parts.push(format!("INITCOND = {}", quote_literal(&v)));
     }
-    if let Some(op) = row.get::<_, Option<String>>("sortop") {
+    if let Some(op) = row.get::<Option<String>>("sortop") {
         // regoperator text is `schema.op(type,type)`: SORTOP wants the operator alone.
         let op = op.split('(').next().unwrap_or(&op).to_string();
         if op.contains('.') {

@@ -10,10 +10,10 @@
 //! of its corpus against the server's.
 
 use super::depend::Oids;
+use super::row::{CatalogRow, Fields};
 use super::CatalogError;
 use crate::model::{quote_ident, Name, QualifiedName, Schema};
 use std::collections::HashMap;
-use tokio_postgres::Row;
 
 const TEXT: u32 = 25;
 const VARCHAR: u32 = 1043;
@@ -51,7 +51,7 @@ impl Defaults {
         );
     }
 
-    pub fn add_opclass(&mut self, row: &Row) {
+    pub fn add_opclass(&mut self, row: &CatalogRow) {
         self.opclasses.insert(
             row.get("oid"),
             Opclass {
@@ -75,9 +75,9 @@ impl Defaults {
 
 /// `pg_get_constraintdef` of a primary key, unique or foreign key constraint (its row of
 /// `sql::constraints`), or `None` when the server must write it.
-pub(super) fn constraint(row: &Row, oids: &Oids) -> Option<String> {
+pub(super) fn constraint(row: &CatalogRow, oids: &Oids) -> Option<String> {
     let relid: u32 = row.get("conrelid");
-    let mut text = match row.get::<_, &str>("contype") {
+    let mut text = match row.get::<&str>("contype") {
         "p" => key_constraint("PRIMARY KEY", row, relid, oids)?,
         "u" => key_constraint("UNIQUE", row, relid, oids)?,
         "f" => foreign_key(row, relid, oids)?,
@@ -89,17 +89,17 @@ pub(super) fn constraint(row: &Row, oids: &Oids) -> Option<String> {
     if row.get("condeferred") {
         text.push_str(" INITIALLY DEFERRED");
     }
-    if !row.get::<_, bool>("convalidated") {
+    if !row.get::<bool>("convalidated") {
         text.push_str(" NOT VALID");
     }
     Some(text)
 }
 
-fn key_constraint(keyword: &str, row: &Row, relid: u32, oids: &Oids) -> Option<String> {
+fn key_constraint(keyword: &str, row: &CatalogRow, relid: u32, oids: &Oids) -> Option<String> {
     let keys: Vec<i16> = row.get("conkey");
-    let index_columns: Vec<i16> = row.get::<_, Option<_>>("index_columns")?;
-    let key_count: i16 = row.get::<_, Option<_>>("index_key_count")?;
-    let nulls = if row.get::<_, Option<bool>>("nulls_not_distinct")? {
+    let index_columns: Vec<i16> = row.get::<Option<_>>("index_columns")?;
+    let key_count: i16 = row.get::<Option<_>>("index_key_count")?;
+    let nulls = if row.get::<Option<bool>>("nulls_not_distinct")? {
         "NULLS NOT DISTINCT "
     } else {
         ""
@@ -118,12 +118,12 @@ fn key_constraint(keyword: &str, row: &Row, relid: u32, oids: &Oids) -> Option<S
 }
 
 /// The storage parameters of a key constraint's index (`pg_class.reloptions`, `name=value`).
-pub(super) fn index_options(row: &Row) -> Vec<String> {
-    row.get::<_, Option<Vec<String>>>("index_options")
+pub(super) fn index_options(row: &CatalogRow) -> Vec<String> {
+    row.get::<Option<Vec<String>>>("index_options")
         .unwrap_or_default()
 }
 
-fn foreign_key(row: &Row, relid: u32, oids: &Oids) -> Option<String> {
+fn foreign_key(row: &CatalogRow, relid: u32, oids: &Oids) -> Option<String> {
     let keys: Vec<i16> = row.get("conkey");
     let referenced: Vec<i16> = row.get("confkey");
     let ref_relid: u32 = row.get("confrelid");
@@ -134,7 +134,7 @@ fn foreign_key(row: &Row, relid: u32, oids: &Oids) -> Option<String> {
         quote_ident(row.get("ref_table")),
         column_list(oids, ref_relid, &referenced)?,
     );
-    match row.get::<_, &str>("match_type") {
+    match row.get::<&str>("match_type") {
         "s" => {}
         "f" => text.push_str(" MATCH FULL"),
         "p" => text.push_str(" MATCH PARTIAL"),
@@ -168,10 +168,10 @@ fn referential_action(code: &str) -> Option<Option<&'static str>> {
 /// `pg_get_indexdef` of an index (its row of `sql::INDEXES`) whose `definition` the query left
 /// NULL (no expressions, predicate or storage options, a built-in access method), or `None`
 /// when the server must write it after all.
-pub(super) fn index(row: &Row, oids: &Oids, defaults: &Defaults) -> Option<String> {
+pub(super) fn index(row: &CatalogRow, oids: &Oids, defaults: &Defaults) -> Option<String> {
     let relid: u32 = row.get("indrelid");
     let columns: Vec<i16> = row.get("index_columns");
-    let key_count = usize::try_from(row.get::<_, i16>("index_key_count")).ok()?;
+    let key_count = usize::try_from(row.get::<i16>("index_key_count")).ok()?;
     let options: Vec<i16> = row.get("index_options");
     let collations: Vec<u32> = row.get("index_collations");
     let opclasses: Vec<u32> = row.get("index_opclasses");
@@ -195,7 +195,7 @@ pub(super) fn index(row: &Row, oids: &Oids, defaults: &Defaults) -> Option<Strin
     } else {
         ""
     };
-    let only = if row.get::<_, &str>("index_kind") == "I" {
+    let only = if row.get::<&str>("index_kind") == "I" {
         "ONLY "
     } else {
         ""
@@ -273,7 +273,7 @@ impl Left {
     }
 
     /// Puts the server's definitions (rows of `sql::DEFINITIONS`) in the model.
-    pub fn fill(self, schema: &mut Schema, rows: &[Row]) -> Result<(), CatalogError> {
+    pub fn fill(self, schema: &mut Schema, rows: &[CatalogRow]) -> Result<(), CatalogError> {
         let mut written: HashMap<(&str, u32), Option<String>> = rows
             .iter()
             .map(|r| ((r.get("kind"), r.get("oid")), r.get("definition")))
