@@ -239,13 +239,19 @@ pub(super) fn resolve(rows: Vec<DependRow>, oids: Oids, schema: &Schema) -> Depe
     // (an unstable sort took twice the instructions of the whole read here).
     edges.sort();
     edges.dedup();
-    edges
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|group| {
-            let tos = group.iter().map(|(_, to)| to.to_id()).collect();
-            (group[0].0.to_id(), tos)
-        })
-        .collect()
+    // Owned entries in a vector of the exact size, and the borrowed edges dropped, before the
+    // map is built: `BTreeMap::from_iter` collects into a vector first (this one's buffer,
+    // reused) and builds the tree beside it. Straight from the groups, that vector doubled as
+    // it grew, next to the edges: at 10,000 tables (`wide` mix) 80 MB more at the peak of a
+    // `plan`, whose desired model is built while the target's is held.
+    let groups = edges.chunk_by(|a, b| a.0 == b.0);
+    let mut entries = Vec::with_capacity(groups.clone().count());
+    entries.extend(groups.map(|group| {
+        let tos = group.iter().map(|(_, to)| to.to_id()).collect();
+        (group[0].0.to_id(), tos)
+    }));
+    drop(edges);
+    entries.into_iter().collect()
 }
 
 /// The edges pg_depend records, resolved to ids (a view over a column of its own,
