@@ -107,13 +107,52 @@ pub enum Dumper {
 
 /// A dump of the source: its text, parsed when it is to be loaded in parallel.
 pub struct Dump {
-    /// The text for a load in one stream; empty once parsed: the parsed file holds it then,
-    /// without its psql meta-commands (kept in `meta`), so that a big dump is held once.
+    /// The text for a load in one stream; empty once parsed: then it waits in `kept`, without
+    /// its psql meta-commands (kept in `meta`), and the parsed statements hold their own SQL.
     text: String,
     meta: Vec<String>,
     /// `None` for a load in one stream: one job, or text the parser does not read.
     parsed: Option<Sdl>,
+    kept: Kept,
     dumper: Dumper,
+}
+
+/// A parsed dump's text, needed again only when its parallel load fails: in an unnamed
+/// temporary file meanwhile (at 10,000 tables 32 MB, held beside the statements' own copies
+/// while the other side of a `plan` builds its model), or in memory when no file can be
+/// written.
+enum Kept {
+    Nothing,
+    Memory(String),
+    File(std::fs::File),
+}
+
+impl Kept {
+    fn new(text: String) -> Kept {
+        use std::io::Write;
+        let spilled = tempfile::tempfile().and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            Ok(file)
+        });
+        match spilled {
+            Ok(file) => Kept::File(file),
+            Err(_) => Kept::Memory(text),
+        }
+    }
+
+    fn into_text(self) -> std::io::Result<String> {
+        use std::io::{Read, Seek};
+        match self {
+            Kept::Nothing => Ok(String::new()),
+            Kept::Memory(text) => Ok(text),
+            Kept::File(mut file) => {
+                let mut text = String::new();
+                file.rewind()?;
+                file.read_to_string(&mut text)?;
+                Ok(text)
+            }
+        }
+    }
 }
 
 impl Dump {
@@ -124,6 +163,7 @@ impl Dump {
                 text,
                 meta: Vec::new(),
                 parsed: None,
+                kept: Kept::Nothing,
                 dumper,
             };
         }
@@ -131,18 +171,25 @@ impl Dump {
             Dumper::PgDump => format!("pg_dump of {source}"),
             Dumper::Strata { .. } => format!("strata's dump of {source}"),
         };
-        let (text, meta, parsed) = tokio::task::spawn_blocking(move || {
-            match Sdl::from_dump(&name, without_meta_commands(&text)) {
-                Ok(parsed) => (String::new(), meta_commands(&text), Some(parsed)),
-                Err(_) => (text, Vec::new(), None),
-            }
-        })
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let (text, meta, parsed, kept) =
+            tokio::task::spawn_blocking(move || {
+                match Sdl::from_dump(&name, without_meta_commands(&text)) {
+                    Ok(mut parsed) => {
+                        let meta = meta_commands(&text);
+                        drop(text);
+                        let kept = Kept::new(parsed.take_text());
+                        (String::new(), meta, Some(parsed), kept)
+                    }
+                    Err(_) => (text, Vec::new(), None, Kept::Nothing),
+                }
+            })
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         Dump {
             text,
             meta,
             parsed,
+            kept,
             dumper,
         }
     }
@@ -183,15 +230,22 @@ pub async fn restore(
         text,
         meta,
         parsed,
+        kept,
         dumper,
     } = dump;
     let (shadow, how, text) = match parsed {
         Some(sdl) => match parallel::load(&shadow.conninfo, &sdl, to.jobs).await {
             Ok(_) => return Ok((shadow, Restored::InParallel)),
             Err(_) => {
+                drop(sdl);
                 // What it committed stays: the single stream starts on an empty database.
-                let text = with_meta_commands(sdl.into_text(), &meta);
                 let _ = shadow.drop_now().await;
+                let text = kept.into_text().map_err(|e| {
+                    clone_error(to.source)(format!(
+                        "reading the dump back from its temporary file: {e}"
+                    ))
+                })?;
+                let text = with_meta_commands(text, &meta);
                 let again = ShadowDb::create(to.admin, to.purpose).await?;
                 (again, Restored::AgainInOneStream, text)
             }

@@ -73,9 +73,14 @@ impl Sdl {
         Ok(sdl)
     }
 
-    /// The text of its files, one after the other (a dump's one file: its text back).
-    pub fn into_text(self) -> String {
-        self.files.into_iter().map(|f| f.text).collect()
+    /// The text of its files, one after the other (a dump's one file: its text back),
+    /// taken out: the statements keep their own SQL, but errors can no longer show where in
+    /// the file they are.
+    pub fn take_text(&mut self) -> String {
+        self.files
+            .iter_mut()
+            .map(|f| std::mem::take(&mut f.text))
+            .collect()
     }
 
     fn push_file(&mut self, path: String, text: String) -> Result<(), SourceError> {
