@@ -6,6 +6,7 @@ mod common;
 use common::TestDb;
 use std::time::Duration;
 use strata::config::{LockTimeout, StatementTimeout};
+use strata::model::{Name, Namespace, Schema};
 use strata::plan::PlannedStatement;
 use strata::run::history::{self, Step};
 use strata::run::statements::{run_alone, run_in_transaction, ExecError, ExecPolicy};
@@ -169,13 +170,27 @@ async fn snapshots_are_stored_and_read_back() {
     let client = db.client().await;
     assert!(history::last_snapshot(&client).await.unwrap().is_none());
     history::ensure_tables(&client).await.unwrap();
-    history::store_snapshot(&client, "sha256:1", &serde_json::json!({"a": 1}), None)
+    let empty = Schema::default();
+    let mut one_schema = Schema::default();
+    let name = Name::from("app");
+    one_schema.schemas.insert(
+        name.clone(),
+        Namespace {
+            name,
+            owner: None,
+            comment: Some("it's the app's".into()),
+            grants: Default::default(),
+        },
+    );
+    history::store_snapshot(&client, "sha256:1", &empty, None)
         .await
         .unwrap();
-    history::store_snapshot(&client, "sha256:2", &serde_json::json!({"a": 2}), Some("p"))
+    history::store_snapshot(&client, "sha256:2", &one_schema, Some("p"))
         .await
         .unwrap();
     let (fingerprint, snapshot, _) = history::last_snapshot(&client).await.unwrap().unwrap();
     assert_eq!(fingerprint, "sha256:2");
-    assert_eq!(snapshot, serde_json::json!({"a": 2}));
+    assert_eq!(snapshot, serde_json::to_value(&one_schema).unwrap());
+    let read_back: Schema = serde_json::from_value(snapshot).unwrap();
+    assert_eq!(read_back, one_schema);
 }

@@ -286,7 +286,7 @@ pub async fn finish_run(
     client: &mut tokio_postgres::Client,
     plan_id: &str,
     fingerprint: &str,
-    snapshot: &serde_json::Value,
+    snapshot: &crate::model::Schema,
 ) -> Result<(), PgError> {
     let tx = client
         .transaction()
@@ -372,15 +372,18 @@ pub async fn last_snapshot(
 pub async fn store_snapshot(
     client: &impl GenericClient,
     fingerprint: &str,
-    snapshot: &serde_json::Value,
+    snapshot: &crate::model::Schema,
     plan_id: Option<&str>,
 ) -> Result<(), PgError> {
+    // Written straight from the model (`Json`), not through a `serde_json::Value`: at 10,000
+    // tables that tree of the whole model took gigabytes.
+    let snapshot = tokio_postgres::types::Json(snapshot);
     client
         .execute(
             &in_schema(
                 "INSERT INTO strata.snapshots (fingerprint, snapshot, plan_id) VALUES ($1, $2, $3)",
             ),
-            &[&fingerprint, snapshot, &plan_id],
+            &[&fingerprint, &snapshot, &plan_id],
         )
         .await
         .map_err(PgError::query("storing the snapshot"))?;

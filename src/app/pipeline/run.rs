@@ -191,12 +191,11 @@ pub(crate) async fn execute_plan(
         .into());
     }
     failpoint::hit("before-finish");
-    let snapshot = serde_json::to_value(&after).expect("the model serialises");
     history::finish_run(
         locked.client_mut(),
         plan_id,
         &after.fingerprint().to_string(),
-        &snapshot,
+        &after,
     )
     .await?;
     ctx.reporter.note(&format!(
@@ -257,15 +256,8 @@ pub(crate) async fn store_snapshot(
     schema: &Schema,
     plan_id: Option<&str>,
 ) -> Result<()> {
-    let snapshot = serde_json::to_value(schema).expect("the model serialises");
     history::ensure_tables(client).await?;
-    history::store_snapshot(
-        client,
-        &schema.fingerprint().to_string(),
-        &snapshot,
-        plan_id,
-    )
-    .await?;
+    history::store_snapshot(client, &schema.fingerprint().to_string(), schema, plan_id).await?;
     Ok(())
 }
 
