@@ -107,22 +107,27 @@ pub enum Dumper {
 
 /// A dump of the source: its text, parsed when it is to be loaded in parallel.
 pub struct Dump {
-    /// The text for a load in one stream; empty once parsed: then it waits in `kept`, without
-    /// its psql meta-commands (kept in `meta`), and the parsed statements hold their own SQL.
-    text: String,
-    meta: Vec<String>,
-    /// `None` for a load in one stream: one job, or text the parser does not read.
-    parsed: Option<Sdl>,
-    kept: Kept,
+    how: Loaded,
     dumper: Dumper,
 }
 
-/// A parsed dump's text, needed again only when its parallel load fails: in an unnamed
-/// temporary file meanwhile (at 10,000 tables 32 MB, held beside the statements' own copies
-/// while the other side of a `plan` builds its model), or in memory when no file can be
-/// written.
+/// How a dump is to be loaded.
+enum Loaded {
+    /// In one stream: one job, or text the parser does not read.
+    OneStream(String),
+    /// In parallel: the statements hold their own SQL; the text, needed again only when the
+    /// parallel load fails, waits in `kept`, without its psql meta-commands (in `meta`).
+    Parsed {
+        sdl: Sdl,
+        meta: Vec<String>,
+        kept: Kept,
+    },
+}
+
+/// A parsed dump's text: in an unnamed temporary file while its statements load (at 10,000
+/// tables 32 MB, held beside the statements' own copies while the other side of a `plan`
+/// builds its model), or in memory when no file can be written.
 enum Kept {
-    Nothing,
     Memory(String),
     File(std::fs::File),
 }
@@ -143,7 +148,6 @@ impl Kept {
     fn into_text(self) -> std::io::Result<String> {
         use std::io::{Read, Seek};
         match self {
-            Kept::Nothing => Ok(String::new()),
             Kept::Memory(text) => Ok(text),
             Kept::File(mut file) => {
                 let mut text = String::new();
@@ -160,10 +164,7 @@ impl Dump {
     pub async fn parse(source: &ConnInfo, text: String, dumper: Dumper, jobs: usize) -> Dump {
         if jobs <= 1 {
             return Dump {
-                text,
-                meta: Vec::new(),
-                parsed: None,
-                kept: Kept::Nothing,
+                how: Loaded::OneStream(text),
                 dumper,
             };
         }
@@ -171,32 +172,25 @@ impl Dump {
             Dumper::PgDump => format!("pg_dump of {source}"),
             Dumper::Strata { .. } => format!("strata's dump of {source}"),
         };
-        let (text, meta, parsed, kept) =
-            tokio::task::spawn_blocking(move || {
-                match Sdl::from_dump(&name, without_meta_commands(&text)) {
-                    Ok(mut parsed) => {
-                        let meta = meta_commands(&text);
-                        drop(text);
-                        let kept = Kept::new(parsed.take_text());
-                        (String::new(), meta, Some(parsed), kept)
-                    }
-                    Err(_) => (text, Vec::new(), None, Kept::Nothing),
+        let how = tokio::task::spawn_blocking(move || {
+            match Sdl::from_dump(&name, without_meta_commands(&text)) {
+                Ok(mut sdl) => {
+                    let meta = meta_commands(&text);
+                    drop(text);
+                    let kept = Kept::new(sdl.take_text());
+                    Loaded::Parsed { sdl, meta, kept }
                 }
-            })
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        Dump {
-            text,
-            meta,
-            parsed,
-            kept,
-            dumper,
-        }
+                Err(_) => Loaded::OneStream(text),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        Dump { how, dumper }
     }
 
     /// Whether it will be loaded in parallel.
     pub fn is_parsed(&self) -> bool {
-        self.parsed.is_some()
+        matches!(self.how, Loaded::Parsed { .. })
     }
 }
 
@@ -226,31 +220,27 @@ pub async fn restore(
     dump: Dump,
     shadow: ShadowDb,
 ) -> Result<(ShadowDb, Restored), PgError> {
-    let Dump {
-        text,
-        meta,
-        parsed,
-        kept,
-        dumper,
-    } = dump;
-    let (shadow, how, text) = match parsed {
-        Some(sdl) => match parallel::load(&shadow.conninfo, &sdl, to.jobs).await {
-            Ok(_) => return Ok((shadow, Restored::InParallel)),
-            Err(_) => {
-                drop(sdl);
-                // What it committed stays: the single stream starts on an empty database.
-                let _ = shadow.drop_now().await;
-                let text = kept.into_text().map_err(|e| {
-                    clone_error(to.source)(format!(
-                        "reading the dump back from its temporary file: {e}"
-                    ))
-                })?;
-                let text = with_meta_commands(text, &meta);
-                let again = ShadowDb::create(to.admin, to.purpose).await?;
-                (again, Restored::AgainInOneStream, text)
+    let Dump { how, dumper } = dump;
+    let (shadow, how, text) = match how {
+        Loaded::Parsed { sdl, meta, kept } => {
+            match parallel::load(&shadow.conninfo, &sdl, to.jobs).await {
+                Ok(_) => return Ok((shadow, Restored::InParallel)),
+                Err(_) => {
+                    drop(sdl);
+                    // What it committed stays: the single stream starts on an empty database.
+                    let _ = shadow.drop_now().await;
+                    let text = kept.into_text().map_err(|e| {
+                        clone_error(to.source)(format!(
+                            "reading the dump back from its temporary file: {e}"
+                        ))
+                    })?;
+                    let text = with_meta_commands(text, &meta);
+                    let again = ShadowDb::create(to.admin, to.purpose).await?;
+                    (again, Restored::AgainInOneStream, text)
+                }
             }
-        },
-        None => (shadow, Restored::InOneStream, text),
+        }
+        Loaded::OneStream(text) => (shadow, Restored::InOneStream, text),
     };
     match restore_in_one_stream(to.source, text, dumper, &shadow.conninfo).await {
         Ok(()) => Ok((shadow, how)),
