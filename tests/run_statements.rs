@@ -188,15 +188,15 @@ async fn snapshots_are_stored_and_read_back() {
     history::store_snapshot(&client, "sha256:2", &one_schema, Some("p"))
         .await
         .unwrap();
-    let (fingerprint, _) = history::last_snapshot(&client).await.unwrap().unwrap();
-    assert_eq!(fingerprint, "sha256:2");
-    let read_back = history::last_snapshot_model(&client).await.unwrap();
+    let last = history::last_snapshot(&client).await.unwrap().unwrap();
+    assert_eq!(last.fingerprint, "sha256:2");
+    let read_back = history::snapshot_model(&client, &last).await.unwrap();
     assert_eq!(read_back, Some(one_schema));
     // A snapshot that is not this version's model (another strata version stored it).
     client
         .batch_execute(r#"UPDATE strata.snapshots SET snapshot = '{"a": 2}'"#)
         .await
         .unwrap();
-    assert_eq!(history::last_snapshot_model(&client).await.unwrap(), None);
+    assert_eq!(history::snapshot_model(&client, &last).await.unwrap(), None);
     assert!(history::last_snapshot(&client).await.unwrap().is_some());
 }

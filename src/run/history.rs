@@ -351,46 +351,53 @@ pub async fn run_finished(client: &impl GenericClient, plan_id: &str) -> Result<
     Ok(run_of(client, plan_id).await?.is_some_and(|r| r.finished))
 }
 
-/// The snapshot stored by the last run: `(fingerprint, when)`. Its model, read only when
-/// needed, is [`last_snapshot_model`]'s: at 10,000 tables it is hundreds of megabytes of JSON.
-pub async fn last_snapshot(
-    client: &impl GenericClient,
-) -> Result<Option<(String, String)>, PgError> {
+/// The snapshot the last run stored, without its model (at 10,000 tables hundreds of
+/// megabytes of JSON): read that with [`snapshot_model`], only when needed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    id: i64,
+    pub fingerprint: String,
+    /// UTC, RFC 3339.
+    pub recorded_at: String,
+}
+
+pub async fn last_snapshot(client: &impl GenericClient) -> Result<Option<Snapshot>, PgError> {
     if !has_tables(client).await? {
         return Ok(None);
     }
     let row = client
         .query_opt(
-            &in_schema("SELECT fingerprint, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+            &in_schema("SELECT id, fingerprint, to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
              FROM strata.snapshots ORDER BY id DESC LIMIT 1"),
             &[],
         )
         .await
         .map_err(PgError::query("reading the last snapshot"))?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| Snapshot {
+        id: r.get(0),
+        fingerprint: r.get(1),
+        recorded_at: r.get(2),
+    }))
 }
 
-/// The model the last run stored, read straight into a `Schema` (not through a
-/// `serde_json::Value` tree of it). `None` when there is none, or when it does not read as
-/// this version's model (stored by another strata version).
-pub async fn last_snapshot_model(
+/// The model `snapshot` stored, read straight into a `Schema` (not through a
+/// `serde_json::Value` tree of it); `None` when it does not read as this version's model
+/// (another strata version stored it).
+pub async fn snapshot_model(
     client: &impl GenericClient,
+    snapshot: &Snapshot,
 ) -> Result<Option<crate::model::Schema>, PgError> {
-    if !has_tables(client).await? {
-        return Ok(None);
-    }
     let row = client
-        .query_opt(
-            &in_schema("SELECT snapshot FROM strata.snapshots ORDER BY id DESC LIMIT 1"),
-            &[],
+        .query_one(
+            &in_schema("SELECT snapshot FROM strata.snapshots WHERE id = $1"),
+            &[&snapshot.id],
         )
         .await
         .map_err(PgError::query("reading the last snapshot"))?;
-    Ok(row.and_then(|r| {
-        r.try_get::<_, tokio_postgres::types::Json<crate::model::Schema>>(0)
-            .ok()
-            .map(|json| json.0)
-    }))
+    Ok(row
+        .try_get::<_, tokio_postgres::types::Json<crate::model::Schema>>(0)
+        .ok()
+        .map(|json| json.0))
 }
 
 pub async fn store_snapshot(

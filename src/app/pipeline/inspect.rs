@@ -24,7 +24,7 @@ pub async fn drift(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
     match ctx.reporter.format {
         Format::Json => ctx.reporter.json(&serde_json::json!({
             "target": target.name,
-            "snapshot": last.as_ref().map(|(f, at)| serde_json::json!({"fingerprint": f, "recorded_at": at})),
+            "snapshot": last.as_ref().map(|s| serde_json::json!({"fingerprint": s.fingerprint, "recorded_at": s.recorded_at})),
             "fingerprint": current.fingerprint().to_string(),
             "drift": changes,
             "run_in_progress": resumable.as_ref().map(progress_json),
@@ -114,7 +114,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
             "database": target.conninfo.to_string(),
             "database_source": target.source,
             "fingerprint": current.fingerprint().to_string(),
-            "last_run": last.as_ref().map(|(f, at)| serde_json::json!({"fingerprint": f, "recorded_at": at})),
+            "last_run": last.as_ref().map(|s| serde_json::json!({"fingerprint": s.fingerprint, "recorded_at": s.recorded_at})),
             "drift": drift,
             "run_in_progress": resumable.as_ref().map(progress_json),
             "pending_migrations": pending,
@@ -132,7 +132,7 @@ pub async fn status(ctx: &Context<'_>, args: &TargetArgs) -> Result<Outcome> {
             text.push_str(&format!(
                 "last run:           {}\n",
                 last.as_ref()
-                    .map(|(_, at)| at.clone())
+                    .map(|s| s.recorded_at.clone())
                     .unwrap_or_else(|| "never".into())
             ));
             if let Some(progress) = &resumable {

@@ -55,15 +55,16 @@ fn with_warnings_told(ctx: &Context<'_>, read: crate::catalog::Introspection) ->
 /// Objects added, removed or changed since the snapshot the last run stored, one line each.
 /// Empty when nothing changed or no run stored a snapshot yet.
 pub(crate) async fn drift_since_last_run(client: &Client, current: &Schema) -> Result<Vec<String>> {
-    let Some((fingerprint, _)) = history::last_snapshot(client).await? else {
+    let Some(last) = history::last_snapshot(client).await? else {
         return Ok(Vec::new());
     };
-    if fingerprint == current.fingerprint().to_string() {
+    if last.fingerprint == current.fingerprint().to_string() {
         return Ok(Vec::new());
     }
-    let Some(stored) = history::last_snapshot_model(client).await? else {
+    let Some(stored) = history::snapshot_model(client, &last).await? else {
         return Ok(vec![format!(
-            "the schema changed since the last run (fingerprint {fingerprint}; the stored snapshot is from another strata version)"
+            "the schema changed since the last run (fingerprint {}; the stored snapshot is from another strata version)",
+            last.fingerprint
         )]);
     };
     Ok(crate::plan::stage::describe_differences(&stored, current))
