@@ -226,9 +226,9 @@ type Edge<'a> = (IdRef<'a>, IdRef<'a>);
 /// The dependency map: only edges between two different objects the model holds.
 ///
 /// The edges are gathered as pairs of ids borrowed from the model's own keys, sorted and
-/// deduplicated once, and the map is built from the sorted pairs, so each id is cloned once
-/// per edge kept. The pg_depend rows and the OID maps are dropped before the map is built:
-/// the read's peak is here, and they are not needed any more.
+/// deduplicated once; the ids they name are cloned once each into the map, and the edges
+/// become pairs of indices. The pg_depend rows and the OID maps are dropped before the map is
+/// built: the read's peak is here, and they are not needed any more.
 pub(super) fn resolve(rows: Vec<DependRow>, oids: Oids, schema: &Schema) -> Dependencies {
     let recorded = recorded_edges(&rows, &oids, schema);
     drop((rows, oids));
@@ -239,19 +239,14 @@ pub(super) fn resolve(rows: Vec<DependRow>, oids: Oids, schema: &Schema) -> Depe
     // (an unstable sort took twice the instructions of the whole read here).
     edges.sort();
     edges.dedup();
-    // Owned entries in a vector of the exact size, and the borrowed edges dropped, before the
-    // map is built: `BTreeMap::from_iter` collects into a vector first (this one's buffer,
-    // reused) and builds the tree beside it. Straight from the groups, that vector doubled as
-    // it grew, next to the edges: at 10,000 tables (`wide` mix) 80 MB more at the peak of a
-    // `plan`, whose desired model is built while the target's is held.
-    let groups = edges.chunk_by(|a, b| a.0 == b.0);
-    let mut entries = Vec::with_capacity(groups.clone().count());
-    entries.extend(groups.map(|group| {
-        let tos = group.iter().map(|(_, to)| to.to_id()).collect();
-        (group[0].0.to_id(), tos)
-    }));
+    let mut ends: Vec<IdRef> = edges.iter().flat_map(|&(from, to)| [from, to]).collect();
+    ends.sort_unstable();
+    ends.dedup();
+    let index = |id: &IdRef| ends.binary_search(id).expect("every end is listed");
+    let pairs: Vec<(usize, usize)> = edges.iter().map(|(f, t)| (index(f), index(t))).collect();
     drop(edges);
-    entries.into_iter().collect()
+    let ids = ends.into_iter().map(IdRef::to_id).collect();
+    Dependencies::from_sorted_pairs(ids, &pairs)
 }
 
 /// The edges pg_depend records, resolved to ids (a view over a column of its own,

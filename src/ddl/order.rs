@@ -195,7 +195,7 @@ mod tests {
     }
 
     fn dep(s: &mut Schema, from: ObjectId, to: ObjectId) {
-        s.dependencies.entry(from).or_default().insert(to);
+        s.dependencies.insert(from, to);
     }
 
     /// Two tables whose foreign keys point at each other, and a view over one of them

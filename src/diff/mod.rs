@@ -616,7 +616,7 @@ impl<'a> Folded<'a> {
         let members = self.members.get(object).into_iter().flatten();
         for (a, bs) in own
             .into_iter()
-            .chain(members.filter_map(|m| self.deps.get_key_value(*m)))
+            .chain(members.filter_map(|m| self.deps.get_key_value(m)))
         {
             let owned_sequence = matches!(a, ObjectId::Sequence(_));
             for b in bs {

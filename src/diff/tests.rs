@@ -68,13 +68,11 @@ fn with_view(column_type: &str) -> Schema {
     s.views
         .insert(q("v"), view("v", " SELECT t.a\n   FROM public.t;"));
     s.dependencies
-        .entry(ObjectId::View(q("v")))
-        .or_default()
-        .insert(ObjectId::Column(q("t"), "a".into()));
-    s.dependencies
-        .entry(ObjectId::Column(q("t"), "a".into()))
-        .or_default()
-        .insert(ObjectId::Table(q("t")));
+        .insert(ObjectId::View(q("v")), ObjectId::Column(q("t"), "a".into()));
+    s.dependencies.insert(
+        ObjectId::Column(q("t"), "a".into()),
+        ObjectId::Table(q("t")),
+    );
     s
 }
 

@@ -377,13 +377,10 @@ mod tests {
     #[test]
     fn the_model_round_trips_through_json() {
         let mut a = schema_with_order(&["a", "b"]);
-        a.dependencies
-            .entry(ObjectId::Column(
-                QualifiedName::new("public", "t"),
-                "a".into(),
-            ))
-            .or_default()
-            .insert(ObjectId::Table(QualifiedName::new("public", "t")));
+        a.dependencies.insert(
+            ObjectId::Column(QualifiedName::new("public", "t"), "a".into()),
+            ObjectId::Table(QualifiedName::new("public", "t")),
+        );
         let json = serde_json::to_string(&a).unwrap();
         let back: Schema = serde_json::from_str(&json).unwrap();
         assert_eq!(a, back);

@@ -2,7 +2,7 @@
 //! never an OID, so the same object in two databases has the same id.
 
 use super::{quote_ident, Name, QualifiedName};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A function, procedure or aggregate: its name and its identity arguments as
@@ -143,115 +143,5 @@ impl fmt::Display for ObjectId {
             ObjectId::Function(sig) => write!(f, "{kind} {sig}"),
             ObjectId::Trigger(s) | ObjectId::Policy(s) => write!(f, "{kind} {s}"),
         }
-    }
-}
-
-/// A set of object ids kept as a sorted vector: what one object depends on, in
-/// [`Dependencies`](super::Dependencies). Most objects depend on one to three others; a
-/// `BTreeSet` would allocate room for eleven (over 800 bytes) for each, however few it holds.
-/// Serialised as a list, in order, as a `BTreeSet` is.
-#[derive(Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct IdSet(Vec<ObjectId>);
-
-impl IdSet {
-    /// Adds `id`; false when it was there already.
-    pub fn insert(&mut self, id: ObjectId) -> bool {
-        match self.0.binary_search(&id) {
-            Ok(_) => false,
-            Err(at) => {
-                self.0.insert(at, id);
-                true
-            }
-        }
-    }
-
-    pub fn contains(&self, id: &ObjectId) -> bool {
-        self.0.binary_search(id).is_ok()
-    }
-
-    pub fn iter(&self) -> std::slice::Iter<'_, ObjectId> {
-        self.0.iter()
-    }
-}
-
-impl FromIterator<ObjectId> for IdSet {
-    fn from_iter<I: IntoIterator<Item = ObjectId>>(ids: I) -> Self {
-        let mut ids: Vec<ObjectId> = ids.into_iter().collect();
-        ids.sort();
-        ids.dedup();
-        IdSet(ids)
-    }
-}
-
-impl<'a> IntoIterator for &'a IdSet {
-    type Item = &'a ObjectId;
-    type IntoIter = std::slice::Iter<'a, ObjectId>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-impl IntoIterator for IdSet {
-    type Item = ObjectId;
-    type IntoIter = std::vec::IntoIter<ObjectId>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
-    }
-}
-
-impl fmt::Debug for IdSet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(&self.0).finish()
-    }
-}
-
-/// Sorted and deduplicated on the way in, whatever the list holds.
-impl<'de> Deserialize<'de> for IdSet {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Vec::<ObjectId>::deserialize(deserializer)?
-            .into_iter()
-            .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeSet;
-
-    /// An `IdSet` behaves and serialises as the `BTreeSet` it stands for.
-    #[test]
-    fn id_set_is_a_sorted_set() {
-        let t = |name: &str| ObjectId::Table(QualifiedName::new("public", name));
-        let ids = [
-            t("c"),
-            t("a"),
-            ObjectId::Schema("public".into()),
-            t("a"),
-            t("b"),
-        ];
-        let set: IdSet = ids.iter().cloned().collect();
-        let reference: BTreeSet<ObjectId> = ids.iter().cloned().collect();
-        assert!(set.iter().eq(reference.iter()));
-        assert_eq!(
-            serde_json::to_string(&set).unwrap(),
-            serde_json::to_string(&reference).unwrap()
-        );
-        assert_eq!(format!("{set:?}"), format!("{reference:?}"));
-
-        let mut grown = IdSet::default();
-        for id in ids.iter().rev() {
-            grown.insert(id.clone());
-        }
-        assert_eq!(grown, set);
-        assert!(!grown.insert(t("b")));
-        assert!(grown.contains(&t("c")) && !grown.contains(&t("d")));
-
-        let shuffled = r#"[{"kind":"table","id":{"schema":"public","name":"b"}},{"kind":"table","id":{"schema":"public","name":"a"}},{"kind":"table","id":{"schema":"public","name":"b"}}]"#;
-        let read: IdSet = serde_json::from_str(shuffled).unwrap();
-        assert!(read.iter().eq([t("a"), t("b")].iter()));
     }
 }

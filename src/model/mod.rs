@@ -4,6 +4,7 @@
 //! same schema give equal values, and serialising one gives the same bytes every time.
 //! `catalog` fills it from a live database; `ddl` renders it; `diff` compares two of them.
 
+mod dependencies;
 mod fingerprint;
 mod id;
 mod name;
@@ -11,17 +12,15 @@ mod objects;
 pub mod pairs;
 mod sorted_map;
 
+pub use dependencies::{Dependencies, Deps};
 pub use fingerprint::Fingerprint;
-pub use id::{FunctionSig, IdSet, ObjectId, SubName};
+pub use id::{FunctionSig, ObjectId, SubName};
 pub use name::{quote_ident, quote_literal, Name, QualifiedName};
 pub use objects::*;
 pub use sorted_map::SortedMap;
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Dependencies between modelled objects: object → the objects it depends on.
-pub type Dependencies = BTreeMap<ObjectId, IdSet>;
 
 /// One database's schema, as far as strata manages it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +55,8 @@ pub struct Schema {
     /// `collations` (older snapshots load, fingerprints without them are unchanged).
     #[serde(with = "pairs", default, skip_serializing_if = "BTreeMap::is_empty")]
     pub statistics: BTreeMap<QualifiedName, Statistics>,
-    /// Edges from pg_depend (plus "a column/constraint/trigger/policy belongs to its table").
-    #[serde(with = "pairs")]
+    /// Edges from pg_depend (plus "a column/constraint/trigger/policy belongs to its table"),
+    /// written as `[object, [dependency, ...]]` pairs.
     pub dependencies: Dependencies,
 }
 

@@ -465,10 +465,8 @@ mod tests {
                 grants: Default::default(),
             },
         );
-        s.dependencies.insert(
-            ObjectId::View(q("v")),
-            [ObjectId::Column(q("t"), "c".into())].into_iter().collect(),
-        );
+        s.dependencies
+            .insert(ObjectId::View(q("v")), ObjectId::Column(q("t"), "c".into()));
         (s.clone(), s)
     }
 
@@ -561,9 +559,7 @@ mod tests {
                 grants: Default::default(),
             },
         );
-        current
-            .dependencies
-            .insert(col.clone(), [d.clone()].into_iter().collect());
+        current.dependencies.insert(col.clone(), d.clone());
         let desired = current.clone();
         let changes = vec![
             change(
