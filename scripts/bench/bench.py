@@ -10,8 +10,8 @@ the output to a copy of from_N makes a second diff against to_N empty.
 Environment:
   BENCH_SIZES         sizes to run (default "100 1000 10000")
   BENCH_MIXES         generator mixes (`strata-gen-schema --mix`, default "base wide"); the
-                      full set of rows runs on the first, the diff rows and their floor on
-                      the others
+                      full set of rows runs on the first, the diff rows, their floor and
+                      `plan` on the others
   BENCH_RUNS          timed runs per row (default 3; a row whose first run takes longer than
                       BENCH_SLOW seconds, default 600, is timed once, and so is one that fails
                       or times out: for quick runs, e.g. BENCH_SLOW=30)
@@ -486,6 +486,10 @@ def bench_mix(cluster, workdir, n, tools, commands, mix):
     row, _ = measure(cluster, lambda i: argv, workdir, f"strata_sdldiff_{mix}_{n}")
     add("strata", "diff from → SDL files", row)
     record_timings(argv, n, mix)
+    if "plan" in commands:
+        # Its peak memory is judged on every mix (issue 22).
+        add("strata", "plan (end to end)",
+            bench_plan(cluster, workdir, n, changed_sql, source=frm, tag=f"_{mix}"))
     return rows
 
 
@@ -690,10 +694,10 @@ def converges(cluster, workdir, n, slug, script, argv_for, to_url, ok_codes):
         cluster.sql("postgres", f"DROP DATABASE {copy}")
 
 
-def make_project(cluster, workdir, n, changed_sql, target, jobs=None):
+def make_project(cluster, workdir, n, changed_sql, target, jobs=None, tag=""):
     """A strata project whose SDL is the changed schema, whose target is database `target` and
     whose shadow server is the benchmark cluster, committed in a fresh git repository."""
-    project = workdir / f"project_{n}"
+    project = workdir / f"project_{n}{tag}"
     if project.exists():
         shutil.rmtree(project)
     (project / "schema").mkdir(parents=True)
@@ -778,22 +782,22 @@ def record_timings(argv, n, mix):
     log(f"N={n} mix {mix}: timings recorded")
 
 
-def bench_plan(cluster, workdir, n, changed_sql, jobs=None, pin=()):
-    """`strata plan` on a fresh project and a fresh copy of from_N each run. Exit 1 (findings)
-    counts as done when pending.sql was written."""
-    target = f"plan_target_{n}"
+def bench_plan(cluster, workdir, n, changed_sql, jobs=None, pin=(), source=None, tag=""):
+    """`strata plan` on a fresh project and a fresh copy of `source` (default from_N) each
+    run. Exit 1 (findings) counts as done when pending.sql was written."""
+    target = f"plan_target_{n}{tag}"
     written = []
-    project = workdir / f"project_{n}"
+    project = workdir / f"project_{n}{tag}"
 
     def prepare(i):
-        make_project(cluster, workdir, n, changed_sql, target, jobs)
-        cluster.sql("postgres", f"CREATE DATABASE {target} TEMPLATE from_{n}")
+        make_project(cluster, workdir, n, changed_sql, target, jobs, tag)
+        cluster.sql("postgres", f"CREATE DATABASE {target} TEMPLATE {source or f'from_{n}'}")
 
     def cleanup(i):
         written.append((project / "pending.sql").exists() or branch_has_pending(project))
         cluster.sql("postgres", f"DROP DATABASE IF EXISTS {target}")
 
-    label = f"strata_plan_{n}_{jobs or 'auto'}{'_pinned' if pin else ''}"
+    label = f"strata_plan_{n}{tag}_{jobs or 'auto'}{'_pinned' if pin else ''}"
     row, first = measure(cluster, lambda i: [*pin, str(STRATA), "-C", str(project), "plan"],
                          workdir, label, prepare=prepare, cleanup=cleanup, ok_codes=(0, 1))
     if row["status"] == "ok" and not all(written):

@@ -251,10 +251,12 @@ def speed_targets(rows, sizes):
                           speed, speed_ok))
     out.append(ratio_line("`diff` peak RSS at 10,000 tables at most migra's, on every mix "
                           "(issue 22)", mem, mem_ok))
-    p = exact(rows, 10000, "strata", PLAN)
-    if 10000 in sizes and p:
-        out.append(ratio_line("`plan` peak RSS at 10,000 tables ≤ 600 MB (issue 22)",
-                              [f"{fmt_mb(p['rss_mb'])} MB"], [p["rss_mb"] <= 600]))
+    plans = [(mix, exact(rows, 10000, "strata", PLAN, mix)) for mix in mixes_of(rows)]
+    plans = [(mix, p) for mix, p in plans if p]
+    if 10000 in sizes and plans:
+        out.append(ratio_line("`plan` peak RSS at 10,000 tables ≤ 600 MB, on every mix (issue 22)",
+                              [f"mix {mix}: {fmt_mb(p['rss_mb'])} MB" for mix, p in plans],
+                              [p["rss_mb"] <= 600 for _, p in plans]))
 
     cores = []
     for n in sizes:
@@ -426,7 +428,8 @@ and a partial index and a SQL function per table, a view on every third), gives
   {m['slow']} s is timed once; a run is killed after {m['timeout']} s and recorded as `timeout`;
   a run that fails or times out is not repeated). The `runs` column says how many were timed.
 - **peak RSS MB**: the client process's peak resident set (`wait4` rusage, which covers the
-  process and the children it waited for). The server's memory is not included.
+  process and the children it waited for), in MB of 1,048,576 bytes (`ru_maxrss` / 1024, as
+  every MB figure of the bench). The server's memory is not included.
 - **CPU s client + server**: the median CPU time (user + system) of the client process and the
   children it waited for (`wait4` rusage), and of the server: the postmaster's own, that of the
   backends it reaped and of its processes still running, from `/proc` before and after the

@@ -262,6 +262,25 @@ impl<'a> Case<'a> {
             "{point}: {json}"
         );
         assert!(json["run_in_progress"].is_null(), "{point}: {json}");
+        // The run's record happened once: one snapshot for each finished run, none for a run
+        // left unfinished (the finish and its snapshot share a transaction).
+        assert_eq!(
+            self.db.psql(
+                "SELECT count(*) FROM strata.runs r \
+                 WHERE (SELECT count(*) FROM strata.snapshots s WHERE s.plan_id = r.plan_id) \
+                    <> (r.finished_at IS NOT NULL)::int"
+            ),
+            "0",
+            "{point}: a run's snapshot was not stored exactly once"
+        );
+        assert_eq!(
+            self.db
+                .psql("SELECT count(*) FROM strata.runs WHERE finished_at IS NOT NULL"),
+            self.db.psql(
+                "SELECT count(DISTINCT plan_id) FROM strata.snapshots WHERE plan_id IS NOT NULL"
+            ),
+            "{point}: a snapshot names no finished run"
+        );
     }
 
     /// Finished (above), and no drift, no invalid index.
