@@ -634,6 +634,59 @@ async fn fingerprint_changes_with_behaviour_not_with_column_order() {
     assert!(fa.to_string().starts_with("sha256:"));
 }
 
+/// `dump --format json` writes the model piece by piece (a 10,000-table model as one
+/// `serde_json::Value` took gigabytes); the bytes are those of the whole value pretty-printed,
+/// with the kinds left out when empty (collations, statistics) present when there are some.
+#[test]
+fn the_json_dump_is_the_pretty_printed_model() {
+    let db = TestDb::new();
+    db.psql(
+        "CREATE SCHEMA app; COMMENT ON SCHEMA app IS 'two\nlines';
+         CREATE TYPE app.mood AS ENUM ('ok', 'meh');
+         CREATE TABLE app.t (id int PRIMARY KEY, m app.mood, note text DEFAULT 'x');
+         CREATE INDEX t_note ON app.t (note);
+         CREATE VIEW app.v AS SELECT id, m FROM app.t;
+         CREATE FUNCTION app.f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+         CREATE COLLATION app.german (provider = icu, locale = 'de');
+         CREATE STATISTICS app.t_stats ON id, note FROM app.t;",
+    );
+    let project = common::reachable_tempdir("strata-dump-json-");
+    let out = assert_cmd::Command::cargo_bin("strata")
+        .unwrap()
+        .arg("-C")
+        .arg(project.path())
+        .args(["--format", "json", "dump", "--database-url", &db.url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(
+        printed,
+        serde_json::to_string_pretty(&value).unwrap() + "\n"
+    );
+    for kind in [
+        "collations",
+        "statistics",
+        "dependencies",
+        "views",
+        "functions",
+    ] {
+        assert!(
+            value["schema"][kind]
+                .as_array()
+                .is_some_and(|a| !a.is_empty()),
+            "{kind}: {printed}"
+        );
+    }
+    assert_eq!(value["command"], "dump");
+    assert_eq!(value["strata_output"], 1);
+}
+
 #[tokio::test]
 async fn cli_dump_and_fingerprint() {
     let db = TestDb::new();
@@ -687,8 +740,13 @@ async fn cli_dump_and_fingerprint() {
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["fingerprint"], fp.as_str());
     assert_eq!(json["warnings"][0]["kind"], "event trigger");
-    let (model, _) = run(&["dump", "--format", "json"]);
-    let model: serde_json::Value = serde_json::from_str(&model).unwrap();
+    let (printed, _) = run(&["dump", "--format", "json"]);
+    let model: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    // Written piece by piece, it is byte for byte the pretty print of the whole value.
+    assert_eq!(
+        printed,
+        serde_json::to_string_pretty(&model).unwrap() + "\n"
+    );
     let model: strata::model::Schema = serde_json::from_value(model["schema"].clone()).unwrap();
     assert_eq!(model.fingerprint().to_string(), fp);
     // A stale file of an earlier dump goes; other files stay.

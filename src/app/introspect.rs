@@ -4,6 +4,8 @@ use super::{resolve_target, Context, Outcome};
 use crate::catalog::{self, Introspection};
 use crate::cli::TargetArgs;
 use crate::ddl::{self, Split};
+use crate::model::Schema;
+use crate::report::stream::Piece;
 use crate::report::Format;
 use crate::Result;
 use std::path::Path;
@@ -36,7 +38,7 @@ pub async fn dump(
     if ctx.reporter.format == Format::Json && out.is_none() {
         // The model itself, as snapshots store it.
         ctx.reporter
-            .json(&serde_json::json!({ "schema": found.schema }));
+            .json_pieces(vec![("schema".into(), schema_pieces(&found.schema))]);
         return Ok(Outcome::Fine);
     }
     let files = ddl::dump(&found.schema, split)?;
@@ -134,4 +136,67 @@ pub async fn fingerprint(ctx: &Context<'_>, target: &TargetArgs) -> Result<Outco
         Format::Text => ctx.reporter.result(&fingerprint.to_string()),
     }
     Ok(Outcome::Fine)
+}
+
+/// The model's serialisation as pieces: each kind's list written one entry at a time, so the
+/// output of a 10,000-table schema is never held whole. The destructuring lists every field,
+/// so a new one fails to compile until it is placed here, with its serde attributes.
+fn schema_pieces(schema: &Schema) -> Piece<'_> {
+    fn value(value: &impl serde::Serialize) -> serde_json::Value {
+        serde_json::to_value(value).expect("the model serialises")
+    }
+    fn whole(field: &impl serde::Serialize) -> Piece<'_> {
+        Piece::Whole(value(field))
+    }
+    fn pairs<'a, I, K, V>(entries: I) -> Piece<'a>
+    where
+        I: Iterator<Item = (K, V)> + 'a,
+        K: serde::Serialize,
+        V: serde::Serialize,
+    {
+        Piece::List(Box::new(entries.map(|pair| value(&pair))))
+    }
+    let Schema {
+        schemas,
+        extensions,
+        collations,
+        types,
+        sequences,
+        tables,
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        default_privileges,
+        statistics,
+        dependencies,
+    } = schema;
+    let mut members = vec![
+        ("schemas", whole(schemas)),
+        ("extensions", whole(extensions)),
+        ("types", pairs(types.iter())),
+        ("sequences", pairs(sequences.iter())),
+        ("tables", pairs(tables.iter())),
+        ("indexes", pairs(indexes.iter())),
+        ("views", pairs(views.iter())),
+        ("functions", pairs(functions.iter())),
+        ("triggers", pairs(triggers.iter())),
+        ("policies", pairs(policies.iter())),
+        ("default_privileges", whole(default_privileges)),
+        ("dependencies", pairs(dependencies.iter())),
+    ];
+    // Left out when empty, as `Schema`'s serialisation leaves them out.
+    if !collations.is_empty() {
+        members.push(("collations", pairs(collations.iter())));
+    }
+    if !statistics.is_empty() {
+        members.push(("statistics", pairs(statistics.iter())));
+    }
+    Piece::Object(
+        members
+            .into_iter()
+            .map(|(name, piece)| (name.to_string(), piece))
+            .collect(),
+    )
 }

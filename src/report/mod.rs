@@ -2,6 +2,7 @@
 //! `Reporter` so tests can capture what they say.
 
 pub mod error_json;
+pub mod stream;
 
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -139,6 +140,29 @@ impl Reporter {
             }
         }
         self.raw_json(&serde_json::Value::Object(object));
+    }
+
+    /// [`Reporter::json`] for a result too big to hold as one `serde_json::Value`: its
+    /// members are written piece by piece, the bytes those of `json` for the same data.
+    pub fn json_pieces(&self, members: Vec<(String, stream::Piece<'_>)>) {
+        let mut object = vec![
+            (
+                "strata_output".to_string(),
+                stream::Piece::Whole(OUTPUT_VERSION.into()),
+            ),
+            (
+                "command".to_string(),
+                stream::Piece::Whole(self.command.clone().into()),
+            ),
+        ];
+        object.extend(members);
+        self.printed_json.store(true, Ordering::Relaxed);
+        let mut out = self.out.lock().unwrap();
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+        // A closed pipe (`strata ... | head`) is not an error, as for `write_out`.
+        let _ = stream::write(&mut buffered, stream::Piece::Object(object), 0)
+            .and_then(|()| buffered.write_all(b"\n"))
+            .and_then(|()| buffered.flush());
     }
 
     /// A document of another format's own (SARIF), unwrapped.
