@@ -5,9 +5,10 @@
 //!
 //! Two kinds of points:
 //! - [`hit`] (points of a run): what happens is `STRATA_FAILPOINT_ACTION`, below;
-//! - [`pause`] (`shadow-created`: every shadow database created): waits, inside the async
-//!   runtime so signals are still handled, until the file named by `STRATA_FAILPOINT_RELEASE`
-//!   exists (never, when unset).
+//! - [`pause`] (`shadow-created`: every shadow database created; `shadow-loading`: a
+//!   parallel load of a shadow database, once its first batch of statements committed while
+//!   the other connections work on): waits, inside the async runtime so signals are still
+//!   handled, until the file named by `STRATA_FAILPOINT_RELEASE` exists (never, when unset).
 //!
 //! `STRATA_FAILPOINT_ACTION` says how: `kill` (the default: SIGKILL itself, nothing runs after
 //! it, not even destructors), `abort` (SIGABRT), or `pause` (print the point on stderr and wait

@@ -264,6 +264,52 @@ fn sigterm_leaves_no_shadow_database() {
     interrupted_plan_leaves_no_shadow_database(nix::sys::signal::Signal::SIGTERM);
 }
 
+/// SIGKILL while schema/ loads into a shadow database over several connections (statements
+/// committed on one, others in flight): nothing runs after it, so the killed run's shadow
+/// databases stay behind, still owned by its pid. The next plan on that server sweeps them
+/// (their owner is dead), plans as usual, and leaves none of its own.
+#[test]
+fn a_plan_killed_during_a_parallel_shadow_load_is_swept_by_the_next() {
+    let tables: String = (0..40)
+        .map(|i| format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, note text);\n"))
+        .collect();
+    let p = Project::create(
+        "strata-shadow-",
+        &format!("[shadow]\njobs = 3\n{MANIFEST}"),
+        &format!("{V1}{tables}"),
+    );
+    let (child, rx) = spawn(&p, &["plan"], &[("STRATA_FAILPOINT", "shadow-loading")]);
+    reached(&rx, "shadow-loading", 1);
+    let pid = child.id();
+    let left = shadow_dbs_of(pid);
+    assert!(!left.is_empty(), "the killed plan's shadow databases");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert_eq!(exit_code(child), None, "killed by a signal");
+    assert_eq!(shadow_dbs_of(pid), left, "nothing ran after SIGKILL");
+
+    let (again, rx) = spawn(&p, &["plan"], &[]);
+    let pid_again = again.id();
+    assert_eq!(
+        exit_code(again),
+        Some(0),
+        "{:?}",
+        rx.try_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(shadow_dbs_of(pid), vec![], "swept by the next plan");
+    assert_eq!(shadow_dbs_of(pid_again), vec![]);
+    let branches = git(&p.root, &["branch", "--list", "change-schema-*"]);
+    assert_eq!(branches.lines().count(), 1, "{branches}");
+    let pending = git(
+        &p.root,
+        &["show", &format!("{}:pending.sql", branches.trim())],
+    );
+    assert!(pending.contains("CREATE TABLE public.t39"), "{pending}");
+}
+
 #[test]
 fn a_role_statement_in_schema_files_is_refused_at_its_line() {
     let p = project();

@@ -364,6 +364,7 @@ async fn run_graph(
     let mut done = vec![false; items.len()];
     let mut stop = false;
     let mut next_id = 0u64;
+    let mut any_committed = false;
     loop {
         while !stop && !ready.is_empty() && !idle.is_empty() {
             // Timed (`STRATA_TIMINGS`), one statement per round trip: each has its own time.
@@ -399,6 +400,11 @@ async fn run_graph(
             break;
         };
         let outcome = finished.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        if !any_committed && !outcome.committed.is_empty() {
+            any_committed = true;
+            // Statements committed on one connection, others in flight on the rest.
+            crate::failpoint::pause("shadow-loading").await;
+        }
         idle.push(outcome.connection);
         stop |= outcome.fatal;
         for i in outcome.committed {
