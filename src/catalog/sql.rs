@@ -279,20 +279,9 @@ pub fn constraints(version: u32) -> String {
            LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
            LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
            LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
-         WHERE c.relnamespace = ANY($1) AND con.contype IN ('c', 'p', 'u', 'f', 'x') \
-           AND NOT {REFERENCED_PARTITION_CLONE}"
+         WHERE c.relnamespace = ANY($1) AND con.contype IN ('c', 'p', 'u', 'f', 'x')"
     )
 }
-
-/// A foreign key's copy for each partition of the partitioned table it references: on the
-/// same table as the foreign key itself, named by PostgreSQL with a number (`t_a_fkey1`,
-/// `t_a_fkey2`, ...) in the order the partitions were attached to it. The foreign key and the
-/// partitions imply them, pg_dump leaves them out, and their names differ between a database
-/// whose partitions were attached after the foreign key and one loaded in dependency order:
-/// the model leaves them out too, or a target and its shadow would never have one schema.
-const REFERENCED_PARTITION_CLONE: &str = "(con.contype = 'f' AND con.conparentid <> 0 AND EXISTS \
-     (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid \
-        AND pcon.conrelid = con.conrelid))";
 
 /// Indexes that back no constraint (those are part of their constraint: not deparsed for
 /// nothing). Those without expressions, predicate, storage options or a column with options,
