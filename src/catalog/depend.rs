@@ -161,7 +161,7 @@ const AUTO: i8 = b'a' as i8;
 /// An [`ObjectId`] made of borrowed parts, ordered the same way (same variants in the same
 /// order, fields compared alike): edges are gathered, sorted and deduplicated as pairs of
 /// these, and only the edges kept become owned ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum IdRef<'a> {
     Schema(&'a Name),
     Extension(&'a Name),

@@ -70,8 +70,9 @@ impl Dependencies {
         }
     }
 
-    /// Adds the edge `from` → `to`; false when it was there already. Rebuilds the map: for
-    /// tests and small edits, not for building a model's map edge by edge.
+    /// Adds the edge `from` → `to`; false when it was there already. Rebuilds the map, so it
+    /// is for tests only: a model's map is built once (`from_sorted_pairs`, `from_edges`).
+    #[cfg(test)]
     pub fn insert(&mut self, from: ObjectId, to: ObjectId) -> bool {
         if self.get(&from).is_some_and(|deps| deps.contains(&to)) {
             return false;
@@ -99,7 +100,8 @@ impl Dependencies {
     }
 
     /// Every edge, in order of the object it leaves and then of the one it reaches.
-    pub fn edges(&self) -> impl Iterator<Item = (&ObjectId, &ObjectId)> {
+    #[cfg(test)]
+    fn edges(&self) -> impl Iterator<Item = (&ObjectId, &ObjectId)> {
         self.iter()
             .flat_map(|(from, deps)| deps.iter().map(move |to| (from, to)))
     }
