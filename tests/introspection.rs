@@ -634,6 +634,61 @@ async fn fingerprint_changes_with_behaviour_not_with_column_order() {
     assert!(fa.to_string().starts_with("sha256:"));
 }
 
+/// A foreign key to a partitioned table has a copy for every partition at any depth, which
+/// PostgreSQL numbers in the order the partitions were attached: two databases of one schema,
+/// their partitions attached in opposite orders, read the same, each copy named after its key
+/// and partition; the declared keys, and the referencing partition's clone, keep their names.
+#[tokio::test]
+async fn foreign_key_copies_per_referenced_partition_are_named_after_key_and_partition() {
+    const P: &str = "CREATE TABLE p (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);";
+    const R: &str = "CREATE TABLE r (id int, k int, FOREIGN KEY (id, k) REFERENCES p) \
+         PARTITION BY LIST (id); CREATE TABLE r1 PARTITION OF r FOR VALUES IN (1);";
+    const LO: &str =
+        "CREATE TABLE p_lo PARTITION OF p FOR VALUES FROM (0) TO (10) PARTITION BY RANGE (k);";
+    const LO_A: &str = "CREATE TABLE p_lo_a PARTITION OF p_lo FOR VALUES FROM (0) TO (5);";
+    const LO_B: &str = "CREATE TABLE p_lo_b PARTITION OF p_lo FOR VALUES FROM (5) TO (10);";
+    const HI: &str = "CREATE TABLE p_hi PARTITION OF p FOR VALUES FROM (10) TO (20);";
+    let cfg = config("");
+    let a = TestDb::new();
+    a.psql(&[P, R, LO, LO_A, LO_B, HI].join(" "));
+    let b = TestDb::new();
+    b.psql(&[P, HI, R, LO, LO_B, LO_A].join(" "));
+    let names = |db: &TestDb| {
+        db.psql(
+            "SELECT string_agg(conname || '>' || confrelid::regclass, ' ' ORDER BY confrelid::regclass::text) \
+             FROM pg_constraint WHERE contype = 'f' AND conrelid = 'r'::regclass",
+        )
+    };
+    assert_ne!(names(&a), names(&b), "the copies are numbered otherwise");
+    let sa = introspect(&a, &cfg).await.schema;
+    let sb = introspect(&b, &cfg).await.schema;
+    assert_eq!(sa.fingerprint(), sb.fingerprint(), "{}", explain(&sa, &sb));
+    let r = &sa.tables[&QualifiedName::new("public", "r")];
+    let keys: Vec<(&str, bool)> = r
+        .constraints
+        .values()
+        .map(|c| (c.name.as_str(), c.local))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("r_id_k_fkey", true),
+            ("r_id_k_fkey@public.p_hi", false),
+            ("r_id_k_fkey@public.p_lo", false),
+            ("r_id_k_fkey@public.p_lo_a", false),
+            ("r_id_k_fkey@public.p_lo_b", false),
+        ]
+    );
+    let r1 = &sa.tables[&QualifiedName::new("public", "r1")];
+    assert_eq!(
+        r1.constraints
+            .keys()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>(),
+        ["r_id_k_fkey"]
+    );
+}
+
 /// `dump --format json` writes the model piece by piece (a 10,000-table model as one
 /// `serde_json::Value` took gigabytes); the bytes are those of the whole value pretty-printed,
 /// with the kinds left out when empty (collations, statistics) present when there are some.

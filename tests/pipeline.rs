@@ -528,3 +528,56 @@ fn a_plan_that_creates_tables_passes_lint_and_carries_no_lock_hazards() {
         .success()
         .stdout(contains("0 errors"));
 }
+
+/// A foreign key to a partitioned table has a copy on its own table for each partition,
+/// which PostgreSQL names with a number in the order the partitions were attached. On a
+/// target whose partition came after the key, and on its shadow (loaded in dependency
+/// order), the copies have each other's names: the model names them after their key and
+/// partition, so the plan has only the real change and the run finishes instead of finding
+/// the target different from the planned schema.
+#[test]
+fn a_partition_attached_after_a_foreign_key_to_its_parent_does_not_stop_a_run() {
+    const PARTITIONED: &str =
+        "CREATE TABLE events (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
+CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (10) TO (20);
+CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (10);
+CREATE TABLE notes (id int, k int, FOREIGN KEY (id, k) REFERENCES events);
+";
+    let p = Project::new(PARTITIONED);
+    p.db.psql(
+        "CREATE TABLE events (id int, k int, PRIMARY KEY (id, k)) PARTITION BY RANGE (k);
+         CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (10) TO (20);
+         CREATE TABLE notes (id int, k int, FOREIGN KEY (id, k) REFERENCES events);
+         CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (10);",
+    );
+    // The copies' names, as the target has them: the later partition took the next number.
+    assert_eq!(
+        p.db.psql(
+            "SELECT string_agg(conname || '>' || confrelid::regclass, ' ' ORDER BY conname) \
+             FROM pg_constraint WHERE contype = 'f'"
+        ),
+        "notes_id_k_fkey>events notes_id_k_fkey1>events_2 notes_id_k_fkey2>events_1"
+    );
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+
+    p.write(
+        "schema/app.sql",
+        &format!("{PARTITIONED}CREATE TABLE extra (id int);\n"),
+    );
+    p.commit_all("extra");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(pending.contains("CREATE TABLE public.extra"), "{pending}");
+    assert!(!pending.contains("fkey"), "{pending}");
+    p.strata().arg("run").assert().success();
+    p.strata().arg("drift").assert().success();
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}

@@ -79,6 +79,57 @@ fn ident(row: &impl Fields, column: &str) -> Name {
     Name::new(row.get::<&str>(column))
 }
 
+/// The names the model gives a foreign key's copies for the partitions of the partitioned
+/// table it references: `key@schema.partition`, after the declared key they come from.
+///
+/// PostgreSQL keeps such a copy on the key's own table (`conparentid` set, same `conrelid`)
+/// for every partition, at any depth, and names it `t_a_fkey1`, `t_a_fkey2`, ... in the
+/// order the partitions were attached. A target whose partition was attached after the key
+/// and its shadow (loaded in dependency order) would otherwise hold the same copies under
+/// each other's names, and never compare equal.
+fn referenced_partition_copy_names(rows: &[CatalogRow]) -> HashMap<u32, Name> {
+    struct Key<'r> {
+        table: u32,
+        parent: u32,
+        name: &'r str,
+        foreign: bool,
+    }
+    let keys: HashMap<u32, Key> = rows
+        .iter()
+        .map(|row| {
+            let key = Key {
+                table: row.get("conrelid"),
+                parent: row.get("conparentid"),
+                name: row.get("conname"),
+                foreign: row.get::<&str>("contype") == "f",
+            };
+            (row.get::<u32>("oid"), key)
+        })
+        .collect();
+    let copy_parent = |key: &Key| {
+        keys.get(&key.parent)
+            .filter(|parent| key.foreign && parent.table == key.table)
+    };
+    let mut out = HashMap::new();
+    for row in rows {
+        let Some(mut root) = keys.get(&row.get::<u32>("oid")).and_then(&copy_parent) else {
+            continue;
+        };
+        let mut depth = 0;
+        while let Some(parent) = copy_parent(root).filter(|_| depth < keys.len()) {
+            root = parent;
+            depth += 1;
+        }
+        let Some(schema) = row.get::<Option<&str>>("ref_schema") else {
+            continue;
+        };
+        let table: &str = row.get("ref_table");
+        let name = format!("{}@{schema}.{table}", root.name);
+        out.insert(row.get::<u32>("oid"), Name::new(&name));
+    }
+    out
+}
+
 #[derive(serde::Deserialize, Default)]
 struct OwnedBy {
     schema: Name,
@@ -522,13 +573,17 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         table.columns.insert(name, column);
     }
 
+    let copy_names = referenced_partition_copy_names(&rows.constraints);
     for row in std::mem::take(&mut rows.constraints) {
         let row = &row;
         let relid: u32 = row.get("conrelid");
         let Some(table_name) = table_by_oid.get(&relid) else {
             continue;
         };
-        let name = ident(row, "conname");
+        let name = match copy_names.get(&row.get::<u32>("oid")) {
+            Some(canonical) => canonical.clone(),
+            None => ident(row, "conname"),
+        };
         let id = ObjectId::Constraint(table_name.clone(), name.clone());
         oids.add(Catalog::Constraint, row.get("oid"), id.clone());
         let indid: u32 = row.get("conindid");

@@ -260,7 +260,7 @@ pub fn constraints(version: u32) -> String {
         "SELECT con.oid, con.conrelid, con.conname, con.contype::text AS contype, \
            CASE WHEN {server_only} THEN pg_get_constraintdef(con.oid) END AS definition, \
            con.convalidated, con.condeferrable, \
-           con.condeferred, con.conislocal AND con.conparentid = 0 AS local, con.conindid, \
+           con.condeferred, con.conislocal AND con.conparentid = 0 AS local, con.conparentid, con.conindid, \
            con.conkey, con.confrelid, con.confkey, con.confmatchtype::text AS match_type, \
            con.confupdtype::text AS on_update, con.confdeltype::text AS on_delete, \
            {delete_columns} AS on_delete_columns, \
