@@ -262,7 +262,8 @@ async fn read_once(clients: &[&Client], scope: &Scope) -> Result<Introspection, 
 /// Starts the read's transaction on every connection, all on the first one's snapshot.
 async fn begin_read(clients: &[&Client]) -> Result<(), CatalogError> {
     let settings = format!(
-        "SET LOCAL search_path = ''; SET LOCAL lock_timeout = '{}'",
+        "SET LOCAL search_path = ''; SET LOCAL lock_timeout = '{}'; \
+         SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off",
         crate::config::duration::as_millis_text(READ_LOCK_TIMEOUT)
     );
     let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
