@@ -67,9 +67,13 @@ fn reached(rx: &Receiver<String>, failpoint: &str, times: usize) -> Vec<String> 
 /// Shadow databases on the test cluster whose ownership record has `"pid":<pid>`, with the
 /// host their record names.
 fn shadow_dbs_of(pid: u32) -> Vec<(String, String)> {
-    let admin = common::admin_url();
+    shadow_dbs_on(&common::admin_url(), pid)
+}
+
+/// [`shadow_dbs_of`] on the server `admin` (a URL of its maintenance database) names.
+fn shadow_dbs_on(admin: &str, pid: u32) -> Vec<(String, String)> {
     let out = std::process::Command::new("psql")
-        .args([admin.as_str(), "-XAtqF", "|", "-c"])
+        .args([admin, "-XAtqF", "|", "-c"])
         .arg(format!(
             "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database \
              WHERE starts_with(datname, '{PREFIX}') \
@@ -308,6 +312,85 @@ fn a_plan_killed_during_a_parallel_shadow_load_is_swept_by_the_next() {
         &["show", &format!("{}:pending.sql", branches.trim())],
     );
     assert!(pending.contains("CREATE TABLE public.t39"), "{pending}");
+}
+
+/// The shadow server crashes (`pg_ctl stop -m immediate`) while schema/ loads into a shadow
+/// database over several connections: the plan fails with an error that names the shadow
+/// database, commits nothing and leaves the target as it was. Once the server is back (crash
+/// recovery keeps the created databases), the next plan sweeps the failed one's databases and
+/// plans as usual.
+#[test]
+fn a_shadow_server_crashing_during_a_parallel_load_fails_the_plan_and_the_next_sweeps() {
+    let tables: String = (0..40)
+        .map(|i| format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, note text);\n"))
+        .collect();
+    let p = Project::create(
+        "strata-shadow-",
+        &format!("[shadow]\njobs = 3\n{MANIFEST}"),
+        &format!("{V1}{tables}"),
+    );
+    let dir = common::reachable_tempdir("strata-shadow-cluster-");
+    let shadow = strata::pg::embedded::Cluster::at(dir.path().to_path_buf()).expect("cluster");
+    shadow.start().expect("start");
+    let admin = shadow.url("postgres").unwrap();
+    let release = dir.path().join("release");
+    let target_before =
+        p.db.psql("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace");
+
+    let (child, rx) = spawn(
+        &p,
+        &["plan"],
+        &[
+            ("STRATA_SHADOW_URL", admin.as_str()),
+            ("STRATA_FAILPOINT", "shadow-loading"),
+            ("STRATA_FAILPOINT_RELEASE", release.to_str().unwrap()),
+        ],
+    );
+    reached(&rx, "shadow-loading", 1);
+    let pid = child.id();
+    let left = shadow_dbs_on(&admin, pid);
+    assert!(!left.is_empty(), "the plan's shadow databases");
+    // The cluster commits asynchronously: a checkpoint makes those listed survive the crash.
+    let checkpoint = std::process::Command::new("psql")
+        .args([admin.as_str(), "-XAtqc", "CHECKPOINT"])
+        .status()
+        .unwrap();
+    assert!(checkpoint.success());
+    shadow.stop_immediately();
+    std::fs::write(&release, "").unwrap();
+    let code = exit_code(child);
+    let stderr: Vec<String> = rx.try_iter().collect();
+    let stderr = stderr.join("\n");
+    assert!(matches!(code, Some(c) if c != 0), "{code:?}: {stderr}");
+    // The load and the clone of the target run at once: either may report the crash first.
+    assert!(stderr.contains("shadow"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(git(&p.root, &["branch", "--list", "change-schema-*"]), "");
+    assert!(!p.root.join("pending.sql").exists());
+    assert_eq!(
+        p.db.psql("SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace"),
+        target_before
+    );
+
+    shadow.start().expect("restart after the crash");
+    let kept = shadow_dbs_on(&admin, pid);
+    assert!(
+        left.iter().all(|db| kept.contains(db)),
+        "crash recovery keeps {left:?}: {kept:?}"
+    );
+    let (again, rx) = spawn(&p, &["plan"], &[("STRATA_SHADOW_URL", admin.as_str())]);
+    let pid_again = again.id();
+    assert_eq!(
+        exit_code(again),
+        Some(0),
+        "{:?}",
+        rx.try_iter().collect::<Vec<_>>()
+    );
+    assert_eq!(shadow_dbs_on(&admin, pid), vec![], "swept by the next plan");
+    assert_eq!(shadow_dbs_on(&admin, pid_again), vec![]);
+    let branches = git(&p.root, &["branch", "--list", "change-schema-*"]);
+    assert_eq!(branches.lines().count(), 1, "{branches}");
+    shadow.stop_immediately();
 }
 
 #[test]

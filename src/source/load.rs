@@ -333,7 +333,7 @@ async fn run_one(
     client
         .batch_execute(&prefix)
         .await
-        .map_err(PgError::query("loading the schema"))?;
+        .map_err(PgError::query(LOADING))?;
     match client.batch_execute(&statement.statement.sql).await {
         Ok(()) => {
             release(client).await?;
@@ -474,6 +474,10 @@ pub async fn shadow_from_sdl(
     }
 }
 
-fn pg_error(e: tokio_postgres::Error) -> LoadError {
-    PgError::query("loading the schema")(e).into()
+/// A failed query of a load: the shadow server refused or lost the connection (a statement's
+/// own error is a `LoadError::Statement`, with its file and line).
+pub(super) fn pg_error(e: tokio_postgres::Error) -> LoadError {
+    PgError::query(LOADING)(e).into()
 }
+
+const LOADING: &str = "loading into the shadow database";

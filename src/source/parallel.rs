@@ -18,7 +18,7 @@
 
 use super::load::{self, LoadError, LoadStats};
 use super::sdl::Sdl;
-use crate::pg::{ConnInfo, PgError};
+use crate::pg::ConnInfo;
 use pg_query::protobuf::{GrantTargetType, ObjectType, RangeVar};
 use pg_query::{Node, NodeEnum};
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
@@ -453,10 +453,11 @@ async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<O
                 outcome.committed = batch.items;
                 return Ok(outcome);
             }
-            Err(e) if e.as_db_error().is_some() => {
-                client.batch_execute("ROLLBACK").await.map_err(pg_error)?
-            }
-            Err(e) => return Err(pg_error(e)),
+            Err(e) if e.as_db_error().is_some() => client
+                .batch_execute("ROLLBACK")
+                .await
+                .map_err(load::pg_error)?,
+            Err(e) => return Err(load::pg_error(e)),
         }
     }
     let mut start = 0;
@@ -468,7 +469,10 @@ async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<O
                 break;
             }
             Err(e) if e.as_db_error().is_some() => {
-                client.batch_execute("ROLLBACK").await.map_err(pg_error)?;
+                client
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(load::pg_error)?;
                 let failed = committed_up_to(client, batch.id).await?.max(start);
                 outcome.committed.extend(&batch.items[start..failed]);
                 if !e.code().is_some_and(load::is_deferrable) {
@@ -477,7 +481,7 @@ async fn run_batch(client: &Client, connection: usize, batch: Batch) -> Result<O
                 }
                 start = failed + 1;
             }
-            Err(e) => return Err(pg_error(e)),
+            Err(e) => return Err(load::pg_error(e)),
         }
     }
     Ok(outcome)
@@ -530,7 +534,7 @@ async fn committed_up_to(client: &Client, id: u64) -> Result<usize, LoadError> {
     let row = client
         .query_one(&format!("SELECT current_setting('{COMMITTED}', true)"), &[])
         .await
-        .map_err(pg_error)?;
+        .map_err(load::pg_error)?;
     let value: Option<String> = row.get(0);
     Ok(value
         .as_deref()
@@ -538,10 +542,6 @@ async fn committed_up_to(client: &Client, id: u64) -> Result<usize, LoadError> {
         .filter(|(batch, _)| *batch == id.to_string())
         .and_then(|(_, n)| n.parse().ok())
         .unwrap_or(0))
-}
-
-fn pg_error(e: tokio_postgres::Error) -> LoadError {
-    PgError::query("loading the schema")(e).into()
 }
 
 #[cfg(test)]
