@@ -2,8 +2,8 @@
 //!
 //! For each case: load from.sql into database A and to.sql into database B (through strata's
 //! SDL loader), read both with the catalog, diff A→B, apply the SQL to A; then A must read
-//! back with B's fingerprint, `pg_dump --schema-only` of both must agree (column lines
-//! sorted; only where an installed pg_dump can dump the server's major, see
+//! back with B's fingerprint, `pg_dump --schema-only` of both must agree (column lines and
+//! column comments sorted, expressions settled as the catalog reads them; only where an installed pg_dump can dump the server's major, see
 //! `common::pg_dump`), and a second diff must be empty. A case may hold `expect_error` (a text the diff
 //! error must contain) instead, for changes strata refuses to express. A case may hold
 //! `rows.sql` (rows inserted into A before the diff is applied) and `check.sql` (a query
@@ -80,9 +80,19 @@ fn dump(db: &TestDb) -> Option<String> {
     Some(normalise_dump(&String::from_utf8_lossy(&out.stdout)))
 }
 
+/// pg_dump's text with what two equal schemas may print otherwise made alike: comments, `SET`
+/// lines and blank lines left out, the column lines of each table sorted (the migrated
+/// side adds columns at the end), and so each run of `COMMENT ON COLUMN` lines (they follow
+/// the column order), and every expression in its settled form (`catalog::settle`: what
+/// schema/ wrote and what strata's DDL made of it print alike once read back).
 fn normalise_dump(text: &str) -> String {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = Vec::new();
     let mut columns: Option<Vec<String>> = None;
+    let settled = |line: &str| {
+        use strata::catalog::settle::{settled, Style};
+        settled(settled(line.to_string(), Style::Plain), Style::Pretty)
+    };
+    let mut column_comments: Vec<String> = Vec::new();
     for line in text.lines() {
         if line.starts_with("--")
             || line.starts_with("SET ")
@@ -92,6 +102,16 @@ fn normalise_dump(text: &str) -> String {
             || line.trim().is_empty()
         {
             continue;
+        }
+        let line = settled(line);
+        let line = line.as_str();
+        if line.starts_with("COMMENT ON COLUMN ") {
+            column_comments.push(line.to_string());
+            continue;
+        }
+        if !column_comments.is_empty() {
+            column_comments.sort();
+            out.append(&mut column_comments);
         }
         if let Some(cols) = columns.as_mut() {
             if line.starts_with(')') {
@@ -111,6 +131,8 @@ fn normalise_dump(text: &str) -> String {
             columns = Some(Vec::new());
         }
     }
+    column_comments.sort();
+    out.append(&mut column_comments);
     out.join("\n")
 }
 

@@ -581,3 +581,33 @@ CREATE TABLE notes (id int, k int, FOREIGN KEY (id, k) REFERENCES events);
         .success()
         .stdout(contains("nothing to change"));
 }
+
+/// `varchar_col IN (...)` as a user writes it in schema/ prints as an array cast that reads
+/// back as another expression once strata's DDL has made it (`catalog::settle`): the plan
+/// converges, the run finishes, and the next plan has nothing to change instead of dropping
+/// and adding the check, the index and the view again.
+#[test]
+fn an_in_list_over_varchar_plans_runs_and_then_has_nothing_to_change() {
+    const V1: &str = "CREATE TABLE users (id bigint PRIMARY KEY, role varchar(10));\n";
+    const V2: &str = "CREATE TABLE users (id bigint PRIMARY KEY, \
+         role varchar(10) CHECK (role IN ('admin', 'member')));
+CREATE INDEX users_admins ON users (id) WHERE role IN ('admin');
+CREATE INDEX users_staff ON users (id) WHERE role NOT IN ('member', 'guest');
+CREATE VIEW staff AS SELECT id FROM users WHERE role IN ('admin', 'member');
+";
+    let p = Project::new(V1);
+    p.plan_and_merge();
+    p.strata().arg("run").assert().success();
+    p.write("schema/app.sql", V2);
+    p.commit_all("roles");
+    p.plan_and_merge();
+    let pending = p.pending();
+    assert!(pending.contains("users_role_check"), "{pending}");
+    p.strata().arg("run").assert().success();
+    p.strata().arg("drift").assert().success();
+    p.strata()
+        .arg("plan")
+        .assert()
+        .success()
+        .stdout(contains("nothing to change"));
+}

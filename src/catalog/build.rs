@@ -4,6 +4,7 @@
 use super::deparse::{self, Left};
 use super::depend::{self, Catalog, Oids};
 use super::row::{CatalogRow, Fields};
+use super::settle::{settled, settled_opt, Style};
 use super::CatalogError;
 use crate::model::*;
 use serde::de::DeserializeOwned;
@@ -181,7 +182,7 @@ impl ColumnRow {
             default_oid: row.get("default_oid"),
             identity_kind: kind("identity"),
             generated_kind: kind("generated"),
-            expr: row.get("default_expr"),
+            expr: settled_opt(row.get("default_expr"), Style::Plain),
             column: Column {
                 name: ident(row, "attname"),
                 data_type: row.get("data_type"),
@@ -321,6 +322,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                     let definition = c.definition.ok_or_else(|| {
                         CatalogError::Changed(format!("constraint {} on domain {name}", c.name))
                     })?;
+                    let definition = settled(definition, Style::Plain);
                     map.insert(
                         c.name,
                         DomainCheck {
@@ -333,7 +335,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
                 TypeKind::Domain(Domain {
                     base_type: row.get("base_type"),
                     collation: row.get("domain_collation"),
-                    default: row.get("domain_default"),
+                    default: settled_opt(row.get("domain_default"), Style::Plain),
                     not_null: row.get("typnotnull"),
                     checks: map,
                 })
@@ -486,6 +488,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         }
         view_by_oid.insert(oid, name.clone());
         let definition = deparsed(row, "definition", || format!("view {name}"))?;
+        let definition = settled(definition, Style::Pretty);
         schema.views.insert(
             name.clone(),
             View {
@@ -601,8 +604,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let references = row
             .get::<Option<String>>("ref_schema")
             .map(|s| QualifiedName::new(s, ident(row, "ref_table")));
-        let definition = row
-            .get::<Option<String>>("definition")
+        let definition = settled_opt(row.get("definition"), Style::Plain)
             .or_else(|| deparse::constraint(row, &oids))
             .unwrap_or_else(|| {
                 left.constraint(row.get("oid"), table_name, &name);
@@ -646,8 +648,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             ObjectId::Index(name.clone()),
         );
         let parent: Option<(String, String)> = json(row, "parent")?;
-        let definition = row
-            .get::<Option<String>>("definition")
+        let definition = settled_opt(row.get("definition"), Style::Plain)
             .or_else(|| deparse::index(row, &oids, &defaults))
             .unwrap_or_else(|| {
                 left.index(row.get("indexrelid"), &name);
@@ -724,6 +725,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             _ => TriggerEnabled::Origin,
         };
         let definition = deparsed(row, "definition", || format!("trigger {key}"))?;
+        let definition = settled(definition, Style::Plain);
         let function_args = deparsed(row, "fn_args", || format!("trigger {key}"))?;
         schema.triggers.insert(
             key,
@@ -765,6 +767,10 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let with_check = deparsed_if(row.get("has_check"), row, "check_expr", || {
             format!("policy {key}")
         })?;
+        let (using, with_check) = (
+            settled_opt(using, Style::Plain),
+            settled_opt(with_check, Style::Plain),
+        );
         schema.policies.insert(
             key,
             Policy {
@@ -789,6 +795,7 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
             ObjectId::Statistics(name.clone()),
         );
         let definition = deparsed(row, "definition", || format!("statistics object {name}"))?;
+        let definition = settled(definition, Style::Plain);
         schema.statistics.insert(
             name.clone(),
             Statistics {

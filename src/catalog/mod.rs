@@ -10,6 +10,7 @@ pub mod clone;
 mod deparse;
 mod depend;
 mod row;
+pub mod settle;
 mod sql;
 
 use crate::config::Config;

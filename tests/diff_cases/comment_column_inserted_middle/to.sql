@@ -1,0 +1,3 @@
+CREATE TABLE t (a int, b int, c int);
+COMMENT ON COLUMN t.b IS 'b';
+COMMENT ON COLUMN t.c IS 'c';
