@@ -689,8 +689,10 @@ pub(super) fn build(mut rows: Rows, owners: bool) -> Result<(Schema, Left), Cata
         let definition = if kind == FunctionKind::Aggregate {
             aggregate_definition(&sig, row)
         } else {
+            // A body in another language is one string token, left alone; a SQL-standard
+            // body (`RETURN`, `BEGIN ATOMIC`) and parameter defaults print as expressions.
             let text = deparsed(row, "definition", || format!("function {sig}"))?;
-            text.trim_end().to_string()
+            settled(text.trim_end().to_string(), Style::Plain)
         };
         let returns = deparsed(row, "returns", || format!("function {sig}"))?;
         schema.functions.insert(

@@ -277,6 +277,7 @@ macro_rules! for_each_diff_case {
             trigger_function_body_change,
             unique_add,
             unique_recreate_with_referencing_fk,
+            varchar_in_lists_function_bodies,
             varchar_in_lists_read_back,
             varchar_in_lists_unchanged,
             view_create,
