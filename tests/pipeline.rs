@@ -558,22 +558,16 @@ CREATE TABLE notes (id int, k int, FOREIGN KEY (id, k) REFERENCES events);
         ),
         "notes_id_k_fkey>events notes_id_k_fkey1>events_2 notes_id_k_fkey2>events_1"
     );
-    p.strata()
-        .arg("plan")
-        .assert()
-        .success()
-        .stdout(contains("nothing to change"));
+    assert_converged(&p);
 
-    p.write(
-        "schema/app.sql",
-        &format!("{PARTITIONED}CREATE TABLE extra (id int);\n"),
-    );
-    p.commit_all("extra");
-    p.plan_and_merge();
-    let pending = p.pending();
+    let pending = p.change_to(&format!("{PARTITIONED}CREATE TABLE extra (id int);\n"));
     assert!(pending.contains("CREATE TABLE public.extra"), "{pending}");
     assert!(!pending.contains("fkey"), "{pending}");
-    p.strata().arg("run").assert().success();
+    assert_converged(&p);
+}
+
+/// No drift, and a plan with nothing to change.
+fn assert_converged(p: &Project) {
     p.strata().arg("drift").assert().success();
     p.strata()
         .arg("plan")
@@ -598,16 +592,7 @@ CREATE VIEW staff AS SELECT id FROM users WHERE role IN ('admin', 'member');
     let p = Project::new(V1);
     p.plan_and_merge();
     p.strata().arg("run").assert().success();
-    p.write("schema/app.sql", V2);
-    p.commit_all("roles");
-    p.plan_and_merge();
-    let pending = p.pending();
+    let pending = p.change_to(V2);
     assert!(pending.contains("users_role_check"), "{pending}");
-    p.strata().arg("run").assert().success();
-    p.strata().arg("drift").assert().success();
-    p.strata()
-        .arg("plan")
-        .assert()
-        .success()
-        .stdout(contains("nothing to change"));
+    assert_converged(&p);
 }

@@ -97,7 +97,7 @@ def steps():
     return sorted(out, key=lambda s: s[0].split('_')[0].replace('-', ''))
 
 
-def problem_after(step_sql):
+def problem_after():
     first = diff()
     if first.returncode:
         return first.stdout, f'diff failed (exit {first.returncode}): {first.stderr}'
@@ -134,7 +134,7 @@ for number, (name, path, single) in enumerate(steps(), 1):
         print(f'{name}: the migration itself fails, stopping: {ran.stderr[:300]}')
         break
     done = number
-    sql, problem = problem_after(path)
+    sql, problem = problem_after()
     if problem:
         failures += 1
         with open(os.path.join(args.logdir, f'{args.app}_{number:03}.fail'), 'w') as f:

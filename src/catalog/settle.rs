@@ -90,10 +90,10 @@ fn array_cast_at(text: &str, tokens: &[ScanToken], at: usize, style: Style) -> O
         return None;
     }
     let (element_type, type_end) = array_type(text, tokens, after + 1)?;
-    let elements = elements(text, tokens, at + 2, close)?;
+    let elements = elements(tokens, at + 2, close)?;
     let settled = elements
         .iter()
-        .map(|e| cast_element(e, element_type, style))
+        .map(|e| cast_element(text, e, element_type, style))
         .collect::<Option<Vec<_>>>()?
         .join(", ");
     let start = if plain { at - 1 } else { at };
@@ -141,14 +141,9 @@ fn array_type<'t>(text: &'t str, tokens: &[ScanToken], from: usize) -> Option<(&
     None
 }
 
-/// The elements' texts between `from` and the closing bracket `close`; `None` for an empty
+/// The elements' tokens between `from` and the closing bracket `close`; `None` for an empty
 /// or nested array.
-fn elements<'t>(
-    text: &'t str,
-    tokens: &[ScanToken],
-    from: usize,
-    close: usize,
-) -> Option<Vec<&'t str>> {
+fn elements(tokens: &[ScanToken], from: usize, close: usize) -> Option<Vec<&[ScanToken]>> {
     let mut out = Vec::new();
     let mut first = from;
     let mut i = from;
@@ -162,40 +157,41 @@ fn elements<'t>(
             continue;
         }
         if t.token == Token::Ascii44 as i32 {
-            out.push(span(text, tokens, first, i)?);
+            out.push(non_empty(&tokens[first..i])?);
             first = i + 1;
         }
         i += 1;
     }
-    out.push(span(text, tokens, first, close)?);
+    out.push(non_empty(&tokens[first..close])?);
     Some(out)
 }
 
-/// The text of tokens `from..to`; `None` when empty.
-fn span<'t>(text: &'t str, tokens: &[ScanToken], from: usize, to: usize) -> Option<&'t str> {
-    (from < to).then(|| &text[tokens[from].start as usize..tokens[to - 1].end as usize])
+fn non_empty(tokens: &[ScanToken]) -> Option<&[ScanToken]> {
+    (!tokens.is_empty()).then_some(tokens)
 }
 
-/// An element with the cast as the server prints it: `(e)::t` in `Plain`; `e::t` in
-/// `Pretty`, for a literal or a column (with casts of their own) only.
-fn cast_element(element: &str, element_type: &str, style: Style) -> Option<String> {
+/// An element (its tokens in `text`) with the cast as the server prints it: `(e)::t` in
+/// `Plain`; `e::t` in `Pretty`, for a literal or a column (with casts of their own) only.
+fn cast_element(
+    text: &str,
+    tokens: &[ScanToken],
+    element_type: &str,
+    style: Style,
+) -> Option<String> {
+    let element = &text[tokens[0].start as usize..tokens[tokens.len() - 1].end as usize];
     if element.ends_with(&format!("::{element_type}")) {
         return None;
     }
     match style {
         Style::Plain => Some(format!("({element})::{element_type}")),
-        Style::Pretty if simple(element) => Some(format!("{element}::{element_type}")),
+        Style::Pretty if simple(tokens) => Some(format!("{element}::{element_type}")),
         Style::Pretty => None,
     }
 }
 
 /// A literal, `NULL` or a (qualified) column, with casts of its own: what the pretty printer
 /// casts without parentheses.
-fn simple(element: &str) -> bool {
-    let Ok(scan) = pg_query::scan(element) else {
-        return false;
-    };
-    let tokens = scan.tokens;
+fn simple(tokens: &[ScanToken]) -> bool {
     let Some(first) = tokens.first() else {
         return false;
     };

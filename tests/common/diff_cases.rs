@@ -279,7 +279,7 @@ macro_rules! for_each_diff_case {
             unique_recreate_with_referencing_fk,
             varchar_in_lists_function_bodies,
             varchar_in_lists_read_back,
-            varchar_in_lists_unchanged,
+            varchar_in_lists_settled_target,
             view_create,
             view_drop,
             view_on_view_chain,
